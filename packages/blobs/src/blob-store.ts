@@ -1,0 +1,54 @@
+import type { Readable } from 'node:stream';
+import type { Integrity } from '@entropic/types';
+
+export interface PutOptions {
+  /** When given, the content must hash to this or nothing is stored (INTEGRITY_MISMATCH). */
+  expected?: Integrity;
+  /** Content larger than this is refused (FILE_TOO_LARGE) and nothing is stored. */
+  maxBytes?: number;
+}
+
+export interface PutResult {
+  integrity: Integrity;
+  size: number;
+  /** false when identical content was already stored */
+  created: boolean;
+}
+
+export interface BlobInfo {
+  integrity: Integrity;
+  /** size of the content (not of what is stored for it) */
+  size: number;
+  /** bytes used on the storage medium */
+  storedSize: number;
+  mtime: Date;
+}
+
+export interface ByteRange {
+  /** inclusive */
+  start: number;
+  /** inclusive */
+  end: number;
+}
+
+/**
+ * Content-addressed blob store. Blobs are addressed by the sha512 of their content; what is
+ * stored for a blob may differ (compressed, delta) as long as reads return the content.
+ * A put resolves only when the blob is durable (written, fsynced, renamed).
+ */
+export interface BlobStore {
+  put(source: Readable | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult>;
+  putBytes(bytes: Uint8Array | string, options?: PutOptions): Promise<PutResult>;
+  stat(integrity: Integrity): Promise<BlobInfo | undefined>;
+  /** The content, or a byte range of it; undefined when missing. */
+  get(integrity: Integrity, range?: ByteRange): Promise<{ stream: Readable; size: number } | undefined>;
+  /** Reads a whole (small) blob into memory: for version documents, never for file content. */
+  getBytes(integrity: Integrity): Promise<Buffer | undefined>;
+  delete(integrity: Integrity): Promise<boolean>;
+  list(): AsyncIterable<BlobInfo>;
+  /** Re-reads the blob and checks it hashes to its name. */
+  verify(integrity: Integrity): Promise<boolean>;
+  /** Throws when the store cannot be used (health checks). */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}

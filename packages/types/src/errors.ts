@@ -1,0 +1,108 @@
+/**
+ * The one error catalogue. Every expected failure is an AppError with a code from here; the
+ * edge (HTTP, website, CLI) maps it once. docs/errors.md is kept in sync by a test.
+ */
+export const errorCatalogue = {
+  // 400 — invalid input
+  BAD_REQUEST: { status: 400, message: 'The request is malformed.' },
+  INVALID_JSON: { status: 400, message: 'The request body is not valid JSON.' },
+  INVALID_NAMESPACE: { status: 400, message: 'The namespace name is not valid.' },
+  INVALID_USERNAME: { status: 400, message: 'The username is not valid.' },
+  RESERVED_NAME: { status: 400, message: 'That name is reserved.' },
+  INVALID_PACKAGE_NAME: { status: 400, message: 'The package name is not valid.' },
+  INVALID_VERSION: { status: 400, message: 'The version is not canonical semver.' },
+  INVALID_DEPENDENCY: { status: 400, message: 'A dependency name or range is not valid.' },
+  INVALID_PATH: { status: 400, message: 'A file path is not valid.' },
+  DUPLICATE_PATH: { status: 400, message: 'Two files have the same path.' },
+  INVALID_MULTIPART: { status: 400, message: 'The multipart body is malformed.' },
+  INVALID_FIELD: { status: 400, message: 'A field of the request is not valid.' },
+  INVALID_TAG: { status: 400, message: 'The dist-tag is not valid.' },
+  CANNOT_DELETE_LATEST: { status: 400, message: 'The latest tag cannot be deleted.' },
+  INVALID_ALGORITHM: { status: 400, message: 'The hash algorithm is not supported.' },
+  INVALID_DIGEST: { status: 400, message: 'The digest is not valid.' },
+  INVALID_CURSOR: { status: 400, message: 'The pagination cursor is not valid.' },
+  INVALID_LIMIT: { status: 400, message: 'The page size is not valid.' },
+  INVALID_SESSION_ID: { status: 400, message: 'The login session id is not valid.' },
+  INVALID_TOKEN_SCOPE: { status: 400, message: 'The token scope is not valid.' },
+  TOO_MANY_DEPENDENCIES: { status: 400, message: 'The version has too many dependencies.' },
+  TOO_MANY_FILES: { status: 400, message: 'The version has too many files.' },
+  REMOTE_HOST: { status: 400, message: 'That namespace belongs to another host.' },
+  LAST_MAINTAINER: { status: 400, message: 'The last maintainer cannot be removed.' },
+  LAST_MEMBER: { status: 400, message: 'The last member cannot leave.' },
+  INTEGRITY_MISMATCH: { status: 400, message: 'The content does not match its integrity.' },
+  // 401 / 403
+  UNAUTHENTICATED: { status: 401, message: 'You must be signed in to do that.' },
+  INVALID_TOKEN: { status: 401, message: 'The token is malformed, unknown, revoked or expired.' },
+  FORBIDDEN: { status: 403, message: 'You are not allowed to do that.' },
+  INSUFFICIENT_SCOPE: { status: 403, message: 'The token does not have the scope for that.' },
+  NOT_A_MEMBER: { status: 403, message: 'You are not a member of that namespace.' },
+  NOT_A_MAINTAINER: { status: 403, message: 'You are not a maintainer of that package.' },
+  CSRF_FAILED: { status: 403, message: 'The form has expired; reload the page and try again.' },
+  // 404
+  NOT_FOUND: { status: 404, message: 'Not found.' },
+  PACKAGE_NOT_FOUND: { status: 404, message: 'The package does not exist.' },
+  VERSION_NOT_FOUND: { status: 404, message: 'The version does not exist.' },
+  NAMESPACE_NOT_FOUND: { status: 404, message: 'The namespace does not exist.' },
+  USER_NOT_FOUND: { status: 404, message: 'The user does not exist.' },
+  OBJECT_NOT_FOUND: { status: 404, message: 'The object does not exist.' },
+  TAG_NOT_FOUND: { status: 404, message: 'The dist-tag does not exist.' },
+  INVITATION_NOT_FOUND: { status: 404, message: 'The invitation does not exist.' },
+  TOKEN_NOT_FOUND: { status: 404, message: 'The token does not exist.' },
+  LOGIN_SESSION_NOT_FOUND: { status: 404, message: 'The login session is unknown, expired or already used.' },
+  // 405 / 409 / 413 / 415 / 416 / 429
+  METHOD_NOT_ALLOWED: { status: 405, message: 'That method is not allowed here.' },
+  VERSION_EXISTS: { status: 409, message: 'That version has already been published.' },
+  PACKAGE_EXISTS: { status: 409, message: 'That package already exists.' },
+  NAMESPACE_EXISTS: { status: 409, message: 'That namespace already exists.' },
+  USER_EXISTS: { status: 409, message: 'That username is taken.' },
+  PACKAGE_ABANDONED: { status: 409, message: 'The package has been abandoned.' },
+  CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  FILE_TOO_LARGE: { status: 413, message: 'A file is too large.' },
+  VERSION_TOO_LARGE: { status: 413, message: 'The version is too large.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported.' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested range cannot be served.' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.' },
+  // 5xx
+  INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
+  UPSTREAM_UNAVAILABLE: { status: 502, message: 'The upstream registry could not be reached.' },
+  SERVICE_UNAVAILABLE: { status: 503, message: 'A backing service is unavailable; try again shortly.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export interface AppErrorOptions {
+  message?: string;
+  hint?: string;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+  /** extra response headers (Retry-After, WWW-Authenticate…) */
+  headers?: Record<string, string>;
+}
+
+/** The one class for expected failures. Programmer errors stay plain Error. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(code: ErrorCode, options: AppErrorOptions = {}) {
+    super(options.message ?? errorCatalogue[code].message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = errorCatalogue[code].status;
+    this.hint = options.hint;
+    this.details = options.details;
+    this.headers = options.headers;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+export function appError(code: ErrorCode, message?: string, extra: Omit<AppErrorOptions, 'message'> = {}): AppError {
+  return new AppError(code, { ...extra, ...(message === undefined ? {} : { message }) });
+}

@@ -1,0 +1,4 @@
+export * from './canonical.ts';
+export * from './errors.ts';
+export * from './names.ts';
+export * from './wire.ts';

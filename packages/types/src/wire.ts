@@ -1,0 +1,41 @@
+/** Shapes on the wire (API.md §4, §5). */
+export type DependencyMap = Record<string, string>;
+
+export interface PackageDocument {
+  name: string;
+  owner: string;
+  yanked: boolean;
+  require_tfa: boolean;
+  created: string;
+  modified: string;
+  versions: Record<string, string>;
+  tags: Record<string, string>;
+}
+
+export interface VersionDocument {
+  name: string;
+  version: string;
+  integrity: string;
+  yanked: boolean;
+  files: Record<string, string>;
+  derivedFiles: Record<string, string>;
+  dependencies: DependencyMap;
+  devDependencies: DependencyMap;
+  peerDependencies: DependencyMap;
+  optionalDependencies: DependencyMap;
+  bundledDependencies: DependencyMap;
+  signatures: string[];
+  created: string;
+  modified: string;
+}
+
+export interface Page<T> {
+  objects: T[];
+  next: string | null;
+}
+
+export interface ErrorBody {
+  message: string;
+  code: string;
+  hint?: string;
+}
