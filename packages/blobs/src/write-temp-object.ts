@@ -1,0 +1,129 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, type Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import { createBrotliCompress, constants as zlib } from 'node:zlib';
+import { appError } from '@entropic/types';
+import { BLOB_HEADER_SIZE, encodeBlobHeader, type StoredEncoding } from './blob-header.ts';
+import { io } from './store-error.ts';
+
+/** Quality 4 with a 1 MiB window: ~100 MB/s, most of the gain of higher levels, small decoder memory. */
+const BROTLI_PARAMS = { [zlib.BROTLI_PARAM_QUALITY]: 4, [zlib.BROTLI_PARAM_LGWIN]: 20 };
+/** Compressed is kept only when it is at most this fraction of the content size (header included). */
+const MAX_COMPRESSED_RATIO = 0.9;
+
+export interface TempObject {
+  /** the temp file holding what is to be stored */
+  path: string;
+  encoding: StoredEncoding;
+  hex: string;
+  size: number;
+  storedSize: number;
+}
+
+export interface WriteTempObjectOptions {
+  tmpDir: string;
+  compress: boolean;
+  maxBytes?: number;
+}
+
+interface Sink {
+  path: string;
+  stream: WriteStream;
+}
+
+function openSink(path: string, start: number): Sink {
+  return { path, stream: createWriteStream(path, { flags: 'wx', mode: 0o644, start }) };
+}
+
+async function closed(stream: WriteStream): Promise<void> {
+  if (!stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()));
+}
+
+/** Ends the stream, then makes the file durable (after writing the header, if any). */
+async function complete(sink: Sink, header?: Buffer): Promise<void> {
+  if (!sink.stream.writableEnded) sink.stream.end();
+  await io(finished(sink.stream));
+  await closed(sink.stream);
+  const handle = await io(open(sink.path, 'r+'));
+  try {
+    if (header !== undefined) await io(handle.write(header, 0, header.byteLength, 0));
+    await io(handle.sync());
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeChunk(stream: Writable, chunk: Buffer): Promise<void> {
+  if (stream.destroyed) throw stream.errored ?? new Error('write stream destroyed');
+  if (!stream.write(chunk)) await once(stream, 'drain');
+}
+
+async function discard(sink: Sink | undefined): Promise<void> {
+  if (sink === undefined) return;
+  sink.stream.destroy();
+  await closed(sink.stream); // an open still in flight would otherwise create the file after rm
+  await rm(sink.path, { force: true }).catch(() => {});
+}
+
+/**
+ * Streams source into a fresh temp file under tmpDir while hashing and counting it, enforcing
+ * maxBytes (FILE_TOO_LARGE). With compress, a brotli-encoded copy is written alongside and kept
+ * instead of the raw one when it saves at least 10%. The kept file is fsynced; on any failure
+ * both temp files are removed before the error propagates (source errors as they are, system
+ * errors as SERVICE_UNAVAILABLE). The source is not destroyed on failure: the caller owns it.
+ */
+export async function writeTempObject(source: Readable | AsyncIterable<Uint8Array>, options: WriteTempObjectOptions): Promise<TempObject> {
+  const base = join(options.tmpDir, randomUUID());
+  let raw: Sink | undefined;
+  let compressed: (Sink & { encoder: Writable; done: Promise<void> }) | undefined;
+  try {
+    raw = openSink(base, 0);
+    if (options.compress) {
+      const sink = openSink(`${base}.br`, BLOB_HEADER_SIZE);
+      const encoder = createBrotliCompress({ params: BROTLI_PARAMS });
+      const done = pipeline(encoder, sink.stream);
+      done.catch(() => {}); // observed through encoder errors and the final await
+      compressed = { ...sink, encoder, done };
+    }
+    const hash = createHash('sha512');
+    let size = 0;
+    const chunks = source instanceof Readable ? source.iterator({ destroyOnReturn: false }) : source;
+    for await (const item of chunks as AsyncIterable<Uint8Array | string>) {
+      const chunk = typeof item === 'string' ? Buffer.from(item) : Buffer.from(item.buffer, item.byteOffset, item.byteLength);
+      size += chunk.byteLength;
+      if (options.maxBytes !== undefined && size > options.maxBytes) {
+        throw appError('FILE_TOO_LARGE', `The content exceeds ${options.maxBytes} bytes.`, { details: { maxBytes: options.maxBytes } });
+      }
+      hash.update(chunk);
+      (globalThis as any).__keep ??= []; (globalThis as any).__keep.push(Buffer.from(chunk));
+      await io(Promise.all([writeChunk(raw.stream, chunk), compressed && writeChunk(compressed.encoder, chunk)]));
+    }
+    (globalThis as any).__keep = undefined;
+    const hex = hash.digest('hex');
+
+    if (compressed !== undefined) {
+      compressed.encoder.end();
+      await io(compressed.done);
+      const storedSize = BLOB_HEADER_SIZE + compressed.stream.bytesWritten;
+      if (storedSize <= size * MAX_COMPRESSED_RATIO) {
+        await complete(compressed, encodeBlobHeader('brotli', size));
+        const kept = compressed;
+        compressed = undefined;
+        await discard(raw);
+        raw = undefined;
+        return { path: kept.path, encoding: 'brotli', hex, size, storedSize };
+      }
+      await discard(compressed);
+      compressed = undefined;
+    }
+    await complete(raw);
+    return { path: raw.path, encoding: 'raw', hex, size, storedSize: size };
+  } catch (error) {
+    await Promise.all([discard(raw), discard(compressed)]);
+    throw error;
+  }
+}

@@ -1,0 +1,106 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { computeIntegrity, verifyIntegrity } from '@entropic/client';
+import type { PackageDocument } from '@entropic/types';
+
+/** Default cache directory, shared by every project of the user. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  if (env.ENTROPIC_CACHE) return env.ENTROPIC_CACHE;
+  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
+  return join(base, 'entropic');
+}
+
+export interface CachedPackage {
+  registry: string;
+  name: string;
+  etag: string | undefined;
+  fetchedAt: string;
+  document: PackageDocument;
+}
+
+export type ContentCache = ReturnType<typeof createContentCache>;
+
+/**
+ * A content-addressed store: `content/sha512/<hex[0:2]>/<hex[2:]>`. Content is written to
+ * `tmp/`, verified against its integrity, then renamed into place, so a file under `content/`
+ * always matches its name. Package documents (metadata) live under `packages/`, keyed by
+ * registry and name, with their ETag for revalidation.
+ */
+export function createContentCache(root: string) {
+  const tmpDir = join(root, 'tmp');
+  let tmpReady: Promise<unknown> | undefined;
+
+  function contentPath(integrity: string): string {
+    const hex = Buffer.from(integrity.slice('sha512-'.length), 'base64').toString('hex');
+    return join(root, 'content', 'sha512', hex.slice(0, 2), hex.slice(2));
+  }
+
+  function metadataPath(registry: string, name: string): string {
+    const key = createHash('sha256').update(`${registry}\n${name}`).digest('hex');
+    return join(root, 'packages', key.slice(0, 2), `${key.slice(2)}.json`);
+  }
+
+  async function atomicWrite(path: string, data: Uint8Array | string): Promise<void> {
+    tmpReady ??= mkdir(tmpDir, { recursive: true });
+    await tmpReady;
+    const temp = join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+    await writeFile(temp, data);
+    try {
+      await mkdir(join(path, '..'), { recursive: true });
+      await rename(temp, path);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  return {
+    root,
+    contentPath,
+
+    async has(integrity: string): Promise<boolean> {
+      try {
+        return (await stat(contentPath(integrity))).isFile();
+      } catch {
+        return false;
+      }
+    },
+
+    /** The bytes, re-verified (used for small documents that are parsed and trusted). */
+    async read(integrity: string): Promise<Buffer | undefined> {
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(contentPath(integrity));
+      } catch {
+        return undefined;
+      }
+      if (computeIntegrity(bytes) !== integrity) {
+        await rm(contentPath(integrity), { force: true });
+        return undefined;
+      }
+      return bytes;
+    },
+
+    /** Verifies, then stores. Throws INTEGRITY_MISMATCH without writing anything on a mismatch. */
+    async write(integrity: string, bytes: Uint8Array, what: string): Promise<string> {
+      verifyIntegrity(bytes, integrity, what);
+      const path = contentPath(integrity);
+      await atomicWrite(path, bytes);
+      return path;
+    },
+
+    async readPackage(registry: string, name: string): Promise<CachedPackage | undefined> {
+      try {
+        return JSON.parse(await readFile(metadataPath(registry, name), 'utf8')) as CachedPackage;
+      } catch {
+        return undefined;
+      }
+    },
+
+    async writePackage(entry: CachedPackage): Promise<void> {
+      await atomicWrite(metadataPath(entry.registry, entry.name), JSON.stringify(entry));
+    },
+  };
+}

@@ -1,0 +1,5 @@
+export * from './client-error.ts';
+export * from './multipart-body.ts';
+export * from './package-ref.ts';
+export * from './registry-client.ts';
+export * from './verify-integrity.ts';

@@ -1,0 +1,61 @@
+import { appError } from '@entropic/types';
+import type { Tx } from './deps.ts';
+import type { Principal } from './principal.ts';
+
+/**
+ * The one place that answers "may this principal do that". Every route that changes something
+ * goes through one of these, inside the transaction that does the change.
+ */
+export function requireSignedIn(principal: Principal | undefined): Principal {
+  if (!principal) {
+    throw appError('UNAUTHENTICATED', 'You must be signed in to do that.', {
+      headers: { 'WWW-Authenticate': 'Bearer' },
+      hint: 'Send "Authorization: Bearer ent_v1_…" with a token from the website or `npm run admin -- token create`.',
+    });
+  }
+  return principal;
+}
+
+/** Writes need a publish-scoped token (or a website session). */
+export function requireWriter(principal: Principal | undefined): Principal {
+  const p = requireSignedIn(principal);
+  if (p.scope === 'read') throw appError('INSUFFICIENT_SCOPE', 'This token is read-only; use a token with the publish scope.');
+  return p;
+}
+
+export async function isAcceptedMember(db: Tx, userId: number, namespaceId: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('namespace_members')
+    .select('accepted')
+    .where('namespace_id', '=', namespaceId)
+    .where('user_id', '=', userId)
+    .where('accepted', '=', true)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Accepted member of an accepted maintainer namespace of the package. */
+export async function isMaintainer(db: Tx, userId: number, packageId: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('package_maintainers as pm')
+    .innerJoin('namespace_members as nm', 'nm.namespace_id', 'pm.namespace_id')
+    .select('pm.package_id')
+    .where('pm.package_id', '=', packageId)
+    .where('pm.accepted', '=', true)
+    .where('nm.user_id', '=', userId)
+    .where('nm.accepted', '=', true)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function assertMemberOf(db: Tx, principal: Principal, namespace: { id: number; name: string }): Promise<void> {
+  if (!(await isAcceptedMember(db, principal.userId, namespace.id))) {
+    throw appError('NOT_A_MEMBER', `You are not a member of "${namespace.name}".`);
+  }
+}
+
+export async function assertMaintainer(db: Tx, principal: Principal, pkg: { id: number; fullName: string }): Promise<void> {
+  if (!(await isMaintainer(db, principal.userId, pkg.id))) {
+    throw appError('NOT_A_MAINTAINER', `You are not a maintainer of "${pkg.fullName}".`);
+  }
+}

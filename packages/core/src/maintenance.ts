@@ -1,0 +1,106 @@
+import { type Integrity, isIntegrity } from '@entropic/types';
+import { sql } from 'kysely';
+import type { CoreDeps } from './deps.ts';
+
+/** Every blob the database references: version documents, files and derived files. */
+export async function referencedIntegrities(deps: Pick<CoreDeps, 'db'>): Promise<Set<string>> {
+  const rows = await sql<{ integrity: string }>`
+    SELECT integrity FROM versions
+    UNION SELECT value AS integrity FROM versions, jsonb_each_text(files)
+    UNION SELECT value AS integrity FROM versions, jsonb_each_text(derived_files)`.execute(deps.db);
+  return new Set(rows.rows.map((r) => r.integrity));
+}
+
+export interface GcReport {
+  scanned: number;
+  deleted: number;
+  freedBytes: number;
+  keptYoung: number;
+}
+
+/**
+ * Deletes blobs nothing references and that are older than the grace period, so a publish in
+ * progress (blobs written, transaction not yet committed) is never raced.
+ */
+export async function collectGarbage(deps: Pick<CoreDeps, 'db' | 'blobs'>, graceSeconds: number, now = new Date()): Promise<GcReport> {
+  const cutoff = now.getTime() - graceSeconds * 1000;
+  const blobs = deps.blobs as CoreDeps['blobs'] & { cleanTemp?: () => Promise<unknown> };
+  if (typeof blobs.cleanTemp === 'function') await blobs.cleanTemp();
+  const report: GcReport = { scanned: 0, deleted: 0, freedBytes: 0, keptYoung: 0 };
+  // Read the referenced set after listing starts: a blob written after this point is young anyway.
+  const referenced = await referencedIntegrities(deps);
+  for await (const blob of deps.blobs.list()) {
+    report.scanned += 1;
+    if (referenced.has(blob.integrity)) continue;
+    if (blob.mtime.getTime() > cutoff) {
+      report.keptYoung += 1;
+      continue;
+    }
+    // Re-check just before deleting: a publish may have committed a reference meanwhile.
+    const still = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM versions
+      WHERE integrity = ${blob.integrity}
+         OR EXISTS (SELECT 1 FROM jsonb_each_text(files) f WHERE f.value = ${blob.integrity})
+         OR EXISTS (SELECT 1 FROM jsonb_each_text(derived_files) d WHERE d.value = ${blob.integrity})`.execute(deps.db);
+    if ((still.rows[0]?.n ?? 0) > 0) continue;
+    if (await deps.blobs.delete(blob.integrity)) {
+      report.deleted += 1;
+      report.freedBytes += blob.storedSize;
+    }
+  }
+  return report;
+}
+
+export interface FsckProblem {
+  version: string;
+  path: string;
+  integrity: string;
+  problem: 'missing' | 'corrupt' | 'malformed';
+}
+
+export interface FsckReport {
+  versions: number;
+  blobs: number;
+  problems: FsckProblem[];
+}
+
+/** Checks that every version's blobs exist and hash to their names. */
+export async function checkIntegrity(deps: Pick<CoreDeps, 'db' | 'blobs' | 'host'>): Promise<FsckReport> {
+  const report: FsckReport = { versions: 0, blobs: 0, problems: [] };
+  const verified = new Map<string, FsckProblem['problem'] | null>();
+  let lastId = 0;
+  for (;;) {
+    const rows = await deps.db
+      .selectFrom('versions as v')
+      .innerJoin('packages as p', 'p.id', 'v.package_id')
+      .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
+      .select(['v.id', 'v.version', 'v.integrity', 'v.files', 'v.derived_files', 'p.name', 'n.name as ns', 'n.host'])
+      .where('v.id', '>', lastId)
+      .orderBy('v.id')
+      .limit(200)
+      .execute();
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      lastId = row.id;
+      report.versions += 1;
+      const label = `${row.ns}@${row.host ?? deps.host}/${encodeURIComponent(row.name)}@${row.version}`;
+      const entries: Array<[string, string]> = [
+        ['(version document)', row.integrity],
+        ...Object.entries(row.files as Record<string, string>),
+        ...Object.entries(row.derived_files as Record<string, string>),
+      ];
+      for (const [path, integrity] of entries) {
+        let problem = verified.get(integrity);
+        if (problem === undefined) {
+          report.blobs += 1;
+          if (!isIntegrity(integrity)) problem = 'malformed';
+          else if (!(await deps.blobs.stat(integrity as Integrity))) problem = 'missing';
+          else problem = (await deps.blobs.verify(integrity as Integrity)) ? null : 'corrupt';
+          verified.set(integrity, problem);
+        }
+        if (problem) report.problems.push({ version: label, path, integrity, problem });
+      }
+    }
+  }
+  return report;
+}

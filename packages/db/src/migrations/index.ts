@@ -1,0 +1,7 @@
+import { statements as initial } from './0001-initial.ts';
+
+/**
+ * Versioned migrations, applied in order, each in its own transaction. Append only: never edit a
+ * migration that has shipped; add a new file and list it here.
+ */
+export const migrations: ReadonlyArray<{ name: string; statements: readonly string[] }> = [{ name: '0001-initial', statements: initial }];

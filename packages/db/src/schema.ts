@@ -1,0 +1,101 @@
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface UsersTable {
+  id: Generated<number>;
+  name: string;
+  email: string | null;
+  password_hash: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface NamespacesTable {
+  id: Generated<number>;
+  name: string;
+  /** null: this registry's own host (so a change of EXTERNAL_HOST never orphans data) */
+  host: string | null;
+  kind: 'user' | 'org' | 'system';
+  created_at: Timestamp;
+}
+
+export interface NamespaceMembersTable {
+  namespace_id: number;
+  user_id: number;
+  accepted: boolean;
+  invited_by: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PackagesTable {
+  id: Generated<number>;
+  namespace_id: number;
+  name: string;
+  require_tfa: Generated<boolean>;
+  yanked: Generated<boolean>;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+}
+
+export interface PackageMaintainersTable {
+  package_id: number;
+  namespace_id: number;
+  accepted: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type DependencyJson = Record<string, string>;
+
+export interface VersionsTable {
+  id: Generated<number>;
+  package_id: number;
+  version: string;
+  integrity: string;
+  files: Json<Record<string, string>>;
+  derived_files: Json<Record<string, string>>;
+  dependencies: Json<DependencyJson>;
+  dev_dependencies: Json<DependencyJson>;
+  peer_dependencies: Json<DependencyJson>;
+  optional_dependencies: Json<DependencyJson>;
+  bundled_dependencies: Json<DependencyJson>;
+  signatures: Json<string[]>;
+  total_bytes: ColumnType<string | number, number, number>;
+  file_count: number;
+  yanked: Generated<boolean>;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+}
+
+export interface DistTagsTable {
+  package_id: number;
+  tag: string;
+  version: string;
+  updated_at: Timestamp;
+}
+
+export interface TokensTable {
+  id: Generated<string>;
+  user_id: number;
+  hash: string;
+  description: string;
+  scope: 'read' | 'publish';
+  created_at: Timestamp;
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface Database {
+  users: UsersTable;
+  namespaces: NamespacesTable;
+  namespace_members: NamespaceMembersTable;
+  packages: PackagesTable;
+  package_maintainers: PackageMaintainersTable;
+  versions: VersionsTable;
+  dist_tags: DistTagsTable;
+  tokens: TokensTable;
+}

@@ -1,0 +1,108 @@
+// Operator commands (API.md §9): `npm run admin -- <command>`. Reads process.env like main.ts.
+import { parseArgs } from 'node:util';
+import { checkIntegrity, collectGarbage, createToken, createUser, getUserByName, hashPassword } from '@entropic/core';
+import { isAppError } from '@entropic/types';
+import { ConfigError, loadConfig } from './config.ts';
+import { createDeps } from './deps.ts';
+import { runningPid } from './lock-file.ts';
+
+const USAGE = `Usage: npm run admin -- <command>
+
+  user create <name> [--email <e>] [--password <p>]   create a user, its namespace and a publish token
+  token create <user> [--scope read|publish] [--description <d>] [--expires-in-days <n>]
+  migrate                                              apply database migrations
+  gc [--grace-seconds <n>]                             delete blobs nothing references
+  fsck                                                 check every version's blobs`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      email: { type: 'string' },
+      password: { type: 'string' },
+      scope: { type: 'string' },
+      description: { type: 'string' },
+      'expires-in-days': { type: 'string' },
+      'grace-seconds': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, sub, arg] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const config = loadConfig(process.env);
+  if (!config.postgresUrl) {
+    const pid = runningPid(config.dataDir);
+    if (pid) {
+      console.error(`The registry is running (pid ${pid}) on the embedded database in ${config.dataDir}. Stop it first, or use POSTGRES_URL to run admin commands beside it.`);
+      return 3;
+    }
+  }
+  const deps = await createDeps(config);
+  try {
+    switch (`${command} ${sub ?? ''}`.trim()) {
+      case 'user create': {
+        if (!arg) throw usage('user create needs a name');
+        const passwordHash = values.password ? await hashPassword(values.password) : null;
+        const user = await createUser(deps.db, { name: arg, email: values.email ?? null, passwordHash });
+        const { token } = await createToken(deps.db, { userId: user.id, description: 'created by admin user create', scope: 'publish' });
+        console.log(`Created user "${user.name}" with namespace "${user.name}@${config.host}".`);
+        console.log(token);
+        return 0;
+      }
+      case 'token create': {
+        if (!arg) throw usage('token create needs a user name');
+        const user = await getUserByName(deps.db, arg);
+        const scope = (values.scope ?? 'publish') as 'read' | 'publish';
+        const days = values['expires-in-days'] ? Number(values['expires-in-days']) : undefined;
+        if (days !== undefined && (!Number.isInteger(days) || days < 1)) throw usage('--expires-in-days takes a whole number of days');
+        const { token } = await createToken(deps.db, {
+          userId: user.id,
+          description: values.description ?? 'created by admin token create',
+          scope,
+          expiresAt: days ? new Date(Date.now() + days * 86_400_000) : null,
+        });
+        console.log(token);
+        return 0;
+      }
+      case 'migrate':
+        console.log('Migrations are up to date.');
+        return 0;
+      case 'gc': {
+        const grace = values['grace-seconds'] !== undefined ? Number(values['grace-seconds']) : config.gcGraceSeconds;
+        if (!Number.isInteger(grace) || grace < 0) throw usage('--grace-seconds takes a whole number');
+        const report = await collectGarbage(deps, grace);
+        console.log(`Scanned ${report.scanned} blobs; deleted ${report.deleted} (${report.freedBytes} bytes); kept ${report.keptYoung} unreferenced blobs younger than ${grace} s.`);
+        return 0;
+      }
+      case 'fsck': {
+        const report = await checkIntegrity(deps);
+        for (const p of report.problems) console.log(`${p.problem.toUpperCase()} ${p.version} ${p.path} ${p.integrity}`);
+        console.log(`Checked ${report.versions} versions and ${report.blobs} blobs: ${report.problems.length === 0 ? 'all good' : `${report.problems.length} problems`}.`);
+        return report.problems.length === 0 ? 0 : 1;
+      }
+      default:
+        throw usage(`unknown command "${positionals.join(' ')}"`);
+    }
+  } finally {
+    await deps.close();
+  }
+}
+
+class UsageError extends Error {}
+function usage(message: string) {
+  return new UsageError(message);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
+    else if (error instanceof ConfigError || isAppError(error)) console.error(error.message);
+    else console.error(error);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);

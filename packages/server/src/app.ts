@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ServerDeps } from './deps.ts';
+import { registerAuthentication } from './plugins/authentication.ts';
+import { registerErrorHandling } from './plugins/errors.ts';
+import { ResponseCache } from './response-cache.ts';
+import { registerAuthRoutes } from './routes/auth.ts';
+import { registerMetaRoutes } from './routes/meta.ts';
+import { registerObjectRoutes } from './routes/objects.ts';
+import { registerPackageRoutes } from './routes/packages.ts';
+import { registerPublishRoute } from './routes/publish.ts';
+import { TokenCache } from './token-cache.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: ServerDeps;
+    responseCache: ResponseCache;
+    tokenCache: TokenCache;
+  }
+}
+
+export interface BuildAppOptions {
+  logger?: boolean;
+}
+
+/** Builds the HTTP application from ready dependencies; main.ts owns the process. */
+export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      options.logger === false
+        ? false
+        : {
+            level: deps.config.logLevel,
+            redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+          },
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: false },
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  const responseCache = new ResponseCache(deps.kv, { ttlSeconds: deps.config.cacheTtlSeconds });
+  const tokenCache = new TokenCache(deps.db, deps.kv);
+  await Promise.all([responseCache.start(), tokenCache.start()]);
+  app.decorate('deps', deps);
+  app.decorate('responseCache', responseCache);
+  app.decorate('tokenCache', tokenCache);
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([responseCache.stop(), tokenCache.stop()]);
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  if (deps.config.nodeEnv !== 'production' && deps.config.devLatencyErrorMs > 0) {
+    app.addHook('onResponse', async (request, reply) => {
+      if (reply.elapsedTime > deps.config.devLatencyErrorMs) request.log.error({ elapsedMs: reply.elapsedTime }, 'STALL: slow response');
+    });
+  }
+  // JSON bodies are small; an empty body on a JSON route is `{}`.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => {
+    const text = (body as string).trim();
+    if (text === '') return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      const error = new SyntaxError('invalid JSON') as SyntaxError & { statusCode: number };
+      error.statusCode = 400;
+      done(error, undefined);
+    }
+  });
+  // Multipart bodies are streamed by the publish route itself (never buffered here).
+  app.addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null));
+  registerErrorHandling(app);
+  registerAuthentication(app, tokenCache);
+  registerMetaRoutes(app);
+  registerAuthRoutes(app);
+  registerPackageRoutes(app);
+  registerPublishRoute(app);
+  registerObjectRoutes(app);
+  return app;
+}

@@ -1,0 +1,194 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Host, hostFromUrl } from '@entropic/types';
+
+export type NodeEnv = 'dev' | 'testing' | 'production';
+
+export interface Limits {
+  maxDependencies: number;
+  maxFiles: number;
+  maxFileBytes: number;
+  maxVersionBytes: number;
+}
+
+export interface Config {
+  nodeEnv: NodeEnv;
+  port: number;
+  listenAddress: string;
+  externalUrl: string;
+  host: Host;
+  dataDir: string;
+  cacheDir: string;
+  postgresUrl: string | undefined;
+  redisUrl: string | undefined;
+  blobCompression: 'none' | 'brotli';
+  limits: Limits;
+  sessionSecret: string;
+  sessionExpirySeconds: number;
+  oauthPassword: string;
+  github: { clientId: string; clientSecret: string; authorizeUrl: string; tokenUrl: string; userUrl: string } | undefined;
+  oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | undefined;
+  localAccounts: boolean;
+  devLatencyErrorMs: number;
+  logLevel: string;
+  cacheTtlSeconds: number;
+  gcGraceSeconds: number;
+  legacyUpstream: string | undefined;
+  allowlistFile: string | undefined;
+}
+
+export const DEFAULT_SESSION_SECRET = 'insecure-development-session-secret-change-me';
+export const DEFAULT_OAUTH_PASSWORD = 'insecure-development-oauth-password-change-me';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads a `.env` file (KEY=value lines, # comments, optional quotes); real env vars win. */
+export function readDotEnv(path: string): Record<string, string> {
+  if (!existsSync(path)) return {};
+  const out: Record<string, string> = {};
+  for (const raw of readFileSync(path, 'utf8').split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!match) continue;
+    let value = match[2] ?? '';
+    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) value = value.slice(1, -1);
+    out[match[1] as string] = value;
+  }
+  return out;
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'Infinity') return Number.MAX_SAFE_INTEGER;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function url(env: Env, name: string, fallback?: string): string | undefined {
+  const raw = env[name] || fallback;
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = new URL(raw);
+    if (!/^(https?|postgres(ql)?|rediss?):$/.test(parsed.protocol)) throw new Error('scheme');
+    return raw;
+  } catch {
+    throw new ConfigError(name, `must be a URL, got "${raw}"`);
+  }
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+const NODE_ENV_ALIASES: Record<string, NodeEnv> = {
+  dev: 'dev',
+  development: 'dev',
+  testing: 'testing',
+  test: 'testing',
+  production: 'production',
+  prod: 'production',
+};
+
+/**
+ * The one config module: validated once, frozen. Only main.ts / admin.ts pass process.env;
+ * everything else receives a Config.
+ */
+export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonly<Config> {
+  const cwd = options.cwd ?? process.cwd();
+  const env: Env = { ...readDotEnv(resolve(cwd, '.env')), ...rawEnv };
+  const nodeEnvRaw = env.NODE_ENV || 'dev';
+  const nodeEnv = NODE_ENV_ALIASES[nodeEnvRaw];
+  if (!nodeEnv) throw new ConfigError('NODE_ENV', `must be dev, testing or production, got "${nodeEnvRaw}"`);
+  const production = nodeEnv === 'production';
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const externalUrl = (url(env, 'EXTERNAL_HOST', `http://localhost:${port || 3000}`) as string).replace(/\/+$/, '');
+  if (!/^https?:/.test(externalUrl)) throw new ConfigError('EXTERNAL_HOST', 'must be an http(s) URL');
+  const dataDir = resolve(cwd, env.DATA_DIR || './data');
+  const cacheDir = resolve(cwd, env.CACHE_DIR || resolve(dataDir, 'blobs'));
+  const sessionSecret = env.SESSION_SECRET || DEFAULT_SESSION_SECRET;
+  const oauthPassword = env.OAUTH_PASSWORD || DEFAULT_OAUTH_PASSWORD;
+  if (sessionSecret.length < 32) throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters');
+  if (oauthPassword.length < 32) throw new ConfigError('OAUTH_PASSWORD', 'must be at least 32 characters');
+  if (production && sessionSecret === DEFAULT_SESSION_SECRET) throw new ConfigError('SESSION_SECRET', 'must be set in production (the default is public)');
+  if (production && oauthPassword === DEFAULT_OAUTH_PASSWORD) throw new ConfigError('OAUTH_PASSWORD', 'must be set in production (the default is public)');
+
+  let github: Config['github'];
+  if (env.OAUTH_GITHUB_CLIENT || env.OAUTH_GITHUB_SECRET) {
+    if (!env.OAUTH_GITHUB_CLIENT) throw new ConfigError('OAUTH_GITHUB_CLIENT', 'must be set when OAUTH_GITHUB_SECRET is');
+    if (!env.OAUTH_GITHUB_SECRET) throw new ConfigError('OAUTH_GITHUB_SECRET', 'must be set when OAUTH_GITHUB_CLIENT is');
+    github = {
+      clientId: env.OAUTH_GITHUB_CLIENT,
+      clientSecret: env.OAUTH_GITHUB_SECRET,
+      authorizeUrl: url(env, 'OAUTH_GITHUB_AUTHORIZE_URL', 'https://github.com/login/oauth/authorize') as string,
+      tokenUrl: url(env, 'OAUTH_GITHUB_TOKEN_URL', 'https://github.com/login/oauth/access_token') as string,
+      userUrl: url(env, 'OAUTH_GITHUB_USER_URL', 'https://api.github.com/user') as string,
+    };
+  }
+  let oidc: Config['oidc'];
+  if (env.OIDC_ISSUER) {
+    if (!env.OIDC_CLIENT_ID) throw new ConfigError('OIDC_CLIENT_ID', 'must be set when OIDC_ISSUER is');
+    oidc = {
+      issuer: url(env, 'OIDC_ISSUER') as string,
+      clientId: env.OIDC_CLIENT_ID,
+      clientSecret: env.OIDC_CLIENT_SECRET ?? '',
+      name: env.OIDC_NAME || 'OpenID Connect',
+    };
+  }
+
+  const config: Config = {
+    nodeEnv,
+    port,
+    listenAddress: env.LISTEN_ADDRESS || (production ? '0.0.0.0' : '127.0.0.1'),
+    externalUrl,
+    host: hostFromUrl(externalUrl),
+    dataDir,
+    cacheDir,
+    postgresUrl: url(env, 'POSTGRES_URL'),
+    redisUrl: url(env, 'REDIS_URL'),
+    blobCompression: oneOf(env, 'BLOB_COMPRESSION', ['none', 'brotli'] as const, 'none'),
+    limits: {
+      maxDependencies: integer(env, 'MAX_DEPENDENCIES', 1024, 0),
+      maxFiles: integer(env, 'MAX_FILES', 10_000, 1),
+      maxFileBytes: integer(env, 'MAX_FILE_BYTES', 64 * 1024 * 1024, 1),
+      maxVersionBytes: integer(env, 'MAX_VERSION_BYTES', 256 * 1024 * 1024, 1),
+    },
+    sessionSecret,
+    sessionExpirySeconds: integer(env, 'SESSION_EXPIRY_SECONDS', 14 * 24 * 3600, 60),
+    oauthPassword,
+    github,
+    oidc,
+    localAccounts: bool(env, 'LOCAL_ACCOUNTS', !production),
+    devLatencyErrorMs: integer(env, 'DEV_LATENCY_ERROR_MS', 2000, 0),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, nodeEnv === 'testing' ? 'warn' : 'info'),
+    cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 60, 0, 86_400),
+    gcGraceSeconds: integer(env, 'GC_GRACE_SECONDS', 3600, 0),
+    legacyUpstream: url(env, 'LEGACY_UPSTREAM'),
+    allowlistFile: env.ALLOWLIST ? resolve(cwd, env.ALLOWLIST) : undefined,
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,49 @@
+import { type BlobStore, createFsBlobStore } from '@entropic/blobs';
+import type { CoreDeps } from '@entropic/core';
+import { type DatabaseHandle, createDatabase, migrate } from '@entropic/db';
+import { type KeyValueStore, createMemoryKeyValueStore, createRedisKeyValueStore } from '@entropic/kv';
+import type { Config } from './config.ts';
+
+export interface ServerDeps extends CoreDeps {
+  config: Readonly<Config>;
+  database: DatabaseHandle;
+  blobs: BlobStore;
+  kv: KeyValueStore;
+  close(): Promise<void>;
+}
+
+export interface DepsOverrides {
+  /** PostgreSQL schema (tests isolate themselves in one) */
+  schema?: string;
+  /** Redis key prefix (tests share one Redis) */
+  keyPrefix?: string;
+  /** use an in-memory PGlite instead of DATA_DIR */
+  memoryDatabase?: boolean;
+}
+
+/** Builds the real adapters the config asks for, and migrates the database. */
+export async function createDeps(config: Readonly<Config>, overrides: DepsOverrides = {}): Promise<ServerDeps> {
+  const database = await createDatabase({
+    postgresUrl: config.postgresUrl,
+    dataDir: overrides.memoryDatabase ? 'memory://' : config.dataDir,
+    schema: overrides.schema,
+  });
+  await migrate(database.db);
+  const blobs = createFsBlobStore({ dir: config.cacheDir, compression: config.blobCompression });
+  const kv = config.redisUrl
+    ? createRedisKeyValueStore({ url: config.redisUrl, keyPrefix: overrides.keyPrefix ?? 'entropic:' })
+    : createMemoryKeyValueStore();
+  return {
+    config,
+    database,
+    db: database.db,
+    blobs,
+    kv,
+    host: config.host,
+    limits: config.limits,
+    async close() {
+      await Promise.allSettled([kv.close(), blobs.close()]);
+      await database.close();
+    },
+  };
+}

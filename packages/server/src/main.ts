@@ -1,0 +1,47 @@
+// The only file (with admin.ts) that reads process.env: it owns the process.
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createDeps } from './deps.ts';
+import { acquireLock } from './lock-file.ts';
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const release = config.postgresUrl ? () => {} : acquireLock(config.dataDir);
+  const deps = await createDeps(config);
+  const app = await buildApp(deps);
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => process.exit(1), 10_000).unref();
+    try {
+      await app.close();
+      await deps.close();
+    } finally {
+      release();
+      clearTimeout(timer);
+      process.exit(0);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  const address = await app.listen({ port: config.port, host: config.listenAddress });
+  app.log.info({ url: address, externalUrl: config.externalUrl, database: deps.database.kind, kv: config.redisUrl ? 'redis' : 'memory' }, 'listening');
+  // A machine-readable line for scripts and tests that start the registry on PORT=0.
+  if (process.env.ENTROPIC_PRINT_ADDRESS === '1') process.stdout.write(`ENTROPIC_LISTENING ${address}\n`);
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

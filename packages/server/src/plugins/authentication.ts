@@ -1,0 +1,31 @@
+import type { Principal } from '@entropic/core';
+import { appError } from '@entropic/types';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TokenCache } from '../token-cache.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** the signed-in principal, set by bearer auth (API) or the website session plugin */
+    principal: Principal | undefined;
+  }
+}
+
+/**
+ * Bearer authentication on every route. A header that is present but malformed, unknown,
+ * revoked or expired is a 401, never anonymous.
+ */
+export function registerAuthentication(app: FastifyInstance, tokens: TokenCache): void {
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const header = request.headers.authorization;
+    if (header === undefined) return;
+    const match = /^Bearer +(\S+) *$/i.exec(header);
+    if (!match) {
+      throw appError('INVALID_TOKEN', 'The Authorization header must be "Bearer ent_v1_…".', {
+        headers: { 'WWW-Authenticate': 'Bearer error="invalid_request"' },
+      });
+    }
+    const { principal } = await tokens.authenticate(match[1] as string);
+    request.principal = principal;
+  });
+}

@@ -1,0 +1,49 @@
+import { isDatabaseUnavailable } from '@entropic/db';
+import { AppError, type ErrorBody, appError, isAppError } from '@entropic/types';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** Maps every failure to `{message, code}` once, at the edge. Programmer errors become a bare 500. */
+export function toAppError(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  if (isDatabaseUnavailable(error)) {
+    return appError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly.', { cause: error, headers: { 'Retry-After': '2' } });
+  }
+  const e = error as FastifyError & { type?: string };
+  switch (e.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return appError('UNSUPPORTED_MEDIA_TYPE', 'That content type is not accepted here.');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return appError('PAYLOAD_TOO_LARGE');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return appError('INVALID_JSON');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return appError('BAD_REQUEST');
+    default:
+      break;
+  }
+  if (e instanceof SyntaxError && (e as { statusCode?: number }).statusCode === 400) return appError('INVALID_JSON');
+  if (e.validation) return appError('BAD_REQUEST', e.message);
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return appError('BAD_REQUEST', 'The request is malformed.');
+  return appError('INTERNAL', undefined, { cause: error });
+}
+
+export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
+  const body: ErrorBody = { message: error.message, code: error.code };
+  if (error.hint) body.hint = error.hint;
+  if (error.headers) reply.headers(error.headers);
+  if (error.status === 503 && !error.headers?.['Retry-After']) reply.header('Retry-After', '2');
+  return reply.code(error.status).type('application/json; charset=utf-8').send(body);
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const mapped = toAppError(error);
+    if (mapped.status >= 500) request.log.error({ err: error, code: mapped.code }, 'request failed');
+    else request.log.info({ code: mapped.code }, mapped.message);
+    return sendError(reply, mapped);
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, appError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`)));
+}

@@ -1,0 +1,53 @@
+import { type Integrity, appError, isIntegrity } from '@entropic/types';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import parseRange from 'range-parser';
+
+/** Content-addressed bytes: immutable, so cached forever; streamed in constant memory. */
+export function registerObjectRoutes(app: FastifyInstance): void {
+  const { blobs } = app.deps;
+  const handler = async (request: FastifyRequest<{ Params: { algo: string; '*': string } }>, reply: FastifyReply) => {
+    const integrity = parseObjectAddress(request.params.algo, request.params['*']);
+    const info = await blobs.stat(integrity);
+    if (!info) throw appError('OBJECT_NOT_FOUND', 'No object has that digest.');
+    const etag = `"${integrity}"`;
+    reply
+      .header('etag', etag)
+      .header('cache-control', 'public, max-age=31536000, immutable')
+      .header('accept-ranges', 'bytes')
+      .type('application/octet-stream');
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    let range: { start: number; end: number } | undefined;
+    const rangeHeader = request.headers.range;
+    if (rangeHeader && (!request.headers['if-range'] || request.headers['if-range'] === etag)) {
+      const parsed = parseRange(info.size, rangeHeader, { combine: true });
+      if (parsed === -1) {
+        reply.header('content-range', `bytes */${info.size}`);
+        throw appError('RANGE_NOT_SATISFIABLE');
+      }
+      if (parsed !== -2 && parsed.type === 'bytes' && parsed.length === 1 && parsed[0]) range = parsed[0];
+    }
+    const length = range ? range.end - range.start + 1 : info.size;
+    reply.header('content-length', String(length));
+    if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${info.size}`);
+    if (request.method === 'HEAD') return reply.send();
+    const found = await blobs.get(integrity, range);
+    if (!found) throw appError('OBJECT_NOT_FOUND', 'No object has that digest.');
+    return reply.send(found.stream);
+  };
+  app.get('/objects/object/:algo/*', handler);
+}
+
+function parseObjectAddress(algo: string, rawDigest: string): Integrity {
+  if (algo !== 'sha512') throw appError('INVALID_ALGORITHM', `"${algo.slice(0, 20)}" is not supported; use sha512.`);
+  let digest = rawDigest;
+  if (digest.includes('%')) {
+    try {
+      digest = decodeURIComponent(digest);
+    } catch {
+      throw appError('INVALID_DIGEST');
+    }
+  }
+  const integrity = `sha512-${digest}`;
+  if (!isIntegrity(integrity)) throw appError('INVALID_DIGEST', 'The digest must be the 88-character base64 sha512 digest.');
+  return integrity as Integrity;
+}

@@ -1,0 +1,96 @@
+import {
+  abandonPackage,
+  getNamespace,
+  getPackageDocument,
+  getVersionDocument,
+  listDistTags,
+  listPackages,
+  listVersions,
+  putPackage,
+  removeDistTag,
+  setDistTag,
+  yankVersion,
+} from '@entropic/core';
+import { appError, parseNamespaceSegment } from '@entropic/types';
+import type { FastifyInstance } from 'fastify';
+import { sendCachedJson } from './cached-json.ts';
+import { type PackageParams, packageGroup, parsePackageRef, parseVersionParam, requireObjectBody } from './refs.ts';
+
+type ListQuery = { Querystring: { limit?: string; cursor?: string } };
+
+export function registerPackageRoutes(app: FastifyInstance): void {
+  const { deps, responseCache } = app;
+  const base = '/packages/package/:namespace/:name';
+
+  app.get<ListQuery>('/packages', async (request) => listPackages(deps, { kind: 'all' }, request.query));
+
+  app.get<ListQuery & { Params: { namespace: string } }>('/packages/authored-by/:namespace', async (request) => {
+    const ns = await getNamespace(deps.db, parseNamespaceSegment(request.params.namespace, deps.host), deps.host);
+    return listPackages(deps, { kind: 'authored-by', namespaceId: ns.id }, request.query);
+  });
+
+  app.get<ListQuery & { Params: { namespace: string } }>('/packages/maintained-by/:namespace', async (request) => {
+    const ns = await getNamespace(deps.db, parseNamespaceSegment(request.params.namespace, deps.host), deps.host);
+    return listPackages(deps, { kind: 'maintained-by', namespaceId: ns.id }, request.query);
+  });
+
+  app.get<{ Params: PackageParams }>(base, async (request, reply) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    return sendCachedJson(request, reply, packageGroup(ref), 'doc', () => getPackageDocument(deps, ref));
+  });
+
+  app.put<{ Params: PackageParams }>(base, async (request, reply) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    const body = requireObjectBody(request.body);
+    const result = await putPackage(deps, request.principal, ref, body);
+    await responseCache.invalidate(packageGroup(ref));
+    return reply.code(result.created ? 201 : 200).send(result.document);
+  });
+
+  app.delete<{ Params: PackageParams }>(base, async (request, reply) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    await abandonPackage(deps, request.principal, ref);
+    await responseCache.invalidate(packageGroup(ref));
+    return reply.code(204).send();
+  });
+
+  app.get<{ Params: PackageParams }>(`${base}/versions`, async (request, reply) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    return sendCachedJson(request, reply, packageGroup(ref), 'versions', () => listVersions(deps, ref));
+  });
+
+  app.get<{ Params: PackageParams & { version: string } }>(`${base}/versions/:version`, async (request, reply) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    const version = parseVersionParam(request.params.version);
+    return sendCachedJson(request, reply, packageGroup(ref), `v:${version}`, () => getVersionDocument(deps, ref, version));
+  });
+
+  app.delete<{ Params: PackageParams & { version: string } }>(`${base}/versions/:version`, async (request, reply) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    const version = parseVersionParam(request.params.version);
+    await yankVersion(deps, request.principal, ref, version);
+    await responseCache.invalidate(packageGroup(ref));
+    return reply.code(204).send();
+  });
+
+  app.get<{ Params: PackageParams }>(`${base}/dist-tags`, async (request, reply) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    return sendCachedJson(request, reply, packageGroup(ref), 'tags', () => listDistTags(deps, ref));
+  });
+
+  app.put<{ Params: PackageParams & { tag: string } }>(`${base}/dist-tags/:tag`, async (request) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    const body = requireObjectBody(request.body);
+    if (typeof body.version !== 'string') throw appError('INVALID_FIELD', 'The body must be {"version": "x.y.z"}.');
+    const tags = await setDistTag(deps, request.principal, ref, request.params.tag, parseVersionParam(body.version));
+    await responseCache.invalidate(packageGroup(ref));
+    return tags;
+  });
+
+  app.delete<{ Params: PackageParams & { tag: string } }>(`${base}/dist-tags/:tag`, async (request, reply) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    await removeDistTag(deps, request.principal, ref, request.params.tag);
+    await responseCache.invalidate(packageGroup(ref));
+    return reply.code(204).send();
+  });
+}

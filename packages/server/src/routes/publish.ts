@@ -1,0 +1,133 @@
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { createGunzip, createInflate } from 'node:zlib';
+import { type PublishPart, publishVersion } from '@entropic/core';
+import { appError } from '@entropic/types';
+import busboy from 'busboy';
+import type { FastifyInstance } from 'fastify';
+import { type PackageParams, packageGroup, parsePackageRef, parseVersionParam } from './refs.ts';
+
+export function registerPublishRoute(app: FastifyInstance): void {
+  const { deps, responseCache } = app;
+  app.put<{ Params: PackageParams & { version: string } }>('/packages/package/:namespace/:name/versions/:version', async (request, reply) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    const version = parseVersionParam(request.params.version);
+    const contentType = request.headers['content-type'] ?? '';
+    if (!/^multipart\/form-data\s*;/i.test(contentType)) {
+      throw appError('UNSUPPORTED_MEDIA_TYPE', 'Publish with a multipart/form-data body (API.md §5).');
+    }
+    const body = decodeBody(request.raw);
+    const parts = multipartParts(body, contentType, deps.limits.maxFiles);
+    try {
+      const result = await publishVersion(deps, request.principal, ref, version, parts);
+      await responseCache.invalidate(packageGroup(ref));
+      return reply.code(201).send(result.document);
+    } catch (error) {
+      // Stop reading a body we refuse; the connection closes after the answer.
+      parts.abort();
+      reply.header('connection', 'close');
+      throw error;
+    }
+  });
+}
+
+function decodeBody(raw: IncomingMessage): Readable {
+  const encoding = (raw.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+  if (encoding === 'identity' || encoding === '') return raw;
+  let decoder: ReturnType<typeof createGunzip>;
+  if (encoding === 'gzip' || encoding === 'x-gzip') decoder = createGunzip();
+  else if (encoding === 'deflate') decoder = createInflate();
+  else throw appError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding "${encoding}" is not supported; use gzip or deflate.`);
+  raw.on('error', (error) => decoder.destroy(error));
+  return raw.pipe(decoder);
+}
+
+type AbortableParts = AsyncIterable<PublishPart> & { abort(): void };
+
+/**
+ * Adapts busboy's events to an async iterator of parts. Busboy waits for each file stream to be
+ * consumed before it reads on, so the body flows straight into the blob store.
+ */
+function multipartParts(body: Readable, contentType: string, maxFiles: number): AbortableParts {
+  const queue: PublishPart[] = [];
+  let failure: Error | undefined;
+  let finished = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: { 'content-type': contentType },
+      limits: { fieldSize: 1024 * 1024, fields: 1000, files: maxFiles + 1, parts: maxFiles + 1001, headerPairs: 100 },
+      preservePath: true,
+      defParamCharset: 'utf8',
+    });
+  } catch (error) {
+    throw appError('INVALID_MULTIPART', 'The multipart body has no boundary.', { cause: error });
+  }
+  parser.on('field', (name, value, info) => {
+    if (info.valueTruncated) {
+      failure ??= appError('INVALID_FIELD', `The field "${name}" is larger than 1 MiB.`);
+    }
+    queue.push({ kind: 'field', name, value });
+    notify();
+  });
+  parser.on('file', (_name, stream, info) => {
+    queue.push({ kind: 'file', filename: info.filename ?? '', stream });
+    notify();
+  });
+  const limit = (what: string) => () => {
+    failure ??= appError(what === 'files' ? 'TOO_MANY_FILES' : 'INVALID_MULTIPART', `The body has too many ${what}.`);
+    notify();
+  };
+  parser.on('filesLimit', limit('files'));
+  parser.on('fieldsLimit', limit('fields'));
+  parser.on('partsLimit', limit('parts'));
+  parser.on('error', (error: Error) => {
+    failure ??= appError('INVALID_MULTIPART', `The multipart body is malformed: ${error.message}`, { cause: error });
+    notify();
+  });
+  parser.on('close', () => {
+    finished = true;
+    notify();
+  });
+  body.on('error', (error) => {
+    const e = error as { code?: string };
+    failure ??= e.code?.startsWith('Z_')
+      ? appError('INVALID_MULTIPART', 'The compressed body could not be decompressed.', { cause: error })
+      : appError('INVALID_MULTIPART', 'The upload was cut off.', { cause: error });
+    parser.destroy();
+    notify();
+  });
+  body.pipe(parser);
+  const iterator = async function* (): AsyncGenerator<PublishPart> {
+    for (;;) {
+      const next = queue.shift();
+      if (next) {
+        if (failure) {
+          if (next.kind === 'file') next.stream.resume();
+          throw failure;
+        }
+        yield next;
+        continue;
+      }
+      if (failure) throw failure;
+      if (finished) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  };
+  return {
+    [Symbol.asyncIterator]: iterator,
+    abort() {
+      body.unpipe(parser);
+      for (const part of queue) if (part.kind === 'file') part.stream.resume();
+      body.resume();
+    },
+  };
+}
+

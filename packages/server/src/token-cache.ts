@@ -1,0 +1,62 @@
+import { type AuthenticatedToken, authenticateToken, hashToken, touchToken } from '@entropic/core';
+import type { Database } from '@entropic/db';
+import type { KeyValueStore } from '@entropic/kv';
+import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
+
+const CHANNEL = 'token-revoked';
+const TOUCH_INTERVAL_MS = 60_000;
+
+/**
+ * Resolves bearer tokens with a short in-process cache (revocation is broadcast, so it applies
+ * at once in every process) and records last use at most once a minute per token.
+ */
+export class TokenCache {
+  private readonly cache = new LRUCache<string, AuthenticatedToken>({ max: 10_000, ttl: 30_000 });
+  private readonly touched = new LRUCache<string, number>({ max: 10_000 });
+  private unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly kv: KeyValueStore,
+  ) {}
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.kv.subscribe(CHANNEL, (hash) => this.cache.delete(hash));
+  }
+
+  async authenticate(token: string): Promise<AuthenticatedToken> {
+    const hash = hashToken(token);
+    let found = this.cache.get(hash);
+    if (found && found.expiresAt && found.expiresAt.getTime() <= Date.now()) {
+      this.cache.delete(hash);
+      found = undefined;
+    }
+    if (!found) {
+      found = await authenticateToken(this.db, token);
+      this.cache.set(hash, found);
+    }
+    const id = found.principal.tokenId;
+    if (id) {
+      const last = this.touched.get(id) ?? found.lastUsedAt?.getTime() ?? 0;
+      if (Date.now() - last > TOUCH_INTERVAL_MS) {
+        this.touched.set(id, Date.now());
+        touchToken(this.db, id).catch(() => {});
+      }
+    }
+    return found;
+  }
+
+  async revoked(hash: string): Promise<void> {
+    this.cache.delete(hash);
+    try {
+      await this.kv.publish(CHANNEL, hash);
+    } catch {
+      // The 30 s TTL bounds how long another process may still accept it.
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.unsubscribe?.();
+  }
+}
