@@ -1,7 +1,7 @@
-import { type Version, appError, truncate } from '@entropic/types';
+import { appError, truncate, type Version } from '@entropic/types';
 import semver from 'semver';
 import type { CoreDeps } from './deps.ts';
-import { type PackageRef, authorizePackageWrite, fullName, getPackage } from './packages.ts';
+import { authorizePackageWrite, fullName, getPackage, type PackageRef } from './packages.ts';
 import type { Principal } from './principal.ts';
 
 const TAG_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -9,7 +9,10 @@ const TAG_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** A tag may not look like a version or range (npm's rule), so `pkg@<tag>` stays unambiguous. */
 export function parseDistTag(tag: string): string {
   if (!TAG_RE.test(tag) || semver.validRange(tag) !== null) {
-    throw appError('INVALID_TAG', `"${truncate(tag)}" is not a valid dist-tag: use up to 64 of A-Z a-z 0-9 . _ - that do not form a semver range.`);
+    throw appError(
+      'INVALID_TAG',
+      `"${truncate(tag)}" is not a valid dist-tag: use up to 64 of A-Z a-z 0-9 . _ - that do not form a semver range.`,
+    );
   }
   return tag;
 }
@@ -20,12 +23,23 @@ export async function listDistTags(deps: CoreDeps, ref: PackageRef): Promise<Rec
   return Object.fromEntries(rows.map((r) => [r.tag, r.version]));
 }
 
-export async function setDistTag(deps: CoreDeps, principal: Principal | undefined, ref: PackageRef, tag: string, version: Version): Promise<Record<string, string>> {
+export async function setDistTag(
+  deps: CoreDeps,
+  principal: Principal | undefined,
+  ref: PackageRef,
+  tag: string,
+  version: Version,
+): Promise<Record<string, string>> {
   parseDistTag(tag);
   await deps.db.transaction().execute(async (tx) => {
     const { pkg } = await authorizePackageWrite(tx, principal, ref, deps.host);
     if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
-    const row = await tx.selectFrom('versions').select(['yanked']).where('package_id', '=', pkg.id).where('version', '=', version).executeTakeFirst();
+    const row = await tx
+      .selectFrom('versions')
+      .select(['yanked'])
+      .where('package_id', '=', pkg.id)
+      .where('version', '=', version)
+      .executeTakeFirst();
     if (!row) throw appError('VERSION_NOT_FOUND', `The version "${fullName(ref)}@${version}" does not exist.`);
     if (row.yanked) throw appError('CONFLICT', `"${fullName(ref)}@${version}" is yanked and cannot be tagged.`);
     const now = new Date();
@@ -45,7 +59,12 @@ export async function removeDistTag(deps: CoreDeps, principal: Principal | undef
   await deps.db.transaction().execute(async (tx) => {
     const { pkg } = await authorizePackageWrite(tx, principal, ref, deps.host);
     if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
-    const deleted = await tx.deleteFrom('dist_tags').where('package_id', '=', pkg.id).where('tag', '=', tag).returning('tag').executeTakeFirst();
+    const deleted = await tx
+      .deleteFrom('dist_tags')
+      .where('package_id', '=', pkg.id)
+      .where('tag', '=', tag)
+      .returning('tag')
+      .executeTakeFirst();
     if (!deleted) throw appError('TAG_NOT_FOUND', `"${fullName(ref)}" has no tag "${tag}".`);
     await tx.updateTable('packages').set({ modified_at: new Date() }).where('id', '=', pkg.id).execute();
   });

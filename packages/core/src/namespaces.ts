@@ -1,4 +1,4 @@
-import { type Host, type NamespaceRef, appError } from '@entropic/types';
+import { appError, type Host, type NamespaceRef } from '@entropic/types';
 import type { Tx } from './deps.ts';
 
 export interface NamespaceRow {

@@ -1,18 +1,18 @@
 import { isUniqueViolation } from '@entropic/db';
 import {
   ABANDONWARE,
+  appError,
+  formatPackageName,
   type Host,
   type NamespaceRef,
   type PackageDocument,
   type PackageName,
   type Page,
-  appError,
-  formatPackageName,
 } from '@entropic/types';
 import semver from 'semver';
 import { assertMaintainer, assertMemberOf, requireWriter } from './authorize.ts';
 import type { CoreDeps, Tx } from './deps.ts';
-import { type NamespaceRow, findNamespace, formatNamespace, getNamespace, storedHost } from './namespaces.ts';
+import { findNamespace, formatNamespace, getNamespace, type NamespaceRow, storedHost } from './namespaces.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './pagination.ts';
 import type { Principal } from './principal.ts';
 
@@ -175,7 +175,12 @@ export async function abandonPackage(deps: CoreDeps, principal: Principal | unde
     const abandonware = await findNamespace(tx, { namespace: ABANDONWARE, host: deps.host }, deps.host);
     if (!abandonware) throw new Error('the abandonware namespace is missing');
     const now = new Date();
-    await tx.updateTable('versions').set({ yanked: true, modified_at: now }).where('package_id', '=', pkg.id).where('yanked', '=', false).execute();
+    await tx
+      .updateTable('versions')
+      .set({ yanked: true, modified_at: now })
+      .where('package_id', '=', pkg.id)
+      .where('yanked', '=', false)
+      .execute();
     await tx.deleteFrom('dist_tags').where('package_id', '=', pkg.id).execute();
     await tx.deleteFrom('package_maintainers').where('package_id', '=', pkg.id).execute();
     await tx.insertInto('package_maintainers').values({ package_id: pkg.id, namespace_id: abandonware.id, accepted: true }).execute();
@@ -193,7 +198,11 @@ export type PackageFilter = { kind: 'all' } | { kind: 'authored-by'; namespaceId
 export async function listPackages(deps: CoreDeps, filter: PackageFilter, options: ListOptions): Promise<Page<PackageDocument>> {
   const limit = pageLimit(options.limit);
   const after = options.cursor ? decodeCursor(options.cursor) : 0;
-  let query = packageQuery(deps.db).where('p.yanked', '=', false).where('p.id', '>', after).orderBy('p.id').limit(limit + 1);
+  let query = packageQuery(deps.db)
+    .where('p.yanked', '=', false)
+    .where('p.id', '>', after)
+    .orderBy('p.id')
+    .limit(limit + 1);
   if (filter.kind === 'authored-by') query = query.where('p.namespace_id', '=', filter.namespaceId);
   if (filter.kind === 'maintained-by') {
     const namespaceId = filter.namespaceId;

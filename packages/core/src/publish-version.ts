@@ -1,21 +1,21 @@
-import { Transform, type Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { isUniqueViolation } from '@entropic/db';
 import {
-  type DependencyMap,
-  type Integrity,
-  type Version,
-  type VersionDocument,
   appError,
   canonicalVersionDocument,
+  type DependencyMap,
   formatPackageName,
+  type Integrity,
   parseDependencyName,
   parseRange,
   truncate,
+  type Version,
+  type VersionDocument,
 } from '@entropic/types';
 import type { CoreDeps } from './deps.ts';
 import { parseDistTag } from './dist-tags.ts';
 import { collisionKey, parseFilePath, readmeRank } from './file-paths.ts';
-import { type PackageRef, authorizePackageWrite, ensurePackage, fullName } from './packages.ts';
+import { authorizePackageWrite, ensurePackage, fullName, type PackageRef } from './packages.ts';
 import type { Principal } from './principal.ts';
 import { renderReadme } from './render-readme.ts';
 import { getVersionDocument } from './versions.ts';
@@ -60,7 +60,8 @@ export async function publishVersion(
 
   for await (const part of parts) {
     if (part.kind === 'field') {
-      if (Buffer.byteLength(part.value) > MAX_FIELD_BYTES) throw appError('INVALID_FIELD', `The field "${truncate(part.name)}" is larger than 1 MiB.`);
+      if (Buffer.byteLength(part.value) > MAX_FIELD_BYTES)
+        throw appError('INVALID_FIELD', `The field "${truncate(part.name)}" is larger than 1 MiB.`);
       if (part.name === 'signature') {
         if (signatures.length >= MAX_SIGNATURES) throw appError('INVALID_FIELD', `At most ${MAX_SIGNATURES} signatures are accepted.`);
         signatures.push(part.value);
@@ -73,7 +74,10 @@ export async function publishVersion(
     const key = collisionKey(path);
     if (seen.has(key)) {
       part.stream.resume();
-      throw appError('DUPLICATE_PATH', `Two files have the path "${truncate(path)}" (paths may not differ only by case or Unicode normalisation).`);
+      throw appError(
+        'DUPLICATE_PATH',
+        `Two files have the path "${truncate(path)}" (paths may not differ only by case or Unicode normalisation).`,
+      );
     }
     seen.add(key);
     fileCount += 1;
@@ -108,7 +112,8 @@ export async function publishVersion(
       if (e.code === 'FILE_TOO_LARGE' && maxBytes < deps.limits.maxFileBytes) {
         throw appError('VERSION_TOO_LARGE', `A version may hold at most ${deps.limits.maxVersionBytes} bytes.`);
       }
-      if (e.code === 'FILE_TOO_LARGE') throw appError('FILE_TOO_LARGE', `"${truncate(path)}" is larger than ${deps.limits.maxFileBytes} bytes.`);
+      if (e.code === 'FILE_TOO_LARGE')
+        throw appError('FILE_TOO_LARGE', `"${truncate(path)}" is larger than ${deps.limits.maxFileBytes} bytes.`);
       throw error;
     }
     totalBytes += stored.size;
@@ -178,14 +183,23 @@ export async function publishVersion(
 }
 
 async function assertVersionFree(deps: CoreDeps, packageId: number, name: string, version: Version): Promise<void> {
-  const existing = await deps.db.selectFrom('versions').select('id').where('package_id', '=', packageId).where('version', '=', version).executeTakeFirst();
+  const existing = await deps.db
+    .selectFrom('versions')
+    .select('id')
+    .where('package_id', '=', packageId)
+    .where('version', '=', version)
+    .executeTakeFirst();
   if (existing) throw versionExists(name, version);
 }
 
 function versionExists(name: string, version: string) {
-  return appError('VERSION_EXISTS', `Cannot publish over "${name}@${version}": that version was published before (versions are never reusable, also after a yank).`, {
-    hint: 'Bump the version and publish again.',
-  });
+  return appError(
+    'VERSION_EXISTS',
+    `Cannot publish over "${name}@${version}": that version was published before (versions are never reusable, also after a yank).`,
+    {
+      hint: 'Bump the version and publish again.',
+    },
+  );
 }
 
 function parseJsonField(field: string, raw: string): unknown {
@@ -199,7 +213,8 @@ function parseJsonField(field: string, raw: string): unknown {
 function parseDependencyField(deps: CoreDeps, field: string, raw: string | undefined): DependencyMap {
   if (raw === undefined || raw === '') return {};
   const value = parseJsonField(field, raw);
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw appError('INVALID_FIELD', `The field "${field}" must be a JSON object of name → range.`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw appError('INVALID_FIELD', `The field "${field}" must be a JSON object of name → range.`);
   const out: DependencyMap = {};
   for (const [rawName, range] of Object.entries(value as Record<string, unknown>)) {
     const canonical = formatPackageName(parseDependencyName(rawName, deps.host));

@@ -106,7 +106,16 @@ export async function authenticateToken(db: Tx, token: string): Promise<Authenti
   const row = await db
     .selectFrom('tokens')
     .innerJoin('users', 'users.id', 'tokens.user_id')
-    .select(['tokens.id', 'tokens.hash', 'tokens.scope', 'tokens.expires_at', 'tokens.revoked_at', 'tokens.last_used_at', 'users.id as user_id', 'users.name'])
+    .select([
+      'tokens.id',
+      'tokens.hash',
+      'tokens.scope',
+      'tokens.expires_at',
+      'tokens.revoked_at',
+      'tokens.last_used_at',
+      'users.id as user_id',
+      'users.name',
+    ])
     .where('tokens.hash', '=', hash)
     .executeTakeFirst();
   // The index lookup finds the row; the constant-time comparison keeps the final check free of timing leaks.

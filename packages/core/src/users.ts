@@ -1,5 +1,5 @@
-import { appError, parseNewNamespaceName } from '@entropic/types';
 import { isUniqueViolation } from '@entropic/db';
+import { appError, parseNewNamespaceName } from '@entropic/types';
 import type { Tx } from './deps.ts';
 
 export interface CreateUserInput {
@@ -25,8 +25,15 @@ export async function createUser(db: Tx, input: CreateUserInput): Promise<{ id: 
         .values({ name, email, password_hash: input.passwordHash ?? null })
         .returning(['id', 'name'])
         .executeTakeFirstOrThrow();
-      const namespace = await tx.insertInto('namespaces').values({ name, host: null, kind: 'user' }).returning('id').executeTakeFirstOrThrow();
-      await tx.insertInto('namespace_members').values({ namespace_id: namespace.id, user_id: user.id, accepted: true, invited_by: null }).execute();
+      const namespace = await tx
+        .insertInto('namespaces')
+        .values({ name, host: null, kind: 'user' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await tx
+        .insertInto('namespace_members')
+        .values({ namespace_id: namespace.id, user_id: user.id, accepted: true, invited_by: null })
+        .execute();
       return { id: user.id, name: user.name, namespaceId: namespace.id };
     });
   } catch (error) {

@@ -1,12 +1,17 @@
-import { type Version, type VersionDocument, appError } from '@entropic/types';
+import { appError, type Version, type VersionDocument } from '@entropic/types';
 import semver from 'semver';
 import type { CoreDeps, Tx } from './deps.ts';
-import { type PackageRef, authorizePackageWrite, fullName, getPackage } from './packages.ts';
+import { authorizePackageWrite, fullName, getPackage, type PackageRef } from './packages.ts';
 import type { Principal } from './principal.ts';
 
 export async function getVersionDocument(deps: CoreDeps, ref: PackageRef, version: Version): Promise<VersionDocument> {
   const pkg = await getPackage(deps.db, ref, deps.host);
-  const row = await deps.db.selectFrom('versions').selectAll().where('package_id', '=', pkg.id).where('version', '=', version).executeTakeFirst();
+  const row = await deps.db
+    .selectFrom('versions')
+    .selectAll()
+    .where('package_id', '=', pkg.id)
+    .where('version', '=', version)
+    .executeTakeFirst();
   if (!row) throw appError('VERSION_NOT_FOUND', `The version "${fullName(ref)}@${version}" does not exist.`);
   return {
     name: fullName(ref),
@@ -29,7 +34,12 @@ export async function getVersionDocument(deps: CoreDeps, ref: PackageRef, versio
 /** Versions of a package that are not yanked: `{version: integrity}`. */
 export async function listVersions(deps: CoreDeps, ref: PackageRef): Promise<Record<string, string>> {
   const pkg = await getPackage(deps.db, ref, deps.host);
-  const rows = await deps.db.selectFrom('versions').select(['version', 'integrity']).where('package_id', '=', pkg.id).where('yanked', '=', false).execute();
+  const rows = await deps.db
+    .selectFrom('versions')
+    .select(['version', 'integrity'])
+    .where('package_id', '=', pkg.id)
+    .where('yanked', '=', false)
+    .execute();
   rows.sort((a, b) => semver.compare(a.version, b.version));
   return Object.fromEntries(rows.map((r) => [r.version, r.integrity]));
 }
@@ -42,12 +52,22 @@ export async function yankVersion(deps: CoreDeps, principal: Principal | undefin
   await deps.db.transaction().execute(async (tx) => {
     const { pkg } = await authorizePackageWrite(tx, principal, ref, deps.host);
     if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
-    const row = await tx.selectFrom('versions').select(['id', 'yanked']).where('package_id', '=', pkg.id).where('version', '=', version).executeTakeFirst();
+    const row = await tx
+      .selectFrom('versions')
+      .select(['id', 'yanked'])
+      .where('package_id', '=', pkg.id)
+      .where('version', '=', version)
+      .executeTakeFirst();
     if (!row) throw appError('VERSION_NOT_FOUND', `The version "${fullName(ref)}@${version}" does not exist.`);
     if (row.yanked) return;
     const now = new Date();
     await tx.updateTable('versions').set({ yanked: true, modified_at: now }).where('id', '=', row.id).execute();
-    const tags = await tx.deleteFrom('dist_tags').where('package_id', '=', pkg.id).where('version', '=', version).returning('tag').execute();
+    const tags = await tx
+      .deleteFrom('dist_tags')
+      .where('package_id', '=', pkg.id)
+      .where('version', '=', version)
+      .returning('tag')
+      .execute();
     if (tags.some((t) => t.tag === 'latest')) await recomputeLatest(tx, pkg.id, now);
     await tx.updateTable('packages').set({ modified_at: now }).where('id', '=', pkg.id).execute();
   });

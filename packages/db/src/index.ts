@@ -1,3 +1,3 @@
-export * from './schema.ts';
 export * from './create-database.ts';
 export * from './migrate.ts';
+export * from './schema.ts';

@@ -37,7 +37,9 @@ async function main(argv: string[]): Promise<number> {
   if (!config.postgresUrl) {
     const pid = runningPid(config.dataDir);
     if (pid) {
-      console.error(`The registry is running (pid ${pid}) on the embedded database in ${config.dataDir}. Stop it first, or use POSTGRES_URL to run admin commands beside it.`);
+      console.error(
+        `The registry is running (pid ${pid}) on the embedded database in ${config.dataDir}. Stop it first, or use POSTGRES_URL to run admin commands beside it.`,
+      );
       return 3;
     }
   }
@@ -75,13 +77,17 @@ async function main(argv: string[]): Promise<number> {
         const grace = values['grace-seconds'] !== undefined ? Number(values['grace-seconds']) : config.gcGraceSeconds;
         if (!Number.isInteger(grace) || grace < 0) throw usage('--grace-seconds takes a whole number');
         const report = await collectGarbage(deps, grace);
-        console.log(`Scanned ${report.scanned} blobs; deleted ${report.deleted} (${report.freedBytes} bytes); kept ${report.keptYoung} unreferenced blobs younger than ${grace} s.`);
+        console.log(
+          `Scanned ${report.scanned} blobs; deleted ${report.deleted} (${report.freedBytes} bytes); kept ${report.keptYoung} unreferenced blobs younger than ${grace} s.`,
+        );
         return 0;
       }
       case 'fsck': {
         const report = await checkIntegrity(deps);
         for (const p of report.problems) console.log(`${p.problem.toUpperCase()} ${p.version} ${p.path} ${p.integrity}`);
-        console.log(`Checked ${report.versions} versions and ${report.blobs} blobs: ${report.problems.length === 0 ? 'all good' : `${report.problems.length} problems`}.`);
+        console.log(
+          `Checked ${report.versions} versions and ${report.blobs} blobs: ${report.problems.length === 0 ? 'all good' : `${report.problems.length} problems`}.`,
+        );
         return report.problems.length === 0 ? 0 : 1;
       }
       default:

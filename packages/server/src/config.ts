@@ -134,8 +134,10 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
   const oauthPassword = env.OAUTH_PASSWORD || DEFAULT_OAUTH_PASSWORD;
   if (sessionSecret.length < 32) throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters');
   if (oauthPassword.length < 32) throw new ConfigError('OAUTH_PASSWORD', 'must be at least 32 characters');
-  if (production && sessionSecret === DEFAULT_SESSION_SECRET) throw new ConfigError('SESSION_SECRET', 'must be set in production (the default is public)');
-  if (production && oauthPassword === DEFAULT_OAUTH_PASSWORD) throw new ConfigError('OAUTH_PASSWORD', 'must be set in production (the default is public)');
+  if (production && sessionSecret === DEFAULT_SESSION_SECRET)
+    throw new ConfigError('SESSION_SECRET', 'must be set in production (the default is public)');
+  if (production && oauthPassword === DEFAULT_OAUTH_PASSWORD)
+    throw new ConfigError('OAUTH_PASSWORD', 'must be set in production (the default is public)');
 
   let github: Config['github'];
   if (env.OAUTH_GITHUB_CLIENT || env.OAUTH_GITHUB_SECRET) {
@@ -184,7 +186,12 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     oidc,
     localAccounts: bool(env, 'LOCAL_ACCOUNTS', !production),
     devLatencyErrorMs: integer(env, 'DEV_LATENCY_ERROR_MS', 2000, 0),
-    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, nodeEnv === 'testing' ? 'warn' : 'info'),
+    logLevel: oneOf(
+      env,
+      'LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+      nodeEnv === 'testing' ? 'warn' : 'info',
+    ),
     cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 60, 0, 86_400),
     gcGraceSeconds: integer(env, 'GC_GRACE_SECONDS', 3600, 0),
     legacyUpstream: url(env, 'LEGACY_UPSTREAM'),

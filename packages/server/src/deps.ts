@@ -1,7 +1,7 @@
 import { type BlobStore, createFsBlobStore } from '@entropic/blobs';
 import type { CoreDeps } from '@entropic/core';
-import { type DatabaseHandle, createDatabase, migrate } from '@entropic/db';
-import { type KeyValueStore, createMemoryKeyValueStore, createRedisKeyValueStore } from '@entropic/kv';
+import { createDatabase, type DatabaseHandle, migrate } from '@entropic/db';
+import { createMemoryKeyValueStore, createRedisKeyValueStore, type KeyValueStore } from '@entropic/kv';
 import type { Config } from './config.ts';
 
 export interface ServerDeps extends CoreDeps {

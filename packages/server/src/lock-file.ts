@@ -23,7 +23,10 @@ export function runningPid(dataDir: string): number | undefined {
 export function acquireLock(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const other = runningPid(dataDir);
-  if (other) throw new Error(`Another registry process (pid ${other}) is using the embedded database in ${dataDir}. Stop it first, or use POSTGRES_URL.`);
+  if (other)
+    throw new Error(
+      `Another registry process (pid ${other}) is using the embedded database in ${dataDir}. Stop it first, or use POSTGRES_URL.`,
+    );
   writeFileSync(lockPath(dataDir), String(process.pid));
   return () => rmSync(lockPath(dataDir), { force: true });
 }

@@ -36,7 +36,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   const address = await app.listen({ port: config.port, host: config.listenAddress });
-  app.log.info({ url: address, externalUrl: config.externalUrl, database: deps.database.kind, kv: config.redisUrl ? 'redis' : 'memory' }, 'listening');
+  app.log.info(
+    { url: address, externalUrl: config.externalUrl, database: deps.database.kind, kv: config.redisUrl ? 'redis' : 'memory' },
+    'listening',
+  );
   // A machine-readable line for scripts and tests that start the registry on PORT=0.
   if (process.env.ENTROPIC_PRINT_ADDRESS === '1') process.stdout.write(`ENTROPIC_LISTENING ${address}\n`);
 }

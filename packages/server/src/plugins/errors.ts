@@ -1,12 +1,15 @@
 import { isDatabaseUnavailable } from '@entropic/db';
-import { AppError, type ErrorBody, appError, isAppError } from '@entropic/types';
+import { type AppError, appError, type ErrorBody, isAppError } from '@entropic/types';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Maps every failure to `{message, code}` once, at the edge. Programmer errors become a bare 500. */
 export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
   if (isDatabaseUnavailable(error)) {
-    return appError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly.', { cause: error, headers: { 'Retry-After': '2' } });
+    return appError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly.', {
+      cause: error,
+      headers: { 'Retry-After': '2' },
+    });
   }
   const e = error as FastifyError & { type?: string };
   switch (e.code) {
@@ -26,7 +29,8 @@ export function toAppError(error: unknown): AppError {
   }
   if (e instanceof SyntaxError && (e as { statusCode?: number }).statusCode === 400) return appError('INVALID_JSON');
   if (e.validation) return appError('BAD_REQUEST', e.message);
-  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return appError('BAD_REQUEST', 'The request is malformed.');
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
+    return appError('BAD_REQUEST', 'The request is malformed.');
   return appError('INTERNAL', undefined, { cause: error });
 }
 
@@ -45,5 +49,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     else request.log.info({ code: mapped.code }, mapped.message);
     return sendError(reply, mapped);
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, appError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`)));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, appError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`)),
+  );
 }

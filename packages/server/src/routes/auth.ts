@@ -20,7 +20,12 @@ export function registerAuthRoutes(app: FastifyInstance): void {
     if (scope !== 'read' && scope !== 'publish') throw appError('INVALID_TOKEN_SCOPE', 'The scope must be "read" or "publish".');
     let expiresAt: Date | null = null;
     if (body.expiresInDays !== undefined) {
-      if (typeof body.expiresInDays !== 'number' || !Number.isInteger(body.expiresInDays) || body.expiresInDays < 1 || body.expiresInDays > 3650) {
+      if (
+        typeof body.expiresInDays !== 'number' ||
+        !Number.isInteger(body.expiresInDays) ||
+        body.expiresInDays < 1 ||
+        body.expiresInDays > 3650
+      ) {
         throw appError('INVALID_FIELD', '"expiresInDays" must be a whole number from 1 to 3650.');
       }
       expiresAt = new Date(Date.now() + body.expiresInDays * 86_400_000);

@@ -1,4 +1,4 @@
-import { type Integrity, appError, isIntegrity } from '@entropic/types';
+import { appError, type Integrity, isIntegrity } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
 

@@ -9,26 +9,29 @@ import { type PackageParams, packageGroup, parsePackageRef, parseVersionParam } 
 
 export function registerPublishRoute(app: FastifyInstance): void {
   const { deps, responseCache } = app;
-  app.put<{ Params: PackageParams & { version: string } }>('/packages/package/:namespace/:name/versions/:version', async (request, reply) => {
-    const ref = parsePackageRef(request.params, deps.host);
-    const version = parseVersionParam(request.params.version);
-    const contentType = request.headers['content-type'] ?? '';
-    if (!/^multipart\/form-data\s*;/i.test(contentType)) {
-      throw appError('UNSUPPORTED_MEDIA_TYPE', 'Publish with a multipart/form-data body (API.md §5).');
-    }
-    const body = decodeBody(request.raw);
-    const parts = multipartParts(body, contentType, deps.limits.maxFiles);
-    try {
-      const result = await publishVersion(deps, request.principal, ref, version, parts);
-      await responseCache.invalidate(packageGroup(ref));
-      return reply.code(201).send(result.document);
-    } catch (error) {
-      // Stop reading a body we refuse; the connection closes after the answer.
-      parts.abort();
-      reply.header('connection', 'close');
-      throw error;
-    }
-  });
+  app.put<{ Params: PackageParams & { version: string } }>(
+    '/packages/package/:namespace/:name/versions/:version',
+    async (request, reply) => {
+      const ref = parsePackageRef(request.params, deps.host);
+      const version = parseVersionParam(request.params.version);
+      const contentType = request.headers['content-type'] ?? '';
+      if (!/^multipart\/form-data\s*;/i.test(contentType)) {
+        throw appError('UNSUPPORTED_MEDIA_TYPE', 'Publish with a multipart/form-data body (API.md §5).');
+      }
+      const body = decodeBody(request.raw);
+      const parts = multipartParts(body, contentType, deps.limits.maxFiles);
+      try {
+        const result = await publishVersion(deps, request.principal, ref, version, parts);
+        await responseCache.invalidate(packageGroup(ref));
+        return reply.code(201).send(result.document);
+      } catch (error) {
+        // Stop reading a body we refuse; the connection closes after the answer.
+        parts.abort();
+        reply.header('connection', 'close');
+        throw error;
+      }
+    },
+  );
 }
 
 function decodeBody(raw: IncomingMessage): Readable {
@@ -130,4 +133,3 @@ function multipartParts(body: Readable, contentType: string, maxFiles: number): 
     },
   };
 }
-

@@ -1,5 +1,5 @@
 import type { PackageRef } from '@entropic/core';
-import { type Host, type Version, appError, parseNamespaceSegment, parsePackageName, parseVersion } from '@entropic/types';
+import { appError, type Host, parseNamespaceSegment, parsePackageName, parseVersion, type Version } from '@entropic/types';
 
 export interface PackageParams {
   namespace: string;

@@ -1,0 +1,4 @@
+export * from './builders.ts';
+export * from './create-test-app.ts';
+export * from './multipart.ts';
+export * from './start-registry-process.ts';
