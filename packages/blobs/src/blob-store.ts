@@ -24,6 +24,10 @@ export interface BlobInfo {
   mtime: Date;
 }
 
+/**
+ * An inclusive byte range of the content. An end past the last byte is clamped to it; a range
+ * that is malformed, reversed or starts at or past the end → RANGE_NOT_SATISFIABLE.
+ */
 export interface ByteRange {
   /** inclusive */
   start: number;
@@ -35,18 +39,24 @@ export interface ByteRange {
  * Content-addressed blob store. Blobs are addressed by the sha512 of their content; what is
  * stored for a blob may differ (compressed, delta) as long as reads return the content.
  * A put resolves only when the blob is durable (written, fsynced, renamed).
+ * Invalid or non-canonical integrity strings → INVALID_DIGEST. Storage faults → SERVICE_UNAVAILABLE.
  */
 export interface BlobStore {
+  /**
+   * Streams source into the store. When it fails (source error, FILE_TOO_LARGE, INTEGRITY_MISMATCH,
+   * storage fault) nothing is stored and the error propagates; a Readable source is not destroyed
+   * by the store (the caller owns it: resume it to drain, or destroy it).
+   */
   put(source: Readable | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult>;
   putBytes(bytes: Uint8Array | string, options?: PutOptions): Promise<PutResult>;
   stat(integrity: Integrity): Promise<BlobInfo | undefined>;
-  /** The content, or a byte range of it; undefined when missing. */
+  /** The content, or a byte range of it (size: the bytes the stream yields); undefined when missing. */
   get(integrity: Integrity, range?: ByteRange): Promise<{ stream: Readable; size: number } | undefined>;
   /** Reads a whole (small) blob into memory: for version documents, never for file content. */
   getBytes(integrity: Integrity): Promise<Buffer | undefined>;
   delete(integrity: Integrity): Promise<boolean>;
   list(): AsyncIterable<BlobInfo>;
-  /** Re-reads the blob and checks it hashes to its name. */
+  /** Re-reads the blob and checks it hashes to its name; false when missing or corrupt. */
   verify(integrity: Integrity): Promise<boolean>;
   /** Throws when the store cannot be used (health checks). */
   check(): Promise<void>;

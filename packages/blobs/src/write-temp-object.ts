@@ -36,7 +36,10 @@ interface Sink {
 }
 
 function openSink(path: string, start: number): Sink {
-  return { path, stream: createWriteStream(path, { flags: 'wx', mode: 0o644, start }) };
+  const stream = createWriteStream(path, { flags: 'wx', mode: 0o644, start });
+  // errors (open, write) are read from stream.errored and finished(), at the next write or the end
+  stream.on('error', () => {});
+  return { path, stream };
 }
 
 async function closed(stream: WriteStream): Promise<void> {
@@ -99,10 +102,8 @@ export async function writeTempObject(source: Readable | AsyncIterable<Uint8Arra
         throw appError('FILE_TOO_LARGE', `The content exceeds ${options.maxBytes} bytes.`, { details: { maxBytes: options.maxBytes } });
       }
       hash.update(chunk);
-      (globalThis as any).__keep ??= []; (globalThis as any).__keep.push(Buffer.from(chunk));
       await io(Promise.all([writeChunk(raw.stream, chunk), compressed && writeChunk(compressed.encoder, chunk)]));
     }
-    (globalThis as any).__keep = undefined;
     const hex = hash.digest('hex');
 
     if (compressed !== undefined) {

@@ -214,6 +214,20 @@ describe('fs blob store specifics', () => {
     assert.equal(await store.stat(sha512Integrity('x')), undefined);
   });
 
+  it('maps a temp file that cannot be created to SERVICE_UNAVAILABLE', async () => {
+    const root = fresh();
+    const store = createFsBlobStore({ dir: root });
+    await store.check();
+    await rm(join(root, 'tmp'), { recursive: true });
+    await writeFile(join(root, 'tmp'), 'not a directory');
+    async function* slow() {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      yield Buffer.from('late');
+    }
+    await assert.rejects(store.put(slow()), (error) => isAppError(error) && error.code === 'SERVICE_UNAVAILABLE');
+    await assert.rejects(store.putBytes(''), (error) => isAppError(error) && error.code === 'SERVICE_UNAVAILABLE');
+  });
+
   it('refuses use after close', async () => {
     const store = createFsBlobStore({ dir: fresh() });
     await store.close();
