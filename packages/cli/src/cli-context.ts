@@ -1,6 +1,6 @@
 import { createRegistryClient, type RegistryClient } from '@entropic/client';
 import { cliError } from './cli-error.ts';
-import { createContentCache, defaultCacheDir, type ContentCache } from './content-cache.ts';
+import { type ContentCache, createContentCache, defaultCacheDir } from './content-cache.ts';
 import { configPath, DEFAULT_REGISTRY, type EntropicConfig, loadConfig, normalizeRegistryUrl, saveConfig } from './entropic-config.ts';
 import { createProgressBar, type ProgressBar } from './progress-bar.ts';
 
@@ -105,7 +105,11 @@ export async function createCliContext(
     },
     requireToken() {
       if (!token) {
-        throw cliError('NOT_LOGGED_IN', `You are not logged in to ${registry}.`, `Run \`ds login --registry ${registry}\` or set ENTROPIC_TOKEN.`);
+        throw cliError(
+          'NOT_LOGGED_IN',
+          `You are not logged in to ${registry}.`,
+          `Run \`ds login --registry ${registry}\` or set ENTROPIC_TOKEN.`,
+        );
       }
       return token;
     },

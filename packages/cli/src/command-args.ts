@@ -48,7 +48,11 @@ export async function actingNamespace(ctx: CliContext): Promise<NamespaceArg> {
 
 /** Lists from the registry are either arrays or `{objects}` pages; names are strings or `{name}`. */
 export function namesOf(list: unknown): string[] {
-  const items = Array.isArray(list) ? list : Array.isArray((list as { objects?: unknown })?.objects) ? (list as { objects: unknown[] }).objects : [];
+  const items = Array.isArray(list)
+    ? list
+    : Array.isArray((list as { objects?: unknown })?.objects)
+      ? (list as { objects: unknown[] }).objects
+      : [];
   return items.map((item) => {
     if (typeof item === 'string') return item;
     const record = item as Record<string, unknown>;

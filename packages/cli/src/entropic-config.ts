@@ -41,7 +41,12 @@ export function parseConfig(text: string, path: string): EntropicConfig {
   try {
     raw = parse(text) as Record<string, unknown>;
   } catch (error) {
-    throw cliError('INVALID_CONFIG', `${path} is not valid TOML: ${(error as Error).message.split('\n')[0]}`, `Fix or delete ${path}.`, error);
+    throw cliError(
+      'INVALID_CONFIG',
+      `${path} is not valid TOML: ${(error as Error).message.split('\n')[0]}`,
+      `Fix or delete ${path}.`,
+      error,
+    );
   }
   const config: EntropicConfig = { registries: {} };
   if (raw.registry !== undefined) {

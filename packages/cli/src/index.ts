@@ -1,3 +1,3 @@
-export { runCli } from './run-cli.ts';
-export { parsePackageSpec, installName } from './parse-package-spec.ts';
 export { parseConfig, serializeConfig } from './entropic-config.ts';
+export { installName, parsePackageSpec } from './parse-package-spec.ts';
+export { runCli } from './run-cli.ts';

@@ -1,4 +1,4 @@
-import { type PackageRef, formatPackageRef } from '@entropic/client';
+import { formatPackageRef, type PackageRef } from '@entropic/client';
 import { isValidNamespaceName, LEGACY, packageNameProblem } from '@entropic/types';
 import semver from 'semver';
 import { cliError } from './cli-error.ts';
@@ -63,7 +63,7 @@ export function parsePackageSpec(raw: string, registryHost: string): PackageSpec
     if (semver.validRange(range) === null && !isTag(range)) throw bad(raw, `"${range}" is neither a semver range nor a tag`);
   }
   const problem = packageNameProblem(name, namespace);
-  if (problem) throw bad(raw, `the name ${problem}`);
+  if (problem) throw bad(raw, `the name is not valid (${problem})`);
   const ref: PackageRef = { namespace, host, name };
   return { ref, range, explicitRange, canonical: formatPackageRef(ref) };
 }

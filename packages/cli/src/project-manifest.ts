@@ -54,7 +54,11 @@ export async function findProjectManifest(start: string): Promise<ProjectManifes
 export async function getProjectManifest(start: string): Promise<ProjectManifest> {
   const manifest = await findProjectManifest(start);
   if (!manifest) {
-    throw cliError('MANIFEST_NOT_FOUND', `Could not find Package.toml or package.json in ${start} or any parent directory.`, 'Create a Package.toml (see `ds publish --help`).');
+    throw cliError(
+      'MANIFEST_NOT_FOUND',
+      `Could not find Package.toml or package.json in ${start} or any parent directory.`,
+      'Create a Package.toml (see `ds publish --help`).',
+    );
   }
   return manifest;
 }
@@ -74,7 +78,8 @@ function dependencyTable(raw: Record<string, unknown>, field: string, path: stri
   }
   const out: Record<string, string> = {};
   for (const [name, range] of Object.entries(value)) {
-    if (typeof range !== 'string') throw cliError('INVALID_MANIFEST', `"${field}.${name}" in ${path} must be a string range.`, `Fix ${path}.`);
+    if (typeof range !== 'string')
+      throw cliError('INVALID_MANIFEST', `"${field}.${name}" in ${path} must be a string range.`, `Fix ${path}.`);
     out[name] = range;
   }
   return out;
@@ -86,15 +91,22 @@ export function parseProjectManifest(text: string, path: string): ProjectManifes
   try {
     raw = kind === 'toml' ? parse(text) : JSON.parse(text);
   } catch (error) {
-    throw cliError('INVALID_MANIFEST', `${path} is not valid ${kind === 'toml' ? 'TOML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`, `Fix ${path}.`, error);
+    throw cliError(
+      'INVALID_MANIFEST',
+      `${path} is not valid ${kind === 'toml' ? 'TOML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`,
+      `Fix ${path}.`,
+      error,
+    );
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw cliError('INVALID_MANIFEST', `${path} must hold a table/object.`, `Fix ${path}.`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw cliError('INVALID_MANIFEST', `${path} must hold a table/object.`, `Fix ${path}.`);
   const doc = raw as Record<string, unknown>;
   const bundledRaw = doc.bundledDependencies ?? doc.bundleDependencies;
   let bundledDependencies: string[] = [];
   if (Array.isArray(bundledRaw)) bundledDependencies = bundledRaw.filter((x): x is string => typeof x === 'string');
   else if (bundledRaw && typeof bundledRaw === 'object') bundledDependencies = Object.keys(bundledRaw);
-  if (doc.private !== undefined && typeof doc.private !== 'boolean') throw cliError('INVALID_MANIFEST', `"private" in ${path} must be true or false.`, `Fix ${path}.`);
+  if (doc.private !== undefined && typeof doc.private !== 'boolean')
+    throw cliError('INVALID_MANIFEST', `"private" in ${path} must be true or false.`, `Fix ${path}.`);
   return {
     kind,
     path,
@@ -113,10 +125,15 @@ export function parseProjectManifest(text: string, path: string): ProjectManifes
   };
 }
 
-/** Writes `dependencies` back (after `ds install <spec>`), keeping every other field. */
-export async function saveDependencies(manifest: ProjectManifest, dependencies: Record<string, string>): Promise<void> {
+/** Writes a dependency table back (after `ds install <spec>`), keeping every other field. */
+export async function saveDependencies(
+  manifest: ProjectManifest,
+  field: DependencyField,
+  dependencies: Record<string, string>,
+): Promise<void> {
   const sorted = Object.fromEntries(Object.entries(dependencies).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  const doc = { ...manifest.raw, dependencies: sorted };
+  const doc = { ...manifest.raw, [field]: sorted };
+  manifest.raw = doc;
   const text = manifest.kind === 'toml' ? `${stringify(doc)}\n` : `${JSON.stringify(doc, null, 2)}\n`;
   const temp = `${manifest.path}.${process.pid}.tmp`;
   await writeFile(temp, text);

@@ -1,13 +1,16 @@
 import { parseArgs } from 'node:util';
 import { isClientError } from '@entropic/client';
-import { cliError } from './cli-error.ts';
 import { CLI_VERSION, type CliIo, createCliContext } from './cli-context.ts';
+import { cliError } from './cli-error.ts';
 import type { Command, OptionSpec } from './command.ts';
 import { commands } from './commands/index.ts';
 import { EXIT, exitCodeFor } from './exit-code-for.ts';
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
-  registry: { type: 'string', description: 'registry URL (default: ENTROPIC_REGISTRY, then ~/.entropicrc, then https://registry.entropic.dev)' },
+  registry: {
+    type: 'string',
+    description: 'registry URL (default: ENTROPIC_REGISTRY, then ~/.entropicrc, then https://registry.entropic.dev)',
+  },
   json: { type: 'boolean', description: 'print machine-readable JSON on stdout' },
   verbose: { type: 'boolean', description: 'log every request and step on stderr' },
   help: { type: 'boolean', short: 'h', description: 'show help for the command' },
@@ -87,7 +90,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(commandHelp(command));
       return EXIT.OK;
     }
-    const created = await createCliContext(io, parsed.positionals, parsed.values as Record<string, string | boolean | string[] | undefined>);
+    const created = await createCliContext(
+      io,
+      parsed.positionals,
+      parsed.values as Record<string, string | boolean | string[] | undefined>,
+    );
     close = created.close;
     const data = await command.run(created.ctx);
     created.ctx.progress.done();
@@ -118,7 +125,7 @@ function reportError(error: unknown, io: CliIo, json: boolean, verbose: boolean)
   if (json) {
     io.stdout.write(`${JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}) } }, null, 2)}\n`);
   }
-  io.stderr.write(`\rds: error ${code}: ${message}\n`);
+  io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[2K' : ''}ds: error ${code}: ${message}\n`);
   if (hint) io.stderr.write(`hint: ${redact(hint)}\n`);
   if (verbose && error instanceof Error && error.stack) io.stderr.write(`${redact(error.stack)}\n`);
 }

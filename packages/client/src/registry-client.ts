@@ -311,15 +311,21 @@ export function createRegistryClient(options: RegistryClientOptions) {
     },
 
     acceptMaintainership(namespace: string, host: string, ref: PackageRef): Promise<unknown> {
-      return json<unknown>(`/namespaces/namespace/${ns(namespace, host)}/maintainerships/${packagePath(ref).slice('/packages/package/'.length)}`, {
-        method: 'POST',
-      });
+      return json<unknown>(
+        `/namespaces/namespace/${ns(namespace, host)}/maintainerships/${packagePath(ref).slice('/packages/package/'.length)}`,
+        {
+          method: 'POST',
+        },
+      );
     },
 
     declineMaintainership(namespace: string, host: string, ref: PackageRef): Promise<unknown> {
-      return json<unknown>(`/namespaces/namespace/${ns(namespace, host)}/maintainerships/${packagePath(ref).slice('/packages/package/'.length)}`, {
-        method: 'DELETE',
-      });
+      return json<unknown>(
+        `/namespaces/namespace/${ns(namespace, host)}/maintainerships/${packagePath(ref).slice('/packages/package/'.length)}`,
+        {
+          method: 'DELETE',
+        },
+      );
     },
 
     listMemberships(user: string, host: string, pending = false): Promise<unknown> {

@@ -1,6 +1,6 @@
 import { cliError } from '../cli-error.ts';
-import { specArg } from '../command-args.ts';
 import { defineCommand } from '../command.ts';
+import { specArg } from '../command-args.ts';
 
 export const abandon = defineCommand({
   name: 'abandon',
@@ -10,7 +10,8 @@ export const abandon = defineCommand({
   async run(ctx) {
     ctx.requireToken();
     const spec = await specArg(ctx, 0, 'abandon');
-    if (ctx.options.yes !== true) throw cliError('USAGE', `Abandoning ${spec.canonical} cannot be undone.`, `Run \`ds abandon ${ctx.args[0]} --yes\` to confirm.`);
+    if (ctx.options.yes !== true)
+      throw cliError('USAGE', `Abandoning ${spec.canonical} cannot be undone.`, `Run \`ds abandon ${ctx.args[0]} --yes\` to confirm.`);
     await ctx.client().abandon(spec.ref);
     return { package: spec.canonical };
   },

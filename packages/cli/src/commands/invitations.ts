@@ -1,5 +1,5 @@
-import { actingNamespace, currentUser, namesOf } from '../command-args.ts';
 import { defineCommand } from '../command.ts';
+import { actingNamespace, currentUser, namesOf } from '../command-args.ts';
 
 export const invitations = defineCommand({
   name: 'invitations',

@@ -1,6 +1,6 @@
 import { cliError } from '../cli-error.ts';
-import { parseNamespaceArg, requireArg, stringOption } from '../command-args.ts';
 import { defineCommand } from '../command.ts';
+import { parseNamespaceArg, requireArg, stringOption } from '../command-args.ts';
 import { parsePackageSpec } from '../parse-package-spec.ts';
 
 export const invite = defineCommand({

@@ -1,11 +1,15 @@
 import { spawn } from 'node:child_process';
 import { ClientError, createRegistryClient } from '@entropic/client';
-import { stringOption } from '../command-args.ts';
 import { defineCommand } from '../command.ts';
+import { stringOption } from '../command-args.ts';
 
 function openBrowser(url: string): void {
   const [command, args] =
-    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '""', url]]
+        : ['xdg-open', [url]];
   try {
     const child = spawn(command as string, args as string[], { stdio: 'ignore', detached: true });
     child.on('error', () => {});

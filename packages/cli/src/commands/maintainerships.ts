@@ -1,5 +1,5 @@
-import { currentUser, namesOf, parseNamespaceArg } from '../command-args.ts';
 import { defineCommand } from '../command.ts';
+import { currentUser, namesOf, parseNamespaceArg } from '../command-args.ts';
 
 export const maintainerships = defineCommand({
   name: 'maintainerships',

@@ -1,5 +1,5 @@
-import { namesOf, parseNamespaceArg, requireArg } from '../command-args.ts';
 import { defineCommand } from '../command.ts';
+import { namesOf, parseNamespaceArg, requireArg } from '../command-args.ts';
 import { parsePackageSpec } from '../parse-package-spec.ts';
 
 export const members = defineCommand({
@@ -17,7 +17,8 @@ export const members = defineCommand({
     return { of: `${namespace}@${host}`, kind: 'namespace' as const, members: namesOf(await client.listMembers(namespace, host)) };
   },
   view: (data) =>
-    [`${data.of} has ${data.members.length} ${data.kind === 'package' ? 'maintainer' : 'member'}${data.members.length === 1 ? '' : 's'}:`, ...data.members.map((m) => `  ${m}`)].join(
-      '\n',
-    ),
+    [
+      `${data.of} has ${data.members.length} ${data.kind === 'package' ? 'maintainer' : 'member'}${data.members.length === 1 ? '' : 's'}:`,
+      ...data.members.map((m) => `  ${m}`),
+    ].join('\n'),
 });

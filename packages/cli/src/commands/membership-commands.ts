@@ -1,6 +1,6 @@
 import type { CliContext } from '../cli-context.ts';
-import { actingNamespace, currentUser, parseNamespaceArg, requireArg } from '../command-args.ts';
 import { defineCommand } from '../command.ts';
+import { actingNamespace, currentUser, parseNamespaceArg, requireArg } from '../command-args.ts';
 import { parsePackageSpec } from '../parse-package-spec.ts';
 
 type Action = 'accept' | 'decline' | 'leave';

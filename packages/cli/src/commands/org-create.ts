@@ -1,5 +1,5 @@
-import { parseNamespaceArg, requireArg } from '../command-args.ts';
 import { defineCommand } from '../command.ts';
+import { parseNamespaceArg, requireArg } from '../command-args.ts';
 
 export const orgCreate = defineCommand({
   name: 'org create',

@@ -1,5 +1,5 @@
-import { namesOf, parseNamespaceArg } from '../command-args.ts';
 import { defineCommand } from '../command.ts';
+import { namesOf, parseNamespaceArg } from '../command-args.ts';
 
 export const packages = defineCommand({
   name: 'packages',
@@ -11,7 +11,10 @@ export const packages = defineCommand({
     if (raw === undefined) return { namespace: null, packages: namesOf(await ctx.client().listPackages()) };
     const { namespace, host } = await parseNamespaceArg(ctx, raw);
     const client = ctx.client();
-    const list = ctx.options.maintained === true ? await client.packagesMaintainedBy(namespace, host) : await client.packagesAuthoredBy(namespace, host);
+    const list =
+      ctx.options.maintained === true
+        ? await client.packagesMaintainedBy(namespace, host)
+        : await client.packagesAuthoredBy(namespace, host);
     return { namespace: `${namespace}@${host}`, packages: namesOf(list) };
   },
   view: (data) => (data.packages.length === 0 ? 'No packages.' : data.packages.join('\n')),

@@ -1,16 +1,15 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { createMultipartBody, type MultipartPart, type PackageRef } from '@entropic/client';
+import { createMultipartBody, formatPackageRef, type MultipartPart, type PackageRef } from '@entropic/client';
 import { isValidNamespaceName, packageNameProblem } from '@entropic/types';
 import semver from 'semver';
 import type { CliContext } from '../cli-context.ts';
 import { cliError } from '../cli-error.ts';
-import { stringOption } from '../command-args.ts';
 import { defineCommand } from '../command.ts';
+import { stringOption } from '../command-args.ts';
 import { listPackageFiles, type PackageFile } from '../list-package-files.ts';
-import { formatPackageRef } from '@entropic/client';
-import { getProjectManifest, type ProjectManifest } from '../project-manifest.ts';
 import { isTag } from '../parse-package-spec.ts';
+import { getProjectManifest, type ProjectManifest } from '../project-manifest.ts';
 
 /** Package.toml keys copied into a generated package.json, so Node can load the package. */
 const PASSTHROUGH = ['main', 'type', 'exports', 'bin', 'module', 'types', 'engines'];
@@ -29,7 +28,11 @@ export function packageRefFromManifest(manifest: ProjectManifest, registryHost: 
   if (manifest.kind === 'json') {
     const match = /^@([^/]+)\/([^/]+)$/.exec(raw);
     if (!match) {
-      throw bad(manifest, `"${raw}" has no namespace.`, 'Name it "@<namespace>/<name>", or write a Package.toml with name = "namespace/name".');
+      throw bad(
+        manifest,
+        `"${raw}" has no namespace.`,
+        'Name it "@<namespace>/<name>", or write a Package.toml with name = "namespace/name".',
+      );
     }
     namespace = match[1] as string;
     name = match[2] as string;
@@ -110,7 +113,8 @@ export const publish = defineCommand<PublishResult>({
     }
     const version = checkedVersion(manifest);
     const tag = stringOption(ctx, 'tag') ?? null;
-    if (tag !== null && !isTag(tag)) throw cliError('USAGE', `"${tag}" is not a valid tag.`, 'Tags start with a letter and are not semver ranges.');
+    if (tag !== null && !isTag(tag))
+      throw cliError('USAGE', `"${tag}" is not a valid tag.`, 'Tags start with a letter and are not semver ranges.');
     const files = await listPackageFiles(manifest);
     let extra: string | undefined;
     if (manifest.kind === 'toml' && !files.some((f) => f.path === 'package.json')) {
@@ -136,7 +140,12 @@ export const publish = defineCommand<PublishResult>({
         kind: 'file',
         name: 'entry[]',
         filename: encodeURIComponent(`package/${file.path}`),
-        open: generated !== undefined ? async function* () { yield Buffer.from(generated); } : () => createReadStream(join(manifest.dir, file.path)),
+        open:
+          generated !== undefined
+            ? async function* () {
+                yield Buffer.from(generated);
+              }
+            : () => createReadStream(join(manifest.dir, file.path)),
       });
     }
     ctx.progress.phase('upload', totalBytes, 'bytes');
@@ -148,7 +157,10 @@ export const publish = defineCommand<PublishResult>({
   view(data) {
     const size = data.totalBytes < 1024 ? `${data.totalBytes} B` : `${(data.totalBytes / 1024).toFixed(1)} KiB`;
     if (data.dryRun) {
-      return [...data.files.map((f) => `${String(f.size).padStart(9)}  ${f.path}`), `${data.files.length} files, ${size} (dry run: nothing published)`].join('\n');
+      return [
+        ...data.files.map((f) => `${String(f.size).padStart(9)}  ${f.path}`),
+        `${data.files.length} files, ${size} (dry run: nothing published)`,
+      ].join('\n');
     }
     return `+ ${data.name}@${data.version}${data.tag ? ` (${data.tag})` : ''}: ${data.files.length} files, ${size}`;
   },

@@ -1,6 +1,6 @@
 import { cliError } from '../cli-error.ts';
-import { requireArg, specArg } from '../command-args.ts';
 import { defineCommand } from '../command.ts';
+import { requireArg, specArg } from '../command-args.ts';
 import { isTag } from '../parse-package-spec.ts';
 
 export const tagAdd = defineCommand({
@@ -10,7 +10,8 @@ export const tagAdd = defineCommand({
   async run(ctx) {
     ctx.requireToken();
     const spec = await specArg(ctx, 0, 'tag add');
-    if (!spec.explicitRange || isTag(spec.range)) throw cliError('USAGE', 'Name the exact version: <package>@<version>.', 'Example: ds tag add alice/pkg@1.2.0 beta');
+    if (!spec.explicitRange || isTag(spec.range))
+      throw cliError('USAGE', 'Name the exact version: <package>@<version>.', 'Example: ds tag add alice/pkg@1.2.0 beta');
     const tag = ctx.args[1] ?? 'latest';
     await ctx.client().setTag(spec.ref, tag, spec.range);
     return { package: spec.canonical, tag, version: spec.range };

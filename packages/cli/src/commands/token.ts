@@ -1,5 +1,5 @@
-import { requireArg, stringOption } from '../command-args.ts';
 import { defineCommand } from '../command.ts';
+import { requireArg, stringOption } from '../command-args.ts';
 
 export const tokenList = defineCommand({
   name: 'token list',
@@ -14,7 +14,10 @@ export const tokenList = defineCommand({
     data.tokens.length === 0
       ? 'No tokens.'
       : data.tokens
-          .map((t) => `${t.key}  ${t.token}  ${t.readonly ? 'read' : 'publish'}  created ${t.created}${t.description ? `  ${t.description}` : ''}`)
+          .map(
+            (t) =>
+              `${t.key}  ${t.token}  ${t.readonly ? 'read' : 'publish'}  created ${t.created}${t.description ? `  ${t.description}` : ''}`,
+          )
           .join('\n'),
 });
 

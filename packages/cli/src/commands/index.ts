@@ -1,0 +1,46 @@
+import type { Command } from '../command.ts';
+import { abandon } from './abandon.ts';
+import { download } from './download.ts';
+import { install } from './install.ts';
+import { invitations } from './invitations.ts';
+import { invite } from './invite.ts';
+import { login } from './login.ts';
+import { logout } from './logout.ts';
+import { maintainerships } from './maintainerships.ts';
+import { members } from './members.ts';
+import { accept, decline, leave } from './membership-commands.ts';
+import { orgCreate } from './org-create.ts';
+import { packages } from './packages.ts';
+import { ping } from './ping.ts';
+import { publish } from './publish.ts';
+import { tagAdd, tagLs, tagRm } from './tag.ts';
+import { tokenCreate, tokenList, tokenRevoke } from './token.ts';
+import { whoami } from './whoami.ts';
+import { yank } from './yank.ts';
+
+export const commands: Command[] = [
+  login,
+  logout,
+  whoami,
+  ping,
+  tokenList,
+  tokenCreate,
+  tokenRevoke,
+  publish,
+  install,
+  download,
+  tagAdd,
+  tagRm,
+  tagLs,
+  yank,
+  abandon,
+  packages,
+  members,
+  invite,
+  invitations,
+  accept,
+  decline,
+  leave,
+  maintainerships,
+  orgCreate,
+];

@@ -1,0 +1,223 @@
+import { createHash } from 'node:crypto';
+import semver from 'semver';
+import type { CliContext } from './cli-context.ts';
+import { cliError } from './cli-error.ts';
+import { type InstallUnit, linkNodeModules, nodeModulesMatches } from './link-node-modules.ts';
+import {
+  LOCKFILE_VERSION,
+  type LockedPackage,
+  lockfileMatches,
+  type PackageLockfile,
+  type RootRequests,
+  readLockfile,
+  serializeLockfile,
+  writeLockfile,
+} from './package-lockfile.ts';
+import { createPackageSource, type PackageSource } from './package-source.ts';
+import { installName, isTag, type PackageSpec, parsePackageSpec, specFromCanonical } from './parse-package-spec.ts';
+import { placePackages } from './place-packages.ts';
+import { emptyManifest, findProjectManifest, type ProjectManifest, saveDependencies } from './project-manifest.ts';
+import { type DependencyRequest, pickVersion, resolvePackageGraph } from './resolve-package-graph.ts';
+
+export interface InstallOptions {
+  specs: string[];
+  frozenLockfile: boolean;
+  offline: boolean;
+  saveDev: boolean;
+}
+
+export interface InstallResult {
+  projectDir: string;
+  lockfile: 'reused' | 'written';
+  upToDate: boolean;
+  added: Array<{ name: string; version: string; spec: string }>;
+  packages: Array<{ path: string; name: string; version: string }>;
+  downloaded: number;
+  downloadedBytes: number;
+  files: number;
+  bins: number;
+  durationMs: number;
+}
+
+/** A manifest key as written back: `ns/name` on this host, `ns@host/name` elsewhere, npm names bare. */
+function manifestKey(spec: PackageSpec, host: string): string {
+  if (spec.ref.namespace === 'legacy' && spec.ref.host === host) return spec.ref.name;
+  return spec.ref.host === host ? `${spec.ref.namespace}/${spec.ref.name}` : `${spec.ref.namespace}@${spec.ref.host}/${spec.ref.name}`;
+}
+
+function canonicalRequests(manifest: ProjectManifest, host: string): RootRequests {
+  const canon = (map: Record<string, string>, field: string) => {
+    const out: Record<string, string> = {};
+    for (const [key, range] of Object.entries(map)) {
+      let spec: PackageSpec;
+      try {
+        spec = parsePackageSpec(key, host);
+      } catch (error) {
+        throw cliError(
+          'INVALID_MANIFEST',
+          `${manifest.path}: "${field}.${key}" is not a valid package name.`,
+          `Fix ${manifest.path}.`,
+          error,
+        );
+      }
+      if (semver.validRange(range) === null && !isTag(range)) {
+        throw cliError('INVALID_MANIFEST', `${manifest.path}: "${field}.${key}" has an invalid range "${range}".`, `Fix ${manifest.path}.`);
+      }
+      out[spec.canonical] = range;
+    }
+    return out;
+  };
+  return {
+    dependencies: canon(manifest.dependencies, 'dependencies'),
+    devDependencies: canon(manifest.devDependencies, 'devDependencies'),
+    peerDependencies: canon(manifest.peerDependencies, 'peerDependencies'),
+    optionalDependencies: canon(manifest.optionalDependencies, 'optionalDependencies'),
+  };
+}
+
+function rootDependencyRequests(root: RootRequests): DependencyRequest[] {
+  const requests = new Map<string, DependencyRequest>();
+  const add = (map: Record<string, string>, optional: boolean) => {
+    for (const [name, range] of Object.entries(map))
+      if (!requests.has(name)) requests.set(name, { spec: specFromCanonical(name, range), optional });
+  };
+  add(root.dependencies, false);
+  add(root.devDependencies, false);
+  add(root.peerDependencies, false);
+  add(root.optionalDependencies, true);
+  return [...requests.values()];
+}
+
+async function addSpecs(ctx: CliContext, source: PackageSource, manifest: ProjectManifest, specs: string[], host: string, dev: boolean) {
+  const added: InstallResult['added'] = [];
+  const field = dev ? 'devDependencies' : 'dependencies';
+  const next = { ...manifest[field] };
+  for (const raw of specs) {
+    const spec = parsePackageSpec(raw, host);
+    const version = pickVersion(await source.getPackage(spec), spec);
+    const range = spec.explicitRange && !isTag(spec.range) ? spec.range : semver.prerelease(version) ? version : `^${version}`;
+    const key = manifestKey(spec, host);
+    // Drop an existing entry under another spelling of the same package.
+    for (const existing of Object.keys(next)) {
+      try {
+        if (parsePackageSpec(existing, host).canonical === spec.canonical) delete next[existing];
+      } catch {
+        // an invalid key is reported when the manifest is read
+      }
+    }
+    next[key] = range;
+    added.push({ name: spec.canonical, version, spec: `${key}@${range}` });
+  }
+  manifest[field] = next;
+  ctx.debug(`saving ${field} to ${manifest.path}`);
+  await saveDependencies(manifest, field, next);
+  return added;
+}
+
+export async function installProject(ctx: CliContext, options: InstallOptions): Promise<InstallResult> {
+  const started = performance.now();
+  const found = await findProjectManifest(ctx.io.cwd);
+  if (!found && options.specs.length === 0) {
+    throw cliError(
+      'MANIFEST_NOT_FOUND',
+      `Could not find Package.toml or package.json in ${ctx.io.cwd} or a parent directory.`,
+      'Run `ds install <package>` to start one, or create a Package.toml.',
+    );
+  }
+  if (options.frozenLockfile && options.specs.length > 0) {
+    throw cliError(
+      'USAGE',
+      '--frozen-lockfile cannot be combined with packages to add.',
+      'Run `ds install <package>` without --frozen-lockfile.',
+    );
+  }
+  const manifest = found ?? emptyManifest(ctx.io.cwd);
+  const dir = manifest.dir;
+  const lock = await readLockfile(dir);
+  const host = options.offline && lock ? lock.host : await ctx.registryHost();
+  const source = createPackageSource(ctx, { offline: options.offline });
+
+  const added = options.specs.length > 0 ? await addSpecs(ctx, source, manifest, options.specs, host, options.saveDev) : [];
+  const root = canonicalRequests(manifest, host);
+
+  let next: PackageLockfile;
+  let units: InstallUnit[];
+  const prefetch: Promise<unknown>[] = [];
+  const prefetchFiles = (canonical: string, version: string, files: Record<string, string>) => {
+    ctx.progress.grow(Object.keys(files).length);
+    for (const [key, integrity] of Object.entries(files)) {
+      const pending = source.ensureObject(integrity, `${canonical}@${version}/${key.slice(2)}`).then(() => ctx.progress.tick());
+      pending.catch(() => {});
+      prefetch.push(pending);
+    }
+  };
+  ctx.progress.phase('fetch', 0);
+  const reuse = lock !== undefined && lockfileMatches(lock, host, root);
+  if (reuse) {
+    next = lock;
+    ctx.debug(`${dir}/Package.lock matches the manifest; reusing it`);
+    units = await Promise.all(
+      Object.entries(lock.packages).map(async ([path, entry]) => {
+        const document = await source.getDocument(entry.integrity, `${entry.name}@${entry.version}`);
+        prefetchFiles(entry.name, entry.version, document.files);
+        return {
+          path,
+          installName: installName(specFromCanonical(entry.name, entry.version).ref),
+          canonical: entry.name,
+          version: entry.version,
+          document,
+        };
+      }),
+    );
+  } else {
+    if (options.frozenLockfile) {
+      throw cliError(
+        'LOCKFILE_OUTDATED',
+        lock
+          ? 'Package.lock does not match the manifest and --frozen-lockfile forbids changing it.'
+          : 'There is no Package.lock and --frozen-lockfile forbids writing one.',
+        'Run `ds install` without --frozen-lockfile and commit Package.lock.',
+      );
+    }
+    const graph = await resolvePackageGraph(source, rootDependencyRequests(root), (node) =>
+      prefetchFiles(node.spec.canonical, node.version, node.document.files),
+    );
+    const placements = placePackages(graph);
+    const packages: Record<string, LockedPackage> = {};
+    units = placements.map(({ path, id }) => {
+      const node = graph.nodes.get(id) as NonNullable<ReturnType<typeof graph.nodes.get>>;
+      packages[path] = { name: node.spec.canonical, version: node.version, integrity: node.integrity };
+      return {
+        path,
+        installName: installName(node.spec.ref),
+        canonical: node.spec.canonical,
+        version: node.version,
+        document: node.document,
+      };
+    });
+    next = { version: LOCKFILE_VERSION, host, root, packages };
+  }
+  const lockText = serializeLockfile(next);
+  const lockHash = createHash('sha256').update(lockText).digest('hex');
+  const upToDate = reuse && (await nodeModulesMatches(dir, lockHash));
+  let linked = { files: 0, bins: 0 };
+  if (!upToDate) {
+    await Promise.all(prefetch);
+    ctx.progress.phase('link', units.length);
+    linked = await linkNodeModules(dir, units, source, lockHash, () => ctx.progress.tick());
+  }
+  if (!reuse) await writeLockfile(dir, next);
+  ctx.progress.done();
+  return {
+    projectDir: dir,
+    lockfile: reuse ? 'reused' : 'written',
+    upToDate,
+    added,
+    packages: units.map((u) => ({ path: u.path, name: u.canonical, version: u.version })).sort((a, b) => (a.path < b.path ? -1 : 1)),
+    downloaded: source.stats.downloaded,
+    downloadedBytes: source.stats.downloadedBytes,
+    files: linked.files,
+    bins: linked.bins,
+    durationMs: Math.round(performance.now() - started),
+  };
+}

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, copyFile, link, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, posix, relative } from 'node:path';
+import { createLimiter } from './create-limiter.ts';
+import type { CanonicalDocument, PackageSource } from './package-source.ts';
+import { safePackagePath } from './safe-package-path.ts';
+
+export interface InstallUnit {
+  /** `node_modules/…` from the project root */
+  path: string;
+  /** the name Node requires it by */
+  installName: string;
+  canonical: string;
+  version: string;
+  document: CanonicalDocument;
+}
+
+export interface LinkResult {
+  packages: number;
+  files: number;
+  bins: number;
+}
+
+const STATE_FILE = '.ds-state.json';
+
+/** Whether node_modules was written from exactly this lockfile content (so nothing needs doing). */
+export async function nodeModulesMatches(projectDir: string, lockHash: string): Promise<boolean> {
+  try {
+    const state = JSON.parse(await readFile(join(projectDir, 'node_modules', STATE_FILE), 'utf8')) as { lockHash?: string };
+    return state.lockHash === lockHash;
+  } catch {
+    return false;
+  }
+}
+
+function binEntries(pkg: Record<string, unknown>, installName: string): Array<[string, string]> {
+  const bin = pkg.bin;
+  if (typeof bin === 'string') return [[installName.split('/').pop() as string, bin]];
+  if (bin && typeof bin === 'object' && !Array.isArray(bin)) {
+    return Object.entries(bin).filter((e): e is [string, string] => typeof e[1] === 'string');
+  }
+  return [];
+}
+
+function isSafeBinName(name: string): boolean {
+  return name.length > 0 && name.length < 128 && !name.includes('/') && !name.includes('\\') && name !== '.' && name !== '..';
+}
+
+/**
+ * Writes node_modules from verified cache content: every file is hard-linked (or copied
+ * across devices) from the content-addressed cache into a staging directory, bins are linked,
+ * and the staging tree replaces node_modules in one rename. A failure leaves the old
+ * node_modules untouched.
+ */
+export async function linkNodeModules(
+  projectDir: string,
+  units: InstallUnit[],
+  source: PackageSource,
+  lockHash: string,
+  onPackage?: () => void,
+): Promise<LinkResult> {
+  const staging = join(projectDir, `.ds-staging-${randomBytes(6).toString('hex')}`);
+  const limit = createLimiter(32);
+  let canLink = true;
+  let files = 0;
+  let bins = 0;
+  const madeDirs = new Set<string>();
+  const ensureDir = async (dir: string) => {
+    if (madeDirs.has(dir)) return;
+    madeDirs.add(dir);
+    await mkdir(dir, { recursive: true });
+  };
+  const place = async (from: string, to: string) => {
+    if (canLink) {
+      try {
+        await link(from, to);
+        return;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw error;
+        canLink = false;
+      }
+    }
+    await copyFile(from, to);
+  };
+
+  try {
+    await mkdir(staging, { recursive: true });
+    await Promise.all(
+      units.map(async (unit) => {
+        const what = `${unit.canonical}@${unit.version}`;
+        const dir = join(staging, ...unit.path.split('/'));
+        const entries = Object.entries(unit.document.files).map(([key, integrity]) => ({ rel: safePackagePath(key, what), integrity }));
+        let manifest: Record<string, unknown> | undefined;
+        const binTargets = new Set<string>();
+        const pkgJson = entries.find((e) => e.rel === 'package.json');
+        if (pkgJson) {
+          try {
+            manifest = JSON.parse(await readFile(await source.ensureObject(pkgJson.integrity, `${what}/package.json`), 'utf8')) as Record<
+              string,
+              unknown
+            >;
+          } catch {
+            manifest = undefined;
+          }
+        }
+        const bins_ = binEntries(manifest ?? {}, unit.installName)
+          .filter(([name]) => isSafeBinName(name))
+          .map(([name, target]) => [name, posix.normalize(target.replace(/^\.\//, ''))] as const)
+          .filter(([, target]) => !target.startsWith('..') && !posix.isAbsolute(target) && entries.some((e) => e.rel === target));
+        for (const [, target] of bins_) binTargets.add(target);
+
+        await Promise.all(
+          entries.map((entry) =>
+            limit(async () => {
+              const from = await source.ensureObject(entry.integrity, `${what}/${entry.rel}`);
+              const to = join(dir, ...entry.rel.split('/'));
+              await ensureDir(dirname(to));
+              if (binTargets.has(entry.rel)) {
+                // A copy, so the executable bit does not reach the shared cache.
+                await copyFile(from, to);
+                await chmod(to, 0o755);
+              } else await place(from, to);
+              files++;
+            }),
+          ),
+        );
+        if (!pkgJson) {
+          await ensureDir(dir);
+          await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: unit.installName, version: unit.version }, null, 2)}\n`);
+        }
+        const binDir = join(dir, unit.installName.includes('/') ? '../..' : '..', '.bin');
+        for (const [name, target] of bins_) {
+          await ensureDir(binDir);
+          const linkPath = join(binDir, name);
+          await rm(linkPath, { force: true });
+          await symlink(relative(binDir, join(dir, ...target.split('/'))), linkPath);
+          bins++;
+        }
+        onPackage?.();
+      }),
+    );
+    await mkdir(join(staging, 'node_modules'), { recursive: true });
+    await writeFile(join(staging, 'node_modules', STATE_FILE), JSON.stringify({ lockHash }));
+    const target = join(projectDir, 'node_modules');
+    const old = join(projectDir, `.ds-old-${randomBytes(6).toString('hex')}`);
+    let moved = false;
+    try {
+      await rename(target, old);
+      moved = true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    await rename(join(staging, 'node_modules'), target);
+    if (moved) await rm(old, { recursive: true, force: true });
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  return { packages: units.length, files, bins };
+}
