@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './create-test-app.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+/** The tsx loader by absolute URL: the child runs in its data dir, where a bare `tsx` does not resolve. */
+export const TSX_LOADER = import.meta.resolve('tsx');
 
 export interface RegistryProcess {
   url: string;
@@ -47,16 +49,23 @@ export async function startRegistryProcess(options: RegistryProcessOptions = {})
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     ...options.env,
   };
+  const adminPostgresUrl = env.POSTGRES_URL;
   if (env.POSTGRES_URL && !env.PGOPTIONS) {
     const schema = `proc_${randomBytes(6).toString('hex')}`;
     const url = new URL(env.POSTGRES_URL);
     url.searchParams.set('options', `-c search_path=${schema}`);
     env.ENTROPIC_TEST_SCHEMA = schema;
     env.POSTGRES_URL = url.toString();
+    // search_path names the schema; it must exist before the server migrates into it
+    const pg = await import('pg');
+    const client = new pg.default.Client({ connectionString: adminPostgresUrl });
+    await client.connect();
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await client.end();
   }
   let output = '';
   const launch = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/server/src/main.ts')], {
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, join(REPO_ROOT, 'packages/server/src/main.ts')], {
       cwd: dataDir,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -86,7 +95,7 @@ export async function startRegistryProcess(options: RegistryProcessOptions = {})
   }
   const admin = (args: string[]) =>
     new Promise<string>((resolvePromise, reject) => {
-      const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/server/src/admin.ts'), ...args], {
+      const proc = spawn(process.execPath, ['--import', TSX_LOADER, join(REPO_ROOT, 'packages/server/src/admin.ts'), ...args], {
         cwd: dataDir,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -129,7 +138,7 @@ export async function startRegistryProcess(options: RegistryProcessOptions = {})
       }
       if (env.ENTROPIC_TEST_SCHEMA && env.POSTGRES_URL) {
         const pg = await import('pg');
-        const client = new pg.default.Client({ connectionString: process.env.POSTGRES_URL });
+        const client = new pg.default.Client({ connectionString: adminPostgresUrl });
         await client.connect();
         await client.query(`DROP SCHEMA IF EXISTS "${env.ENTROPIC_TEST_SCHEMA}" CASCADE`);
         await client.end();
