@@ -1,4 +1,3 @@
-import { isUniqueViolation } from '@entropic/db';
 import {
   ABANDONWARE,
   appError,

@@ -28,7 +28,7 @@ export class TokenCache {
   async authenticate(token: string): Promise<AuthenticatedToken> {
     const hash = hashToken(token);
     let found = this.cache.get(hash);
-    if (found && found.expiresAt && found.expiresAt.getTime() <= Date.now()) {
+    if (found?.expiresAt && found.expiresAt.getTime() <= Date.now()) {
       this.cache.delete(hash);
       found = undefined;
     }
