@@ -12,7 +12,11 @@ export async function encodePublishBody(body: PublishBody): Promise<{ payload: B
   }
   for (const signature of body.signatures ?? []) form.append('signature', signature);
   for (const [path, content] of Object.entries(body.files)) {
-    form.append('entry[]', new Blob([typeof content === 'string' ? content : new Uint8Array(content)]), encodeURIComponent(`package/${path}`));
+    form.append(
+      'entry[]',
+      new Blob([typeof content === 'string' ? content : new Uint8Array(content)]),
+      encodeURIComponent(`package/${path}`),
+    );
   }
   const response = new Response(form);
   return { payload: Buffer.from(await response.arrayBuffer()), contentType: response.headers.get('content-type') as string };
