@@ -23,6 +23,13 @@ export interface LinkResult {
 
 const STATE_FILE = '.ds-state.json';
 
+/** Like Promise.all, but waits for every task to finish before failing, so no write outlives the cleanup. */
+async function settleAll(tasks: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(tasks);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** Whether node_modules was written from exactly this lockfile content (so nothing needs doing). */
 export async function nodeModulesMatches(projectDir: string, lockHash: string): Promise<boolean> {
   try {
@@ -64,11 +71,14 @@ export async function linkNodeModules(
   let canLink = true;
   let files = 0;
   let bins = 0;
-  const madeDirs = new Set<string>();
-  const ensureDir = async (dir: string) => {
-    if (madeDirs.has(dir)) return;
-    madeDirs.add(dir);
-    await mkdir(dir, { recursive: true });
+  const madeDirs = new Map<string, Promise<unknown>>();
+  const ensureDir = (dir: string): Promise<unknown> => {
+    let made = madeDirs.get(dir);
+    if (!made) {
+      made = mkdir(dir, { recursive: true });
+      madeDirs.set(dir, made);
+    }
+    return made;
   };
   const place = async (from: string, to: string) => {
     if (canLink) {
@@ -86,7 +96,7 @@ export async function linkNodeModules(
 
   try {
     await mkdir(staging, { recursive: true });
-    await Promise.all(
+    await settleAll(
       units.map(async (unit) => {
         const what = `${unit.canonical}@${unit.version}`;
         const dir = join(staging, ...unit.path.split('/'));
@@ -110,7 +120,7 @@ export async function linkNodeModules(
           .filter(([, target]) => !target.startsWith('..') && !posix.isAbsolute(target) && entries.some((e) => e.rel === target));
         for (const [, target] of bins_) binTargets.add(target);
 
-        await Promise.all(
+        await settleAll(
           entries.map((entry) =>
             limit(async () => {
               const from = await source.ensureObject(entry.integrity, `${what}/${entry.rel}`);

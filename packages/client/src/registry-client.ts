@@ -36,15 +36,24 @@ export interface LoginSession {
 
 export type LoginPoll = { status: 'pending'; retryAfterMs: number } | { status: 'done'; token: string };
 
-/** npm's token API shape (`/-/npm/v1/tokens`), which `npm token` speaks too. */
+/** A token as `/auth/tokens` lists it (the secret itself is only returned on creation). */
 export interface TokenInfo {
-  key: string;
-  token: string;
-  readonly: boolean;
+  id: string;
+  description: string;
+  scope: 'read' | 'publish';
   created: string;
-  description?: string;
-  lastUsed?: string | null;
-  expires?: string | null;
+  lastUsed: string | null;
+  expires: string | null;
+}
+
+export interface CreatedToken extends TokenInfo {
+  token: string;
+}
+
+export interface CreateTokenInput {
+  description: string;
+  scope?: 'read' | 'publish';
+  expiresInDays?: number;
 }
 
 export interface PublishOptions {
@@ -372,15 +381,15 @@ export function createRegistryClient(options: RegistryClientOptions) {
     },
 
     async listTokens(): Promise<TokenInfo[]> {
-      return tokenApi(() => allPages<TokenInfo>('/-/npm/v1/tokens'));
+      return tokenApi(() => allPages<TokenInfo>('/auth/tokens'));
     },
 
-    async createToken(input: { description?: string; readonly?: boolean; password?: string }): Promise<TokenInfo> {
-      return tokenApi(() => json<TokenInfo>('/-/npm/v1/tokens', { method: 'POST', json: { password: '', ...input } }));
+    async createToken(input: CreateTokenInput): Promise<CreatedToken> {
+      return tokenApi(() => json<CreatedToken>('/auth/tokens', { method: 'POST', json: input }));
     },
 
-    async revokeToken(key: string): Promise<void> {
-      return tokenApi(() => empty(`/-/npm/v1/tokens/token/${encodeURIComponent(key)}`, { method: 'DELETE' }));
+    async revokeToken(id: string): Promise<void> {
+      return tokenApi(() => empty(`/auth/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' }));
     },
 
     async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { cliError } from '../cli-error.ts';
 import { defineCommand } from '../command.ts';
 import { requireArg, stringOption } from '../command-args.ts';
 
@@ -16,7 +17,7 @@ export const tokenList = defineCommand({
       : data.tokens
           .map(
             (t) =>
-              `${t.key}  ${t.token}  ${t.readonly ? 'read' : 'publish'}  created ${t.created}${t.description ? `  ${t.description}` : ''}`,
+              `${t.id}  ${t.scope.padEnd(7)}  created ${t.created}  last used ${t.lastUsed ?? 'never'}${t.expires ? `  expires ${t.expires}` : ''}  ${t.description}`,
           )
           .join('\n'),
 });
@@ -24,29 +25,40 @@ export const tokenList = defineCommand({
 export const tokenCreate = defineCommand({
   name: 'token create',
   summary: 'Create a new token (shown once)',
-  usage: ['token create [--read-only] [--description <text>]'],
+  usage: ['token create --description <text> [--read-only] [--expires-in-days <n>]'],
   options: {
+    description: { type: 'string', description: 'what the token is for (required)' },
     'read-only': { type: 'boolean', description: 'a token that can only read' },
-    description: { type: 'string', description: 'what the token is for' },
+    'expires-in-days': { type: 'string', description: 'expire the token after this many days' },
   },
   async run(ctx) {
     ctx.requireToken();
     const description = stringOption(ctx, 'description');
-    return ctx.client().createToken({ readonly: ctx.options['read-only'] === true, ...(description ? { description } : {}) });
+    if (!description) throw cliError('USAGE', 'A token needs a --description.', 'Example: ds token create --description "CI publish"');
+    const days = stringOption(ctx, 'expires-in-days');
+    const expiresInDays = days === undefined ? undefined : Number(days);
+    if (expiresInDays !== undefined && (!Number.isInteger(expiresInDays) || expiresInDays < 1)) {
+      throw cliError('USAGE', '--expires-in-days must be a whole number of days.', 'Example: --expires-in-days 30');
+    }
+    return ctx.client().createToken({
+      description,
+      scope: ctx.options['read-only'] === true ? 'read' : 'publish',
+      ...(expiresInDays !== undefined ? { expiresInDays } : {}),
+    });
   },
-  view: (data) => `${data.token}\nThis token is shown only once; store it somewhere safe.`,
+  view: (data) => `${data.token}\nToken ${data.id} (${data.scope}). It is shown only once; store it somewhere safe.`,
 });
 
 export const tokenRevoke = defineCommand({
   name: 'token revoke',
   aliases: ['token rm'],
   summary: 'Revoke a token',
-  usage: ['token revoke <key>'],
+  usage: ['token revoke <id>'],
   async run(ctx) {
     ctx.requireToken();
-    const key = requireArg(ctx, 0, 'key', 'token revoke');
-    await ctx.client().revokeToken(key);
-    return { revoked: key };
+    const id = requireArg(ctx, 0, 'id', 'token revoke');
+    await ctx.client().revokeToken(id);
+    return { revoked: id };
   },
   view: (data) => `Revoked ${data.revoked}.`,
 });
