@@ -30,6 +30,9 @@ export const errorCatalogue = {
   LAST_MAINTAINER: { status: 400, message: 'The last maintainer cannot be removed.' },
   LAST_MEMBER: { status: 400, message: 'The last member cannot leave.' },
   INTEGRITY_MISMATCH: { status: 400, message: 'The content does not match its integrity.' },
+  CANNOT_LEAVE_OWN_NAMESPACE: { status: 400, message: 'A user cannot leave or be removed from their own user namespace.' },
+  SYSTEM_NAMESPACE: { status: 400, message: 'System namespaces (legacy, abandonware) cannot be invited or joined.' },
+  INVALID_STATUS: { status: 400, message: 'The status filter is not valid.' },
   // 401 / 403
   UNAUTHENTICATED: { status: 401, message: 'You must be signed in to do that.' },
   INVALID_TOKEN: { status: 401, message: 'The token is malformed, unknown, revoked or expired.' },
@@ -38,6 +41,7 @@ export const errorCatalogue = {
   NOT_A_MEMBER: { status: 403, message: 'You are not a member of that namespace.' },
   NOT_A_MAINTAINER: { status: 403, message: 'You are not a maintainer of that package.' },
   CSRF_FAILED: { status: 403, message: 'The form has expired; reload the page and try again.' },
+  NOT_YOUR_ACCOUNT: { status: 403, message: 'Only that user can see or answer their invitations.' },
   // 404
   NOT_FOUND: { status: 404, message: 'Not found.' },
   PACKAGE_NOT_FOUND: { status: 404, message: 'The package does not exist.' },
