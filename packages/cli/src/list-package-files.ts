@@ -13,6 +13,18 @@ export interface PackageFile {
 const NEVER = new Set(['Package.lock', '.entropicrc']);
 
 /**
+ * npm-packlist applies its package-root rules only when it reads a package.json; a
+ * Package.toml-only project gets the same ones here.
+ */
+const ROOT_NEVER = new Set(['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'bun.lock']);
+
+function excludedWithoutPackageJson(path: string): boolean {
+  const segments = path.split('/');
+  if (segments.some((s) => s === 'node_modules' || s === '.git' || s === '.npmrc')) return true;
+  return segments.length === 1 && ROOT_NEVER.has(path);
+}
+
+/**
  * npm's packing rules (npm-packlist): `files`, `.npmignore` or else `.gitignore`, the
  * always-included (package.json, README, LICENSE…) and never-included (.git, node_modules,
  * lockfiles…) files. Sorted by extension, then name, then directory, so similar files sit
@@ -27,6 +39,7 @@ export async function listPackageFiles(manifest: ProjectManifest): Promise<Packa
   for (const path of paths) {
     const normalized = path.split('\\').join('/');
     if (NEVER.has(normalized)) continue;
+    if (manifest.kind === 'toml' && excludedWithoutPackageJson(normalized)) continue;
     const info = await stat(join(manifest.dir, normalized));
     if (info.isFile()) files.push({ path: normalized, size: info.size });
   }

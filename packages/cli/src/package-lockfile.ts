@@ -59,7 +59,7 @@ function stringMap(value: unknown, path: string, field: string): Record<string, 
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(path, `"${field}" is not a table`);
   for (const v of Object.values(value)) if (typeof v !== 'string') throw bad(path, `"${field}" holds a non-string`);
-  return value as Record<string, string>;
+  return { ...(value as Record<string, string>) };
 }
 
 function isSafeInstallPath(path: string): boolean {
