@@ -92,7 +92,7 @@ export async function startDsWorld(userNames: string[]): Promise<DsWorld> {
     tokens,
     async user(options = {}) {
       const home = await mkdtemp(join(tmpdir(), 'ds-e2e-home-'));
-      const env = { ...baseEnv(home), ENTROPIC_REGISTRY: options.registry ?? registry.url };
+      const env: Record<string, string> = { ...baseEnv(home), ENTROPIC_REGISTRY: options.registry ?? registry.url };
       if (options.as) env.ENTROPIC_TOKEN = tokens[options.as] as string;
       return {
         home,
