@@ -50,7 +50,8 @@ export async function createCliContext(
   const path = configPath(io.env);
   const config = await loadConfig(path);
   const flag = typeof options.registry === 'string' ? options.registry : undefined;
-  const chosen = flag ?? io.env.ENTROPIC_REGISTRY ?? config.registry ?? DEFAULT_REGISTRY;
+  const fromEnv = io.env.ENTROPIC_REGISTRY || undefined;
+  const chosen = flag ?? fromEnv ?? config.registry ?? DEFAULT_REGISTRY;
   const registry = normalizeRegistryUrl(chosen);
   const token = io.env.ENTROPIC_TOKEN || config.registries[registry]?.token;
   let client: RegistryClient | undefined;
@@ -66,7 +67,7 @@ export async function createCliContext(
     configPath: path,
     config,
     registry,
-    registryExplicit: flag !== undefined || io.env.ENTROPIC_REGISTRY !== undefined,
+    registryExplicit: flag !== undefined || fromEnv !== undefined,
     token,
     client() {
       client ??= createRegistryClient({
