@@ -43,6 +43,11 @@ export async function completeCliLogin(kv: KeyValueStore, id: string, token: str
   await kv.set(key(id), JSON.stringify(state), { ttlSeconds: CLI_LOGIN_TTL_SECONDS });
 }
 
+/** The signed-in user declined: the next poll answers 404, so the client stops at once. */
+export async function cancelCliLogin(kv: KeyValueStore, id: string): Promise<void> {
+  if (await findCliLogin(kv, id)) await kv.delete(key(id));
+}
+
 /** Pending → 'pending'; done → the token, exactly once; unknown, expired or delivered → 404. */
 export async function pollCliLogin(kv: KeyValueStore, id: string): Promise<{ state: 'pending' } | { state: 'done'; token: string }> {
   parseCliLoginId(id);

@@ -1,3 +1,4 @@
+export * from './accounts.ts';
 export * from './authorize.ts';
 export * from './cli-login.ts';
 export * from './deps.ts';
@@ -11,6 +12,8 @@ export * from './passwords.ts';
 export * from './principal.ts';
 export * from './publish-version.ts';
 export * from './render-readme.ts';
+export * from './secret-box.ts';
+export * from './sign-in-throttle.ts';
 export * from './tokens.ts';
 export * from './users.ts';
 export * from './versions.ts';

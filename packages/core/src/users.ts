@@ -14,7 +14,12 @@ const EMAIL_RE = /^[^\s@]+@[^\s@]+$/;
  * Creates a user, a namespace of the same name and an accepted membership, in one transaction.
  * Any conflict (name taken as a user or as a namespace) rolls all of it back.
  */
-export async function createUser(db: Tx, input: CreateUserInput): Promise<{ id: number; name: string; namespaceId: number }> {
+export async function createUser(
+  db: Tx,
+  input: CreateUserInput,
+  /** more rows that must exist with the user or not at all (a sign-in identity) */
+  within?: (tx: Tx, user: { id: number; name: string }) => Promise<void>,
+): Promise<{ id: number; name: string; namespaceId: number }> {
   const name = parseNewNamespaceName(input.name, 'username');
   const email = input.email?.trim() || null;
   if (email && (email.length > 254 || !EMAIL_RE.test(email))) throw appError('INVALID_FIELD', 'That does not look like an email address.');
@@ -34,6 +39,7 @@ export async function createUser(db: Tx, input: CreateUserInput): Promise<{ id: 
         .insertInto('namespace_members')
         .values({ namespace_id: namespace.id, user_id: user.id, accepted: true, invited_by: null })
         .execute();
+      if (within) await within(tx, user);
       return { id: user.id, name: user.name, namespaceId: namespace.id };
     });
   } catch (error) {

@@ -89,6 +89,22 @@ export interface TokensTable {
   revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+/** A sign-in identity at an external provider (GitHub, OpenID Connect). */
+export interface IdentitiesTable {
+  id: Generated<number>;
+  user_id: number;
+  /** 'github' or 'oidc:<issuer>' */
+  provider: string;
+  /** the provider's immutable id for the account */
+  subject: string;
+  remote_username: string | null;
+  email: string | null;
+  /** the provider's access token, sealed with OAUTH_PASSWORD (AES-256-GCM) */
+  access_token_sealed: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   namespaces: NamespacesTable;
@@ -98,4 +114,5 @@ export interface Database {
   versions: VersionsTable;
   dist_tags: DistTagsTable;
   tokens: TokensTable;
+  identities: IdentitiesTable;
 }

@@ -10,6 +10,7 @@ import { registerObjectRoutes } from './routes/objects.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
 import { registerPublishRoute } from './routes/publish.ts';
 import { TokenCache } from './token-cache.ts';
+import { registerWebsite } from './www/register-website.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -79,5 +80,6 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   registerPackageRoutes(app);
   registerPublishRoute(app);
   registerObjectRoutes(app);
+  registerWebsite(app);
   return app;
 }

@@ -29,6 +29,8 @@ export interface Config {
   github: { clientId: string; clientSecret: string; authorizeUrl: string; tokenUrl: string; userUrl: string } | undefined;
   oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | undefined;
   localAccounts: boolean;
+  /** password sign-in attempts allowed per account and per client address in one window */
+  signInLimits: { perAccount: number; perAddress: number; windowSeconds: number };
   devLatencyErrorMs: number;
   logLevel: string;
   cacheTtlSeconds: number;
@@ -185,6 +187,11 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     github,
     oidc,
     localAccounts: bool(env, 'LOCAL_ACCOUNTS', !production),
+    signInLimits: {
+      perAccount: integer(env, 'SIGN_IN_LIMIT_PER_ACCOUNT', 10, 1),
+      perAddress: integer(env, 'SIGN_IN_LIMIT_PER_ADDRESS', 50, 1),
+      windowSeconds: integer(env, 'SIGN_IN_LIMIT_WINDOW_SECONDS', 900, 1, 86_400),
+    },
     devLatencyErrorMs: integer(env, 'DEV_LATENCY_ERROR_MS', 2000, 0),
     logLevel: oneOf(
       env,

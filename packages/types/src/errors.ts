@@ -30,6 +30,7 @@ export const errorCatalogue = {
   LAST_MAINTAINER: { status: 400, message: 'The last maintainer cannot be removed.' },
   LAST_MEMBER: { status: 400, message: 'The last member cannot leave.' },
   INTEGRITY_MISMATCH: { status: 400, message: 'The content does not match its integrity.' },
+  OAUTH_STATE_INVALID: { status: 400, message: 'The sign-in link is invalid, expired or already used; start again.' },
   CANNOT_LEAVE_OWN_NAMESPACE: { status: 400, message: 'A user cannot leave or be removed from their own user namespace.' },
   SYSTEM_NAMESPACE: { status: 400, message: 'System namespaces (legacy, abandonware) cannot be invited or joined.' },
   INVALID_STATUS: { status: 400, message: 'The status filter is not valid.' },
@@ -41,6 +42,7 @@ export const errorCatalogue = {
   NOT_A_MEMBER: { status: 403, message: 'You are not a member of that namespace.' },
   NOT_A_MAINTAINER: { status: 403, message: 'You are not a maintainer of that package.' },
   CSRF_FAILED: { status: 403, message: 'The form has expired; reload the page and try again.' },
+  SIGN_IN_FAILED: { status: 401, message: 'The username or password is not right.' },
   NOT_YOUR_ACCOUNT: { status: 403, message: 'Only that user can see or answer their invitations.' },
   // 404
   NOT_FOUND: { status: 404, message: 'Not found.' },
@@ -53,6 +55,7 @@ export const errorCatalogue = {
   INVITATION_NOT_FOUND: { status: 404, message: 'The invitation does not exist.' },
   TOKEN_NOT_FOUND: { status: 404, message: 'The token does not exist.' },
   LOGIN_SESSION_NOT_FOUND: { status: 404, message: 'The login session is unknown, expired or already used.' },
+  PROVIDER_NOT_FOUND: { status: 404, message: 'That sign-in provider is not enabled here.' },
   // 405 / 409 / 413 / 415 / 416 / 429
   METHOD_NOT_ALLOWED: { status: 405, message: 'That method is not allowed here.' },
   VERSION_EXISTS: { status: 409, message: 'That version has already been published.' },
@@ -71,6 +74,7 @@ export const errorCatalogue = {
   INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
   UPSTREAM_UNAVAILABLE: { status: 502, message: 'The upstream registry could not be reached.' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'A backing service is unavailable; try again shortly.' },
+  PROVIDER_UNAVAILABLE: { status: 502, message: 'The sign-in provider could not be reached or refused the sign-in.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

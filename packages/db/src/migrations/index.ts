@@ -1,7 +1,11 @@
 import { statements as initial } from './0001-initial.ts';
+import { statements as accounts } from './0002-accounts.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction. Append only: never edit a
  * migration that has shipped; add a new file and list it here.
  */
-export const migrations: ReadonlyArray<{ name: string; statements: readonly string[] }> = [{ name: '0001-initial', statements: initial }];
+export const migrations: ReadonlyArray<{ name: string; statements: readonly string[] }> = [
+  { name: '0001-initial', statements: initial },
+  { name: '0002-accounts', statements: accounts },
+];

@@ -1,0 +1,82 @@
+import { cancelCliLogin, completeCliLogin, createToken, findCliLogin, revokeToken } from '@entropic/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { html } from './html.ts';
+import { csrfField, renderPage, sendPage } from './layout.ts';
+import { requireSessionUser } from './session.ts';
+
+/**
+ * /www/cli-login: the signed-in user confirms (or refuses) the login of the command-line client
+ * that sent them here. Confirming mints a publish token that the client's next poll receives.
+ * Asking first matters: a login link can be sent to someone by whoever started the login.
+ */
+export function registerCliLoginPages(www: FastifyInstance): void {
+  const { db, kv } = www.deps;
+
+  const pendingLogin = async (request: FastifyRequest) => {
+    const session = request.webSession;
+    const id = session?.data.cli;
+    if (!session || !id) return undefined;
+    const login = await findCliLogin(kv, id);
+    if (!login) {
+      delete session.data.cli;
+      session.dirty = true;
+      return undefined;
+    }
+    return { id, hostname: login.hostname };
+  };
+
+  const finished = (request: FastifyRequest, title: string, message: string) =>
+    renderPage(request, { title, notice: message, body: html`<p><a href="/www/tokens">Your tokens</a></p>` });
+
+  www.get('/cli-login', async (request, reply) => {
+    const user = requireSessionUser(request);
+    const login = await pendingLogin(request);
+    if (!login)
+      return sendPage(
+        reply,
+        finished(request, 'No login waiting', 'No command-line login is waiting for you. Run the login command again if you need one.'),
+        404,
+      );
+    const client = login.hostname
+      ? `the command-line client on “${login.hostname}”`
+      : 'the command-line client (npm or ds) that sent you here';
+    const page = renderPage(request, {
+      title: login.hostname ? `Log in ${login.hostname}?` : 'Log in the command line?',
+      body: html`<div class="card">
+        <p>Sign in ${client} as <strong>${user.name}</strong>? It will receive a new publish token.</p>
+        <p class="muted">Only continue if you started this login yourself, just now.</p>
+        <form method="post" action="/www/cli-login" class="actions">
+          ${csrfField(request)}
+          <button type="submit" name="action" value="confirm">Log in</button>
+          <button class="secondary" type="submit" name="action" value="cancel">Cancel</button>
+        </form>
+      </div>`,
+    });
+    return sendPage(reply, page);
+  });
+
+  www.post('/cli-login', async (request, reply) => {
+    const user = requireSessionUser(request);
+    const login = await pendingLogin(request);
+    if (!login)
+      return sendPage(reply, finished(request, 'No login waiting', 'That command-line login expired or was already finished.'), 404);
+    const session = request.webSession!;
+    delete session.data.cli;
+    session.dirty = true;
+    const action = (request.body as Record<string, string | undefined> | undefined)?.action;
+    if (action !== 'confirm') {
+      await cancelCliLogin(kv, login.id);
+      return sendPage(reply, finished(request, 'Login cancelled', 'The command-line login was cancelled.'));
+    }
+    const description = login.hostname ? `CLI login on ${login.hostname}` : 'CLI login (web)';
+    const { token, info } = await createToken(db, { userId: user.id, description, scope: 'publish' });
+    try {
+      await completeCliLogin(kv, login.id, token);
+    } catch (error) {
+      // the login expired in between: the token must not outlive it
+      await www.tokenCache.revoked(await revokeToken(db, user.id, info.id));
+      throw error;
+    }
+    return sendPage(reply, finished(request, 'Logged in', 'You are logged in on the command line. You may close this window.'));
+  });
+}

@@ -1,0 +1,243 @@
+import { randomBytes } from 'node:crypto';
+import {
+  clearSignInAttempts,
+  countSignInAttempt,
+  createLocalUser,
+  createUserWithIdentity,
+  findCliLogin,
+  signInWithIdentity,
+  verifyLocalSignIn,
+} from '@entropic/core';
+import { type AppError, appError, isAppError } from '@entropic/types';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import * as oidc from 'openid-client';
+import { html } from './html.ts';
+import { csrfField, renderPage, sendPage } from './layout.ts';
+import {
+  ensureSession,
+  type PendingIdentity,
+  safeNextPath,
+  sessionFingerprint,
+  sessionUser,
+  signIn,
+  signOut,
+  touchSession,
+} from './session.ts';
+import { type AuthorizationChecks, type SignInProvider, suggestUsername, toExternalIdentity } from './sign-in-providers.ts';
+
+const OAUTH_STATE_TTL_SECONDS = 600;
+const STATE_RE = /^[A-Za-z0-9_-]{43}$/;
+const stateKey = (state: string) => `oauth-state:${state}`;
+
+interface StoredState {
+  provider: string;
+  /** the session that started the sign-in: a state is only good in the browser it was made for */
+  session: string;
+  checks: AuthorizationChecks;
+}
+
+type Form = Record<string, string | undefined>;
+const formOf = (request: FastifyRequest): Form => (request.body ?? {}) as Form;
+const field = (form: Form, name: string, max = 512) => (form[name] ?? '').slice(0, max);
+
+/** Where a browser goes once signed in: the pending CLI login, else the saved return path, else the tokens page. */
+export function afterSignInPath(request: FastifyRequest): string {
+  const session = request.webSession;
+  if (session?.data.cli) return '/www/cli-login';
+  const next = safeNextPath(session?.data.next);
+  if (session && session.data.next !== undefined) {
+    delete session.data.next;
+    session.dirty = true;
+  }
+  return next ?? '/www/tokens';
+}
+
+/** A form failure worth showing beside the form (bad input, name taken); anything else is a real error. */
+function formError(error: unknown): AppError | undefined {
+  return isAppError(error) && error.status < 500 && error.status !== 429 ? error : undefined;
+}
+
+/** /www/login, its password form and provider callbacks, /www/signup and /www/logout. */
+export function registerLoginPages(www: FastifyInstance, providers: readonly SignInProvider[]): void {
+  const { config, db, kv } = www.deps;
+  const redirectUriOf = (provider: SignInProvider) => `${config.externalUrl}/www/login/providers/${provider.id}/callback`;
+  const findProvider = (id: string) => {
+    const provider = providers.find((p) => p.id === id);
+    if (!provider) throw appError('PROVIDER_NOT_FOUND');
+    return provider;
+  };
+
+  const loginPage = (request: FastifyRequest, options: { error?: string; username?: string } = {}) => {
+    const waitingCli = request.webSession?.data.cli !== undefined;
+    const providerLinks = providers.map((p) => html`<a class="button" href="/www/login/providers/${p.id}">Continue with ${p.label}</a>`);
+    const passwordForm = config.localAccounts
+      ? html`<form method="post" action="/www/login" class="card">
+          ${csrfField(request)}
+          <label for="username">Username</label>
+          <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${options.username ?? ''}">
+          <label for="password">Password</label>
+          <input id="password" name="password" type="password" autocomplete="current-password" required>
+          <button type="submit">Sign in</button>
+          <p class="hint">New here? <a href="/www/signup">Create an account</a>.</p>
+        </form>`
+      : '';
+    const nothing = providers.length === 0 && !config.localAccounts;
+    return renderPage(request, {
+      title: 'Sign in',
+      ...(options.error ? { error: options.error } : {}),
+      ...(waitingCli ? { notice: 'Sign in to finish logging in on the command line.' } : {}),
+      body: html`
+        ${providerLinks.length ? html`<div class="providers">${providerLinks}</div>` : ''}
+        ${providerLinks.length && passwordForm ? html`<p class="or">or with a password</p>` : ''}
+        ${passwordForm}
+        ${nothing ? html`<p class="error">No sign-in method is enabled. The operator can set LOCAL_ACCOUNTS, OAUTH_GITHUB_CLIENT or OIDC_ISSUER.</p>` : ''}`,
+    });
+  };
+
+  www.get('/', async (request, reply) => reply.redirect(sessionUser(request) ? '/www/tokens' : '/www/login', 303));
+
+  www.get<{ Querystring: Record<string, unknown> }>('/login', async (request, reply) => {
+    const { cli, next } = request.query;
+    let error: string | undefined;
+    if (cli !== undefined) {
+      if (typeof cli === 'string' && (await findCliLogin(kv, cli))) touchSession(request).data.cli = cli;
+      else error = 'This command-line login is unknown, expired or already finished. Run the login command again.';
+    }
+    const safeNext = safeNextPath(next);
+    if (safeNext) touchSession(request).data.next = safeNext;
+    if (sessionUser(request) && !error) return reply.redirect(afterSignInPath(request), 303);
+    return sendPage(reply, loginPage(request, error ? { error } : {}), error ? 404 : 200);
+  });
+
+  www.post('/login', async (request, reply) => {
+    if (!config.localAccounts) throw appError('PROVIDER_NOT_FOUND', 'Password sign-in is not enabled here.');
+    const form = formOf(request);
+    const username = field(form, 'username', 64).trim().toLowerCase();
+    const password = field(form, 'password', 1024);
+    // Counted before the password is checked: a blocked caller learns nothing more.
+    await countSignInAttempt(kv, { ...(username ? { account: username } : {}), address: request.ip }, config.signInLimits);
+    const user = username && password ? await verifyLocalSignIn(db, username, password) : undefined;
+    if (!user) {
+      const page = loginPage(request, { error: 'The username or password is not right.', username });
+      return sendPage(reply, page, 401);
+    }
+    await clearSignInAttempts(kv, username);
+    await signIn(request, user);
+    return reply.redirect(afterSignInPath(request), 303);
+  });
+
+  www.get<{ Params: { provider: string } }>('/login/providers/:provider', async (request, reply) => {
+    const provider = findProvider(request.params.provider);
+    const session = ensureSession(request);
+    const state = randomBytes(32).toString('base64url');
+    const checks: AuthorizationChecks = { codeVerifier: oidc.randomPKCECodeVerifier(), nonce: oidc.randomNonce() };
+    const url = await provider.authorizationUrl({ state, redirectUri: redirectUriOf(provider), checks });
+    const stored: StoredState = { provider: provider.id, session: sessionFingerprint(session), checks };
+    await kv.set(stateKey(state), JSON.stringify(stored), { ttlSeconds: OAUTH_STATE_TTL_SECONDS });
+    return reply.redirect(url, 303);
+  });
+
+  www.get<{ Params: { provider: string }; Querystring: Record<string, unknown> }>(
+    '/login/providers/:provider/callback',
+    async (request, reply) => {
+      const provider = findProvider(request.params.provider);
+      const state = typeof request.query.state === 'string' ? request.query.state : '';
+      // take = read and delete atomically: a state works once, even for two racing callbacks
+      const raw = STATE_RE.test(state) ? await kv.take(stateKey(state)) : undefined;
+      if (!raw) throw appError('OAUTH_STATE_INVALID');
+      const stored = JSON.parse(raw) as StoredState;
+      const session = request.webSession;
+      if (stored.provider !== provider.id || !session || stored.session !== sessionFingerprint(session)) {
+        throw appError('OAUTH_STATE_INVALID', 'This sign-in was started in another browser or session; start again.');
+      }
+      if (typeof request.query.error === 'string') {
+        const page = renderPage(request, {
+          title: 'Sign-in cancelled',
+          error: `${provider.label} did not sign you in (${request.query.error.slice(0, 80)}).`,
+          body: html`<p><a href="/www/login">Try again</a></p>`,
+        });
+        return sendPage(reply, page, 400);
+      }
+      const redirectUri = redirectUriOf(provider);
+      const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+      const profile = await provider.finish({ callbackUrl: new URL(redirectUri + query), redirectUri, state, checks: stored.checks });
+      const identity = toExternalIdentity(provider, profile, config.oauthPassword);
+      const user = await signInWithIdentity(db, identity);
+      if (user) {
+        await signIn(request, user);
+        return reply.redirect(afterSignInPath(request), 303);
+      }
+      const pending: PendingIdentity = { identity, suggestedName: suggestUsername(profile), providerLabel: provider.label };
+      touchSession(request).data.pending = pending;
+      return reply.redirect('/www/signup', 303);
+    },
+  );
+
+  const signupPage = (request: FastifyRequest, options: { error?: string; username?: string; email?: string } = {}) => {
+    const pending = request.webSession?.data.pending;
+    const username = options.username ?? pending?.suggestedName ?? '';
+    const email = options.email ?? pending?.identity.email ?? '';
+    const passwordFields = pending
+      ? ''
+      : html`<label for="password">Password</label>
+          <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required>
+          <p class="hint">At least 8 characters.</p>
+          <label for="password2">Password, again</label>
+          <input id="password2" name="password2" type="password" autocomplete="new-password" minlength="8" required>`;
+    return renderPage(request, {
+      title: pending ? 'Choose a username' : 'Create an account',
+      ...(options.error ? { error: options.error } : {}),
+      ...(pending ? { notice: `Signed in with ${pending.providerLabel}. One more step: pick the name you will publish under.` } : {}),
+      body: html`<form method="post" action="/www/signup" class="card">
+        ${csrfField(request)}
+        <label for="username">Username</label>
+        <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false"
+          required minlength="2" maxlength="64" pattern="[a-z0-9]+(-[a-z0-9]+)*" value="${username}">
+        <p class="hint">Lowercase letters, digits and single hyphens. Your packages will be named <code>${username || 'name'}/…</code>.</p>
+        <label for="email">Email <span class="muted">(optional)</span></label>
+        <input id="email" name="email" type="email" autocomplete="email" value="${email}">
+        ${passwordFields}
+        <button type="submit">Create account</button>
+      </form>
+      ${pending ? '' : html`<p class="muted">Already have an account? <a href="/www/login">Sign in</a>.</p>`}`,
+    });
+  };
+
+  www.get('/signup', async (request, reply) => {
+    if (sessionUser(request)) return reply.redirect(afterSignInPath(request), 303);
+    if (!request.webSession?.data.pending && !config.localAccounts) return reply.redirect('/www/login', 303);
+    return sendPage(reply, signupPage(request));
+  });
+
+  www.post('/signup', async (request, reply) => {
+    if (sessionUser(request)) return reply.redirect(afterSignInPath(request), 303);
+    const pending = request.webSession?.data.pending;
+    if (!pending && !config.localAccounts) return reply.redirect('/www/login', 303);
+    const form = formOf(request);
+    const username = field(form, 'username', 100).trim().toLowerCase();
+    const email = field(form, 'email', 300).trim();
+    const again = (error: string, status: number) => sendPage(reply, signupPage(request, { error, username, email }), status);
+    let user: { id: number; name: string };
+    try {
+      if (pending) {
+        user = await createUserWithIdentity(db, { name: username, email: email || null }, pending.identity);
+      } else {
+        await countSignInAttempt(kv, { address: request.ip }, config.signInLimits);
+        const password = field(form, 'password', 1024);
+        if (password !== field(form, 'password2', 1024)) return again('The two passwords are not the same.', 400);
+        user = await createLocalUser(db, { name: username, email: email || null, password });
+      }
+    } catch (error) {
+      const shown = formError(error);
+      if (!shown) throw error;
+      return again(shown.message, shown.status);
+    }
+    await signIn(request, user);
+    return reply.redirect(afterSignInPath(request), 303);
+  });
+
+  www.post('/logout', async (request: FastifyRequest, reply: FastifyReply) => {
+    signOut(request);
+    return reply.redirect('/www/login', 303);
+  });
+}
