@@ -134,6 +134,8 @@ export async function authorizePackageWrite(
   assertLocal(ref, localHost);
   const namespace = await getNamespace(tx, ref, localHost);
   const pkg = await findPackage(tx, ref, localHost);
+  // Abandonware has no members, so its former maintainers would only see NOT_A_MAINTAINER; say why.
+  if (pkg?.yanked) throw appError('PACKAGE_ABANDONED', `"${fullName(ref)}" has been abandoned; publish under a new name.`);
   if (pkg) await assertMaintainer(tx, p, { id: pkg.id, fullName: fullName(ref) });
   else await assertMemberOf(tx, p, namespace);
   return { namespace, pkg, principal: p };

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import { type PublishPart, publishVersion } from '@entropic/core';
-import { appError } from '@entropic/types';
+import { appError, isAppError } from '@entropic/types';
 import busboy from 'busboy';
 import type { FastifyInstance } from 'fastify';
 import { type PackageParams, packageGroup, parsePackageRef, parseVersionParam } from './refs.ts';
@@ -11,13 +11,18 @@ export function registerPublishRoute(app: FastifyInstance): void {
   const { deps, responseCache } = app;
   app.put<{ Params: PackageParams & { version: string } }>(
     '/packages/package/:namespace/:name/versions/:version',
+    {
+      // Before any body parser runs: a JSON body here is a 415, not a JSON syntax error.
+      preParsing: async (request) => {
+        if (!/^multipart\/form-data\s*;/i.test(request.headers['content-type'] ?? '')) {
+          throw appError('UNSUPPORTED_MEDIA_TYPE', 'Publish with a multipart/form-data body (API.md §5).');
+        }
+      },
+    },
     async (request, reply) => {
       const ref = parsePackageRef(request.params, deps.host);
       const version = parseVersionParam(request.params.version);
-      const contentType = request.headers['content-type'] ?? '';
-      if (!/^multipart\/form-data\s*;/i.test(contentType)) {
-        throw appError('UNSUPPORTED_MEDIA_TYPE', 'Publish with a multipart/form-data body (API.md §5).');
-      }
+      const contentType = request.headers['content-type'] as string;
       const body = decodeBody(request.raw);
       const parts = multipartParts(body, contentType, deps.limits.maxFiles);
       try {
@@ -28,7 +33,9 @@ export function registerPublishRoute(app: FastifyInstance): void {
         // Stop reading a body we refuse; the connection closes after the answer.
         parts.abort();
         reply.header('connection', 'close');
-        throw error;
+        // A part's stream fails with busboy's plain Error when the body is malformed or cut off;
+        // answer with the multipart failure (400) rather than a 500.
+        throw isAppError(error) ? error : (parts.failure() ?? error);
       }
     },
   );
@@ -45,7 +52,7 @@ function decodeBody(raw: IncomingMessage): Readable {
   return raw.pipe(decoder);
 }
 
-type AbortableParts = AsyncIterable<PublishPart> & { abort(): void };
+type AbortableParts = AsyncIterable<PublishPart> & { abort(): void; failure(): Error | undefined };
 
 /**
  * Adapts busboy's events to an async iterator of parts. Busboy waits for each file stream to be
@@ -79,6 +86,9 @@ function multipartParts(body: Readable, contentType: string, maxFiles: number): 
     notify();
   });
   parser.on('file', (_name, stream, info) => {
+    // A part nobody reads yet is destroyed with the parser's error (a truncated body): without a
+    // listener that error would be uncaught and end the process. The failure is reported below.
+    stream.on('error', () => {});
     queue.push({ kind: 'file', filename: info.filename ?? '', stream });
     notify();
   });
@@ -126,6 +136,7 @@ function multipartParts(body: Readable, contentType: string, maxFiles: number): 
   };
   return {
     [Symbol.asyncIterator]: iterator,
+    failure: () => failure,
     abort() {
       body.unpipe(parser);
       for (const part of queue) if (part.kind === 'file') part.stream.resume();
