@@ -59,3 +59,61 @@ export async function assertMaintainer(db: Tx, principal: Principal, pkg: { id: 
     throw appError('NOT_A_MAINTAINER', `You are not a maintainer of "${pkg.fullName}".`);
   }
 }
+
+/** Teams (issue 4). Pending memberships and maintainerships grant nothing: every check wants `accepted`. */
+
+/** Inviting a user into a namespace: an accepted member of it. */
+export async function assertMayInviteMember(db: Tx, principal: Principal | undefined, namespace: { id: number; name: string }) {
+  const p = requireWriter(principal);
+  await assertMemberOf(db, p, namespace);
+  return p;
+}
+
+/** Removing a member (or withdrawing an invitation): an accepted member, or the user themselves (leaving, declining). */
+export async function assertMayRemoveMember(
+  db: Tx,
+  principal: Principal | undefined,
+  namespace: { id: number; name: string },
+  target: { id: number },
+): Promise<Principal> {
+  const p = requireWriter(principal);
+  if (p.userId !== target.id) await assertMemberOf(db, p, namespace);
+  return p;
+}
+
+/** Seeing a user's pending invitations: that user only (any scope). */
+export function assertMayViewInvitations(principal: Principal | undefined, username: string): Principal {
+  const p = requireSignedIn(principal);
+  if (p.username !== username) throw appError('NOT_YOUR_ACCOUNT', `Only ${username} can see their pending invitations.`);
+  return p;
+}
+
+/** Accepting, declining or leaving a membership: that user only. */
+export function assertMayAnswerMembership(principal: Principal | undefined, username: string): Principal {
+  const p = requireWriter(principal);
+  if (p.username !== username)
+    throw appError('NOT_YOUR_ACCOUNT', `Only ${username} can answer their invitations or leave their namespaces.`);
+  return p;
+}
+
+/** Inviting or removing a maintainer namespace: a maintainer of the package. */
+export async function assertMayManageMaintainers(
+  db: Tx,
+  principal: Principal | undefined,
+  pkg: { id: number; fullName: string },
+): Promise<Principal> {
+  const p = requireWriter(principal);
+  await assertMaintainer(db, p, pkg);
+  return p;
+}
+
+/** Accepting, declining or ending a namespace's maintainership: an accepted member of that namespace. */
+export async function assertMayActForNamespace(
+  db: Tx,
+  principal: Principal | undefined,
+  namespace: { id: number; name: string },
+): Promise<Principal> {
+  const p = requireWriter(principal);
+  await assertMemberOf(db, p, namespace);
+  return p;
+}

@@ -194,7 +194,11 @@ export interface ListOptions {
   cursor?: string | undefined;
 }
 
-export type PackageFilter = { kind: 'all' } | { kind: 'authored-by'; namespaceId: number } | { kind: 'maintained-by'; namespaceId: number };
+export type PackageFilter =
+  | { kind: 'all' }
+  | { kind: 'authored-by'; namespaceId: number }
+  /** pending: packages the namespace is invited to maintain, instead of those it maintains */
+  | { kind: 'maintained-by'; namespaceId: number; pending?: boolean };
 
 export async function listPackages(deps: CoreDeps, filter: PackageFilter, options: ListOptions): Promise<Page<PackageDocument>> {
   const limit = pageLimit(options.limit);
@@ -207,6 +211,7 @@ export async function listPackages(deps: CoreDeps, filter: PackageFilter, option
   if (filter.kind === 'authored-by') query = query.where('p.namespace_id', '=', filter.namespaceId);
   if (filter.kind === 'maintained-by') {
     const namespaceId = filter.namespaceId;
+    const accepted = filter.pending !== true;
     query = query.where((eb) =>
       eb.exists(
         eb
@@ -214,7 +219,7 @@ export async function listPackages(deps: CoreDeps, filter: PackageFilter, option
           .select('pm.package_id')
           .whereRef('pm.package_id', '=', 'p.id')
           .where('pm.namespace_id', '=', namespaceId)
-          .where('pm.accepted', '=', true),
+          .where('pm.accepted', '=', accepted),
       ),
     );
   }

@@ -105,6 +105,26 @@ export interface IdentitiesTable {
   updated_at: Timestamp;
 }
 
+/** The npm tarball served for a version (issue 6). */
+export interface NpmTarballsTable {
+  version_id: number;
+  integrity: string;
+  shasum: string;
+  size: ColumnType<string | number, number, number>;
+  /** package.json fields npm clients need (bin, engines, scripts…), dependencies excluded */
+  manifest: Json<Record<string, unknown>>;
+  source: 'built' | 'upstream';
+  created_at: Timestamp;
+}
+
+/** Upstream packuments cached by the `legacy` read-through mirror. */
+export interface NpmUpstreamPackumentsTable {
+  name: string;
+  body: string;
+  etag: string | null;
+  fetched_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   namespaces: NamespacesTable;
@@ -115,4 +135,6 @@ export interface Database {
   dist_tags: DistTagsTable;
   tokens: TokensTable;
   identities: IdentitiesTable;
+  npm_tarballs: NpmTarballsTable;
+  npm_upstream_packuments: NpmUpstreamPackumentsTable;
 }

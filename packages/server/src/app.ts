@@ -5,10 +5,13 @@ import { registerAuthentication } from './plugins/authentication.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { ResponseCache } from './response-cache.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
+import { registerMaintainerRoutes } from './routes/maintainers.ts';
 import { registerMetaRoutes } from './routes/meta.ts';
+import { registerNamespaceRoutes } from './routes/namespaces.ts';
 import { registerObjectRoutes } from './routes/objects.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
 import { registerPublishRoute } from './routes/publish.ts';
+import { registerUserRoutes } from './routes/users.ts';
 import { TokenCache } from './token-cache.ts';
 import { registerWebsite } from './www/register-website.ts';
 
@@ -81,5 +84,8 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   registerPublishRoute(app);
   registerObjectRoutes(app);
   registerWebsite(app);
+  registerNamespaceRoutes(app);
+  registerUserRoutes(app);
+  registerMaintainerRoutes(app);
   return app;
 }

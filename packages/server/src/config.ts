@@ -37,6 +37,8 @@ export interface Config {
   gcGraceSeconds: number;
   legacyUpstream: string | undefined;
   allowlistFile: string | undefined;
+  /** seconds an upstream packument of the legacy mirror is fresh (then served stale while it revalidates) */
+  legacyTtlSeconds: number;
 }
 
 export const DEFAULT_SESSION_SECRET = 'insecure-development-session-secret-change-me';
@@ -203,6 +205,7 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     gcGraceSeconds: integer(env, 'GC_GRACE_SECONDS', 3600, 0),
     legacyUpstream: url(env, 'LEGACY_UPSTREAM'),
     allowlistFile: env.ALLOWLIST ? resolve(cwd, env.ALLOWLIST) : undefined,
+    legacyTtlSeconds: integer(env, 'LEGACY_TTL_SECONDS', 300, 0, 30 * 86_400),
   };
   return Object.freeze(config);
 }

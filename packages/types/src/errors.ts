@@ -34,6 +34,7 @@ export const errorCatalogue = {
   CANNOT_LEAVE_OWN_NAMESPACE: { status: 400, message: 'A user cannot leave or be removed from their own user namespace.' },
   SYSTEM_NAMESPACE: { status: 400, message: 'System namespaces (legacy, abandonware) cannot be invited or joined.' },
   INVALID_STATUS: { status: 400, message: 'The status filter is not valid.' },
+  INVALID_TARBALL: { status: 400, message: 'The tarball is corrupt or holds an entry that is not allowed.' },
   // 401 / 403
   UNAUTHENTICATED: { status: 401, message: 'You must be signed in to do that.' },
   INVALID_TOKEN: { status: 401, message: 'The token is malformed, unknown, revoked or expired.' },

@@ -1,5 +1,6 @@
 import { statements as initial } from './0001-initial.ts';
 import { statements as accounts } from './0002-accounts.ts';
+import { statements as npm } from './0003-npm.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction. Append only: never edit a
@@ -8,4 +9,5 @@ import { statements as accounts } from './0002-accounts.ts';
 export const migrations: ReadonlyArray<{ name: string; statements: readonly string[] }> = [
   { name: '0001-initial', statements: initial },
   { name: '0002-accounts', statements: accounts },
+  { name: '0003-npm', statements: npm },
 ];

@@ -1,0 +1,276 @@
+import { createHash } from 'node:crypto';
+import { appError, type Integrity, isAppError, LEGACY, parsePackageName, parseVersion, truncate } from '@entropic/types';
+import type { CoreDeps } from './deps.ts';
+import {
+  abbreviateVersion,
+  type Json,
+  listNpmVersions,
+  npmTarballUrl,
+  type Packuments,
+  pickManifest,
+  renderNpmVersion,
+} from './npm-packument.ts';
+import { npmManifestFields } from './npm-publish.ts';
+import { inspectTarball, tarballParts } from './npm-tarball.ts';
+import { findPackage, type PackageRef } from './packages.ts';
+import type { Principal } from './principal.ts';
+import { type PublishPart, publishVersion } from './publish-version.ts';
+
+export type UpstreamPackumentResult =
+  | { status: 'ok'; body: string; etag: string | undefined }
+  | { status: 'not-modified' }
+  | { status: 'not-found' };
+
+/** The upstream npm registry (an adapter does the HTTP, with timeouts). Unreachable → throws. */
+export interface UpstreamRegistry {
+  readonly url: string;
+  fetchPackument(name: string, etag: string | undefined): Promise<UpstreamPackumentResult>;
+  fetchTarball(url: string, maxBytes: number): Promise<Buffer>;
+}
+
+export interface NpmMirrorOptions {
+  ttlSeconds: number;
+  /** npm names that may be mirrored; undefined: any */
+  allowlist: ReadonlySet<string> | undefined;
+  /** called when a cached upstream packument changed (to drop derived caches) */
+  onChange?: (npmName: string) => void;
+  onError?: (error: unknown, npmName: string) => void;
+}
+
+/**
+ * The `legacy` read-through mirror: upstream packuments cached in the database with a TTL and
+ * served stale while they revalidate; a version's tarball fetched once, checked against the
+ * upstream integrity, exploded into the store as a version of `legacy@<host>/<name>` and served
+ * from then on without the upstream.
+ */
+export class NpmMirror {
+  private readonly refreshing = new Map<string, Promise<Json | undefined>>();
+  private readonly mirroring = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly upstream: UpstreamRegistry | undefined,
+    private readonly options: NpmMirrorOptions,
+  ) {}
+
+  get enabled(): boolean {
+    return this.upstream !== undefined;
+  }
+
+  isAllowed(npmName: string): boolean {
+    return this.upstream !== undefined && (this.options.allowlist === undefined || this.options.allowlist.has(npmName));
+  }
+
+  /** The upstream packument (possibly stale), or undefined when the upstream does not have it. */
+  async upstreamPackument(npmName: string): Promise<Json | undefined> {
+    if (!this.isAllowed(npmName)) return undefined;
+    const row = await this.deps.db.selectFrom('npm_upstream_packuments').selectAll().where('name', '=', npmName).executeTakeFirst();
+    if (row) {
+      const age = Date.now() - new Date(row.fetched_at).getTime();
+      if (age > this.options.ttlSeconds * 1000) {
+        this.refresh(npmName, row.etag ?? undefined).catch((error) => this.options.onError?.(error, npmName));
+      }
+      return JSON.parse(row.body) as Json;
+    }
+    try {
+      return await this.refresh(npmName, undefined);
+    } catch (error) {
+      if (isAppError(error) && error.code !== 'UPSTREAM_UNAVAILABLE') throw error;
+      throw appError(
+        'UPSTREAM_UNAVAILABLE',
+        `The upstream registry ${this.upstream?.url} could not be reached for "${npmName}", and it was never cached here.`,
+        { cause: error, hint: 'Try again when the upstream is back; packages mirrored before stay available.' },
+      );
+    }
+  }
+
+  private refresh(npmName: string, etag: string | undefined): Promise<Json | undefined> {
+    let pending = this.refreshing.get(npmName);
+    if (!pending) {
+      pending = this.fetchAndStore(npmName, etag).finally(() => this.refreshing.delete(npmName));
+      this.refreshing.set(npmName, pending);
+    }
+    return pending;
+  }
+
+  private async fetchAndStore(npmName: string, etag: string | undefined): Promise<Json | undefined> {
+    const upstream = this.upstream;
+    if (!upstream) return undefined;
+    const result = await upstream.fetchPackument(npmName, etag);
+    const db = this.deps.db;
+    if (result.status === 'not-found') {
+      const deleted = await db.deleteFrom('npm_upstream_packuments').where('name', '=', npmName).executeTakeFirst();
+      if (Number(deleted.numDeletedRows) > 0) this.options.onChange?.(npmName);
+      return undefined;
+    }
+    if (result.status === 'not-modified') {
+      const row = await db
+        .updateTable('npm_upstream_packuments')
+        .set({ fetched_at: new Date() })
+        .where('name', '=', npmName)
+        .returning('body')
+        .executeTakeFirst();
+      return row ? (JSON.parse(row.body) as Json) : this.fetchAndStore(npmName, undefined);
+    }
+    let parsed: Json;
+    try {
+      parsed = JSON.parse(result.body) as Json;
+      if (parsed === null || typeof parsed !== 'object' || typeof parsed.versions !== 'object') throw new Error('no versions');
+    } catch (error) {
+      throw appError('UPSTREAM_UNAVAILABLE', `The upstream registry answered an invalid packument for "${npmName}".`, { cause: error });
+    }
+    const now = new Date();
+    await db
+      .insertInto('npm_upstream_packuments')
+      .values({ name: npmName, body: result.body, etag: result.etag ?? null, fetched_at: now })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ body: result.body, etag: result.etag ?? null, fetched_at: now }))
+      .execute();
+    this.options.onChange?.(npmName);
+    return parsed;
+  }
+
+  /** Packuments of a legacy package: the upstream's, with tarballs pointing here, plus versions only mirrored here. */
+  async packuments(npmName: string, tarballBase: string): Promise<Packuments | undefined> {
+    const ref: PackageRef = { namespace: LEGACY, host: this.deps.host, name: parsePackageName(npmName, LEGACY) };
+    const local = await findPackage(this.deps.db, ref, this.deps.host);
+    let upstream: Json | undefined;
+    try {
+      upstream = await this.upstreamPackument(npmName);
+    } catch (error) {
+      if (!local) throw error;
+    }
+    const localVersions = local ? await listNpmVersions(this.deps, local.id, npmName) : [];
+    if (!upstream && localVersions.length === 0) return undefined;
+    const versions: Json = {};
+    const abbreviated: Json = {};
+    const upstreamVersions = (upstream?.versions ?? {}) as Record<string, Json>;
+    for (const [version, manifest] of Object.entries(upstreamVersions)) {
+      const view = { ...manifest, dist: { ...((manifest.dist ?? {}) as Json), tarball: npmTarballUrl(tarballBase, npmName, version) } };
+      versions[version] = view;
+      abbreviated[version] = abbreviateVersion(view);
+    }
+    const time: Record<string, string> = { ...((upstream?.time ?? {}) as Record<string, string>) };
+    for (const record of localVersions) {
+      if (record.version in versions) continue;
+      const view = renderNpmVersion(npmName, record, npmTarballUrl(tarballBase, npmName, record.version), this.deps.host);
+      versions[record.version] = view;
+      abbreviated[record.version] = abbreviateVersion(view);
+      time[record.version] ??= record.created.toISOString();
+    }
+    const tags = (upstream?.['dist-tags'] ?? {}) as Record<string, string>;
+    if (!upstream && localVersions.length > 0) tags.latest ??= localVersions.filter((v) => !v.yanked).at(-1)?.version ?? '';
+    const full: Json = { ...(upstream ?? {}), _id: npmName, name: npmName, 'dist-tags': tags, versions, time };
+    delete full._attachments;
+    return {
+      full,
+      abbreviated: { name: npmName, modified: time.modified ?? new Date(0).toISOString(), 'dist-tags': tags, versions: abbreviated },
+    };
+  }
+
+  /**
+   * Makes sure a legacy version is stored here: fetches the upstream tarball once, checks it
+   * against the upstream integrity, explodes it into the store and records the tarball.
+   * Resolves the integrity of the tarball to serve, or undefined when the version is unknown.
+   */
+  async tarball(npmName: string, version: string): Promise<string | undefined> {
+    const ref: PackageRef = { namespace: LEGACY, host: this.deps.host, name: parsePackageName(npmName, LEGACY) };
+    const found = await this.storedTarball(ref, version);
+    if (found) return found;
+    if (!this.isAllowed(npmName)) return undefined;
+    const key = `${npmName}@${version}`;
+    let pending = this.mirroring.get(key);
+    if (!pending) {
+      pending = this.mirror(ref, npmName, version).finally(() => this.mirroring.delete(key));
+      this.mirroring.set(key, pending);
+    }
+    await pending;
+    return this.storedTarball(ref, version);
+  }
+
+  private async storedTarball(ref: PackageRef, version: string): Promise<string | undefined> {
+    const row = await this.deps.db
+      .selectFrom('packages as p')
+      .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
+      .innerJoin('versions as v', 'v.package_id', 'p.id')
+      .innerJoin('npm_tarballs as t', 't.version_id', 'v.id')
+      .select('t.integrity')
+      .where('n.name', '=', LEGACY)
+      .where('n.host', 'is', null)
+      .where('p.name', '=', ref.name)
+      .where('v.version', '=', version)
+      .executeTakeFirst();
+    return row?.integrity;
+  }
+
+  private async mirror(ref: PackageRef, npmName: string, rawVersion: string): Promise<void> {
+    const version = parseVersion(rawVersion);
+    const packument = await this.upstreamPackument(npmName);
+    const manifest = (packument?.versions as Record<string, Json> | undefined)?.[version];
+    if (!packument || !manifest) return;
+    const dist = (manifest.dist ?? {}) as { tarball?: unknown; integrity?: unknown; shasum?: unknown };
+    if (typeof dist.tarball !== 'string')
+      throw appError('UPSTREAM_UNAVAILABLE', `The upstream gave no tarball for "${npmName}@${version}".`);
+    const limit = this.deps.limits.maxVersionBytes;
+    let bytes: Buffer;
+    try {
+      bytes = await (this.upstream as UpstreamRegistry).fetchTarball(dist.tarball, limit);
+    } catch (error) {
+      if (isAppError(error) && error.code !== 'UPSTREAM_UNAVAILABLE') throw error;
+      throw appError('UPSTREAM_UNAVAILABLE', `The upstream tarball of "${npmName}@${version}" could not be fetched.`, { cause: error });
+    }
+    const expected = typeof dist.integrity === 'string' ? dist.integrity.split(/\s+/).find((e) => e.startsWith('sha512-')) : undefined;
+    const sha512 = `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
+    const sha1 = createHash('sha1').update(bytes).digest('hex');
+    if (expected ? expected !== sha512 : typeof dist.shasum !== 'string' || dist.shasum.toLowerCase() !== sha1) {
+      throw appError(
+        'UPSTREAM_UNAVAILABLE',
+        `The upstream tarball of "${npmName}@${version}" does not match its integrity; it was not stored.`,
+      );
+    }
+    await inspectTarball(bytes, this.deps.limits);
+    const principal = await this.principal();
+    const fields = await npmManifestFields(this.deps, manifest, { dropInvalid: true });
+    const tags = (packument['dist-tags'] ?? {}) as Record<string, string>;
+    const limits = this.deps.limits;
+    async function* parts(): AsyncGenerator<PublishPart> {
+      yield* fields;
+      yield { kind: 'field', name: 'tag', value: tags.latest === version ? 'latest' : 'mirrored' };
+      yield* tarballParts(bytes, limits);
+    }
+    try {
+      await publishVersion(this.deps, principal, ref, version, parts());
+    } catch (error) {
+      if (!isAppError(error) || error.code !== 'VERSION_EXISTS') throw error;
+    }
+    const stored = await this.deps.blobs.putBytes(bytes, { expected: sha512 as Integrity });
+    const row = await this.deps.db
+      .selectFrom('versions as v')
+      .innerJoin('packages as p', 'p.id', 'v.package_id')
+      .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
+      .select('v.id')
+      .where('n.name', '=', LEGACY)
+      .where('n.host', 'is', null)
+      .where('p.name', '=', ref.name)
+      .where('v.version', '=', version)
+      .executeTakeFirstOrThrow();
+    await this.deps.db
+      .insertInto('npm_tarballs')
+      .values({
+        version_id: row.id,
+        integrity: stored.integrity,
+        shasum: sha1,
+        size: bytes.length,
+        manifest: JSON.stringify(pickManifest(manifest)),
+        source: 'upstream',
+      })
+      .onConflict((oc) => oc.column('version_id').doNothing())
+      .execute();
+    this.options.onChange?.(npmName);
+  }
+
+  private async principal(): Promise<Principal> {
+    const user = await this.deps.db.selectFrom('users').select(['id', 'name']).where('name', '=', LEGACY).executeTakeFirst();
+    if (!user) throw new Error(`the "${truncate(LEGACY)}" mirror user is missing (migration 0003-npm)`);
+    return { userId: user.id, username: user.name, scope: 'publish' };
+  }
+}

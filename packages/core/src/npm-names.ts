@@ -1,0 +1,54 @@
+import { type Host, isValidNamespaceName, LEGACY, type NamespaceName, parsePackageName } from '@entropic/types';
+import type { Tx } from './deps.ts';
+import { findNamespace } from './namespaces.ts';
+import type { PackageRef } from './packages.ts';
+
+const SCOPED_RE = /^@([^/]+)\/([^/]+)$/;
+
+/**
+ * npm name → Entropic package: `@ns/name` is `ns@<this host>/name` when `ns` is a namespace
+ * here (a local namespace always wins over the upstream, so its scope cannot be confused with
+ * an upstream one); anything else (unscoped, or a scope that is not a namespace here) is the
+ * `legacy` package of that exact npm name.
+ */
+export async function resolveNpmName(db: Tx, localHost: Host, npmName: string): Promise<PackageRef> {
+  const scoped = SCOPED_RE.exec(npmName);
+  if (scoped) {
+    const scope = scoped[1] as string;
+    const name = scoped[2] as string;
+    if (scope !== LEGACY && isValidNamespaceName(scope)) {
+      const namespace = scope as NamespaceName;
+      if (await findNamespace(db, { namespace, host: localHost }, localHost)) {
+        return { namespace, host: localHost, name: parsePackageName(name, namespace) };
+      }
+    }
+  }
+  return { namespace: LEGACY, host: localHost, name: parsePackageName(npmName, LEGACY) };
+}
+
+/** Entropic package → npm name (the inverse of resolveNpmName for this host). */
+export function npmNameOf(ref: { namespace: string; host: string; name: string }, localHost: Host): string {
+  if (ref.host !== localHost) return `${ref.namespace}@${ref.host}/${ref.name}`;
+  return ref.namespace === LEGACY ? ref.name : `@${ref.namespace}/${ref.name}`;
+}
+
+/** A stored canonical dependency name (`ns@host/<url-encoded name>`) → its npm name. */
+export function npmNameOfCanonical(canonical: string, localHost: Host): string {
+  const slash = canonical.indexOf('/');
+  const head = canonical.slice(0, slash);
+  const at = head.indexOf('@');
+  const name = decodeURIComponent(canonical.slice(slash + 1));
+  return npmNameOf({ namespace: head.slice(0, at), host: head.slice(at + 1), name }, localHost);
+}
+
+/** The file name npm gives a version's tarball: `lib-1.0.0.tgz` for `@alice/lib`. */
+export function npmTarballFile(npmName: string, version: string): string {
+  return `${npmName.slice(npmName.lastIndexOf('/') + 1)}-${version}.tgz`;
+}
+
+/** The version a tarball file name stands for, or undefined when it does not belong to the package. */
+export function versionOfTarballFile(npmName: string, file: string): string | undefined {
+  const base = `${npmName.slice(npmName.lastIndexOf('/') + 1)}-`;
+  if (!file.startsWith(base) || !file.endsWith('.tgz')) return undefined;
+  return file.slice(base.length, -'.tgz'.length);
+}

@@ -1,0 +1,306 @@
+import { appError, type DependencyMap, type Host, type Integrity } from '@entropic/types';
+import semver from 'semver';
+import type { CoreDeps } from './deps.ts';
+import { npmNameOfCanonical, npmTarballFile } from './npm-names.ts';
+import { buildTarball } from './npm-tarball.ts';
+import { getPackage, type PackageRef } from './packages.ts';
+
+/** package.json fields npm, pnpm and yarn read from a packument (dependencies come from the version). */
+const MANIFEST_FIELDS = [
+  'description',
+  'keywords',
+  'homepage',
+  'bugs',
+  'license',
+  'author',
+  'contributors',
+  'repository',
+  'funding',
+  'main',
+  'module',
+  'browser',
+  'types',
+  'typings',
+  'type',
+  'exports',
+  'imports',
+  'bin',
+  'man',
+  'directories',
+  'engines',
+  'os',
+  'cpu',
+  'libc',
+  'scripts',
+  'gypfile',
+  'peerDependenciesMeta',
+  'acceptDependencies',
+  '_hasShrinkwrap',
+] as const;
+
+const ABBREVIATED_FIELDS = [
+  'name',
+  'version',
+  'deprecated',
+  'dependencies',
+  'optionalDependencies',
+  'devDependencies',
+  'bundleDependencies',
+  'peerDependencies',
+  'peerDependenciesMeta',
+  'acceptDependencies',
+  'bin',
+  'directories',
+  'dist',
+  'engines',
+  'os',
+  'cpu',
+  'libc',
+  'funding',
+  '_hasShrinkwrap',
+  'hasInstallScript',
+] as const;
+
+export const YANKED_MESSAGE = 'This version was yanked by its maintainers.';
+
+export type Json = Record<string, unknown>;
+
+/** Picks what clients need from a package.json, and whether installing it runs scripts. */
+export function pickManifest(packageJson: unknown, hasBindingGyp = false): Json {
+  const out: Json = {};
+  if (packageJson === null || typeof packageJson !== 'object' || Array.isArray(packageJson)) return out;
+  const source = packageJson as Json;
+  for (const field of MANIFEST_FIELDS) if (source[field] !== undefined) out[field] = source[field];
+  const scripts = (source.scripts ?? {}) as Json;
+  if (hasBindingGyp || source.gypfile === true || ['preinstall', 'install', 'postinstall'].some((s) => typeof scripts[s] === 'string')) {
+    out.hasInstallScript = true;
+  }
+  return out;
+}
+
+export interface NpmVersionRecord {
+  version: string;
+  yanked: boolean;
+  created: Date;
+  dependencies: DependencyMap;
+  devDependencies: DependencyMap;
+  peerDependencies: DependencyMap;
+  optionalDependencies: DependencyMap;
+  bundledDependencies: DependencyMap;
+  fileCount: number;
+  unpackedSize: number;
+  tarball: { integrity: string; shasum: string };
+  manifest: Json;
+}
+
+const building = new Map<number, Promise<{ integrity: string; shasum: string; manifest: Json }>>();
+
+/**
+ * Every version of a local package with its npm tarball, building (once, then kept as a blob and
+ * recorded) the tarballs that do not exist yet.
+ */
+export async function listNpmVersions(deps: CoreDeps, packageId: number, npmName: string): Promise<NpmVersionRecord[]> {
+  const rows = await deps.db
+    .selectFrom('versions as v')
+    .leftJoin('npm_tarballs as t', 't.version_id', 'v.id')
+    .select([
+      'v.id',
+      'v.version',
+      'v.yanked',
+      'v.created_at',
+      'v.files',
+      'v.dependencies',
+      'v.dev_dependencies',
+      'v.peer_dependencies',
+      'v.optional_dependencies',
+      'v.bundled_dependencies',
+      'v.file_count',
+      'v.total_bytes',
+      't.integrity as tarball_integrity',
+      't.shasum',
+      't.manifest',
+    ])
+    .where('v.package_id', '=', packageId)
+    .execute();
+  rows.sort((a, b) => semver.compare(a.version, b.version));
+  return Promise.all(
+    rows.map(async (row) => {
+      let tarball =
+        row.tarball_integrity && row.shasum
+          ? { integrity: row.tarball_integrity, shasum: row.shasum, manifest: row.manifest ?? {} }
+          : undefined;
+      if (!tarball) {
+        let pending = building.get(row.id);
+        if (!pending) {
+          pending = buildNpmTarball(deps, { ...row, npmName }).finally(() => building.delete(row.id));
+          building.set(row.id, pending);
+        }
+        tarball = await pending;
+      }
+      return {
+        version: row.version,
+        yanked: row.yanked,
+        created: row.created_at,
+        dependencies: row.dependencies,
+        devDependencies: row.dev_dependencies,
+        peerDependencies: row.peer_dependencies,
+        optionalDependencies: row.optional_dependencies,
+        bundledDependencies: row.bundled_dependencies,
+        fileCount: row.file_count,
+        unpackedSize: Number(row.total_bytes),
+        tarball: { integrity: tarball.integrity, shasum: tarball.shasum },
+        manifest: tarball.manifest as Json,
+      };
+    }),
+  );
+}
+
+async function buildNpmTarball(
+  deps: CoreDeps,
+  row: { id: number; version: string; files: Record<string, string>; dependencies: DependencyMap; npmName: string },
+): Promise<{ integrity: string; shasum: string; manifest: Json }> {
+  const packageJsonIntegrity = row.files['./package/package.json'];
+  let manifest: Json = {};
+  let extra: { path: string; content: Buffer } | undefined;
+  if (packageJsonIntegrity) {
+    const bytes = await deps.blobs.getBytes(packageJsonIntegrity as Integrity);
+    try {
+      manifest = pickManifest(JSON.parse(bytes?.toString('utf8') ?? ''), './package/binding.gyp' in row.files);
+    } catch {
+      manifest = {};
+    }
+  } else {
+    // A version published without a package.json (ds publish) still installs with npm.
+    const packageJson = { name: row.npmName, version: row.version, dependencies: translateDependencies(row.dependencies, deps.host) };
+    extra = { path: './package/package.json', content: Buffer.from(`${JSON.stringify(packageJson, null, 2)}\n`) };
+  }
+  const built = await buildTarball(deps.blobs, { files: row.files, ...(extra ? { extra } : {}) });
+  await deps.db
+    .insertInto('npm_tarballs')
+    .values({
+      version_id: row.id,
+      integrity: built.integrity,
+      shasum: built.shasum,
+      size: built.size,
+      manifest: JSON.stringify(manifest),
+      source: 'built',
+    })
+    .onConflict((oc) => oc.column('version_id').doNothing())
+    .execute();
+  return { integrity: built.integrity, shasum: built.shasum, manifest };
+}
+
+/** The tarball blob of a version (built on demand), or undefined when the version does not exist. */
+export async function findNpmTarball(deps: CoreDeps, packageId: number, npmName: string, version: string): Promise<string | undefined> {
+  const row = await deps.db
+    .selectFrom('versions as v')
+    .leftJoin('npm_tarballs as t', 't.version_id', 'v.id')
+    .select(['v.id', 't.integrity'])
+    .where('v.package_id', '=', packageId)
+    .where('v.version', '=', version)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  if (row.integrity) return row.integrity;
+  const versions = await listNpmVersions(deps, packageId, npmName);
+  return versions.find((v) => v.version === version)?.tarball.integrity;
+}
+
+export function translateDependencies(map: DependencyMap, localHost: Host): DependencyMap {
+  const out: DependencyMap = {};
+  for (const [name, range] of Object.entries(map)) out[npmNameOfCanonical(name, localHost)] = range;
+  return out;
+}
+
+export interface Packuments {
+  full: Json;
+  abbreviated: Json;
+}
+
+export function abbreviateVersion(manifest: Json): Json {
+  const out: Json = {};
+  for (const field of ABBREVIATED_FIELDS) if (manifest[field] !== undefined) out[field] = manifest[field];
+  return out;
+}
+
+/** The npm view of one stored version. */
+export function renderNpmVersion(npmName: string, record: NpmVersionRecord, tarballUrl: string, localHost: Host): Json {
+  const view: Json = {
+    ...record.manifest,
+    name: npmName,
+    version: record.version,
+    _id: `${npmName}@${record.version}`,
+    dependencies: translateDependencies(record.dependencies, localHost),
+    optionalDependencies: translateDependencies(record.optionalDependencies, localHost),
+    devDependencies: translateDependencies(record.devDependencies, localHost),
+    peerDependencies: translateDependencies(record.peerDependencies, localHost),
+    dist: {
+      tarball: tarballUrl,
+      integrity: record.tarball.integrity,
+      shasum: record.tarball.shasum,
+      fileCount: record.fileCount,
+      unpackedSize: record.unpackedSize,
+    },
+  };
+  const bundled = Object.keys(translateDependencies(record.bundledDependencies, localHost));
+  if (bundled.length > 0) view.bundleDependencies = bundled;
+  if (record.yanked) view.deprecated = YANKED_MESSAGE;
+  return view;
+}
+
+export interface LocalPackumentInput {
+  npmName: string;
+  created: Date;
+  modified: Date;
+  tags: Record<string, string>;
+  versions: NpmVersionRecord[];
+  tarballBase: string;
+  localHost: Host;
+}
+
+/** Full and abbreviated packuments of a package's stored versions (yanked ones carry `deprecated`). */
+export function renderPackuments(input: LocalPackumentInput): Packuments {
+  const versions: Json = {};
+  const abbreviatedVersions: Json = {};
+  const time: Record<string, string> = { created: input.created.toISOString(), modified: input.modified.toISOString() };
+  for (const record of input.versions) {
+    const view = renderNpmVersion(input.npmName, record, npmTarballUrl(input.tarballBase, input.npmName, record.version), input.localHost);
+    versions[record.version] = view;
+    abbreviatedVersions[record.version] = abbreviateVersion(view);
+    time[record.version] = record.created.toISOString();
+  }
+  const latest = input.tags.latest ? (versions[input.tags.latest] as Json | undefined) : undefined;
+  const full: Json = {
+    _id: input.npmName,
+    _rev: `${input.versions.length}-${input.modified.getTime().toString(16)}`,
+    name: input.npmName,
+    'dist-tags': input.tags,
+    versions,
+    time,
+  };
+  if (latest?.description !== undefined) full.description = latest.description;
+  const abbreviated: Json = { name: input.npmName, modified: time.modified, 'dist-tags': input.tags, versions: abbreviatedVersions };
+  return { full, abbreviated };
+}
+
+export function npmTarballUrl(base: string, npmName: string, version: string): string {
+  return `${base}/${npmName}/-/${npmTarballFile(npmName, version)}`;
+}
+
+/** Packuments of a local (non-legacy) package. */
+export async function getLocalPackuments(deps: CoreDeps, ref: PackageRef, npmName: string, tarballBase: string): Promise<Packuments> {
+  const pkg = await getPackage(deps.db, ref, deps.host);
+  const [tags, versions] = await Promise.all([
+    deps.db.selectFrom('dist_tags').select(['tag', 'version']).where('package_id', '=', pkg.id).orderBy('tag').execute(),
+    listNpmVersions(deps, pkg.id, npmName),
+  ]);
+  if (versions.length === 0) throw appError('PACKAGE_NOT_FOUND', `The package "${npmName}" has no versions.`);
+  return renderPackuments({
+    npmName,
+    created: pkg.created_at,
+    modified: pkg.modified_at,
+    tags: Object.fromEntries(tags.map((t) => [t.tag, t.version])),
+    versions,
+    tarballBase,
+    localHost: deps.host,
+  });
+}

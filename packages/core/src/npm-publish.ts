@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import { appError, formatPackageName, LEGACY, parseVersion, truncate, type Version } from '@entropic/types';
+import semver from 'semver';
+import type { CoreDeps } from './deps.ts';
+import { resolveNpmName } from './npm-names.ts';
+import { YANKED_MESSAGE } from './npm-packument.ts';
+import { inspectTarball, tarballParts } from './npm-tarball.ts';
+import { authorizePackageWrite, getPackage, type PackageRef } from './packages.ts';
+import type { Principal } from './principal.ts';
+import { type PublishPart, publishVersion } from './publish-version.ts';
+import { yankVersion } from './versions.ts';
+
+type Json = Record<string, unknown>;
+
+function object(value: unknown, what: string): Json {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw appError('INVALID_FIELD', `${what} must be a JSON object.`);
+  return value as Json;
+}
+
+/** Refuses writes to `legacy`: it is the read-through mirror, nobody publishes into it. */
+function assertPublishable(ref: PackageRef, npmName: string): void {
+  if (ref.namespace === LEGACY) {
+    throw appError('FORBIDDEN', `"${npmName}" is not in a namespace of this registry; its name belongs to the legacy mirror.`, {
+      hint: 'Publish under your namespace as a scope: "name": "@<your namespace>/<name>".',
+    });
+  }
+}
+
+/** npm dependency maps → canonical Entropic names (a local namespace wins for its scope). */
+export async function canonicalDependencies(
+  deps: CoreDeps,
+  map: unknown,
+  field: string,
+  options: { dropInvalid?: boolean } = {},
+): Promise<Json> {
+  if (map === undefined || map === null) return {};
+  const out: Json = {};
+  for (const [name, range] of Object.entries(object(map, `"${field}"`))) {
+    try {
+      out[formatPackageName(await resolveNpmName(deps.db, deps.host, name))] = range;
+    } catch (error) {
+      if (!options.dropInvalid)
+        throw appError('INVALID_DEPENDENCY', `Invalid dependency "${truncate(name)}" in "${field}".`, { cause: error });
+    }
+  }
+  return out;
+}
+
+export async function npmManifestFields(deps: CoreDeps, manifest: Json, options: { dropInvalid?: boolean } = {}): Promise<PublishPart[]> {
+  const parts: PublishPart[] = [];
+  for (const field of ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'] as const) {
+    const map = await canonicalDependencies(deps, manifest[field], field, options);
+    if (options.dropInvalid) {
+      for (const [name, range] of Object.entries(map)) if (typeof range !== 'string' || semver.validRange(range) === null) delete map[name];
+    }
+    parts.push({ kind: 'field', name: field, value: JSON.stringify(map) });
+  }
+  const bundled = manifest.bundleDependencies ?? manifest.bundledDependencies;
+  let names: string[] = [];
+  if (bundled === true) names = Object.keys((manifest.dependencies ?? {}) as Json);
+  else if (Array.isArray(bundled)) names = bundled.filter((n): n is string => typeof n === 'string');
+  if (names.length > 0) {
+    const canonical = await Promise.all(names.map(async (n) => formatPackageName(await resolveNpmName(deps.db, deps.host, n))));
+    parts.push({ kind: 'field', name: 'bundledDependencies', value: JSON.stringify(canonical) });
+  }
+  return parts;
+}
+
+function verifyDist(bytes: Buffer, dist: unknown): void {
+  if (dist === null || typeof dist !== 'object') return;
+  const { integrity, shasum } = dist as { integrity?: unknown; shasum?: unknown };
+  if (typeof integrity === 'string') {
+    for (const entry of integrity.split(/\s+/)) {
+      if (!entry.startsWith('sha512-')) continue;
+      const actual = `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
+      if (entry.split('?')[0] !== actual) throw appError('INTEGRITY_MISMATCH', 'The tarball does not match the declared dist.integrity.');
+    }
+  }
+  if (typeof shasum === 'string' && createHash('sha1').update(bytes).digest('hex') !== shasum.toLowerCase()) {
+    throw appError('INTEGRITY_MISMATCH', 'The tarball does not match the declared dist.shasum.');
+  }
+}
+
+export type NpmPutResult = { kind: 'published'; version: Version } | { kind: 'updated'; yanked: string[] };
+
+/**
+ * `PUT /:name` from npm: a publish (one version with its base64 tarball in `_attachments`), or,
+ * without attachments, an update of the packument (`npm deprecate`, `npm unpublish`): a version
+ * marked deprecated, or missing when `removeMissing`, is yanked.
+ */
+export async function putNpmPackage(
+  deps: CoreDeps,
+  principal: Principal | undefined,
+  npmName: string,
+  rawBody: unknown,
+  options: { removeMissing?: boolean } = {},
+): Promise<NpmPutResult> {
+  const body = object(rawBody, 'The body');
+  const ref = await resolveNpmName(deps.db, deps.host, npmName);
+  assertPublishable(ref, npmName);
+  if (body.name !== undefined && body.name !== npmName) {
+    throw appError('INVALID_FIELD', `The document names "${truncate(String(body.name))}" but was sent to "${npmName}".`);
+  }
+  const versions = object(body.versions ?? {}, '"versions"');
+  const attachments = body._attachments === undefined ? {} : object(body._attachments, '"_attachments"');
+  if (Object.keys(attachments).length === 0) return updateNpmPackage(deps, principal, ref, versions, options);
+
+  const keys = Object.keys(versions);
+  if (keys.length !== 1 || Object.keys(attachments).length !== 1) {
+    throw appError('INVALID_FIELD', 'A publish carries exactly one version and one tarball.');
+  }
+  const version = parseVersion(keys[0] as string);
+  const manifest = object(versions[version], `The manifest of ${version}`);
+  if (manifest.name !== undefined && manifest.name !== npmName)
+    throw appError('INVALID_FIELD', 'The manifest name does not match the package.');
+  if (manifest.version !== undefined && manifest.version !== version)
+    throw appError('INVALID_FIELD', 'The manifest version does not match.');
+  const attachment = object(Object.values(attachments)[0], 'The attachment');
+  if (typeof attachment.data !== 'string') throw appError('INVALID_TARBALL', 'The attachment has no base64 "data".');
+  const bytes = Buffer.from(attachment.data, 'base64');
+  if (typeof attachment.length === 'number' && attachment.length !== bytes.length) {
+    throw appError('INVALID_TARBALL', 'The attachment length does not match its data.');
+  }
+  verifyDist(bytes, manifest.dist);
+  const distTags = body['dist-tags'] === undefined ? {} : object(body['dist-tags'], '"dist-tags"');
+  const tag = Object.keys(distTags).find((t) => distTags[t] === version) ?? 'latest';
+
+  // Authorise before reading the tarball, validate it whole before storing a byte of it.
+  const { pkg } = await authorizePackageWrite(deps.db, principal, ref, deps.host);
+  if (pkg) {
+    const exists = await deps.db
+      .selectFrom('versions')
+      .select('id')
+      .where('package_id', '=', pkg.id)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    if (exists)
+      throw appError('VERSION_EXISTS', `Cannot publish over "${npmName}@${version}": that version was published before.`, {
+        hint: 'Bump the version and publish again.',
+      });
+  }
+  await inspectTarball(bytes, deps.limits);
+  const fields = await npmManifestFields(deps, manifest);
+  const limits = deps.limits;
+  async function* parts(): AsyncGenerator<PublishPart> {
+    yield* fields;
+    yield { kind: 'field', name: 'tag', value: tag };
+    yield* tarballParts(bytes, limits);
+  }
+  await publishVersion(deps, principal, ref, version, parts());
+  return { kind: 'published', version };
+}
+
+async function updateNpmPackage(
+  deps: CoreDeps,
+  principal: Principal | undefined,
+  ref: PackageRef,
+  versions: Json,
+  options: { removeMissing?: boolean },
+): Promise<NpmPutResult> {
+  const { pkg } = await authorizePackageWrite(deps.db, principal, ref, deps.host);
+  if (!pkg) await getPackage(deps.db, ref, deps.host);
+  const stored = await deps.db
+    .selectFrom('versions')
+    .select(['version', 'yanked'])
+    .where('package_id', '=', pkg?.id ?? -1)
+    .execute();
+  const toYank: string[] = [];
+  for (const row of stored) {
+    const view = versions[row.version] as Json | undefined;
+    const deprecated = view?.deprecated;
+    if (row.yanked) {
+      if (deprecated === '') throw appError('CONFLICT', `${row.version} was yanked; a yank cannot be undone.`);
+      continue;
+    }
+    if ((typeof deprecated === 'string' && deprecated !== '' && deprecated !== YANKED_MESSAGE) || (options.removeMissing && !view)) {
+      toYank.push(row.version);
+    }
+  }
+  for (const version of toYank) await yankVersion(deps, principal, ref, version as Version);
+  return { kind: 'updated', yanked: toYank };
+}
+
+/** `npm unpublish <name> --force`: every version is yanked (the names stay taken). */
+export async function unpublishNpmPackage(deps: CoreDeps, principal: Principal | undefined, npmName: string): Promise<string[]> {
+  const ref = await resolveNpmName(deps.db, deps.host, npmName);
+  assertPublishable(ref, npmName);
+  const { pkg } = await authorizePackageWrite(deps.db, principal, ref, deps.host);
+  if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${npmName}" does not exist.`);
+  const rows = await deps.db
+    .selectFrom('versions')
+    .select('version')
+    .where('package_id', '=', pkg.id)
+    .where('yanked', '=', false)
+    .execute();
+  for (const row of rows) await yankVersion(deps, principal, ref, row.version as Version);
+  return rows.map((r) => r.version);
+}

@@ -1,0 +1,46 @@
+import type { UpstreamPackumentResult, UpstreamRegistry } from '@entropic/core';
+import { appError } from '@entropic/types';
+
+const PACKUMENT_TIMEOUT_MS = 10_000;
+const TARBALL_TIMEOUT_MS = 60_000;
+
+/** An npm-compatible upstream over HTTP (undici's fetch), with timeouts and a size cap. */
+export function createHttpUpstreamRegistry(baseUrl: string): UpstreamRegistry {
+  const base = baseUrl.replace(/\/+$/, '');
+  return {
+    url: base,
+    async fetchPackument(name: string, etag: string | undefined): Promise<UpstreamPackumentResult> {
+      const escaped = name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name);
+      const response = await fetch(`${base}/${escaped}`, {
+        headers: { accept: 'application/json', ...(etag ? { 'if-none-match': etag } : {}) },
+        signal: AbortSignal.timeout(PACKUMENT_TIMEOUT_MS),
+        redirect: 'follow',
+      });
+      if (response.status === 304) return { status: 'not-modified' };
+      if (response.status === 404) {
+        await response.body?.cancel();
+        return { status: 'not-found' };
+      }
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw appError('UPSTREAM_UNAVAILABLE', `The upstream registry answered ${response.status} for "${name}".`);
+      }
+      return { status: 'ok', body: await response.text(), etag: response.headers.get('etag') ?? undefined };
+    },
+    async fetchTarball(url: string, maxBytes: number): Promise<Buffer> {
+      const response = await fetch(url, { signal: AbortSignal.timeout(TARBALL_TIMEOUT_MS), redirect: 'follow' });
+      if (!response.ok || !response.body) {
+        await response.body?.cancel();
+        throw appError('UPSTREAM_UNAVAILABLE', `The upstream registry answered ${response.status} for a tarball.`);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of response.body) {
+        size += chunk.length;
+        if (size > maxBytes) throw appError('VERSION_TOO_LARGE', `The upstream tarball is larger than ${maxBytes} bytes.`);
+        chunks.push(Buffer.from(chunk));
+      }
+      return Buffer.concat(chunks);
+    },
+  };
+}

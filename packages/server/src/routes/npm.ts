@@ -1,0 +1,238 @@
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import {
+  authorizePackageWrite,
+  findNpmTarball,
+  findPackage,
+  getLocalPackuments,
+  listDistTags,
+  NpmMirror,
+  type PackageRef,
+  type Packuments,
+  putNpmPackage,
+  removeDistTag,
+  requireWriter,
+  resolveNpmName,
+  setDistTag,
+  unpublishNpmPackage,
+  versionOfTarballFile,
+} from '@entropic/core';
+import { appError, type Integrity, LEGACY, parseVersion } from '@entropic/types';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createHttpUpstreamRegistry } from '../npm-upstream.ts';
+import type { CachedResponse } from '../response-cache.ts';
+import { packageGroup } from './refs.ts';
+
+const ABBREVIATED_TYPE = 'application/vnd.npm.install-v1+json';
+const JSON_TYPE = 'application/json; charset=utf-8';
+/** First path segments that are routes of the registry, never npm names (nothing is fetched upstream for them). */
+const ROUTE_WORDS = new Set([
+  '-',
+  'ping',
+  'packages',
+  'objects',
+  'auth',
+  'www',
+  'namespaces',
+  'users',
+  'static',
+  'api',
+  'admin',
+  'favicon.ico',
+  'robots.txt',
+]);
+const RESOLVE_TTL_MS = 2000;
+
+type NameParams = { name: string };
+type ScopedParams = { scope: string; name: string };
+
+/**
+ * The npm registry protocol over Entropic packages: packuments, tarballs, publish, dist-tags,
+ * deprecate/unpublish (as yank), and the `legacy` read-through mirror. `@ns/name` is the package
+ * `ns@<this host>/name` when `ns` is a namespace here; every other name is `legacy`.
+ */
+export function registerNpmRoutes(app: FastifyInstance): void {
+  const { deps, responseCache } = app;
+  const base = deps.config.externalUrl;
+  const allowlist = deps.config.allowlistFile ? readAllowlist(deps.config.allowlistFile) : undefined;
+  const legacyRef = (name: string): PackageRef => ({ namespace: LEGACY, host: deps.host, name: name as PackageRef['name'] });
+  const mirror = new NpmMirror(deps, deps.config.legacyUpstream ? createHttpUpstreamRegistry(deps.config.legacyUpstream) : undefined, {
+    ttlSeconds: deps.config.legacyTtlSeconds,
+    allowlist,
+    onChange: (name) => void responseCache.invalidate(packageGroup(legacyRef(name))),
+    onError: (error, name) => app.log.warn({ err: error, name }, 'legacy mirror: revalidation failed'),
+  });
+
+  // Namespaces are rarely created; a short memo keeps the hot read path off the database.
+  const resolved = new Map<string, { ref: PackageRef; until: number }>();
+  async function resolve(npmName: string): Promise<PackageRef> {
+    const hit = resolved.get(npmName);
+    if (hit && hit.until > Date.now()) return hit.ref;
+    const ref = await resolveNpmName(deps.db, deps.host, npmName);
+    if (resolved.size > 10_000) resolved.clear();
+    resolved.set(npmName, { ref, until: Date.now() + RESOLVE_TTL_MS });
+    return ref;
+  }
+
+  async function computePackuments(npmName: string, ref: PackageRef): Promise<Packuments> {
+    if (ref.namespace !== LEGACY) return getLocalPackuments(deps, ref, npmName, base);
+    const found = await mirror.packuments(npmName, base);
+    if (!found) {
+      const why = !mirror.enabled
+        ? 'the legacy mirror is off (LEGACY_UPSTREAM is not set)'
+        : mirror.isAllowed(npmName)
+          ? 'the upstream registry does not have it'
+          : 'it is not on the mirror allowlist';
+      throw appError('PACKAGE_NOT_FOUND', `The package "${npmName}" is not here: ${why}.`);
+    }
+    return found;
+  }
+
+  async function sendPackument(request: FastifyRequest, reply: FastifyReply, npmName: string): Promise<FastifyReply> {
+    const abbreviated = (request.headers.accept ?? '').includes(ABBREVIATED_TYPE);
+    const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+    const ref = await resolve(npmName);
+    const group = packageGroup(ref);
+    const plainKey = abbreviated ? 'npm:abbreviated' : 'npm:full';
+    const key = gzip ? `${plainKey}:gzip` : plainKey;
+    let entry: CachedResponse | undefined = responseCache.get(group, key);
+    if (!entry) {
+      let plain = responseCache.get(group, plainKey);
+      if (!plain) {
+        const packuments = await computePackuments(npmName, ref);
+        const full = responseCache.set(group, 'npm:full', {
+          status: 200,
+          body: Buffer.from(JSON.stringify(packuments.full)),
+          contentType: JSON_TYPE,
+        });
+        const abbr = responseCache.set(group, 'npm:abbreviated', {
+          status: 200,
+          body: Buffer.from(JSON.stringify(packuments.abbreviated)),
+          contentType: `${ABBREVIATED_TYPE}; charset=utf-8`,
+        });
+        plain = abbreviated ? abbr : full;
+      }
+      entry = gzip ? responseCache.set(group, key, { ...plain, body: gzipSync(plain.body, { level: 6 }) }) : plain;
+    }
+    reply.header('etag', entry.etag).header('cache-control', 'public, max-age=10').header('vary', 'Accept, Accept-Encoding');
+    if (request.headers['if-none-match'] === entry.etag) return reply.code(304).send();
+    if (gzip) reply.header('content-encoding', 'gzip');
+    return reply.code(200).type(entry.contentType).send(entry.body);
+  }
+
+  async function sendTarball(request: FastifyRequest, reply: FastifyReply, npmName: string, file: string): Promise<FastifyReply> {
+    const version = versionOfTarballFile(npmName, file);
+    if (!version) throw appError('NOT_FOUND', `"${file}" is not a tarball of "${npmName}".`);
+    parseVersion(version);
+    const ref = await resolve(npmName);
+    let integrity: string | undefined;
+    if (ref.namespace === LEGACY) integrity = await mirror.tarball(npmName, version);
+    else {
+      const pkg = await findPackage(deps.db, ref, deps.host);
+      if (pkg) integrity = await findNpmTarball(deps, pkg.id, npmName, version);
+    }
+    if (!integrity) throw appError('VERSION_NOT_FOUND', `The version "${npmName}@${version}" does not exist.`);
+    const etag = `"${integrity}"`;
+    reply.header('etag', etag).header('cache-control', 'public, max-age=31536000, immutable').type('application/octet-stream');
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    const found = await deps.blobs.get(integrity as Integrity);
+    if (!found) throw appError('OBJECT_NOT_FOUND', 'The tarball is missing from storage.');
+    reply.header('content-length', String(found.size));
+    return reply.send(found.stream);
+  }
+
+  function scopedName(params: ScopedParams): string {
+    if (!params.scope.startsWith('@') || params.scope.length < 2)
+      throw appError('NOT_FOUND', `No route for /${params.scope}/${params.name}.`);
+    return `${params.scope}/${params.name}`;
+  }
+  function plainName(params: NameParams): string {
+    if (ROUTE_WORDS.has(params.name)) throw appError('NOT_FOUND', `No route for /${params.name}.`);
+    return params.name;
+  }
+
+  app.get<{ Params: NameParams }>('/:name', (request, reply) => sendPackument(request, reply, plainName(request.params)));
+  app.get<{ Params: ScopedParams }>('/:scope/:name', (request, reply) => sendPackument(request, reply, scopedName(request.params)));
+  app.get<{ Params: NameParams & { file: string } }>('/:name/-/:file', (request, reply) =>
+    sendTarball(request, reply, plainName(request.params), request.params.file),
+  );
+  app.get<{ Params: ScopedParams & { file: string } }>('/:scope/:name/-/:file', (request, reply) =>
+    sendTarball(request, reply, scopedName(request.params), request.params.file),
+  );
+
+  // Writes. A publish body carries the tarball in base64: allow for it beyond the 1 MiB default.
+  const bodyLimit = Math.min(Math.ceil(deps.limits.maxVersionBytes * 1.4) + 1024 * 1024, 500 * 1024 * 1024);
+  const invalidate = (ref: PackageRef) => responseCache.invalidate(packageGroup(ref));
+
+  app.put<{ Params: NameParams }>('/:name', { bodyLimit }, async (request, reply) => {
+    const npmName = plainName(request.params);
+    const result = await putNpmPackage(deps, request.principal, npmName, request.body);
+    await invalidate(await resolve(npmName));
+    return reply.code(result.kind === 'published' ? 201 : 200).send({ ok: true, id: npmName });
+  });
+  app.put<{ Params: NameParams & { rev: string } }>('/:name/-rev/:rev', { bodyLimit: 16 * 1024 * 1024 }, async (request) => {
+    const npmName = plainName(request.params);
+    await putNpmPackage(deps, request.principal, npmName, request.body, { removeMissing: true });
+    await invalidate(await resolve(npmName));
+    return { ok: true, id: npmName };
+  });
+  app.delete<{ Params: NameParams & { rev: string } }>('/:name/-rev/:rev', async (request) => {
+    const npmName = plainName(request.params);
+    await unpublishNpmPackage(deps, request.principal, npmName);
+    await invalidate(await resolve(npmName));
+    return { ok: true, id: npmName };
+  });
+  // npm deletes the tarball after unpublishing a version: the version is yanked, its files stay.
+  const deleteTarball = async (request: FastifyRequest, npmName: string) => {
+    const ref = await resolve(npmName);
+    await authorizePackageWrite(deps.db, requireWriter(request.principal), ref, deps.host);
+    return { ok: true };
+  };
+  app.delete<{ Params: NameParams & { file: string; rev: string } }>('/:name/-/:file/-rev/:rev', (request) =>
+    deleteTarball(request, plainName(request.params)),
+  );
+  app.delete<{ Params: ScopedParams & { file: string; rev: string } }>('/:scope/:name/-/:file/-rev/:rev', (request) =>
+    deleteTarball(request, scopedName(request.params)),
+  );
+
+  app.get('/-/ping', async () => ({}));
+
+  async function localRef(npmName: string): Promise<PackageRef> {
+    const ref = await resolve(npmName);
+    if (ref.namespace === LEGACY)
+      throw appError('PACKAGE_NOT_FOUND', `"${npmName}" is a legacy package; its dist-tags come from the upstream.`);
+    return ref;
+  }
+  app.get<{ Params: NameParams }>('/-/package/:name/dist-tags', async (request) => {
+    const ref = await resolve(request.params.name);
+    if (ref.namespace === LEGACY) {
+      const found = await mirror.packuments(request.params.name, base);
+      if (!found) throw appError('PACKAGE_NOT_FOUND', `The package "${request.params.name}" does not exist.`);
+      return found.full['dist-tags'];
+    }
+    return listDistTags(deps, ref);
+  });
+  app.put<{ Params: NameParams & { tag: string } }>('/-/package/:name/dist-tags/:tag', async (request, reply) => {
+    const ref = await localRef(request.params.name);
+    const body = request.body;
+    const raw = typeof body === 'string' ? body : (body as { version?: unknown } | undefined)?.version;
+    if (typeof raw !== 'string') throw appError('INVALID_FIELD', 'The body must be the version as a JSON string.');
+    const tags = await setDistTag(deps, request.principal, ref, request.params.tag, parseVersion(raw));
+    await invalidate(ref);
+    return reply.code(201).send({ ok: true, ...tags });
+  });
+  app.delete<{ Params: NameParams & { tag: string } }>('/-/package/:name/dist-tags/:tag', async (request) => {
+    const ref = await localRef(request.params.name);
+    await removeDistTag(deps, request.principal, ref, request.params.tag);
+    await invalidate(ref);
+    return { ok: true, ...(await listDistTags(deps, ref)) };
+  });
+}
+
+function readAllowlist(path: string): Set<string> {
+  const names = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .map((line) => line.replace(/#.*/, '').trim())
+    .filter((line) => line.length > 0);
+  return new Set(names);
+}

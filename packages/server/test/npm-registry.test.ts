@@ -1,0 +1,350 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { bearer, createTestApp, publishVersion, type TestApp, type TestUser } from '@entropic/testkit';
+import tar from 'tar-stream';
+
+type Entry = {
+  name: string;
+  content?: string | Buffer;
+  type?: 'file' | 'symlink' | 'link' | 'character-device' | 'fifo';
+  linkname?: string;
+  size?: number;
+};
+
+async function makeTarball(entries: Entry[], options: { raw?: boolean } = {}): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise((r) => pack.on('end', r));
+  for (const e of entries) {
+    const content = typeof e.content === 'string' ? Buffer.from(e.content) : e.content;
+    await new Promise<void>((resolve, reject) =>
+      pack.entry(
+        {
+          name: e.name,
+          type: e.type ?? 'file',
+          ...(e.linkname ? { linkname: e.linkname } : {}),
+          ...(content ? { size: content.length } : { size: 0 }),
+        },
+        content ?? Buffer.alloc(0),
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+  }
+  pack.finalize();
+  await done;
+  const tarBytes = Buffer.concat(chunks);
+  return options.raw ? tarBytes : gzipSync(tarBytes);
+}
+
+function npmPublishBody(name: string, version: string, tarball: Buffer, manifest: Record<string, unknown> = {}, tag = 'latest') {
+  const file = `${name.split('/').pop()}-${version}.tgz`;
+  return {
+    _id: name,
+    name,
+    'dist-tags': { [tag]: version },
+    versions: {
+      [version]: {
+        name,
+        version,
+        ...manifest,
+        dist: {
+          integrity: `sha512-${createHash('sha512').update(tarball).digest('base64')}`,
+          shasum: createHash('sha1').update(tarball).digest('hex'),
+          tarball: `http://x/${name}/-/${file}`,
+        },
+      },
+    },
+    _attachments: { [file]: { content_type: 'application/octet-stream', data: tarball.toString('base64'), length: tarball.length } },
+  };
+}
+
+async function countFiles(dir: string): Promise<number> {
+  let n = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) if (entry.isFile()) n += 1;
+  return n;
+}
+
+describe('npm registry protocol', () => {
+  let t: TestApp;
+  let alice: TestUser;
+  let bob: TestUser;
+  before(async () => {
+    t = await createTestApp({ env: { MAX_VERSION_BYTES: String(1024 * 1024), MAX_FILE_BYTES: String(512 * 1024), MAX_FILES: '50' } });
+    alice = await t.createUser('alice');
+    bob = await t.createUser('bob');
+  });
+  after(() => t.close());
+
+  const put = (name: string, body: unknown, token = alice.token) =>
+    t.app.inject({
+      method: 'PUT',
+      url: `/${name.replace('/', '%2f')}`,
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    });
+
+  it('publishes with npm, answers full and abbreviated packuments with translated dependencies', async () => {
+    const tarball = await makeTarball([
+      { name: 'package/package.json', content: JSON.stringify({ name: '@alice/lib', version: '1.0.0', bin: { lib: 'cli.js' } }) },
+      { name: 'package/index.js', content: 'module.exports = 1;\n' },
+      { name: 'package/cli.js', content: '#!/usr/bin/env node\n' },
+    ]);
+    const body = npmPublishBody('@alice/lib', '1.0.0', tarball, {
+      dependencies: { '@bob/util': '^1.0.0', 'left-pad': '^1.3.0' },
+      bin: { lib: 'cli.js' },
+    });
+    const res = await put('@alice/lib', body);
+    assert.equal(res.statusCode, 201, res.body);
+    // stored as an Entropic version with canonical dependency names
+    const doc = await t.app.inject({ url: '/packages/package/alice/lib/versions/1.0.0' });
+    assert.deepEqual(Object.keys(doc.json().files).sort(), ['./package/cli.js', './package/index.js', './package/package.json']);
+    assert.deepEqual(doc.json().dependencies, { [`bob@${t.host}/util`]: '^1.0.0', [`legacy@${t.host}/left-pad`]: '^1.3.0' });
+
+    for (const url of ['/@alice%2flib', '/@alice%2Flib', '/@alice/lib']) {
+      const full = await t.app.inject({ url });
+      assert.equal(full.statusCode, 200, `${url}: ${full.body}`);
+      const p = full.json();
+      assert.equal(p.name, '@alice/lib');
+      assert.deepEqual(p['dist-tags'], { latest: '1.0.0' });
+      assert.ok(p.time['1.0.0']);
+      const v = p.versions['1.0.0'];
+      assert.deepEqual(v.dependencies, { '@bob/util': '^1.0.0', 'left-pad': '^1.3.0' });
+      assert.deepEqual(v.bin, { lib: 'cli.js' });
+      assert.equal(v.dist.tarball, `${t.app.deps.config.externalUrl}/@alice/lib/-/lib-1.0.0.tgz`);
+      assert.match(v.dist.integrity, /^sha512-/);
+      assert.match(v.dist.shasum, /^[0-9a-f]{40}$/);
+    }
+    const abbr = await t.app.inject({
+      url: '/@alice%2flib',
+      headers: { accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8' },
+    });
+    assert.match(String(abbr.headers['content-type']), /vnd\.npm\.install-v1\+json/);
+    assert.equal(abbr.json().versions['1.0.0'].time, undefined);
+    assert.deepEqual(Object.keys(abbr.json()).sort(), ['dist-tags', 'modified', 'name', 'versions']);
+  });
+
+  it('serves a deterministic tarball whose bytes match dist.integrity and the stored files', async () => {
+    const p = (await t.app.inject({ url: '/@alice%2flib' })).json();
+    const dist = p.versions['1.0.0'].dist;
+    const res = await t.app.inject({ url: '/@alice/lib/-/lib-1.0.0.tgz' });
+    assert.equal(res.statusCode, 200);
+    const bytes = res.rawPayload;
+    assert.equal(`sha512-${createHash('sha512').update(bytes).digest('base64')}`, dist.integrity);
+    assert.equal(createHash('sha1').update(bytes).digest('hex'), dist.shasum);
+    assert.equal(bytes.readUInt32LE(4), 0, 'gzip mtime is zero');
+    const names: string[] = [];
+    const extract = tar.extract();
+    extract.on('entry', (h, s, next) => {
+      names.push(`${h.name}:${(h.mode ?? 0).toString(8)}:${h.mtime?.toISOString()}`);
+      s.resume();
+      s.on('end', next);
+    });
+    extract.end(gunzipSync(bytes));
+    await new Promise((r) => extract.on('finish', r));
+    assert.deepEqual(names, [
+      'package/cli.js:644:1985-10-26T08:15:00.000Z',
+      'package/index.js:644:1985-10-26T08:15:00.000Z',
+      'package/package.json:644:1985-10-26T08:15:00.000Z',
+    ]);
+    // built once: the same bytes again
+    const again = await t.app.inject({ url: '/@alice/lib/-/lib-1.0.0.tgz' });
+    assert.deepEqual(again.rawPayload, bytes);
+    assert.equal((await t.app.inject({ url: '/@alice/lib/-/lib-9.9.9.tgz' })).statusCode, 404);
+    assert.equal((await t.app.inject({ url: '/@alice/lib/-/other-1.0.0.tgz' })).statusCode, 404);
+  });
+
+  it('answers ETag/304 and gzip on packuments', async () => {
+    const first = await t.app.inject({ url: '/@alice%2flib' });
+    const etag = String(first.headers.etag);
+    const cached = await t.app.inject({ url: '/@alice%2flib', headers: { 'if-none-match': etag } });
+    assert.equal(cached.statusCode, 304);
+    const gz = await t.app.inject({ url: '/@alice%2flib', headers: { 'accept-encoding': 'gzip, deflate' } });
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.notEqual(gz.headers.etag, etag);
+    assert.deepEqual(JSON.parse(gunzipSync(gz.rawPayload).toString()), first.json());
+    assert.equal(
+      (await t.app.inject({ url: '/@alice%2flib', headers: { 'accept-encoding': 'gzip', 'if-none-match': String(gz.headers.etag) } }))
+        .statusCode,
+      304,
+    );
+  });
+
+  it('builds tarballs for versions published through the Entropic API (with a generated package.json)', async () => {
+    await publishVersion(t.app, 'alice/plain', '0.1.0', {
+      token: alice.token,
+      files: { 'index.js': 'x\n' },
+      fields: { dependencies: JSON.stringify({ 'alice/lib': '^1.0.0' }) },
+    });
+    const p = (await t.app.inject({ url: '/@alice%2fplain' })).json();
+    assert.deepEqual(p.versions['0.1.0'].dependencies, { '@alice/lib': '^1.0.0' });
+    const tgz = await t.app.inject({ url: '/@alice/plain/-/plain-0.1.0.tgz' });
+    const text = gunzipSync(tgz.rawPayload).toString('latin1');
+    assert.match(text, /"name": "@alice\/plain"/);
+  });
+
+  it('dist-tags add, ls and rm; deprecate and unpublish yank', async () => {
+    const tarball = await makeTarball([{ name: 'package/package.json', content: '{"name":"@alice/lib","version":"1.1.0"}' }]);
+    assert.equal((await put('@alice/lib', npmPublishBody('@alice/lib', '1.1.0', tarball, {}, 'next'))).statusCode, 201);
+    let tags = await t.app.inject({ url: '/-/package/@alice%2flib/dist-tags' });
+    assert.deepEqual(tags.json(), { latest: '1.0.0', next: '1.1.0' });
+    const add = await t.app.inject({
+      method: 'PUT',
+      url: '/-/package/@alice%2flib/dist-tags/beta',
+      headers: { ...bearer(alice.token), 'content-type': 'application/json' },
+      payload: '"1.1.0"',
+    });
+    assert.equal(add.statusCode, 201, add.body);
+    const denied = await t.app.inject({
+      method: 'PUT',
+      url: '/-/package/@alice%2flib/dist-tags/beta',
+      headers: { ...bearer(bob.token), 'content-type': 'application/json' },
+      payload: '"1.0.0"',
+    });
+    assert.equal(denied.statusCode, 403);
+    const rm = await t.app.inject({ method: 'DELETE', url: '/-/package/@alice%2flib/dist-tags/next', headers: bearer(alice.token) });
+    assert.equal(rm.statusCode, 200);
+    tags = await t.app.inject({ url: '/-/package/@alice%2flib/dist-tags' });
+    assert.deepEqual(tags.json(), { beta: '1.1.0', latest: '1.0.0' });
+    assert.equal((await t.app.inject({ url: '/@alice%2flib' })).json()['dist-tags'].beta, '1.1.0', 'the packument cache was invalidated');
+
+    // npm deprecate: PUT of the packument with `deprecated` set
+    const packument = (await t.app.inject({ url: '/@alice%2flib' })).json();
+    packument.versions['1.1.0'].deprecated = 'use 2';
+    assert.equal((await put('@alice/lib', packument)).statusCode, 200);
+    const after = (await t.app.inject({ url: '/@alice%2flib' })).json();
+    assert.ok(after.versions['1.1.0'].deprecated);
+    assert.equal((await t.app.inject({ url: '/packages/package/alice/lib/versions/1.1.0' })).json().yanked, true);
+
+    // npm unpublish @alice/lib@1.0.0: PUT /-rev without the version
+    delete after.versions['1.0.0'];
+    const unpub = await t.app.inject({
+      method: 'PUT',
+      url: `/@alice%2flib/-rev/${after._rev}`,
+      headers: { ...bearer(alice.token), 'content-type': 'application/json' },
+      payload: JSON.stringify(after),
+    });
+    assert.equal(unpub.statusCode, 200, unpub.body);
+    assert.equal((await t.app.inject({ url: '/packages/package/alice/lib/versions/1.0.0' })).json().yanked, true);
+    // yanked versions stay installable by exact version
+    assert.equal((await t.app.inject({ url: '/@alice/lib/-/lib-1.0.0.tgz' })).statusCode, 200);
+  });
+
+  it('refuses publishing into legacy, without a token, and over an existing version', async () => {
+    const tarball = await makeTarball([{ name: 'package/index.js', content: '1' }]);
+    assert.equal((await put('left-pad', npmPublishBody('left-pad', '1.0.0', tarball))).statusCode, 403);
+    assert.equal((await put('@nobody/x', npmPublishBody('@nobody/x', '1.0.0', tarball))).statusCode, 403);
+    const anon = await t.app.inject({
+      method: 'PUT',
+      url: '/@alice%2fother',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(npmPublishBody('@alice/other', '1.0.0', tarball)),
+    });
+    assert.equal(anon.statusCode, 401);
+    const again = await put('@alice/lib', npmPublishBody('@alice/lib', '1.1.0', tarball));
+    assert.equal(again.statusCode, 409);
+    const bad = npmPublishBody('@alice/other', '1.0.0', tarball);
+    (bad.versions['1.0.0'] as { dist: { shasum: string } }).dist.shasum = '0'.repeat(40);
+    assert.equal((await put('@alice/other', bad)).statusCode, 400);
+  });
+
+  describe('hostile tarballs are refused and nothing is stored', () => {
+    const cases: Array<[string, () => Promise<Buffer>, number, string]> = [
+      ['a .. path', () => makeTarball([{ name: 'package/../../etc/passwd', content: 'x' }]), 400, 'INVALID_PATH'],
+      ['an absolute path', () => makeTarball([{ name: '/etc/passwd', content: 'x' }]), 400, 'INVALID_PATH'],
+      [
+        'a symlink',
+        () =>
+          makeTarball([
+            { name: 'package/a', content: 'x' },
+            { name: 'package/link', type: 'symlink', linkname: '/etc/passwd' },
+          ]),
+        400,
+        'INVALID_TARBALL',
+      ],
+      [
+        'a hard link',
+        () =>
+          makeTarball([
+            { name: 'package/a', content: 'x' },
+            { name: 'package/link', type: 'link', linkname: 'package/a' },
+          ]),
+        400,
+        'INVALID_TARBALL',
+      ],
+      ['a device', () => makeTarball([{ name: 'package/dev', type: 'character-device' }]), 400, 'INVALID_TARBALL'],
+      ['a fifo', () => makeTarball([{ name: 'package/fifo', type: 'fifo' }]), 400, 'INVALID_TARBALL'],
+      [
+        'duplicate names',
+        () =>
+          makeTarball([
+            { name: 'package/a.js', content: '1' },
+            { name: 'package/a.js', content: '2' },
+          ]),
+        400,
+        'DUPLICATE_PATH',
+      ],
+      [
+        'names differing by case',
+        () =>
+          makeTarball([
+            { name: 'package/A.js', content: '1' },
+            { name: 'package/a.js', content: '2' },
+          ]),
+        400,
+        'DUPLICATE_PATH',
+      ],
+      ['an oversize file', () => makeTarball([{ name: 'package/big', content: Buffer.alloc(600 * 1024, 1) }]), 413, 'FILE_TOO_LARGE'],
+      [
+        'too many files',
+        () => makeTarball(Array.from({ length: 51 }, (_, i) => ({ name: `package/f${i}`, content: `${i}` }))),
+        400,
+        'TOO_MANY_FILES',
+      ],
+      [
+        'a compression bomb',
+        async () => {
+          const tarHeader = await makeTarball([{ name: 'package/zero', content: Buffer.alloc(1) }], { raw: true });
+          // a header claiming 1 byte followed by 64 MiB of zeros: tiny compressed, huge inflated
+          return gzipSync(Buffer.concat([tarHeader.subarray(0, 512), Buffer.alloc(64 * 1024 * 1024)]), { level: 9 });
+        },
+        413,
+        'VERSION_TOO_LARGE',
+      ],
+      ['a file that is not gzip', () => makeTarball([{ name: 'package/a', content: 'x' }], { raw: true }), 400, 'INVALID_TARBALL'],
+      [
+        'truncated gzip',
+        async () => (await makeTarball([{ name: 'package/a', content: 'x'.repeat(5000) }])).subarray(0, 40),
+        400,
+        'INVALID_TARBALL',
+      ],
+    ];
+    let n = 0;
+    for (const [what, build, status, code] of cases) {
+      it(`refuses ${what}`, async () => {
+        n += 1;
+        const name = `@alice/hostile${n}`;
+        const blobsBefore = await countFiles(t.app.deps.config.cacheDir).catch(() => 0);
+        const res = await put(name, npmPublishBody(name, '1.0.0', await build()));
+        assert.equal(res.statusCode, status, res.body);
+        assert.equal(res.json().code, code);
+        assert.equal((await t.app.inject({ url: `/packages/package/alice/hostile${n}` })).statusCode, 404);
+        assert.equal(await countFiles(t.app.deps.config.cacheDir).catch(() => 0), blobsBefore, 'no blob was written');
+      });
+    }
+  });
+
+  it('does not shadow registry routes and answers 404 for unknown packages', async () => {
+    assert.equal((await t.app.inject({ url: '/ping' })).body, 'pong');
+    assert.equal((await t.app.inject({ url: '/packages' })).statusCode, 200);
+    assert.equal((await t.app.inject({ url: '/-/ping' })).statusCode, 200);
+    const missing = await t.app.inject({ url: '/left-pad' });
+    assert.equal(missing.statusCode, 404);
+    assert.match(missing.json().message, /legacy mirror is off/);
+    assert.equal((await t.app.inject({ url: '/@alice%2fnope' })).statusCode, 404);
+    assert.equal((await t.app.inject({ url: '/-/whoami', headers: bearer(alice.token) })).json().username, 'alice');
+  });
+});
