@@ -1,4 +1,5 @@
 export * from './builders.ts';
 export * from './create-test-app.ts';
+export * from './github-stand-in.ts';
 export * from './multipart.ts';
 export * from './start-registry-process.ts';

@@ -15,18 +15,16 @@ const STYLESHEET = readFileSync(new URL('./style.css', import.meta.url));
 export function registerWebsite(app: FastifyInstance): void {
   app.decorateRequest('webSession', undefined);
   const providers = createSignInProviders(app.deps.config);
-  app.register(
-    async (www) => {
-      www.get('/static/style.css', async (_request, reply) =>
-        reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
-      );
-    },
-    { prefix: '/www' },
+  // outside the website scope: no session lookup for a static file
+  app.get('/www/static/style.css', async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
   );
   app.register(
     async (www) => {
       configureWebsiteScope(www);
       www.setNotFoundHandler(websiteNotFound);
+      // the registry has catch-all routes of its own; any /www path without a page is ours to answer
+      www.get('/*', websiteNotFound);
       registerLoginPages(www, providers);
       registerTokenPages(www);
       registerCliLoginPages(www);
