@@ -90,15 +90,16 @@ export async function inviteMember(
       .returning('user_id')
       .executeTakeFirst();
     if (inserted) return { outcome: 'invited', message: `${user.name} invited to join ${namespace.name}.` };
-    const existing = await membershipOf(tx, namespace.id, user.id);
+    const existing = await findMembership(tx, namespace.id, user.id);
     return existing?.accepted
       ? { outcome: 'already-member', message: `${user.name} is already a member of ${namespace.name}.` }
       : { outcome: 'already-invited', message: `${user.name} has already been invited to join ${namespace.name}.` };
   });
 }
 
-async function membershipOf(tx: Tx, namespaceId: number, userId: number) {
-  return tx
+/** A user's membership row of a namespace: accepted, pending (`accepted: false`) or undefined. */
+export async function findMembership(db: Tx, namespaceId: number, userId: number): Promise<{ accepted: boolean } | undefined> {
+  return db
     .selectFrom('namespace_members')
     .select('accepted')
     .where('namespace_id', '=', namespaceId)
@@ -147,7 +148,7 @@ export async function removeMember(
     if (!found) throw appError('USER_NOT_FOUND', `The user "${username}" does not exist.`);
     const user = { id: found.id, name: found.name };
     const self = p.userId === user.id;
-    const existing = await membershipOf(tx, namespace.id, user.id);
+    const existing = await findMembership(tx, namespace.id, user.id);
     if (!existing) return { outcome: 'not-a-member', message: `${user.name} was not a member of ${namespace.label}.` };
     if (!existing.accepted) {
       await tx.deleteFrom('namespace_members').where('namespace_id', '=', namespace.id).where('user_id', '=', user.id).execute();
@@ -215,7 +216,7 @@ export async function acceptMembership(
       .returning('user_id')
       .executeTakeFirst();
     if (updated) return { outcome: 'accepted', message: `${p.username} is now a member of ${label}.` };
-    const existing = await membershipOf(tx, row.id, p.userId);
+    const existing = await findMembership(tx, row.id, p.userId);
     if (existing?.accepted) return { outcome: 'already-member', message: `${p.username} is already a member of ${label}.` };
     throw appError('INVITATION_NOT_FOUND', `${p.username} has no invitation to join ${label}.`);
   });
@@ -235,7 +236,7 @@ export async function leaveMembership(
     const row = await getNamespace(tx, ref, deps.host);
     const namespace = { ...row, label: formatNamespace(row, deps.host) };
     await lockNamespace(tx, namespace.id);
-    const existing = await membershipOf(tx, namespace.id, p.userId);
+    const existing = await findMembership(tx, namespace.id, p.userId);
     if (!existing) throw appError('INVITATION_NOT_FOUND', `${p.username} is neither a member of nor invited to ${namespace.label}.`);
     if (!existing.accepted) {
       await tx.deleteFrom('namespace_members').where('namespace_id', '=', namespace.id).where('user_id', '=', p.userId).execute();

@@ -13,6 +13,7 @@ import { registerPackageRoutes } from './routes/packages.ts';
 import { registerPublishRoute } from './routes/publish.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { TokenCache } from './token-cache.ts';
+import { registerNamespacePages } from './www/namespace-pages.ts';
 import { registerWebsite } from './www/register-website.ts';
 
 declare module 'fastify' {
@@ -84,6 +85,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   registerPublishRoute(app);
   registerObjectRoutes(app);
   registerWebsite(app);
+  registerNamespacePages(app);
   registerNamespaceRoutes(app);
   registerUserRoutes(app);
   registerMaintainerRoutes(app);
