@@ -34,7 +34,8 @@ export function registerObjectRoutes(app: FastifyInstance): void {
     if (!found) throw appError('OBJECT_NOT_FOUND', 'No object has that digest.');
     return reply.send(found.stream);
   };
-  app.get('/objects/object/:algo/*', handler);
+  // HEAD explicitly: Fastify's automatic HEAD route would answer an empty send with Content-Length: 0.
+  app.route({ method: ['GET', 'HEAD'], url: '/objects/object/:algo/*', handler });
 }
 
 function parseObjectAddress(algo: string, rawDigest: string): Integrity {
