@@ -265,7 +265,7 @@ async function main(): Promise<void> {
       results.dsCold.push(await time(process.execPath, [DS_BIN, 'install'], ds, dsEnv));
       await rm(join(ds, 'node_modules'), { recursive: true });
       await rm(join(ds, 'Package.lock'));
-      results.dsWarm.push(await time(process.execPath, [DS_BIN, 'install'], ds, dsEnv));
+      results.dsWarm.push(await time(process.execPath, [DS_BIN, 'install', '--prefer-offline'], ds, dsEnv));
 
       results.npmCold.push(await time('npm', npmArgs, npm, npmEnv));
       await rm(join(npm, 'node_modules'), { recursive: true });

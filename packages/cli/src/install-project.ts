@@ -23,6 +23,7 @@ export interface InstallOptions {
   specs: string[];
   frozenLockfile: boolean;
   offline: boolean;
+  preferOffline: boolean;
   saveDev: boolean;
 }
 
@@ -135,7 +136,7 @@ export async function installProject(ctx: CliContext, options: InstallOptions): 
   const dir = manifest.dir;
   const lock = await readLockfile(dir);
   const host = options.offline && lock ? lock.host : await ctx.registryHost();
-  const source = createPackageSource(ctx, { offline: options.offline });
+  const source = createPackageSource(ctx, { offline: options.offline, preferOffline: options.preferOffline });
 
   const added = options.specs.length > 0 ? await addSpecs(ctx, source, manifest, options.specs, host, options.saveDev) : [];
   const root = canonicalRequests(manifest, host);

@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
 import { extname, join, posix } from 'node:path';
-import packlist from 'npm-packlist';
 import type { ProjectManifest } from './project-manifest.ts';
 
 export interface PackageFile {
@@ -34,6 +33,8 @@ export async function listPackageFiles(manifest: ProjectManifest): Promise<Packa
   // npm-packlist wants an Arborist node; only these fields are read for a project root without
   // bundled dependencies.
   const tree = { path: manifest.dir, package: manifest.kind === 'json' ? manifest.raw : {}, isProjectRoot: true, edgesOut: new Map() };
+  // Loaded on demand: only publish needs it, and it is a large part of startup.
+  const { default: packlist } = await import('npm-packlist');
   const paths: string[] = await packlist(tree, { path: manifest.dir });
   const files: PackageFile[] = [];
   for (const path of paths) {

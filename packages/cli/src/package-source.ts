@@ -43,9 +43,9 @@ export type PackageSource = ReturnType<typeof createPackageSource>;
  * then the registry (package documents are revalidated with their ETag unless offline). Every
  * byte that reaches the cache has been verified against the integrity that names it.
  */
-export function createPackageSource(ctx: CliContext, options: { offline: boolean; concurrency?: number }) {
+export function createPackageSource(ctx: CliContext, options: { offline: boolean; preferOffline?: boolean; concurrency?: number }) {
   const cache = ctx.cache();
-  const limit = createLimiter(options.concurrency ?? 24);
+  const limit = createLimiter(options.concurrency ?? 32);
   const packages = new Map<string, Promise<PackageDocument>>();
   const documents = new Map<string, Promise<CanonicalDocument>>();
   const objects = new Map<string, Promise<string>>();
@@ -81,6 +81,7 @@ export function createPackageSource(ctx: CliContext, options: { offline: boolean
             if (!cached) throw offlineMiss(`The package ${spec.canonical}`);
             return cached.document;
           }
+          if (options.preferOffline && cached) return cached.document;
           const fresh = await limit(() => ctx.client().getPackage(spec.ref, cached?.etag));
           if (!fresh) return (cached as NonNullable<typeof cached>).document;
           await cache.writePackage({

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { PackageDocument, Page, VersionDocument } from '@entropic/types';
-import { Agent, type Dispatcher, request } from 'undici';
 import { ClientError } from './client-error.ts';
 import type { MultipartBody } from './multipart-body.ts';
 import { type PackageRef, packagePath } from './package-ref.ts';
@@ -12,8 +11,6 @@ export interface RegistryClientOptions {
   registry: string;
   token?: string | undefined;
   userAgent?: string;
-  /** Maximum parallel connections to the registry. */
-  connections?: number;
   /** Called for every request, for `--verbose`. */
   onRequest?: (line: string) => void;
 }
@@ -76,13 +73,12 @@ interface SendOptions {
 
 interface RawResponse {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
+  headers: Headers;
+  body: { text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer>; dump(): Promise<void> };
 }
 
-function header(headers: RawResponse['headers'], name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
+function header(headers: Headers, name: string): string | undefined {
+  return headers.get(name) ?? undefined;
 }
 
 const STATUS_CODES: Record<number, string> = {
@@ -108,7 +104,6 @@ export type RegistryClient = ReturnType<typeof createRegistryClient>;
 export function createRegistryClient(options: RegistryClientOptions) {
   const base = new URL(options.registry.endsWith('/') ? options.registry : `${options.registry}/`);
   const registry = base.href.replace(/\/$/, '');
-  const dispatcher = new Agent({ connections: options.connections ?? 16, keepAliveTimeout: 10_000 });
   const userAgent = options.userAgent ?? `entropic-client/0.1.0 node/${process.version}`;
 
   function url(path: string): string {
@@ -126,17 +121,34 @@ export function createRegistryClient(options: RegistryClientOptions) {
     }
     const target = path.startsWith('http://') || path.startsWith('https://') ? path : url(path);
     const started = performance.now();
-    let response: Dispatcher.ResponseData;
+    let response: Response;
     try {
-      response = await request(target, { method, headers, body: body ?? null, dispatcher });
+      const streamed = body instanceof Readable;
+      response = await fetch(target, {
+        method,
+        headers,
+        body: streamed ? (Readable.toWeb(body as Readable) as ReadableStream) : ((body as string | undefined) ?? null),
+        ...(streamed ? { duplex: 'half' } : {}),
+      } as RequestInit);
     } catch (error) {
-      throw new ClientError('NETWORK_ERROR', `Could not reach the registry at ${registry}: ${(error as Error).message}.`, {
+      const reason = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
+      throw new ClientError('NETWORK_ERROR', `Could not reach the registry at ${registry}: ${reason}.`, {
         hint: 'Check the URL (--registry or ENTROPIC_REGISTRY) and your network connection.',
         cause: error,
       });
     }
-    options.onRequest?.(`${method} ${target} → ${response.statusCode} (${Math.round(performance.now() - started)} ms)`);
-    const raw: RawResponse = { status: response.statusCode, headers: response.headers, body: response.body };
+    options.onRequest?.(`${method} ${target} → ${response.status} (${Math.round(performance.now() - started)} ms)`);
+    const raw: RawResponse = {
+      status: response.status,
+      headers: response.headers,
+      body: {
+        text: () => response.text(),
+        arrayBuffer: () => response.arrayBuffer(),
+        dump: async () => {
+          await response.body?.cancel();
+        },
+      },
+    };
     if (raw.status < 400 || init.accept?.includes(raw.status)) return raw;
     throw await errorFrom(raw);
   }
@@ -393,7 +405,7 @@ export function createRegistryClient(options: RegistryClientOptions) {
     },
 
     async close(): Promise<void> {
-      await dispatcher.close();
+      // fetch's global pool closes idle connections by itself
     },
   };
 

@@ -14,6 +14,7 @@ export const install = defineCommand<InstallResult>({
     'save-dev': { type: 'boolean', short: 'D', description: 'add the packages to devDependencies' },
     'frozen-lockfile': { type: 'boolean', description: 'fail instead of changing Package.lock' },
     offline: { type: 'boolean', description: 'use only the local cache; never contact the registry' },
+    'prefer-offline': { type: 'boolean', description: 'use cached package metadata without revalidating it' },
     cache: { type: 'string', description: 'cache directory (default $XDG_CACHE_HOME/entropic or ~/.cache/entropic)' },
   },
   details: [
@@ -28,6 +29,7 @@ export const install = defineCommand<InstallResult>({
       specs: ctx.args,
       frozenLockfile: ctx.options['frozen-lockfile'] === true,
       offline: ctx.options.offline === true,
+      preferOffline: ctx.options['prefer-offline'] === true,
       saveDev: ctx.options['save-dev'] === true,
     }),
   view(data) {
