@@ -17,6 +17,10 @@ describe('meta routes, authentication and the token API', () => {
 
   before(async () => {
     t = await createTestApp();
+    // A programmer error, to check what a 500 reveals (routes can be added until the app is ready).
+    t.app.get('/test-only/boom', async () => {
+      throw new Error('database password hunter2 in /work/main/packages/server/src/secret.ts:12');
+    });
     alice = await t.createUser('alice');
     bob = await t.createUser('bob');
     readToken = (await createToken(t.deps.db, { userId: alice.id, description: 'read only', scope: 'read' })).token;
@@ -58,6 +62,16 @@ describe('meta routes, authentication and the token API', () => {
     it('answers unknown routes with a JSON 404', async () => {
       expectError(await t.app.inject({ url: '/no/such/route' }), 404, 'NOT_FOUND');
       expectError(await t.app.inject({ method: 'POST', url: '/packages' }), 404, 'NOT_FOUND');
+    });
+  });
+
+  describe('failures', () => {
+    it('a programmer error is a bare 500 INTERNAL: no message, stack, secret or path', async () => {
+      const response = await t.app.inject({ url: '/test-only/boom', headers: { 'x-request-id': 'trace-boom' } });
+      const body = expectError(response, 500, 'INTERNAL');
+      assert.deepEqual(Object.keys(body).sort(), ['code', 'message']);
+      assert.doesNotMatch(response.body, /hunter2|secret|database/);
+      assert.equal(response.headers['x-request-id'], 'trace-boom', 'the request id lets an operator find the log line');
     });
   });
 

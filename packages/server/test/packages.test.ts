@@ -166,6 +166,29 @@ describe('packages: create, read, abandon', () => {
     });
   });
 
+  describe('legacy names', () => {
+    it('a scoped legacy name travels percent-encoded in the URL and in the full name', async () => {
+      const legacy = await t.deps.db.selectFrom('namespaces').select('id').where('name', '=', 'legacy').executeTakeFirstOrThrow();
+      await t.deps.db
+        .insertInto('namespace_members')
+        .values({ namespace_id: legacy.id, user_id: alice.id, accepted: true, invited_by: null })
+        .execute();
+      const published = await publishVersion(t.app, 'legacy/%40types%2Fnode', '1.0.0', { token: alice.token });
+      assert.equal(published.name, `legacy@${t.host}/%40types%2Fnode`);
+      for (const url of ['/packages/package/legacy/%40types%2Fnode', '/packages/package/legacy/@types%2Fnode']) {
+        const doc = await t.app.inject({ url });
+        assert.equal(doc.statusCode, 200, url);
+        assert.equal(doc.json().name, `legacy@${t.host}/%40types%2Fnode`);
+        assert.deepEqual(Object.keys(doc.json().versions), ['1.0.0']);
+      }
+      const version = await t.app.inject({ url: '/packages/package/legacy/%40types%2Fnode/versions/1.0.0' });
+      assert.equal(version.json().integrity, published.integrity);
+      // Upper case and scopes stay legacy-only.
+      expectError(await t.app.inject({ url: '/packages/package/alice/%40types%2Fnode' }), 400, 'INVALID_PACKAGE_NAME');
+      await t.deps.db.deleteFrom('namespace_members').where('namespace_id', '=', legacy.id).execute();
+    });
+  });
+
   describe('DELETE /packages/package/:namespace/:name (abandon)', () => {
     it('refuses non-maintainers (403 NOT_A_MAINTAINER) and unknown packages (404)', async () => {
       await publishVersion(t.app, 'alice/old', '1.0.0', { token: alice.token });
