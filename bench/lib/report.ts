@@ -1,0 +1,254 @@
+import type { LoadResult } from './load.ts';
+import type { Backend } from './registry.ts';
+
+export interface ReadCase {
+  id: string;
+  label: string;
+  /** compare bytes/s rather than req/s (and to nginx) */
+  bulk: boolean;
+}
+
+export interface PublishStats {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+  errors: number;
+}
+
+export interface StressStats {
+  seconds: number;
+  download: LoadResult;
+  publishes: PublishStats;
+  publishBytes: number;
+  peakRss: number;
+}
+
+export interface BackendResult {
+  backend: Backend;
+  corpus: { versions: number; bytes: number; seconds: number };
+  reads: Record<string, Record<number, LoadResult>>;
+  readPeakRss: number;
+  rssAfterCorpus: number;
+  publish: PublishStats;
+  stress: StressStats;
+}
+
+export interface Reference {
+  ceiling: Record<string, Record<number, LoadResult>>;
+  nginx: Record<number, LoadResult> | undefined;
+  nginxNote: string | undefined;
+}
+
+export interface RunInfo {
+  command: string;
+  date: string;
+  node: string;
+  cpu: string;
+  cores: number;
+  pinned: boolean;
+  durationSeconds: number;
+  warmupSeconds: number;
+  connections: number[];
+  logLevel: string;
+  quick: boolean;
+  elapsedSeconds: number;
+}
+
+const MB = 1024 * 1024;
+const BACKEND_NAMES: Record<Backend, string> = { embedded: 'embedded (PGlite + memory)', postgres: 'PostgreSQL + Redis' };
+
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
+const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : n.toFixed(0)) : '–');
+const mbps = (n: number) => (Number.isFinite(n) ? (n / MB).toFixed(n >= 100 * MB ? 0 : 1) : '–');
+const pct = (n: number) => (Number.isFinite(n) ? `${(n * 100).toFixed(0)}%` : '–');
+const mb = (n: number) => `${(n / MB).toFixed(0)} MB`;
+
+export interface TargetRow {
+  what: string;
+  target: string;
+  cells: Partial<Record<Backend, { text: string; pass: boolean }>>;
+}
+
+/** Evaluates the issue's targets (at the highest connection count) for every backend that ran. */
+export function evaluateTargets(cases: readonly ReadCase[], results: readonly BackendResult[], reference: Reference): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const top = (r: Record<number, LoadResult> | undefined) => {
+    if (!r) return undefined;
+    const keys = Object.keys(r).map(Number);
+    return r[Math.max(...keys)];
+  };
+  const readTarget = (id: string, what: string, share: number, p99: number | undefined) => {
+    const row: TargetRow = {
+      what,
+      target: `≥ ${share * 100}% of the ceiling's req/s at 50 conns${p99 === undefined ? '' : `, p99 ≤ ${p99} ms`}`,
+      cells: {},
+    };
+    for (const result of results) {
+      const mine = top(result.reads[id]);
+      const ceiling = top(reference.ceiling[id]);
+      if (!mine || !ceiling) continue;
+      const ratio = mine.requestsPerSecond / ceiling.requestsPerSecond;
+      const pass = ratio >= share && (p99 === undefined || mine.p99 <= p99) && mine.errors === 0;
+      row.cells[result.backend] = {
+        text: `${pct(ratio)}${p99 === undefined ? '' : `, p99 ${ms(mine.p99)} ms`}${mine.errors ? `, ${mine.errors} errors` : ''}`,
+        pass,
+      };
+    }
+    rows.push(row);
+  };
+  const label = (id: string) => cases.find((c) => c.id === id)?.label ?? id;
+  readTarget('package', label('package'), 0.4, 10);
+  readTarget('version', label('version'), 0.4, 10);
+  readTarget('object-10k', label('object-10k'), 0.3, 10);
+  {
+    const row: TargetRow = { what: label('object-5m'), target: "≥ 40% of nginx's bytes/s at 50 conns", cells: {} };
+    const nginx = top(reference.nginx);
+    for (const result of results) {
+      const mine = top(result.reads['object-5m']);
+      if (!mine) continue;
+      if (!nginx) {
+        row.cells[result.backend] = { text: 'nginx not measured', pass: false };
+        continue;
+      }
+      const ratio = mine.bytesPerSecond / nginx.bytesPerSecond;
+      row.cells[result.backend] = { text: `${pct(ratio)} (${mbps(mine.bytesPerSecond)} MB/s)`, pass: ratio >= 0.4 && mine.errors === 0 };
+    }
+    rows.push(row);
+  }
+  readTarget('not-found', label('not-found'), 0.3, undefined);
+  readTarget('whoami', label('whoami'), 0.3, undefined);
+  {
+    const row: TargetRow = { what: 'publish, 20 files / 200 KB, one client', target: 'round trip p50 ≤ 15 ms, p99 ≤ 50 ms', cells: {} };
+    for (const result of results) {
+      const p = result.publish;
+      row.cells[result.backend] = {
+        text: `p50 ${ms(p.p50)} ms, p99 ${ms(p.p99)} ms${p.errors ? `, ${p.errors} errors` : ''}`,
+        pass: p.p50 <= 15 && p.p99 <= 50 && p.errors === 0,
+      };
+    }
+    rows.push(row);
+  }
+  {
+    const row: TargetRow = { what: 'server peak RSS, read runs', target: '≤ 150 MB', cells: {} };
+    for (const result of results) row.cells[result.backend] = { text: mb(result.readPeakRss), pass: result.readPeakRss <= 150 * MB };
+    rows.push(row);
+  }
+  {
+    const row: TargetRow = {
+      what: 'server peak RSS, 50 × 50 MB downloads + 10 × 20 MB publishes',
+      target: '≤ 250 MB',
+      cells: {},
+    };
+    for (const result of results) {
+      const s = result.stress;
+      const failed = s.publishes.errors > 0 || s.download.errors > 0;
+      row.cells[result.backend] = { text: `${mb(s.peakRss)}${failed ? ' (with errors)' : ''}`, pass: s.peakRss <= 250 * MB && !failed };
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+export function renderReport(
+  info: RunInfo,
+  cases: readonly ReadCase[],
+  results: readonly BackendResult[],
+  reference: Reference,
+  notes: readonly string[],
+): string {
+  const out: string[] = [];
+  const backends = results.map((r) => r.backend);
+  out.push(`# Entropic benchmark, ${info.date}${info.quick ? ' (quick)' : ''}`, '');
+  out.push(`Command: \`${info.command}\``, '');
+  out.push(
+    `Node ${info.node} · ${info.cpu} · ${info.cores} cores · ` +
+      (info.pinned ? 'servers pinned to core 0, load generator (autocannon) on core 1' : 'not pinned (taskset unavailable)') +
+      ` · ${info.durationSeconds} s per run after ${info.warmupSeconds} s warm-up · registry NODE_ENV=production, LOG_LEVEL=${info.logLevel}` +
+      ` · whole run ${info.elapsedSeconds.toFixed(0)} s`,
+    '',
+  );
+  out.push('## Targets (issue 2; they apply to PostgreSQL + Redis, the embedded figures are informational)', '');
+  const targets = evaluateTargets(cases, results, reference);
+  out.push(`| what | target | ${backends.map((b) => BACKEND_NAMES[b]).join(' | ')} |`);
+  out.push(`|---|---|${backends.map(() => '---|').join('')}`);
+  for (const row of targets) {
+    const cells = backends.map((b) => {
+      const cell = row.cells[b];
+      return cell ? `${cell.text} — **${cell.pass ? 'PASS' : 'FAIL'}**` : '–';
+    });
+    out.push(`| ${row.what} | ${row.target} | ${cells.join(' | ')} |`);
+  }
+  out.push('');
+  out.push('## Read runs', '');
+  out.push('Ratios are to the minimal Node `http` server answering the same recorded bytes from memory (the ceiling), and for the 5 MB');
+  out.push('object also to nginx serving the same file, at the same connection count. Latencies are per request, in ms.', '');
+  out.push(`| request | conns | ceiling req/s | ${backends.map((b) => `${BACKEND_NAMES[b]} req/s | p50 | p99 | × ceiling`).join(' | ')} |`);
+  out.push(`|---|---|---|${backends.map(() => '---|---|---|---|').join('')}`);
+  for (const c of cases) {
+    for (const conns of info.connections) {
+      const ceiling = reference.ceiling[c.id]?.[conns];
+      const cells = results.map((r) => {
+        const mine = r.reads[c.id]?.[conns];
+        if (!mine) return '– | – | – | –';
+        const ratio = ceiling ? mine.requestsPerSecond / ceiling.requestsPerSecond : Number.NaN;
+        return `${int(mine.requestsPerSecond)}${mine.errors ? ` (${mine.errors} errors)` : ''} | ${ms(mine.p50)} | ${ms(mine.p99)} | ${pct(ratio)}`;
+      });
+      out.push(`| ${c.label} | ${conns} | ${ceiling ? int(ceiling.requestsPerSecond) : '–'} | ${cells.join(' | ')} |`);
+    }
+  }
+  out.push('');
+  const bulk = cases.filter((c) => c.bulk);
+  if (bulk.length > 0) {
+    out.push('### Bulk transfer (MB/s)', '');
+    out.push(`| request | conns | ceiling | nginx | ${backends.map((b) => `${BACKEND_NAMES[b]} | × ceiling | × nginx`).join(' | ')} |`);
+    out.push(`|---|---|---|---|${backends.map(() => '---|---|---|').join('')}`);
+    for (const c of bulk) {
+      for (const conns of info.connections) {
+        const ceiling = reference.ceiling[c.id]?.[conns];
+        const nginx = reference.nginx?.[conns];
+        const cells = results.map((r) => {
+          const mine = r.reads[c.id]?.[conns];
+          if (!mine) return '– | – | –';
+          const toCeiling = ceiling ? mine.bytesPerSecond / ceiling.bytesPerSecond : Number.NaN;
+          const toNginx = nginx ? mine.bytesPerSecond / nginx.bytesPerSecond : Number.NaN;
+          return `${mbps(mine.bytesPerSecond)} | ${pct(toCeiling)} | ${pct(toNginx)}`;
+        });
+        out.push(
+          `| ${c.label} | ${conns} | ${ceiling ? mbps(ceiling.bytesPerSecond) : '–'} | ${nginx ? mbps(nginx.bytesPerSecond) : '–'} | ${cells.join(' | ')} |`,
+        );
+      }
+    }
+    out.push('');
+  }
+  out.push('## Publish, memory and stress', '');
+  out.push(`| | ${backends.map((b) => BACKEND_NAMES[b]).join(' | ')} |`);
+  out.push(`|---|${backends.map(() => '---|').join('')}`);
+  const line = (label: string, f: (r: BackendResult) => string) => out.push(`| ${label} | ${results.map(f).join(' | ')} |`);
+  line('corpus published', (r) => `${r.corpus.versions} versions, ${mb(r.corpus.bytes)} in ${r.corpus.seconds.toFixed(1)} s`);
+  line('server RSS after the corpus', (r) => mb(r.rssAfterCorpus));
+  line('server peak RSS during the read runs', (r) => mb(r.readPeakRss));
+  line(
+    'publish 20 files / 200 KB, sequential',
+    (r) =>
+      `${r.publish.count} publishes: p50 ${ms(r.publish.p50)} ms, p99 ${ms(r.publish.p99)} ms, max ${ms(r.publish.max)} ms${r.publish.errors ? `, ${r.publish.errors} errors` : ''}`,
+  );
+  line(
+    'stress: 50 clients GET 50 MB object',
+    (r) =>
+      `${r.stress.download.requests} downloads in ${r.stress.seconds} s, ${mbps(r.stress.download.bytesPerSecond)} MB/s, p99 ${ms(r.stress.download.p99)} ms${r.stress.download.errors ? `, ${r.stress.download.errors} errors` : ''}`,
+  );
+  line(
+    'stress: 10 clients PUT 20 MB versions',
+    (r) =>
+      `${r.stress.publishes.count} publishes (${mb(r.stress.publishBytes)}), p50 ${ms(r.stress.publishes.p50)} ms, max ${ms(r.stress.publishes.max)} ms${r.stress.publishes.errors ? `, ${r.stress.publishes.errors} errors` : ''}`,
+  );
+  line('stress: server peak RSS', (r) => mb(r.stress.peakRss));
+  out.push('');
+  if (notes.length > 0) {
+    out.push('## Notes', '');
+    for (const note of notes) out.push(`- ${note}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
