@@ -74,6 +74,14 @@ describe('website security', () => {
     }
     const user = await t.deps.db.selectFrom('users').select('id').where('name', '=', 'csrf-victim').executeTakeFirstOrThrow();
     assert.deepEqual(await listTokens(t.deps.db, user.id), [], 'no token was created');
+    // the origin the browser addressed counts as ours (localhost vs 127.0.0.1 in development)
+    const sameHost = await victim.post(
+      '/www/tokens',
+      { action: 'create', description: 'same host', scope: 'read', expires: '30' },
+      { headers: { host: 'localhost:3000', origin: 'http://localhost:3000' } },
+    );
+    assert.equal(sameHost.statusCode, 201);
+    await t.deps.db.deleteFrom('tokens').where('description', '=', 'same host').execute();
     // logout is a POST too: without the token the session survives
     assert.equal((await victim.post('/www/logout', {}, { csrf: false })).statusCode, 403);
     assert.equal((await victim.get('/www/tokens')).statusCode, 200);

@@ -177,9 +177,10 @@ export function csrfToken(request: FastifyRequest): string {
 
 /** Throws CSRF_FAILED unless the form carries this session's token and comes from our own origin. */
 export function verifyCsrf(request: FastifyRequest): void {
-  const expectedOrigin = new URL(request.server.deps.config.externalUrl).origin;
+  // Our public origin, or the origin the browser addressed (localhost vs 127.0.0.1 in development).
+  const expected = [new URL(request.server.deps.config.externalUrl).origin, `${request.protocol}://${request.headers.host}`];
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== expectedOrigin) throw appError('CSRF_FAILED', 'The form was sent from another site.');
+  if (origin !== undefined && !expected.includes(origin)) throw appError('CSRF_FAILED', 'The form was sent from another site.');
   if (request.headers['sec-fetch-site'] === 'cross-site') throw appError('CSRF_FAILED', 'The form was sent from another site.');
   const session = request.webSession;
   const body = request.body as Record<string, unknown> | undefined;
