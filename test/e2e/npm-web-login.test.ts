@@ -62,7 +62,7 @@ describe('npm login --auth-type=web against a running registry', { skip: chromiu
       const loginUrl = await waitFor(
         'npm to print the login URL',
         () => /(https?:\/\/\S+\/www\/login\?cli=[0-9a-f-]{36})/.exec(login.output())?.[1],
-        30_000,
+        60_000,
         login.output,
       );
       assert.ok(loginUrl.startsWith(registry.url));
