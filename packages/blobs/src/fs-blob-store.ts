@@ -59,19 +59,40 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
   const tmpGraceMs = options.tmpGraceMs ?? 60 * 60 * 1000;
   let closed = false;
   let ready: Promise<void> | undefined;
+  /** objectsDir was there once: from then on its absence is a fault, not an empty store */
+  let reached = false;
 
   function assertOpen(): void {
     if (closed) throw appError('SERVICE_UNAVAILABLE', 'The blob store is closed.');
   }
 
   function ensureDirs(): Promise<void> {
-    ready ??= io(Promise.all([mkdir(tmpDir, { recursive: true }), mkdir(objectsDir, { recursive: true })]).then(() => {})).catch(
-      (error: unknown) => {
-        ready = undefined;
-        throw error;
-      },
-    );
+    ready ??= io(
+      Promise.all([mkdir(tmpDir, { recursive: true }), mkdir(objectsDir, { recursive: true })]).then(() => {
+        reached = true;
+      }),
+    ).catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
     return ready;
+  }
+
+  /**
+   * A lookup that finds nothing means "missing" only when the store itself is there: a CACHE_DIR
+   * that vanished or was replaced (an unmounted volume) is a fault (503), never a 404.
+   */
+  async function assertReachable(): Promise<void> {
+    try {
+      if ((await stat(objectsDir)).isDirectory()) {
+        reached = true;
+        return;
+      }
+    } catch (error) {
+      if (!isMissing(error)) throw storeError(error);
+      if (!reached) return; // a store never seen yet (nothing written): simply empty
+    }
+    throw appError('SERVICE_UNAVAILABLE', 'The blob storage is not reachable.');
   }
 
   function objectPath(hex: string, encoding: StoredEncoding): string {
@@ -180,6 +201,7 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
       const found = await statFile(hex, encoding);
       if (found !== undefined) return found;
     }
+    await assertReachable();
     return undefined;
   }
 
@@ -224,6 +246,7 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
         throw error;
       }
     }
+    await assertReachable();
     return undefined;
   }
 

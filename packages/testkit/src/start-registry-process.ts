@@ -20,7 +20,7 @@ export interface RegistryProcess {
   /** runs `npm run admin -- …` with the same environment; resolves stdout (rejects on non-zero exit) */
   admin(args: string[]): Promise<string>;
   createUser(name: string): Promise<{ name: string; token: string }>;
-  /** SIGTERM, wait for exit; removes the data dir unless keepData */
+  /** SIGTERM, wait for exit; removes the data dir (and drops the test schema) unless keepData */
   stop(options?: { keepData?: boolean }): Promise<void>;
   /** output so far, for failure messages */
   output(): string;
@@ -50,7 +50,8 @@ export async function startRegistryProcess(options: RegistryProcessOptions = {})
     ...options.env,
   };
   const adminPostgresUrl = env.POSTGRES_URL;
-  if (env.POSTGRES_URL && !env.PGOPTIONS) {
+  // A restart passes the first process's env (ENTROPIC_TEST_SCHEMA set): same schema, same data.
+  if (env.POSTGRES_URL && !env.PGOPTIONS && !env.ENTROPIC_TEST_SCHEMA) {
     const schema = `proc_${randomBytes(6).toString('hex')}`;
     const url = new URL(env.POSTGRES_URL);
     url.searchParams.set('options', `-c search_path=${schema}`);
@@ -136,7 +137,7 @@ export async function startRegistryProcess(options: RegistryProcessOptions = {})
         await exited;
         clearTimeout(timer);
       }
-      if (env.ENTROPIC_TEST_SCHEMA && env.POSTGRES_URL) {
+      if (env.ENTROPIC_TEST_SCHEMA && env.POSTGRES_URL && !stopOptions.keepData) {
         const pg = await import('pg');
         const client = new pg.default.Client({ connectionString: adminPostgresUrl });
         await client.connect();
