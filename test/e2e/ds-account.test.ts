@@ -91,7 +91,7 @@ describe('ds account commands', () => {
   });
 
   it('login starts a web login, prints the URL and polls until it times out', async () => {
-    // Completing the login needs the website (another issue); this checks the CLI half of §7.
+    // ds-login.test.ts completes a login through the website; this checks the timeout.
     const user = await world.user();
     const started = Date.now();
     const out = await user.ds(['login', '--no-browser', '--timeout', '3']);
