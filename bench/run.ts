@@ -36,7 +36,7 @@ if (flags.help) {
   console.log(`Usage: npm run bench -- [--quick] [--backend embedded|postgres|both] [--duration <s>] [--log-level <level>] [--no-write]
   --quick          short runs and a smaller corpus (a smoke check of the harness, ~2 minutes)
   --backend        which storage to measure (default both)
-  --duration       seconds per measured autocannon run (default 6, quick 2)
+  --duration       seconds per measured autocannon run (default 5, quick 2)
   --log-level      the registry's LOG_LEVEL (default: its own production default)
   --no-write       print the report only (default also writes bench/results/<date>.md)
   --cpu-prof <dir> run the registry with --cpu-prof, writing its profiles to <dir>
@@ -54,7 +54,7 @@ if (backends.length === 0) {
   console.error(`--backend must be embedded, postgres or both, got "${flags.backend}"`);
   process.exit(2);
 }
-const durationSeconds = Math.min(60, Math.max(1, Number(flags.duration ?? (quick ? 2 : 6))));
+const durationSeconds = Math.min(60, Math.max(1, Number(flags.duration ?? (quick ? 2 : 5))));
 const warmupSeconds = quick ? 0.5 : 1;
 const CONNECTIONS = [10, 50];
 const PUBLISH_COUNT = quick ? 20 : 100;
@@ -217,28 +217,60 @@ async function record(url: string, targets: readonly Target[]): Promise<Recorded
   }
 }
 
-async function readRuns(baseUrl: string, targets: readonly Target[], name: string): Promise<Record<string, Record<number, LoadResult>>> {
-  const results: Record<string, Record<number, LoadResult>> = {};
+async function runOne(
+  name: string,
+  server: { url: string; pid: number },
+  t: Target,
+  connections: number,
+  path = t.path,
+): Promise<LoadResult> {
+  const result = await (t.c.bulk ? measureBulk : measure)({
+    cpuPid: server.pid,
+    url: `${server.url}${path}`,
+    connections,
+    durationSeconds,
+    warmupSeconds,
+    headers: t.headers,
+    expectStatus: t.expectStatus,
+    timeoutSeconds: 30,
+  });
+  log(
+    `${name}: ${t.c.label} @${connections}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50.toFixed(1)} ms, ` +
+      `p99 ${result.p99.toFixed(1)} ms, ${(result.bytesPerSecond / 1024 / 1024).toFixed(0)} MB/s, ` +
+      `server CPU ${result.cpuUsPerRequest.toFixed(0)} µs/req, ${(result.cpuShare * 100).toFixed(0)}% of a core` +
+      (result.errors ? `, ${result.errors} errors ${JSON.stringify(result.statusCodes)}` : ''),
+  );
+  return result;
+}
+
+/**
+ * Every read run, each right after the same run against the ceiling (and nginx for bulk cases),
+ * so that drift in the machine's load hits both sides of a ratio alike.
+ */
+async function readRuns(
+  registry: BenchRegistry,
+  targets: readonly Target[],
+  ceiling: ReferenceServer,
+  nginx: ReferenceServer | undefined,
+  sampler: RssSampler,
+): Promise<{ reads: Record<string, Record<number, LoadResult>>; reference: Reference; peakRss: number }> {
+  const reads: Record<string, Record<number, LoadResult>> = {};
+  const reference: Reference = { ceiling: {}, nginx: nginx ? {} : undefined };
+  let peakRss = 0;
   for (const t of targets) {
-    results[t.c.id] = {};
+    const mine: Record<number, LoadResult> = {};
+    const theirs: Record<number, LoadResult> = {};
+    reads[t.c.id] = mine;
+    reference.ceiling[t.c.id] = theirs;
     for (const connections of CONNECTIONS) {
-      const result = await (t.c.bulk ? measureBulk : measure)({
-        url: `${baseUrl}${t.path}`,
-        connections,
-        durationSeconds,
-        warmupSeconds,
-        headers: t.headers,
-        expectStatus: t.expectStatus,
-        timeoutSeconds: 30,
-      });
-      (results[t.c.id] as Record<number, LoadResult>)[connections] = result;
-      log(
-        `${name}: ${t.c.label} @${connections}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
-          `${(result.bytesPerSecond / 1024 / 1024).toFixed(0)} MB/s${result.errors ? `, ${result.errors} errors ${JSON.stringify(result.statusCodes)}` : ''}`,
-      );
+      theirs[connections] = await runOne('ceiling', ceiling, t, connections);
+      if (t.c.bulk && nginx && reference.nginx) reference.nginx[connections] = await runOne('nginx', nginx, t, connections, '/object');
+      sampler.start();
+      mine[connections] = await runOne(registry.backend, registry, t, connections);
+      peakRss = Math.max(peakRss, sampler.stop());
     }
   }
-  return results;
+  return { reads, reference, peakRss };
 }
 
 function stats(samples: readonly number[], errors: number): PublishStats {
@@ -290,6 +322,8 @@ function skippedStress(): StressStats {
     requests: 0,
     errors: 0,
     statusCodes: {},
+    cpuUsPerRequest: Number.NaN,
+    cpuShare: Number.NaN,
   };
   return { seconds: 0, download: empty, publishes: stats([], 0), publishBytes: 0, peakRss: Number.NaN };
 }
@@ -346,8 +380,6 @@ async function main(): Promise<void> {
   const corpus = generateCorpus(USER, { quick });
   log(`${corpus.packages.length} packages, ${corpus.totalVersions} versions, ${(corpus.totalBytes / 1024 / 1024).toFixed(0)} MB`);
   const results: BackendResult[] = [];
-  let reference: Reference | undefined;
-  let firstRecording: { targets: Target[]; recorded: RecordedResponse[] } | undefined;
   const logLevel = flags['log-level'];
   for (const backend of backends) {
     log(`${backend}: starting the registry`);
@@ -363,6 +395,7 @@ async function main(): Promise<void> {
     );
     try {
       const sampler = new RssSampler(registry.pid);
+      const rssIdle = sampler.current();
       log(`${backend}: publishing the corpus`);
       const t0 = performance.now();
       const { integrities } = await publishCorpus(registry, corpus);
@@ -371,10 +404,18 @@ async function main(): Promise<void> {
       const rssAfterCorpus = sampler.current();
       const targets = readTargets(registry, corpus, integrities);
       const recorded = await record(registry.url, targets);
-      if (!firstRecording) firstRecording = { targets, recorded };
-      sampler.start();
-      const reads = await readRuns(registry.url, targets, backend);
-      const readPeakRss = sampler.stop();
+      const ceiling = track(await startCeiling(join(workDir, `ceiling-${backend}`), recorded));
+      const medium = corpus.objects.files.find((f) => f.path === OBJECT_FILES.medium) as PublishFile;
+      const nginx = nginxNote ? undefined : track(await startNginx(join(workDir, `nginx-${backend}`), { object: medium.content }));
+      let readPeakRss: number;
+      let reads: Record<string, Record<number, LoadResult>>;
+      let reference: Reference;
+      try {
+        ({ reads, reference, peakRss: readPeakRss } = await readRuns(registry, targets, ceiling, nginx, sampler));
+      } finally {
+        await ceiling.stop();
+        await nginx?.stop();
+      }
       log(`${backend}: peak RSS during the read runs ${(readPeakRss / 1024 / 1024).toFixed(0)} MB`);
       log(`${backend}: publish bench (${PUBLISH_COUNT} sequential publishes)`);
       const skip = (flags.skip as string).split(',');
@@ -388,9 +429,11 @@ async function main(): Promise<void> {
       );
       results.push({
         backend,
+        reference,
         corpus: { versions: corpus.totalVersions, bytes: corpus.totalBytes, seconds: corpusSeconds },
         reads,
         readPeakRss,
+        rssIdle,
         rssAfterCorpus,
         publish,
         stress: stressed,
@@ -398,17 +441,15 @@ async function main(): Promise<void> {
     } finally {
       await registry.stop();
     }
-    // The ceiling and nginx run once, on the first backend's recorded responses, with no registry alive.
-    if (!reference && firstRecording) reference = await measureReference(workDir, firstRecording.targets, firstRecording.recorded, corpus);
   }
-  if (!reference) throw new Error('nothing was measured');
   notes.push(
     `Load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end: other work on the machine ` +
       'shares the two cores, so figures above ~1 are noisy.',
   );
   notes.push(
     'PostgreSQL and Redis are the machine’s own services on loopback and are not pinned: they use either core. ' +
-      'autocannon runs in one Node thread, so the ceiling figures are partly the load generator’s own limit.',
+      'The load generator (autocannon, or the raw-socket client for the 5 MB object) is one Node thread on one core, so the ' +
+      'ceiling and nginx figures are partly its own limit.',
   );
   const date = new Date().toISOString().slice(0, 10);
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
@@ -429,7 +470,6 @@ async function main(): Promise<void> {
     },
     CASES,
     results,
-    reference,
     notes,
   );
   process.stdout.write(`${report}\n`);
@@ -443,53 +483,6 @@ async function main(): Promise<void> {
 }
 
 /** The ceiling (recorded bytes from memory) and nginx (the 5 MB file), on the server core. */
-async function measureReference(
-  workDir: string,
-  targets: readonly Target[],
-  recorded: RecordedResponse[],
-  corpus: Corpus,
-): Promise<Reference> {
-  log('ceiling: minimal Node http server with the recorded responses');
-  const ceilingServer: ReferenceServer = track(await startCeiling(join(workDir, 'ceiling'), recorded));
-  let ceiling: Record<string, Record<number, LoadResult>>;
-  try {
-    ceiling = await readRuns(
-      ceilingServer.url,
-      targets.map((t) => ({ ...t, headers: t.headers })),
-      'ceiling',
-    );
-  } finally {
-    await ceilingServer.stop();
-  }
-  let nginx: Record<number, LoadResult> | undefined;
-  let nginxNote: string | undefined;
-  if (spawnSync('nginx', ['-v'], { stdio: 'ignore' }).status === 0) {
-    log('nginx: serving the 5 MB file');
-    const medium = corpus.objects.files.find((f) => f.path === OBJECT_FILES.medium) as PublishFile;
-    const server = track(await startNginx(join(workDir, 'nginx'), { 'object-5m': medium.content }));
-    try {
-      nginx = {};
-      for (const connections of CONNECTIONS) {
-        const result = await measureBulk({
-          url: `${server.url}/object-5m`,
-          connections,
-          durationSeconds,
-          warmupSeconds,
-          expectStatus: 200,
-          timeoutSeconds: 30,
-        });
-        nginx[connections] = result;
-        log(`nginx: 5 MB @${connections}: ${(result.bytesPerSecond / 1024 / 1024).toFixed(0)} MB/s, p99 ${result.p99} ms`);
-      }
-    } finally {
-      await server.stop();
-    }
-  } else {
-    nginxNote = 'nginx missing';
-  }
-  return { ceiling, nginx, nginxNote };
-}
-
 main()
   .catch((error) => {
     log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

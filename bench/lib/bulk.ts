@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { LoadResult } from './load.ts';
-import { percentile } from './load.ts';
+import { cpuMeter, percentile } from './load.ts';
 
 export interface BulkOptions {
   url: string;
@@ -11,6 +11,7 @@ export interface BulkOptions {
   expectStatus: number;
   headers?: Record<string, string>;
   timeoutSeconds?: number;
+  cpuPid?: number;
 }
 
 const HEADER_END = Buffer.from('\r\n\r\n');
@@ -35,6 +36,7 @@ async function runBulk(options: BulkOptions): Promise<LoadResult> {
         .join('') +
       '\r\n',
   );
+  const meter = cpuMeter(options.cpuPid);
   const start = performance.now();
   const end = start + options.durationSeconds * 1000;
   const timeoutMs = (options.timeoutSeconds ?? 30) * 1000;
@@ -109,6 +111,7 @@ async function runBulk(options: BulkOptions): Promise<LoadResult> {
   const seconds = Math.max(0.001, (Math.min(performance.now(), end + timeoutMs) - start) / 1000);
   const measured = Math.min(seconds, options.durationSeconds);
   return {
+    ...meter.stop(latencies.length, seconds),
     connections: options.connections,
     requestsPerSecond: latencies.length / measured,
     bytesPerSecond: bytes / measured,

@@ -1,6 +1,7 @@
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
+import { processCpuNs } from './rss.ts';
 
 export interface LoadResult {
   connections: number;
@@ -12,6 +13,23 @@ export interface LoadResult {
   /** connection errors, timeouts and answers with another status than expected */
   errors: number;
   statusCodes: Record<string, number>;
+  /** server CPU time per answered request (all its threads), µs; NaN when not measured */
+  cpuUsPerRequest: number;
+  /** server CPU time / wall time during the run (1 = one core fully busy) */
+  cpuShare: number;
+}
+
+/** Measures a server process's CPU use across a run. */
+export function cpuMeter(pid: number | undefined): {
+  stop(requests: number, seconds: number): { cpuUsPerRequest: number; cpuShare: number };
+} {
+  const before = pid === undefined ? Number.NaN : processCpuNs(pid);
+  return {
+    stop(requests, seconds) {
+      const used = pid === undefined ? Number.NaN : processCpuNs(pid) - before;
+      return { cpuUsPerRequest: requests > 0 ? used / 1000 / requests : Number.NaN, cpuShare: used / 1e9 / seconds };
+    },
+  };
 }
 
 export interface LoadOptions {
@@ -22,6 +40,8 @@ export interface LoadOptions {
   headers?: Record<string, string>;
   expectStatus: number;
   timeoutSeconds?: number;
+  /** the server's pid, to measure its CPU time per request */
+  cpuPid?: number;
 }
 
 async function fire(url: string, connections: number, duration: number, headers: Record<string, string>, timeout: number) {
@@ -33,6 +53,7 @@ export async function measure(options: LoadOptions): Promise<LoadResult> {
   const headers = options.headers ?? {};
   const timeout = options.timeoutSeconds ?? 10;
   if (options.warmupSeconds > 0) await fire(options.url, options.connections, options.warmupSeconds, headers, timeout);
+  const meter = cpuMeter(options.cpuPid);
   const result = await fire(options.url, options.connections, options.durationSeconds, headers, timeout);
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stat.count ?? 0;
@@ -41,6 +62,7 @@ export async function measure(options: LoadOptions): Promise<LoadResult> {
     .reduce((sum, [, count]) => sum + count, 0);
   const seconds = result.duration > 0 ? result.duration : options.durationSeconds;
   return {
+    ...meter.stop(result.requests.total, seconds),
     connections: options.connections,
     requestsPerSecond: result.requests.total / seconds,
     bytesPerSecond: result.throughput.total / seconds,

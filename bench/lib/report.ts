@@ -26,9 +26,12 @@ export interface StressStats {
 
 export interface BackendResult {
   backend: Backend;
+  /** measured interleaved with this backend's runs, on its recorded responses */
+  reference: Reference;
   corpus: { versions: number; bytes: number; seconds: number };
   reads: Record<string, Record<number, LoadResult>>;
   readPeakRss: number;
+  rssIdle: number;
   rssAfterCorpus: number;
   publish: PublishStats;
   stress: StressStats;
@@ -37,7 +40,6 @@ export interface BackendResult {
 export interface Reference {
   ceiling: Record<string, Record<number, LoadResult>>;
   nginx: Record<number, LoadResult> | undefined;
-  nginxNote: string | undefined;
 }
 
 export interface RunInfo {
@@ -71,7 +73,7 @@ export interface TargetRow {
 }
 
 /** Evaluates the issue's targets (at the highest connection count) for every backend that ran. */
-export function evaluateTargets(cases: readonly ReadCase[], results: readonly BackendResult[], reference: Reference): TargetRow[] {
+export function evaluateTargets(cases: readonly ReadCase[], results: readonly BackendResult[]): TargetRow[] {
   const rows: TargetRow[] = [];
   const top = (r: Record<number, LoadResult> | undefined) => {
     if (!r) return undefined;
@@ -86,7 +88,7 @@ export function evaluateTargets(cases: readonly ReadCase[], results: readonly Ba
     };
     for (const result of results) {
       const mine = top(result.reads[id]);
-      const ceiling = top(reference.ceiling[id]);
+      const ceiling = top(result.reference.ceiling[id]);
       if (!mine || !ceiling) continue;
       const ratio = mine.requestsPerSecond / ceiling.requestsPerSecond;
       const pass = ratio >= share && (p99 === undefined || mine.p99 <= p99) && mine.errors === 0;
@@ -103,8 +105,8 @@ export function evaluateTargets(cases: readonly ReadCase[], results: readonly Ba
   readTarget('object-10k', label('object-10k'), 0.3, 10);
   {
     const row: TargetRow = { what: label('object-5m'), target: "≥ 40% of nginx's bytes/s at 50 conns", cells: {} };
-    const nginx = top(reference.nginx);
     for (const result of results) {
+      const nginx = top(result.reference.nginx);
       const mine = top(result.reads['object-5m']);
       if (!mine) continue;
       if (!nginx) {
@@ -154,7 +156,6 @@ export function renderReport(
   info: RunInfo,
   cases: readonly ReadCase[],
   results: readonly BackendResult[],
-  reference: Reference,
   notes: readonly string[],
 ): string {
   const out: string[] = [];
@@ -163,13 +164,14 @@ export function renderReport(
   out.push(`Command: \`${info.command}\``, '');
   out.push(
     `Node ${info.node} · ${info.cpu} · ${info.cores} cores · ` +
-      (info.pinned ? 'servers pinned to core 0, load generator (autocannon) on core 1' : 'not pinned (taskset unavailable)') +
+      (info.pinned ? 'servers pinned to core 0, load generator on core 1' : 'not pinned (taskset unavailable)') +
       ` · ${info.durationSeconds} s per run after ${info.warmupSeconds} s warm-up · registry NODE_ENV=production, LOG_LEVEL=${info.logLevel}` +
       ` · whole run ${info.elapsedSeconds.toFixed(0)} s`,
     '',
   );
   out.push('## Targets (issue 2; they apply to PostgreSQL + Redis, the embedded figures are informational)', '');
-  const targets = evaluateTargets(cases, results, reference);
+  out.push('Evaluated at 50 connections; ratios are to the ceiling (or nginx) measured right before, in the same run.', '');
+  const targets = evaluateTargets(cases, results);
   out.push(`| what | target | ${backends.map((b) => BACKEND_NAMES[b]).join(' | ')} |`);
   out.push(`|---|---|${backends.map(() => '---|').join('')}`);
   for (const row of targets) {
@@ -181,41 +183,30 @@ export function renderReport(
   }
   out.push('');
   out.push('## Read runs', '');
-  out.push('Ratios are to the minimal Node `http` server answering the same recorded bytes from memory (the ceiling), and for the 5 MB');
-  out.push('object also to nginx serving the same file, at the same connection count. Latencies are per request, in ms.', '');
-  out.push(`| request | conns | ceiling req/s | ${backends.map((b) => `${BACKEND_NAMES[b]} req/s | p50 | p99 | × ceiling`).join(' | ')} |`);
-  out.push(`|---|---|---|${backends.map(() => '---|---|---|---|').join('')}`);
-  for (const c of cases) {
-    for (const conns of info.connections) {
-      const ceiling = reference.ceiling[c.id]?.[conns];
-      const cells = results.map((r) => {
-        const mine = r.reads[c.id]?.[conns];
-        if (!mine) return '– | – | – | –';
-        const ratio = ceiling ? mine.requestsPerSecond / ceiling.requestsPerSecond : Number.NaN;
-        return `${int(mine.requestsPerSecond)}${mine.errors ? ` (${mine.errors} errors)` : ''} | ${ms(mine.p50)} | ${ms(mine.p99)} | ${pct(ratio)}`;
-      });
-      out.push(`| ${c.label} | ${conns} | ${ceiling ? int(ceiling.requestsPerSecond) : '–'} | ${cells.join(' | ')} |`);
-    }
-  }
-  out.push('');
-  const bulk = cases.filter((c) => c.bulk);
-  if (bulk.length > 0) {
-    out.push('### Bulk transfer (MB/s)', '');
-    out.push(`| request | conns | ceiling | nginx | ${backends.map((b) => `${BACKEND_NAMES[b]} | × ceiling | × nginx`).join(' | ')} |`);
-    out.push(`|---|---|---|---|${backends.map(() => '---|---|---|').join('')}`);
-    for (const c of bulk) {
+  out.push('Each registry run follows the same run against the ceiling — a minimal Node `http` server answering the same recorded');
+  out.push('bytes from memory on the same core — and, for the 5 MB object, against nginx serving the same file. Latencies in ms;');
+  out.push('the 5 MB object is measured in MB/s by a raw-socket client (autocannon cannot read large bodies fast enough).');
+  out.push('"CPU µs/req" is the server process\'s CPU time (all threads, /proc schedstat) per answered request; "× ceiling by CPU"');
+  out.push("is the ceiling's CPU per request over the registry's, a capacity ratio that other load on the machine disturbs less.", '');
+  for (const result of results) {
+    out.push(`### ${BACKEND_NAMES[result.backend]}`, '');
+    out.push(
+      '| request | conns | req/s | p50 | p99 | MB/s | CPU µs/req | ceiling req/s | ceiling CPU µs/req | × ceiling | × ceiling by CPU | nginx MB/s | × nginx |',
+    );
+    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const c of cases) {
       for (const conns of info.connections) {
-        const ceiling = reference.ceiling[c.id]?.[conns];
-        const nginx = reference.nginx?.[conns];
-        const cells = results.map((r) => {
-          const mine = r.reads[c.id]?.[conns];
-          if (!mine) return '– | – | –';
-          const toCeiling = ceiling ? mine.bytesPerSecond / ceiling.bytesPerSecond : Number.NaN;
-          const toNginx = nginx ? mine.bytesPerSecond / nginx.bytesPerSecond : Number.NaN;
-          return `${mbps(mine.bytesPerSecond)} | ${pct(toCeiling)} | ${pct(toNginx)}`;
-        });
+        const mine = result.reads[c.id]?.[conns];
+        if (!mine) continue;
+        const ceiling = result.reference.ceiling[c.id]?.[conns];
+        const nginx = c.bulk ? result.reference.nginx?.[conns] : undefined;
+        const measureOf = (r: LoadResult) => (c.bulk ? r.bytesPerSecond : r.requestsPerSecond);
         out.push(
-          `| ${c.label} | ${conns} | ${ceiling ? mbps(ceiling.bytesPerSecond) : '–'} | ${nginx ? mbps(nginx.bytesPerSecond) : '–'} | ${cells.join(' | ')} |`,
+          `| ${c.label} | ${conns} | ${int(mine.requestsPerSecond)}${mine.errors ? ` (${mine.errors} errors)` : ''} | ${ms(mine.p50)} | ${ms(mine.p99)} | ` +
+            `${mbps(mine.bytesPerSecond)} | ${int(mine.cpuUsPerRequest)} | ${ceiling ? int(ceiling.requestsPerSecond) : '–'} | ` +
+            `${ceiling ? int(ceiling.cpuUsPerRequest) : '–'} | ${ceiling ? pct(measureOf(mine) / measureOf(ceiling)) : '–'} | ` +
+            `${ceiling ? pct(ceiling.cpuUsPerRequest / mine.cpuUsPerRequest) : '–'} | ` +
+            `${nginx ? mbps(nginx.bytesPerSecond) : '–'} | ${nginx ? pct(mine.bytesPerSecond / nginx.bytesPerSecond) : '–'} |`,
         );
       }
     }
@@ -226,6 +217,7 @@ export function renderReport(
   out.push(`|---|${backends.map(() => '---|').join('')}`);
   const line = (label: string, f: (r: BackendResult) => string) => out.push(`| ${label} | ${results.map(f).join(' | ')} |`);
   line('corpus published', (r) => `${r.corpus.versions} versions, ${mb(r.corpus.bytes)} in ${r.corpus.seconds.toFixed(1)} s`);
+  line('server RSS after start (idle)', (r) => mb(r.rssIdle));
   line('server RSS after the corpus', (r) => mb(r.rssAfterCorpus));
   line('server peak RSS during the read runs', (r) => mb(r.readPeakRss));
   line(
@@ -234,12 +226,12 @@ export function renderReport(
       `${r.publish.count} publishes: p50 ${ms(r.publish.p50)} ms, p99 ${ms(r.publish.p99)} ms, max ${ms(r.publish.max)} ms${r.publish.errors ? `, ${r.publish.errors} errors` : ''}`,
   );
   line(
-    'stress: 50 clients GET 50 MB object',
+    'stress: 50 clients GET the 50 MB object',
     (r) =>
       `${r.stress.download.requests} downloads in ${r.stress.seconds} s, ${mbps(r.stress.download.bytesPerSecond)} MB/s, p99 ${ms(r.stress.download.p99)} ms${r.stress.download.errors ? `, ${r.stress.download.errors} errors` : ''}`,
   );
   line(
-    'stress: 10 clients PUT 20 MB versions',
+    'stress: 10 clients PUT 20 MB versions meanwhile',
     (r) =>
       `${r.stress.publishes.count} publishes (${mb(r.stress.publishBytes)}), p50 ${ms(r.stress.publishes.p50)} ms, max ${ms(r.stress.publishes.max)} ms${r.stress.publishes.errors ? `, ${r.stress.publishes.errors} errors` : ''}`,
   );

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
   try {
@@ -54,4 +54,23 @@ export class RssSampler {
   current(): number {
     return statusField(this.pid, 'VmRSS') ?? 0;
   }
+}
+
+/** CPU time (ns) all threads of `pid` have run so far, from /proc/<pid>/task/<tid>/schedstat. */
+export function processCpuNs(pid: number): number {
+  let total = 0;
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return Number.NaN;
+  }
+  for (const tid of tasks) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return total;
 }
