@@ -95,7 +95,7 @@ async function addSpecs(ctx: CliContext, source: PackageSource, manifest: Projec
   const next = { ...manifest[field] };
   for (const raw of specs) {
     const spec = parsePackageSpec(raw, host);
-    const version = pickVersion(await source.getPackage(spec), spec);
+    const { version } = await source.pick(spec);
     const range = spec.explicitRange && !isTag(spec.range) ? spec.range : semver.prerelease(version) ? version : `^${version}`;
     const key = manifestKey(spec, host);
     // Drop an existing entry under another spelling of the same package.

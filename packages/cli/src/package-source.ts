@@ -1,9 +1,10 @@
-import { ClientError, isSha512Integrity } from '@entropic/client';
-import type { CanonicalVersionInput, PackageDocument } from '@entropic/types';
+import { ClientError, isSha512Integrity, type NpmPackument } from '@entropic/client';
+import { type CanonicalVersionInput, LEGACY, type PackageDocument } from '@entropic/types';
 import type { CliContext } from './cli-context.ts';
 import { cliError } from './cli-error.ts';
 import { createLimiter } from './create-limiter.ts';
 import type { PackageSpec } from './parse-package-spec.ts';
+import { pickVersion } from './resolve-package-graph.ts';
 
 /** The canonical version document (API.md §5): what a version's integrity hashes. */
 export type CanonicalDocument = CanonicalVersionInput;
@@ -49,6 +50,8 @@ export function createPackageSource(ctx: CliContext, options: { offline: boolean
   const packages = new Map<string, Promise<PackageDocument>>();
   const documents = new Map<string, Promise<CanonicalDocument>>();
   const objects = new Map<string, Promise<string>>();
+  const npmPackuments = new Map<string, Promise<NpmPackument | undefined>>();
+  const mirroring = new Map<string, Promise<PackageDocument>>();
   let downloaded = 0;
   let downloadedBytes = 0;
 
@@ -96,6 +99,91 @@ export function createPackageSource(ctx: CliContext, options: { offline: boolean
         packages.set(spec.canonical, pending);
       }
       return pending;
+    },
+
+    /**
+     * The version an edge resolves to and the package document that names its integrity. A
+     * `legacy` package of this registry is picked from its npm view (the upstream's versions
+     * plus the mirrored ones, as npm would see them); a version not mirrored yet is mirrored
+     * first (one HEAD on its tarball), then the package document is read again.
+     */
+    async pick(spec: PackageSpec): Promise<{ document: PackageDocument; version: string }> {
+      if (spec.ref.namespace !== LEGACY || options.offline) {
+        const document = await this.getPackage(spec);
+        return { document, version: pickVersion(document, spec) };
+      }
+      if (options.preferOffline) {
+        const cached = await cache.readPackage(ctx.registry, spec.canonical);
+        if (cached) {
+          try {
+            return { document: cached.document, version: pickVersion(cached.document, spec) };
+          } catch {
+            // not satisfied by what is cached: ask the registry
+          }
+        }
+      }
+      if (spec.ref.host !== (await ctx.registryHost())) {
+        const document = await this.getPackage(spec);
+        return { document, version: pickVersion(document, spec) };
+      }
+      const npmName = spec.ref.name;
+      let packument = npmPackuments.get(npmName);
+      if (!packument) {
+        packument = limit(() => ctx.client().getNpmPackument(npmName));
+        npmPackuments.set(npmName, packument);
+      }
+      const npm = await packument;
+      if (!npm) {
+        throw new ClientError(
+          'PACKAGE_NOT_FOUND',
+          `The npm package "${npmName}" is not on ${ctx.registry} (its legacy mirror does not have it).`,
+          {
+            status: 404,
+            hint: 'Check the name; the registry may not mirror this package (LEGACY_UPSTREAM or its allowlist).',
+          },
+        );
+      }
+      const view = (skipDeprecated: boolean) =>
+        ({
+          tags: npm['dist-tags'],
+          versions: Object.fromEntries(
+            Object.entries(npm.versions)
+              .filter(([, manifest]) => !skipDeprecated || !manifest?.deprecated)
+              .map(([v]) => [v, '']),
+          ),
+        }) as unknown as PackageDocument;
+      let version: string;
+      try {
+        version = pickVersion(view(true), spec);
+      } catch {
+        version = pickVersion(view(false), spec);
+      }
+      let document = await this.getPackage(spec).catch((error: unknown) => {
+        if (error instanceof ClientError && error.status === 404) return undefined;
+        throw error;
+      });
+      if (!document?.versions[version]) {
+        const key = `${spec.canonical}@${version}`;
+        let mirrored = mirroring.get(key);
+        if (!mirrored) {
+          mirrored = (async () => {
+            ctx.debug(`mirroring ${npmName}@${version} on the registry`);
+            await limit(() => ctx.client().mirrorNpmVersion(npmName, version));
+            packages.delete(spec.canonical);
+            return this.getPackage(spec);
+          })();
+          mirroring.set(key, mirrored);
+        }
+        document = await mirrored;
+      }
+      if (!document.versions[version]) {
+        throw cliError(
+          'NO_MATCHING_VERSION',
+          `The registry lists ${npmName}@${version} from its upstream but could not mirror it.`,
+          'Try again later; the upstream may be down.',
+        );
+      }
+      return { document, version };
     },
 
     /** The canonical version document named by `integrity`, verified. */

@@ -91,8 +91,7 @@ export async function resolvePackageGraph(
   };
 
   async function resolveEdge(request: DependencyRequest): Promise<GraphNode> {
-    const doc = await source.getPackage(request.spec);
-    const version = pickVersion(doc, request.spec);
+    const { document: doc, version } = await source.pick(request.spec);
     const id = `${request.spec.canonical}@${version}`;
     let pending = loading.get(id);
     if (!pending) {

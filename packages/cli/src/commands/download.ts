@@ -1,7 +1,6 @@
 import { defineCommand } from '../command.ts';
 import { specArg } from '../command-args.ts';
 import { createPackageSource } from '../package-source.ts';
-import { pickVersion } from '../resolve-package-graph.ts';
 
 export const download = defineCommand({
   name: 'download',
@@ -14,8 +13,8 @@ export const download = defineCommand({
   async run(ctx) {
     const spec = await specArg(ctx, 0, 'download');
     const source = createPackageSource(ctx, { offline: ctx.options.offline === true });
-    const version = pickVersion(await source.getPackage(spec), spec);
-    const integrity = (await source.getPackage(spec)).versions[version] as string;
+    const { document: pkg, version } = await source.pick(spec);
+    const integrity = pkg.versions[version] as string;
     const what = `${spec.canonical}@${version}`;
     const document = await source.getDocument(integrity, what);
     const files = Object.entries(document.files);

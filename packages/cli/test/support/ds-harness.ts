@@ -76,16 +76,17 @@ function baseEnv(home: string): Record<string, string> {
  * embedded database the admin command refuses to run beside the server, so the users are created
  * between a first start (which migrates) and the real one.
  */
-export async function startDsWorld(userNames: string[]): Promise<DsWorld> {
+export async function startDsWorld(userNames: string[], options: { env?: Record<string, string> } = {}): Promise<DsWorld> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ds-e2e-data-'));
-  let registry = await startRegistryProcess({ dataDir });
+  const env = options.env ?? {};
+  let registry = await startRegistryProcess({ dataDir, env });
   const tokens: Record<string, string> = {};
   try {
     for (const name of userNames) tokens[name] = (await registry.createUser(name)).token;
   } catch {
     await registry.stop({ keepData: true });
     for (const name of userNames) tokens[name] = (await registry.createUser(name)).token;
-    registry = await startRegistryProcess({ dataDir, port: registry.port });
+    registry = await startRegistryProcess({ dataDir, port: registry.port, env });
   }
   return {
     registry,
