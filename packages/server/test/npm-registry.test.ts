@@ -17,8 +17,10 @@ type Entry = {
 async function makeTarball(entries: Entry[], options: { raw?: boolean } = {}): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((r) => pack.on('end', r));
+  pack.on('data', (c) => {
+    chunks.push(c as Buffer);
+  });
+  const done = new Promise<void>((r) => pack.on('end', () => r()));
   for (const e of entries) {
     const content = typeof e.content === 'string' ? Buffer.from(e.content) : e.content;
     await new Promise<void>((resolve, reject) =>
@@ -144,7 +146,7 @@ describe('npm registry protocol', () => {
       s.on('end', next);
     });
     extract.end(gunzipSync(bytes));
-    await new Promise((r) => extract.on('finish', r));
+    await new Promise<void>((r) => extract.on('finish', () => r()));
     assert.deepEqual(names, [
       'package/cli.js:644:1985-10-26T08:15:00.000Z',
       'package/index.js:644:1985-10-26T08:15:00.000Z',
