@@ -201,6 +201,12 @@ describe('meta routes, authentication and the token API', () => {
       for (const write of writes) {
         expectError(await t.app.inject({ ...write, headers: bearer(readToken) }), 403, 'INSUFFICIENT_SCOPE');
       }
+      const own = (await t.app.inject({ url: '/auth/tokens', headers: bearer(alice.token) })).json().objects[0].id;
+      expectError(
+        await t.app.inject({ method: 'DELETE', url: `/auth/tokens/${own}`, headers: bearer(readToken) }),
+        403,
+        'INSUFFICIENT_SCOPE',
+      );
       expectError(await publish(t.app, 'alice/auth-pkg', '1.0.1', { token: readToken }), 403, 'INSUFFICIENT_SCOPE');
       expectError(await publish(t.app, 'alice/auth-new', '1.0.0', { token: readToken }), 403, 'INSUFFICIENT_SCOPE');
       await assertUnchanged(t.deps, before);

@@ -77,6 +77,11 @@ describe('objects: GET /objects/object/:algo/*', () => {
     assert.equal(response.headers.etag, etag);
     const other = await t.app.inject({ url: `/objects/object/sha512/${digestOf(text)}`, headers: { 'if-none-match': '"sha512-other"' } });
     assert.equal(other.statusCode, 200);
+    // Lists, weak validators and * match too (RFC 9110 §13.1.2).
+    for (const header of [`"sha512-other", ${etag}`, `W/${etag}`, '*']) {
+      const response = await t.app.inject({ url: `/objects/object/sha512/${digestOf(text)}`, headers: { 'if-none-match': header } });
+      assert.equal(response.statusCode, 304, header);
+    }
   });
 
   it('answers Range with 206 and Content-Range', async () => {

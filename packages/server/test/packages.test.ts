@@ -137,6 +137,10 @@ describe('packages: create, read, abandon', () => {
       assert.equal(cached.headers.etag, etag);
       const other = await t.app.inject({ url: '/packages/package/alice/doc', headers: { 'if-none-match': '"something-else"' } });
       assert.equal(other.statusCode, 200);
+      for (const header of [`"something-else", ${etag}`, `W/${etag}`]) {
+        const listed = await t.app.inject({ url: '/packages/package/alice/doc', headers: { 'if-none-match': header } });
+        assert.equal(listed.statusCode, 304, header);
+      }
       await publishVersion(t.app, 'alice/doc', '1.1.0', { token: alice.token });
       const changed = await t.app.inject({ url: '/packages/package/alice/doc', headers: { 'if-none-match': etag } });
       assert.equal(changed.statusCode, 200);

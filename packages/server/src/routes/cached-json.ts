@@ -1,6 +1,7 @@
 import { isAppError } from '@entropic/types';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CachedResponse } from '../response-cache.ts';
+import { etagMatches } from './etag-matches.ts';
 
 const CACHE_CONTROL = 'public, max-age=10';
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -31,7 +32,7 @@ export async function sendCachedJson(
   }
   if (entry.status === 200) {
     reply.header('etag', entry.etag).header('cache-control', CACHE_CONTROL);
-    if (request.headers['if-none-match'] === entry.etag) return reply.code(304).send();
+    if (etagMatches(request.headers['if-none-match'], entry.etag)) return reply.code(304).send();
   }
   return reply.code(entry.status).type(entry.contentType).send(entry.body);
 }

@@ -1,6 +1,7 @@
 import { appError, type Integrity, isIntegrity } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
+import { etagMatches } from './etag-matches.ts';
 
 /** Content-addressed bytes: immutable, so cached forever; streamed in constant memory. */
 export function registerObjectRoutes(app: FastifyInstance): void {
@@ -15,7 +16,7 @@ export function registerObjectRoutes(app: FastifyInstance): void {
       .header('cache-control', 'public, max-age=31536000, immutable')
       .header('accept-ranges', 'bytes')
       .type('application/octet-stream');
-    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
     let range: { start: number; end: number } | undefined;
     const rangeHeader = request.headers.range;
     if (rangeHeader && (!request.headers['if-range'] || request.headers['if-range'] === etag)) {
