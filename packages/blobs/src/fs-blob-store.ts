@@ -22,8 +22,8 @@ export interface FsBlobStoreOptions {
 
 export interface FsBlobStore extends BlobStore {
   readonly dir: string;
-  /** Removes temp files older than tmpGraceMs (left by killed processes); returns how many. */
-  cleanTemp(): Promise<number>;
+  /** Removes temp files older than olderThanMs (default tmpGraceMs), left by killed processes; returns how many. */
+  cleanTemp(olderThanMs?: number): Promise<number>;
 }
 
 /** File name suffix of each stored encoding; the order is the read preference. */
@@ -370,9 +370,9 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
       }
     },
 
-    async cleanTemp() {
+    async cleanTemp(olderThanMs = tmpGraceMs) {
       assertOpen();
-      const cutoff = Date.now() - tmpGraceMs;
+      const cutoff = Date.now() - olderThanMs;
       let removed = 0;
       for (const name of await readdirSorted(tmpDir)) {
         const path = join(tmpDir, name);

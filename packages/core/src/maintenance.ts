@@ -16,6 +16,8 @@ export interface GcReport {
   deleted: number;
   freedBytes: number;
   keptYoung: number;
+  /** temp files of cut-off uploads removed */
+  tempFiles: number;
 }
 
 /**
@@ -24,9 +26,10 @@ export interface GcReport {
  */
 export async function collectGarbage(deps: Pick<CoreDeps, 'db' | 'blobs'>, graceSeconds: number, now = new Date()): Promise<GcReport> {
   const cutoff = now.getTime() - graceSeconds * 1000;
-  const blobs = deps.blobs as CoreDeps['blobs'] & { cleanTemp?: () => Promise<unknown> };
-  if (typeof blobs.cleanTemp === 'function') await blobs.cleanTemp();
-  const report: GcReport = { scanned: 0, deleted: 0, freedBytes: 0, keptYoung: 0 };
+  const blobs = deps.blobs as CoreDeps['blobs'] & { cleanTemp?: (olderThanMs?: number) => Promise<unknown> };
+  // Temp files of uploads cut off (client gone, process killed) get the same grace as blobs.
+  const tempFiles = typeof blobs.cleanTemp === 'function' ? Number(await blobs.cleanTemp(graceSeconds * 1000)) : 0;
+  const report: GcReport = { scanned: 0, deleted: 0, freedBytes: 0, keptYoung: 0, tempFiles };
   // Read the referenced set after listing starts: a blob written after this point is young anyway.
   const referenced = await referencedIntegrities(deps);
   for await (const blob of deps.blobs.list()) {

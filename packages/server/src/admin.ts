@@ -78,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
         if (!Number.isInteger(grace) || grace < 0) throw usage('--grace-seconds takes a whole number');
         const report = await collectGarbage(deps, grace);
         console.log(
-          `Scanned ${report.scanned} blobs; deleted ${report.deleted} (${report.freedBytes} bytes); kept ${report.keptYoung} unreferenced blobs younger than ${grace} s.`,
+          `Scanned ${report.scanned} blobs; deleted ${report.deleted} (${report.freedBytes} bytes); kept ${report.keptYoung} unreferenced blobs younger than ${grace} s; removed ${report.tempFiles} abandoned temp files.`,
         );
         return 0;
       }

@@ -130,7 +130,7 @@ export async function startRegistryProcess(options: RegistryProcessOptions = {})
       return { name, token };
     },
     async stop(stopOptions = {}) {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
