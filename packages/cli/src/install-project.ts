@@ -17,7 +17,7 @@ import { createPackageSource, type PackageSource } from './package-source.ts';
 import { installName, isTag, type PackageSpec, parsePackageSpec, specFromCanonical } from './parse-package-spec.ts';
 import { placePackages } from './place-packages.ts';
 import { emptyManifest, findProjectManifest, type ProjectManifest, saveDependencies } from './project-manifest.ts';
-import { type DependencyRequest, pickVersion, resolvePackageGraph } from './resolve-package-graph.ts';
+import { type DependencyRequest, type LockedVersions, resolvePackageGraph } from './resolve-package-graph.ts';
 
 export interface InstallOptions {
   specs: string[];
@@ -115,6 +115,45 @@ async function addSpecs(ctx: CliContext, source: PackageSource, manifest: Projec
   return added;
 }
 
+/**
+ * What the old lockfile answered for an edge, as npm keeps its tree: Node's resolution from where
+ * the depending package was installed (walking up the node_modules directories), else the
+ * highest locked version of the package that satisfies the range (the holder is new). Packages
+ * named on the command line are left out: they update, as with npm.
+ */
+function lockedVersions(lock: PackageLockfile, update: Set<string>): LockedVersions {
+  const pathsOf = new Map<string, string[]>();
+  const byName = new Map<string, LockedPackage[]>();
+  for (const [path, entry] of Object.entries(lock.packages)) {
+    const id = `${entry.name}@${entry.version}`;
+    pathsOf.set(id, [...(pathsOf.get(id) ?? []), path]);
+    byName.set(entry.name, [...(byName.get(entry.name) ?? []), entry]);
+  }
+  const satisfies = (entry: LockedPackage | undefined, spec: PackageSpec) =>
+    entry !== undefined && entry.name === spec.canonical && semver.satisfies(entry.version, spec.range);
+  return (holder, spec) => {
+    if (update.has(spec.canonical)) return undefined;
+    const name = installName(spec.ref);
+    for (const start of holder === null ? [''] : (pathsOf.get(holder) ?? [])) {
+      for (let dir = start; ; ) {
+        const entry = lock.packages[dir === '' ? `node_modules/${name}` : `${dir}/node_modules/${name}`];
+        if (entry) {
+          if (satisfies(entry, spec)) return { version: entry.version, integrity: entry.integrity };
+          break; // Node would stop here too
+        }
+        if (dir === '') break;
+        const up = dir.lastIndexOf('/node_modules/');
+        dir = up === -1 ? '' : dir.slice(0, up);
+      }
+    }
+    let best: LockedPackage | undefined;
+    for (const entry of byName.get(spec.canonical) ?? []) {
+      if (satisfies(entry, spec) && (!best || semver.gt(entry.version, best.version))) best = entry;
+    }
+    return best && { version: best.version, integrity: best.integrity };
+  };
+}
+
 export async function installProject(ctx: CliContext, options: InstallOptions): Promise<InstallResult> {
   const started = performance.now();
   const found = await findProjectManifest(ctx.io.cwd);
@@ -153,7 +192,9 @@ export async function installProject(ctx: CliContext, options: InstallOptions): 
     }
   };
   ctx.progress.phase('fetch', 0);
-  const reuse = lock !== undefined && lockfileMatches(lock, host, root);
+  // Packages named on the command line are resolved again (they update, as with npm), even when
+  // the manifest already asked for them that way.
+  const reuse = lock !== undefined && added.length === 0 && lockfileMatches(lock, host, root);
   if (reuse) {
     next = lock;
     ctx.debug(`${dir}/Package.lock matches the manifest; reusing it`);
@@ -180,8 +221,11 @@ export async function installProject(ctx: CliContext, options: InstallOptions): 
         'Run `ds install` without --frozen-lockfile and commit Package.lock.',
       );
     }
-    const graph = await resolvePackageGraph(source, rootDependencyRequests(root), (node) =>
-      prefetchFiles(node.spec.canonical, node.version, node.document.files),
+    const graph = await resolvePackageGraph(
+      source,
+      rootDependencyRequests(root),
+      (node) => prefetchFiles(node.spec.canonical, node.version, node.document.files),
+      lock && lock.host === host ? lockedVersions(lock, new Set(added.map((a) => a.name))) : undefined,
     );
     const placements = placePackages(graph);
     const packages: Record<string, LockedPackage> = {};
