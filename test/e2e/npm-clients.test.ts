@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, freePort, publishVersion, REPO_ROOT, type TestApp, type TestUser } from '@entropic/testkit';
+import { runDs } from '../../packages/cli/test/support/ds-harness.ts';
 
 const BIN = join(REPO_ROOT, 'node_modules/.bin');
 /** the real npm CLI that came with Node */
@@ -230,6 +231,38 @@ describe('npm, pnpm and yarn against Entropic, with Verdaccio as the legacy upst
     const blob = Buffer.from(await (await fetch(`${registry}objects/object/sha512/${encodeURIComponent(index.slice(7))}`)).arrayBuffer());
     assert.equal(`sha512-${createHash('sha512').update(blob).digest('base64')}`, index);
     assert.equal(blob.toString(), "module.exports = 'lib';\n");
+  });
+
+  it('ds downloads (verified) a version published by npm, and npm installs a version published by ds', async () => {
+    const home = await mkdtemp(join(root, 'ds-home-'));
+    const dsEnv = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: home,
+      XDG_CACHE_HOME: join(home, '.cache'),
+      NO_COLOR: '1',
+      ENTROPIC_REGISTRY: registry.replace(/\/$/, ''),
+      ENTROPIC_TOKEN: alice.token,
+    };
+    const downloaded = await runDs(['download', 'alice/lib@1.0.0', '--json'], home, dsEnv);
+    assert.equal(downloaded.code, 0, downloaded.stderr);
+    assert.equal(downloaded.json<{ version: string; files: number }>().version, '1.0.0');
+    assert.equal(downloaded.json<{ files: number }>().files, 2);
+
+    const project = join(root, 'ds-made');
+    await mkdir(project, { recursive: true });
+    await writeFile(
+      join(project, 'Package.toml'),
+      ['name = "alice/ds-made"', 'version = "3.0.0"', '[dependencies]', '"alice/lib" = "^1.0.0"', ''].join('\n'),
+    );
+    await writeFile(join(project, 'index.js'), "module.exports = 'ds-made + ' + require('@alice/lib');\n");
+    const published = await runDs(['publish'], project, dsEnv);
+    assert.equal(published.code, 0, published.stderr);
+
+    const env = clientEnv(await makeHome(root, registry, alice.token));
+    const consumer = join(root, 'ds-consumer');
+    await writePackage(consumer, { name: 'c', version: '1.0.0', private: true, dependencies: { '@alice/ds-made': '3.0.0' } }, {});
+    await run(NPM, ['install', '--registry', registry], consumer, env);
+    assert.equal((await run(process.execPath, ['-p', "require('@alice/ds-made')"], consumer, env)).trim(), 'ds-made + lib');
   });
 
   it('with the upstream down: mirrored data is still served, pnpm and yarn install the same graph, a never-cached name is a 502', async () => {
