@@ -90,7 +90,8 @@ function url(env: Env, name: string, fallback?: string): string | undefined {
     if (!/^(https?|postgres(ql)?|rediss?):$/.test(parsed.protocol)) throw new Error('scheme');
     return raw;
   } catch {
-    throw new ConfigError(name, `must be a URL, got "${raw}"`);
+    // never echo credentials (postgres://user:password@…) into logs
+    throw new ConfigError(name, `must be a URL, got "${raw.replace(/\/\/[^/\s]*@/, '//***@')}"`);
   }
 }
 
