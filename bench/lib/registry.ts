@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -108,11 +108,11 @@ export async function startRegistry(options: RegistryOptions): Promise<BenchRegi
     const token = out.trim().split('\n').at(-1)?.trim() ?? '';
     if (!token.startsWith('ent_')) throw new Error(`admin user create printed no token:\n${out}`);
     const logFd = openSync(logFile, 'a');
+    // Measure what `npm start` runs: the bundled server on plain node.
+    execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/build-server.mjs')], { stdio: 'inherit' });
     const { command, args } = pinnedCommand(SERVER_CPU, process.execPath, [
       ...(options.nodeArgs ?? []),
-      '--import',
-      TSX,
-      join(REPO_ROOT, 'packages/server/src/main.ts'),
+      join(REPO_ROOT, 'dist/server/main.mjs'),
     ]);
     child = spawn(command, args, { cwd: dataDir, env, stdio: ['ignore', logFd, logFd] });
     closeSync(logFd);

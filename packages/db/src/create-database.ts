@@ -1,8 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 
@@ -55,6 +53,8 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     location = join(dataDir, 'pg');
     mkdirSync(location, { recursive: true });
   }
+  // Loaded only on the embedded path: PGlite's WASM costs ~45 MB a process that runs on PostgreSQL does not need.
+  const [{ PGlite }, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
   const client = await PGlite.create(location);
   const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
   return { db, kind: 'pglite', close: () => db.destroy() };

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import type { ServerDeps } from './deps.ts';
+import { AccessLogController, createAppLogger } from './plugins/access-log.ts';
 import { registerAuthentication } from './plugins/authentication.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { ResponseCache } from './response-cache.ts';
@@ -8,6 +10,7 @@ import { registerAuthRoutes } from './routes/auth.ts';
 import { registerMaintainerRoutes } from './routes/maintainers.ts';
 import { registerMetaRoutes } from './routes/meta.ts';
 import { registerNamespaceRoutes } from './routes/namespaces.ts';
+import { registerNpmRoutes } from './routes/npm.ts';
 import { registerObjectRoutes } from './routes/objects.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
 import { registerPublishRoute } from './routes/publish.ts';
@@ -26,18 +29,17 @@ declare module 'fastify' {
 
 export interface BuildAppOptions {
   logger?: boolean;
+  /** main.ts passes its logger so it can flush it at exit */
+  loggerInstance?: Logger;
 }
 
 /** Builds the HTTP application from ready dependencies; main.ts owns the process. */
 export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger:
-      options.logger === false
-        ? false
-        : {
-            level: deps.config.logLevel,
-            redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
-          },
+    ...(options.logger === false
+      ? { logger: false }
+      : { loggerInstance: (options.loggerInstance ?? createAppLogger(deps.config.logLevel).logger) as FastifyBaseLogger }),
+    logController: new AccessLogController(),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: false },
@@ -84,6 +86,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   registerPackageRoutes(app);
   registerPublishRoute(app);
   registerObjectRoutes(app);
+  registerNpmRoutes(app);
   registerWebsite(app);
   registerNamespacePages(app);
   registerNamespaceRoutes(app);

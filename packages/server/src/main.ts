@@ -3,6 +3,7 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createDeps } from './deps.ts';
 import { acquireLock } from './lock-file.ts';
+import { createAppLogger } from './plugins/access-log.ts';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -17,7 +18,8 @@ async function main(): Promise<void> {
   }
   const release = config.postgresUrl ? () => {} : acquireLock(config.dataDir);
   const deps = await createDeps(config);
-  const app = await buildApp(deps);
+  const log = createAppLogger(config.logLevel);
+  const app = await buildApp(deps, { loggerInstance: log.logger });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
       await deps.close();
     } finally {
       release();
+      log.flush();
       clearTimeout(timer);
       process.exit(0);
     }

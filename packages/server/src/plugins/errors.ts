@@ -46,7 +46,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const mapped = toAppError(error);
     if (mapped.status >= 500) request.log.error({ err: error, code: mapped.code }, 'request failed');
-    else request.log.info({ code: mapped.code }, mapped.message);
+    else request.log.debug({ code: mapped.code }, mapped.message);
     return sendError(reply, mapped);
   });
   app.setNotFoundHandler((request, reply) =>
