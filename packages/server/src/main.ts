@@ -26,12 +26,16 @@ async function main(): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down');
     const timer = setTimeout(() => process.exit(1), 10_000).unref();
+    // app.close() closes the connections idle at that moment; a keep-alive connection whose
+    // request is still in flight would otherwise idle on after its answer until its timeout.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 100).unref();
     try {
       await app.close();
       await deps.close();
     } finally {
       release();
       log.flush();
+      clearInterval(sweep);
       clearTimeout(timer);
       process.exit(0);
     }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, DEFAULT_OAUTH_PASSWORD, DEFAULT_SESSION_SECRET, loadConfig } from '@entropic/server/config';
 import { REPO_ROOT, TSX_LOADER } from '@entropic/testkit';
-import { runCommand } from './support/run-admin.ts';
+import { type CommandResult, runCommand } from './support/run-admin.ts';
 
 const SECRET = 'a-real-secret-that-is-long-enough-0123456789';
 
@@ -153,25 +153,39 @@ describe('npm start with bad configuration', () => {
     ['production with the default OAUTH_PASSWORD', { NODE_ENV: 'production', SESSION_SECRET: SECRET }, 'OAUTH_PASSWORD'],
   ];
 
-  it('exits non-zero with a message naming the variable', async () => {
+  const main = join(REPO_ROOT, 'packages/server/src/main.ts');
+  const assertRefused = (label: string, variable: string, result: CommandResult) => {
+    assert.notEqual(result.code, 0, `${label}: exit ${result.code}`);
+    assert.match(result.stderr, new RegExp(`Invalid configuration: ${variable}\\b`), `${label}: ${result.stderr}`);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, `${label}: no stack trace`);
+  };
+
+  it('`npm start` exits non-zero with a message naming the variable', async () => {
+    // one after the other: npm start builds the bundle first, into one shared dist/
+    for (const [label, env, variable] of cases.slice(0, 2)) {
+      const result = await runCommand('npm', ['start', '--silent'], { cwd: REPO_ROOT, env: { ...baseEnv(), ...env }, timeoutMs: 120_000 });
+      assertRefused(label, variable, result);
+    }
+  });
+
+  it('the server entry point exits non-zero naming each bad variable', async () => {
     const results = await Promise.all(
       cases.map(async ([label, env, variable]) => {
-        const result = await runCommand('npm', ['start', '--silent'], { cwd: REPO_ROOT, env: { ...baseEnv(), ...env }, timeoutMs: 60_000 });
+        const result = await runCommand(process.execPath, ['--import', TSX_LOADER, main], {
+          cwd,
+          env: { ...baseEnv(), ...env },
+          timeoutMs: 60_000,
+        });
         return { label, variable, result };
       }),
     );
-    for (const { label, variable, result } of results) {
-      assert.notEqual(result.code, 0, `${label}: exit ${result.code}`);
-      assert.match(result.stderr, new RegExp(`Invalid configuration: ${variable}\\b`), `${label}: ${result.stderr}`);
-      assert.doesNotMatch(result.stderr, /\n\s+at /, `${label}: no stack trace`);
-    }
+    for (const { label, variable, result } of results) assertRefused(label, variable, result);
   });
 
   it('reads a .env file in the working directory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'entropic-dotenv-'));
     try {
       await writeFile(join(dir, '.env'), 'MAX_VERSION_BYTES=huge\n');
-      const main = join(REPO_ROOT, 'packages/server/src/main.ts');
       const result = await runCommand(process.execPath, ['--import', TSX_LOADER, main], { cwd: dir, env: baseEnv(), timeoutMs: 60_000 });
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, /Invalid configuration: MAX_VERSION_BYTES must be a whole number, got "huge"/);
