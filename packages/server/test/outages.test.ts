@@ -3,8 +3,10 @@
 import assert from 'node:assert/strict';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import { createRedisKeyValueStore, type KeyValueStore } from '@entropic/kv';
+import { buildApp } from '@entropic/server/app';
 import { bearer, createTestApp, publish, publishVersion, type TestApp, type TestUser } from '@entropic/testkit';
-import type { LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { findPostgresBin, type PrivatePostgres, startPrivatePostgres } from './support/private-postgres.ts';
 import { hasRedisServer, type PrivateRedis, startPrivateRedis } from './support/private-redis.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -106,6 +108,57 @@ describe('Redis outage', { skip: hasRedisServer() ? false : 'redis-server is not
       15_000,
       200,
     );
+  });
+});
+
+describe('cache invalidation across a Redis restart', { skip: hasRedisServer() ? false : 'redis-server is not installed' }, () => {
+  let redis: PrivateRedis;
+  let t: TestApp;
+  const apps: FastifyInstance[] = [];
+  const stores: KeyValueStore[] = [];
+  before(async () => {
+    redis = await startPrivateRedis();
+    t = await createTestApp({ env: { CACHE_TTL_SECONDS: '600' } });
+    // two registries on one database, each with its own connections to one Redis
+    for (let i = 0; i < 2; i++) {
+      const kv = createRedisKeyValueStore({ url: redis.url, keyPrefix: 'restart-test:' });
+      stores.push(kv);
+      apps.push(await buildApp({ ...t.deps, kv }, { logger: false }));
+    }
+  });
+  after(async () => {
+    await Promise.allSettled(apps.map((app) => app.close()));
+    await Promise.allSettled(stores.map((kv) => kv.close()));
+    await t?.close();
+    await redis?.cleanup();
+  });
+
+  it('resumes: a write through one process invalidates the other once Redis is back', async () => {
+    const [one, two] = apps as [FastifyInstance, FastifyInstance];
+    const [kvOne, kvTwo] = stores as [KeyValueStore, KeyValueStore];
+    const alice = await t.createUser('alice');
+    await publishVersion(one, 'alice/live', '1.0.0', { token: alice.token });
+    const doc = async () => (await two.inject({ url: '/packages/package/alice/live' })).json().versions as Record<string, string>;
+    assert.deepEqual(Object.keys(await doc()), ['1.0.0']);
+    let probes = 0;
+    await kvTwo.subscribe('probe', () => {
+      probes += 1;
+    });
+
+    await redis.kill();
+    await redis.start();
+    // both connections are back (ioredis resubscribed) once a probe goes through
+    await waitFor(
+      'the subscriber to be back',
+      async () => {
+        await kvOne.publish('probe', 'x').catch(() => {});
+        return probes > 0 ? true : undefined;
+      },
+      15_000,
+      100,
+    );
+    await publishVersion(one, 'alice/live', '1.1.0', { token: alice.token });
+    await waitFor('the other process to see 1.1.0', async () => ('1.1.0' in (await doc()) ? true : undefined), 2000, 25);
   });
 });
 

@@ -41,6 +41,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const instance: PrivateRedis = {
     url: `redis://127.0.0.1:${port}`,
     async start() {
+      if (child && child.exitCode === null && child.signalCode === null) return; // running
       child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
         stdio: 'ignore',
       });
