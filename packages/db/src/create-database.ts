@@ -34,8 +34,12 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       query_timeout: 30_000,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
-    // An idle client losing its connection must not crash the process.
+    // A client losing its connection must not crash the process: the pool handles idle clients
+    // ('error' on the pool); a checked-out client (a query in flight when PostgreSQL dies) emits
+    // 'error' on itself, which nobody else listens to. Its queries fail (→ 503) and the pool
+    // discards it on release.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     if (options.schema) {
       const client = await pool.connect();
       try {

@@ -126,9 +126,7 @@ describe('a registry killed with SIGKILL mid-upload', () => {
     assert.equal(await countFiles(objectsDir), referenced, 'the orphaned blobs are reclaimed');
     assert.equal(await countFiles(tmpDir), 0, 'the temp file is reclaimed');
 
-    // gc never touches what a version references
-    const recheck = await runAdmin(['fsck'], { env: r.env, cwd: r.dataDir });
-    assert.equal(recheck.code, 0, recheck.stderr + recheck.stdout);
+    // gc never touches what a version references (gc-fsck.test.ts checks it blob by blob)
     if (!r.embedded) {
       for (const integrity of [keptDoc.integrity, ...Object.values(keptDoc.files)]) {
         const object = await fetch(`${registry.url}/objects/object/sha512/${integrity.slice('sha512-'.length)}`);

@@ -3,10 +3,12 @@
 import assert from 'node:assert/strict';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import { isDatabaseUnavailable } from '@entropic/db';
 import { createRedisKeyValueStore, type KeyValueStore } from '@entropic/kv';
 import { buildApp } from '@entropic/server/app';
 import { bearer, createTestApp, publish, publishVersion, type TestApp, type TestUser } from '@entropic/testkit';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
 import { findPostgresBin, type PrivatePostgres, startPrivatePostgres } from './support/private-postgres.ts';
 import { hasRedisServer, type PrivateRedis, startPrivateRedis } from './support/private-redis.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -41,6 +43,35 @@ describe('PostgreSQL outage', { skip: pgBin ? false : 'PostgreSQL binaries (init
     } finally {
       pg?.cleanup();
     }
+  });
+
+  it('survives PostgreSQL dying under a query in flight (the query fails as unavailable)', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const inFlight = sql`SELECT pg_sleep(10)`.execute(t.deps.db);
+      const outcome = inFlight.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      pg.crash();
+      const error = await outcome;
+      assert.ok(error, 'the query failed');
+      assert.ok(isDatabaseUnavailable(error), String(error));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(uncaught.map(String), [], 'no uncaught error (it would end the process)');
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      if (!pg.running) pg.start();
+    }
+    await waitFor(
+      'the database to answer again',
+      async () => ((await t.app.inject({ url: '/packages' })).statusCode === 200 ? true : undefined),
+      15_000,
+      200,
+    );
   });
 
   it('answers 503 with Retry-After on reads and writes while it is down, and recovers by itself', async () => {
