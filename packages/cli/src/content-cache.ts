@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { computeIntegrity, verifyIntegrity } from '@entropic/client';
 import type { PackageDocument } from '@entropic/types';
 
@@ -31,6 +31,17 @@ export type ContentCache = ReturnType<typeof createContentCache>;
 export function createContentCache(root: string) {
   const tmpDir = join(root, 'tmp');
   let tmpReady: Promise<unknown> | undefined;
+  // Directories this process already made (256 fan-out directories serve thousands of files).
+  const madeDirs = new Map<string, Promise<unknown>>();
+  const ensureDir = (dir: string) => {
+    let made = madeDirs.get(dir);
+    if (!made) {
+      made = mkdir(dir, { recursive: true });
+      made.catch(() => madeDirs.delete(dir));
+      madeDirs.set(dir, made);
+    }
+    return made;
+  };
 
   function contentPath(integrity: string): string {
     const hex = Buffer.from(integrity.slice('sha512-'.length), 'base64').toString('hex');
@@ -48,8 +59,13 @@ export function createContentCache(root: string) {
     const temp = join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
     await writeFile(temp, data);
     try {
-      await mkdir(join(path, '..'), { recursive: true });
-      await rename(temp, path);
+      await ensureDir(dirname(path));
+      await rename(temp, path).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        // the directory went away since this process made it (a cache cleaned meanwhile)
+        await mkdir(dirname(path), { recursive: true });
+        await rename(temp, path);
+      });
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
@@ -83,9 +99,13 @@ export function createContentCache(root: string) {
       return bytes;
     },
 
-    /** Verifies, then stores. Throws INTEGRITY_MISMATCH without writing anything on a mismatch. */
-    async write(integrity: string, bytes: Uint8Array, what: string): Promise<string> {
-      verifyIntegrity(bytes, integrity, what);
+    /**
+     * Verifies, then stores. Throws INTEGRITY_MISMATCH without writing anything on a mismatch.
+     * `verified: true` skips hashing again bytes the caller has just verified against this very
+     * integrity (the registry client does for every object it downloads).
+     */
+    async write(integrity: string, bytes: Uint8Array, what: string, options: { verified?: boolean } = {}): Promise<string> {
+      if (!options.verified) verifyIntegrity(bytes, integrity, what);
       const path = contentPath(integrity);
       await atomicWrite(path, bytes);
       return path;

@@ -46,7 +46,9 @@ export type PackageSource = ReturnType<typeof createPackageSource>;
  */
 export function createPackageSource(ctx: CliContext, options: { offline: boolean; preferOffline?: boolean; concurrency?: number }) {
   const cache = ctx.cache();
-  const limit = createLimiter(options.concurrency ?? 32);
+  // As many requests in flight as the client keeps connections (16): the limiter, not the
+  // connection pool, queues the rest, so metadata can go before waiting file downloads.
+  const limit = createLimiter(options.concurrency ?? 16);
   const packages = new Map<string, Promise<PackageDocument>>();
   const documents = new Map<string, Promise<CanonicalDocument>>();
   const objects = new Map<string, Promise<string>>();
@@ -63,8 +65,8 @@ export function createPackageSource(ctx: CliContext, options: { offline: boolean
     );
   }
 
-  async function download(integrity: string): Promise<Buffer> {
-    const bytes = await limit(() => ctx.client().getObject(integrity));
+  async function download(integrity: string, urgent = false): Promise<Buffer> {
+    const bytes = await limit(() => ctx.client().getObject(integrity), { urgent });
     downloaded++;
     downloadedBytes += bytes.byteLength;
     return bytes;
@@ -85,7 +87,7 @@ export function createPackageSource(ctx: CliContext, options: { offline: boolean
             return cached.document;
           }
           if (options.preferOffline && cached) return cached.document;
-          const fresh = await limit(() => ctx.client().getPackage(spec.ref, cached?.etag));
+          const fresh = await limit(() => ctx.client().getPackage(spec.ref, cached?.etag), { urgent: true });
           if (!fresh) return (cached as NonNullable<typeof cached>).document;
           await cache.writePackage({
             registry: ctx.registry,
@@ -129,7 +131,7 @@ export function createPackageSource(ctx: CliContext, options: { offline: boolean
       const npmName = spec.ref.name;
       let packument = npmPackuments.get(npmName);
       if (!packument) {
-        packument = limit(() => ctx.client().getNpmPackument(npmName));
+        packument = limit(() => ctx.client().getNpmPackument(npmName), { urgent: true });
         npmPackuments.set(npmName, packument);
       }
       const npm = await packument;
@@ -168,7 +170,7 @@ export function createPackageSource(ctx: CliContext, options: { offline: boolean
         if (!mirrored) {
           mirrored = (async () => {
             ctx.debug(`mirroring ${npmName}@${version} on the registry`);
-            await limit(() => ctx.client().mirrorNpmVersion(npmName, version));
+            await limit(() => ctx.client().mirrorNpmVersion(npmName, version), { urgent: true });
             packages.delete(spec.canonical);
             return this.getPackage(spec);
           })();
@@ -196,8 +198,8 @@ export function createPackageSource(ctx: CliContext, options: { offline: boolean
           let bytes = await cache.read(integrity);
           if (!bytes) {
             if (options.offline) throw offlineMiss(`The version document of ${what}`);
-            bytes = await download(integrity);
-            await cache.write(integrity, bytes, `the version document of ${what}`);
+            bytes = await download(integrity, true);
+            await cache.write(integrity, bytes, `the version document of ${what}`, { verified: true });
           }
           return parseCanonicalDocument(bytes, integrity);
         })();
@@ -214,7 +216,8 @@ export function createPackageSource(ctx: CliContext, options: { offline: boolean
           if (await cache.has(integrity)) return cache.contentPath(integrity);
           if (integrity === EMPTY_INTEGRITY) return cache.write(integrity, Buffer.alloc(0), what);
           if (options.offline) throw offlineMiss(what);
-          return cache.write(integrity, await download(integrity), what);
+          // getObject has verified the bytes against `integrity`: no second hash
+          return cache.write(integrity, await download(integrity), what, { verified: true });
         })();
         objects.set(integrity, pending);
       }
