@@ -62,7 +62,7 @@ async function startVerdaccio(root: string): Promise<{ url: string; child: Child
     url,
     child,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
