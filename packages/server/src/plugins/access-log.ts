@@ -35,7 +35,9 @@ export function createAppLogger(level: string, destination?: DestinationStream):
     },
     stream,
   );
-  const flushable = stream as DestinationStream & { flushSync?: () => void };
+  const flushable = stream as DestinationStream & { flushSync?: () => void; flush?: () => void };
+  // Buffered lines never wait more than a second to reach the log.
+  if (!destination) setInterval(() => flushable.flush?.(), 1000).unref();
   return {
     logger,
     flush() {
