@@ -6,7 +6,21 @@ export interface PutOptions {
   expected?: Integrity;
   /** Content larger than this is refused (FILE_TOO_LARGE) and nothing is stored. */
   maxBytes?: number;
+  /**
+   * Leave out the fsyncs: the put resolves once the object is complete and in place (readable),
+   * but it is durable only after `sync()` of its integrity. For batches: a publish puts every file
+   * this way and syncs them all at once, before the transaction that references them.
+   */
+  deferSync?: boolean;
 }
+
+export interface GetOptions {
+  /** Content of at most this many bytes stored as-is comes back as one Buffer (`bytes`), not a stream. */
+  maxInlineBytes?: number;
+}
+
+/** What `get` with options returns: the content (or range) as a stream, or in memory when small. */
+export type BlobContent = { size: number } & ({ stream: Readable; bytes?: undefined } | { bytes: Buffer; stream?: undefined });
 
 export interface PutResult {
   integrity: Integrity;
@@ -38,7 +52,8 @@ export interface ByteRange {
 /**
  * Content-addressed blob store. Blobs are addressed by the sha512 of their content; what is
  * stored for a blob may differ (compressed, delta) as long as reads return the content.
- * A put resolves only when the blob is durable (written, fsynced, renamed).
+ * A put resolves only when the blob is durable (written, fsynced, renamed), unless it defers that to
+ * `sync()` (PutOptions.deferSync).
  * Invalid or non-canonical integrity strings → INVALID_DIGEST. Storage faults → SERVICE_UNAVAILABLE.
  */
 export interface BlobStore {
@@ -52,8 +67,15 @@ export interface BlobStore {
   stat(integrity: Integrity): Promise<BlobInfo | undefined>;
   /** The content, or a byte range of it (size: the bytes the stream yields); undefined when missing. */
   get(integrity: Integrity, range?: ByteRange): Promise<{ stream: Readable; size: number } | undefined>;
+  /** The same with options: small content stored as-is may come back as `bytes` (one open, one read). */
+  get(integrity: Integrity, range: ByteRange | undefined, options: GetOptions): Promise<BlobContent | undefined>;
   /** Reads a whole (small) blob into memory: for version documents, never for file content. */
   getBytes(integrity: Integrity): Promise<Buffer | undefined>;
+  /**
+   * Makes objects put with deferSync durable (their files and the directory entries naming them),
+   * concurrently; a no-op for objects already durable. Call it before anything references them.
+   */
+  sync(integrities: Iterable<Integrity>): Promise<void>;
   delete(integrity: Integrity): Promise<boolean>;
   list(): AsyncIterable<BlobInfo>;
   /** Re-reads the blob and checks it hashes to its name; false when missing or corrupt. */

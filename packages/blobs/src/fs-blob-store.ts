@@ -1,11 +1,13 @@
+import { constants as bufferConstants } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import { close, createReadStream, open as fsOpen, fstat, read } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
 import { createBrotliDecompress } from 'node:zlib';
 import { appError, hexToIntegrity, type Integrity, isAppError } from '@entropic/types';
 import { BLOB_HEADER_SIZE, type BlobHeader, decodeBlobHeader, type StoredEncoding } from './blob-header.ts';
-import type { BlobInfo, BlobStore, ByteRange, PutOptions, PutResult } from './blob-store.ts';
+import type { BlobContent, BlobInfo, BlobStore, ByteRange, GetOptions, PutOptions, PutResult } from './blob-store.ts';
 import { resolveRange, sliceBytes } from './byte-range.ts';
 import { digestHex } from './digest-hex.ts';
 import { corruptObject, hasErrnoCode, io, isMissing, storeError } from './store-error.ts';
@@ -29,8 +31,17 @@ export interface FsBlobStore extends BlobStore {
 /** File name suffix of each stored encoding; the order is the read preference. */
 const SUFFIXES: Record<StoredEncoding, string> = { raw: '', brotli: '.br' };
 const ENCODINGS = Object.keys(SUFFIXES) as StoredEncoding[];
+const MAX_LENGTH = bufferConstants.MAX_LENGTH;
 const OBJECT_NAME = /^([0-9a-f]{128})(\.br)?$/;
 const BUCKET_NAME = /^[0-9a-f]{2}$/;
+
+/** Paths to fsync before an object put with deferSync is durable. */
+interface Unsynced {
+  files: readonly string[];
+  dirs: readonly string[];
+}
+/** Bound on remembered unsynced objects (puts never synced: failed publishes); older ones fall back to a full sync. */
+const MAX_UNSYNCED = 4096;
 
 interface Located {
   encoding: StoredEncoding;
@@ -61,6 +72,18 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
   let ready: Promise<void> | undefined;
   /** objectsDir was there once: from then on its absence is a fault, not an empty store */
   let reached = false;
+  /** hex → what a deferSync put left to fsync; entries are replaced, never mutated */
+  const unsynced = new Map<string, Unsynced>();
+
+  function noteUnsynced(hex: string, file: string, dirs: readonly string[]): void {
+    const before = unsynced.get(hex);
+    unsynced.delete(hex); // re-inserted last: the oldest entry is the first evicted
+    unsynced.set(hex, {
+      files: [...new Set([...(before?.files ?? []), file])],
+      dirs: [...new Set([...(before?.dirs ?? []), ...dirs])],
+    });
+    if (unsynced.size > MAX_UNSYNCED) unsynced.delete(unsynced.keys().next().value as string);
+  }
 
   function assertOpen(): void {
     if (closed) throw appError('SERVICE_UNAVAILABLE', 'The blob store is closed.');
@@ -101,6 +124,10 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
 
   async function fsyncDir(path: string): Promise<void> {
     if (process.platform === 'win32') return;
+    await fsyncPath(path);
+  }
+
+  async function fsyncPath(path: string): Promise<void> {
     const handle = await io(open(path, 'r'));
     try {
       await io(handle.sync());
@@ -121,21 +148,61 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
     }
   }
 
-  /** Makes the temp file the object unless one is there; true when it was created. */
-  async function place(tempPath: string, hex: string, encoding: StoredEncoding): Promise<boolean> {
+  /** The directories from the leaf's parent up to the root (whose entries a new bucket adds). */
+  function parentsOf(leaf: string): string[] {
+    const dirs: string[] = [];
+    for (let dir = dirname(leaf); dir.length >= root.length; dir = dirname(dir)) dirs.push(dir);
+    return dirs;
+  }
+
+  /**
+   * With deferSync, an existing object may be one a killed process placed but never synced (and a
+   * machine crash then left short): one whose content size is not `size` is removed and replaced.
+   */
+  async function isComplete(path: string, encoding: StoredEncoding, size: number): Promise<boolean> {
+    try {
+      if (encoding === 'raw') return (await stat(path)).size === size;
+      return (await readHeader(path))?.header.size === size;
+    } catch (error) {
+      if (isAppError(error) && error.code === 'INTERNAL') return false; // unreadable header
+      if (isMissing(error)) return true; // gone meanwhile: the next attempt places ours
+      throw storeError(error);
+    }
+  }
+
+  /**
+   * Makes the temp file the object unless one is there; true when it was created. With deferred,
+   * nothing is fsynced: what must be is remembered for sync().
+   */
+  async function place(tempPath: string, hex: string, encoding: StoredEncoding, size: number, deferred: boolean): Promise<boolean> {
     const target = objectPath(hex, encoding);
     const leaf = dirname(target);
-    const others = ENCODINGS.filter((e) => e !== encoding).map((e) => objectPath(hex, e));
     const createdDir = await io(mkdir(leaf, { recursive: true }));
-    if (createdDir !== undefined) {
-      // new buckets: their entries in their parents must be durable too
-      for (let dir = dirname(leaf); dir.length >= root.length; dir = dirname(dir)) await fsyncDir(dir);
-    }
+    // new buckets: their entries in their parents must be durable too
+    const newDirs = createdDir === undefined ? [] : parentsOf(leaf);
+    if (!deferred) for (const dir of newDirs) await fsyncDir(dir);
+    const existing = async (path: string, pathEncoding: StoredEncoding): Promise<boolean> => {
+      if (!(await touch(path))) return false;
+      if (!deferred) return true;
+      if (!(await isComplete(path, pathEncoding, size))) {
+        await rm(path, { force: true }).catch((error: unknown) => {
+          throw storeError(error);
+        });
+        return false;
+      }
+      // possibly placed by another process that has not synced it yet
+      noteUnsynced(hex, path, [leaf, ...newDirs]);
+      return true;
+    };
+    const placed = async (): Promise<void> => {
+      if (deferred) noteUnsynced(hex, target, [leaf, ...newDirs]);
+      else await fsyncDir(leaf);
+    };
     for (let attempt = 0; attempt < 5; attempt++) {
-      for (const other of others) if (await touch(other)) return false;
+      for (const other of ENCODINGS.filter((e) => e !== encoding)) if (await existing(objectPath(hex, other), other)) return false;
       try {
         await link(tempPath, target);
-        await fsyncDir(leaf);
+        await placed();
         return true;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
@@ -143,13 +210,13 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
           // no hard links on this filesystem: rename (replacing identical content is harmless)
           const existed = await touch(target);
           await io(rename(tempPath, target));
-          await fsyncDir(leaf);
+          await placed();
           return !existed;
         }
         if (code !== 'EEXIST') throw storeError(error);
       }
-      if (await touch(target)) return false;
-      // deleted between link and touch (garbage collection): try again
+      if (await existing(target, encoding)) return false;
+      // deleted between link and touch (garbage collection), or incomplete and removed: try again
     }
     throw appError('SERVICE_UNAVAILABLE', 'The blob storage is too busy; try again.');
   }
@@ -205,10 +272,46 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
     return undefined;
   }
 
-  async function openContent(integrity: Integrity, range?: ByteRange): Promise<{ stream: Readable; size: number } | undefined> {
+  /**
+   * A raw object through plain descriptors (FileHandle costs ~3× the CPU per small read): one
+   * open, one fstat, then one read into a buffer (small content with maxInline) or a stream that
+   * owns the descriptor. undefined when there is no raw file.
+   */
+  async function openRaw(path: string, range: ByteRange | undefined, maxInline: number): Promise<BlobContent | undefined> {
+    const fd = await fdOpen(path);
+    if (fd === undefined) return undefined;
+    let owned = false;
+    try {
+      const wanted = resolveRange(range, await fdSize(fd));
+      const length = wanted.end - wanted.start + 1;
+      if (length === 0) {
+        return maxInline >= 0 ? { bytes: Buffer.alloc(0), size: 0 } : { stream: Readable.from([], { objectMode: false }), size: 0 };
+      }
+      if (length <= maxInline) {
+        const bytes = Buffer.allocUnsafe(length);
+        let filled = 0;
+        while (filled < length) {
+          const read = await fdRead(fd, bytes, filled, length - filled, wanted.start + filled);
+          if (read === 0) break; // shorter than it was a moment ago: answer what is there
+          filled += read;
+        }
+        return { bytes: filled === length ? bytes : bytes.subarray(0, filled), size: filled };
+      }
+      owned = true; // the stream closes the descriptor at its end or when destroyed
+      return { stream: createReadStream(path, { fd, start: wanted.start, end: wanted.end }), size: length };
+    } finally {
+      if (!owned) fdClose(fd);
+    }
+  }
+
+  async function openContent(integrity: Integrity, range?: ByteRange, options?: GetOptions): Promise<BlobContent | undefined> {
     assertOpen();
+    const maxInline = options?.maxInlineBytes ?? -1;
     const hex = digestHex(integrity);
+    const raw = await openRaw(objectPath(hex, 'raw'), range, maxInline);
+    if (raw !== undefined) return raw;
     for (const encoding of ENCODINGS) {
+      if (encoding === 'raw') continue;
       let handle: Awaited<ReturnType<typeof open>>;
       try {
         handle = await open(objectPath(hex, encoding), 'r');
@@ -217,29 +320,17 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
         throw storeError(error);
       }
       try {
-        let size: number;
-        let headerLength = 0;
-        if (encoding === 'raw') {
-          size = (await io(handle.stat())).size;
-        } else {
-          const bytes = Buffer.alloc(BLOB_HEADER_SIZE);
-          const { bytesRead } = await io(handle.read(bytes, 0, BLOB_HEADER_SIZE, 0));
-          const header = decodeBlobHeader(bytes.subarray(0, bytesRead));
-          if (header === undefined) throw corruptObject();
-          size = header.size;
-          headerLength = header.headerLength;
-        }
-        const wanted = resolveRange(range, size);
+        const bytes = Buffer.alloc(BLOB_HEADER_SIZE);
+        const { bytesRead } = await io(handle.read(bytes, 0, BLOB_HEADER_SIZE, 0));
+        const header = decodeBlobHeader(bytes.subarray(0, bytesRead));
+        if (header === undefined) throw corruptObject();
+        const wanted = resolveRange(range, header.size);
         const length = wanted.end - wanted.start + 1;
         if (length === 0) {
           await handle.close();
-          return { stream: Readable.from([], { objectMode: false }), size: 0 };
+          return maxInline >= 0 ? { bytes: Buffer.alloc(0), size: 0 } : { stream: Readable.from([], { objectMode: false }), size: 0 };
         }
-        if (encoding === 'raw') {
-          // the stream owns the handle from here (closes it at end or on destroy)
-          return { stream: handle.createReadStream({ start: wanted.start, end: wanted.end }), size: length };
-        }
-        const decoded = pipeline(handle.createReadStream({ start: headerLength }), createBrotliDecompress(), () => {});
+        const decoded = pipeline(handle.createReadStream({ start: header.headerLength }), createBrotliDecompress(), () => {});
         return { stream: Readable.from(sliceBytes(decoded, wanted), { objectMode: false }), size: length };
       } catch (error) {
         await handle.close();
@@ -257,16 +348,17 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
       assertOpen();
       const expectedHex = putOptions.expected === undefined ? undefined : digestHex(putOptions.expected);
       await ensureDirs();
-      const temp = await writeTempObject(source, { tmpDir, compress, maxBytes: putOptions.maxBytes });
+      const deferred = putOptions.deferSync === true;
+      const temp = await writeTempObject(source, { tmpDir, compress, maxBytes: putOptions.maxBytes, sync: !deferred });
       try {
         const integrity = hexToIntegrity(temp.hex);
         if (expectedHex !== undefined && expectedHex !== temp.hex) {
           throw appError('INTEGRITY_MISMATCH', undefined, { details: { expected: putOptions.expected, actual: integrity } });
         }
-        const created = await place(temp.path, temp.hex, temp.encoding);
+        const created = await place(temp.path, temp.hex, temp.encoding, temp.size, deferred);
         return { integrity, size: temp.size, created };
       } finally {
-        await rm(temp.path, { force: true }).catch(() => {});
+        await unlink(temp.path).catch(() => {}); // one syscall (rm would lstat first)
       }
     },
 
@@ -280,11 +372,41 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
       return (await locate(digestHex(integrity)))?.info;
     },
 
-    get: openContent,
+    get: openContent as BlobStore['get'],
+
+    async sync(integrities) {
+      assertOpen();
+      const files = new Set<string>();
+      const dirs = new Set<string>();
+      const taken = new Map<string, Unsynced | undefined>();
+      for (const integrity of integrities) {
+        const hex = digestHex(integrity);
+        if (taken.has(hex)) continue;
+        const entry = unsynced.get(hex);
+        taken.set(hex, entry);
+        if (entry !== undefined) {
+          for (const file of entry.files) files.add(file);
+          for (const dir of entry.dirs) dirs.add(dir);
+          continue;
+        }
+        // Nothing remembered: durable already, or forgotten (evicted): sync whatever is stored.
+        for (const encoding of ENCODINGS) {
+          const path = objectPath(hex, encoding);
+          if (!(await touch(path))) continue;
+          files.add(path);
+          for (const dir of [dirname(path), ...parentsOf(dirname(path))]) dirs.add(dir);
+        }
+      }
+      if (files.size === 0) return;
+      await Promise.all([...files].map((file) => fsyncPath(file)));
+      if (process.platform !== 'win32') await Promise.all([...dirs].map((dir) => fsyncPath(dir)));
+      for (const [hex, entry] of taken) if (entry !== undefined && unsynced.get(hex) === entry) unsynced.delete(hex);
+    },
 
     async getBytes(integrity) {
-      const content = await openContent(integrity);
+      const content = await openContent(integrity, undefined, { maxInlineBytes: MAX_LENGTH });
       if (content === undefined) return undefined;
+      if (content.bytes !== undefined) return content.bytes;
       const chunks: Buffer[] = [];
       try {
         for await (const chunk of content.stream) chunks.push(chunk as Buffer);
@@ -338,7 +460,7 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
     async verify(integrity) {
       let content: { stream: Readable; size: number } | undefined;
       try {
-        content = await openContent(integrity);
+        content = await store.get(integrity);
       } catch (error) {
         if (isAppError(error) && error.code === 'INTERNAL') return false;
         throw error;
@@ -401,4 +523,30 @@ async function readdirSorted(path: string): Promise<string[]> {
     if (isMissing(error)) return [];
     throw storeError(error);
   }
+}
+
+function fdOpen(path: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    fsOpen(path, 'r', (error, fd) => {
+      if (error === null) resolve(fd);
+      else if (isMissing(error)) resolve(undefined);
+      else reject(storeError(error));
+    });
+  });
+}
+
+function fdSize(fd: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fstat(fd, (error, stats) => (error === null ? resolve(stats.size) : reject(storeError(error))));
+  });
+}
+
+function fdRead(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, buffer, offset, length, position, (error, bytesRead) => (error === null ? resolve(bytesRead) : reject(storeError(error))));
+  });
+}
+
+function fdClose(fd: number): void {
+  close(fd, () => {});
 }

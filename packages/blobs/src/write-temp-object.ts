@@ -28,6 +28,8 @@ export interface WriteTempObjectOptions {
   tmpDir: string;
   compress: boolean;
   maxBytes?: number;
+  /** fsync the kept file (default true); false leaves that to the caller (a batched sync) */
+  sync?: boolean;
 }
 
 interface Sink {
@@ -46,15 +48,16 @@ async function closed(stream: WriteStream): Promise<void> {
   if (!stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()));
 }
 
-/** Ends the stream, then makes the file durable (after writing the header, if any). */
-async function complete(sink: Sink, header?: Buffer): Promise<void> {
+/** Ends the stream, then writes the header (if any) and makes the file durable (if sync). */
+async function complete(sink: Sink, header: Buffer | undefined, sync: boolean): Promise<void> {
   if (!sink.stream.writableEnded) sink.stream.end();
   await io(finished(sink.stream));
   await closed(sink.stream);
+  if (header === undefined && !sync) return;
   const handle = await io(open(sink.path, 'r+'));
   try {
     if (header !== undefined) await io(handle.write(header, 0, header.byteLength, 0));
-    await io(handle.sync());
+    if (sync) await io(handle.sync());
   } finally {
     await handle.close();
   }
@@ -75,7 +78,7 @@ async function discard(sink: Sink | undefined): Promise<void> {
 /**
  * Streams source into a fresh temp file under tmpDir while hashing and counting it, enforcing
  * maxBytes (FILE_TOO_LARGE). With compress, a brotli-encoded copy is written alongside and kept
- * instead of the raw one when it saves at least 10%. The kept file is fsynced; on any failure
+ * instead of the raw one when it saves at least 10%. The kept file is fsynced (unless sync is false); on any failure
  * both temp files are removed before the error propagates (source errors as they are, system
  * errors as SERVICE_UNAVAILABLE). The source is not destroyed on failure: the caller owns it.
  */
@@ -111,7 +114,7 @@ export async function writeTempObject(source: Readable | AsyncIterable<Uint8Arra
       await io(compressed.done);
       const storedSize = BLOB_HEADER_SIZE + compressed.stream.bytesWritten;
       if (storedSize <= size * MAX_COMPRESSED_RATIO) {
-        await complete(compressed, encodeBlobHeader('brotli', size));
+        await complete(compressed, encodeBlobHeader('brotli', size), options.sync ?? true);
         const kept = compressed;
         compressed = undefined;
         await discard(raw);
@@ -121,7 +124,7 @@ export async function writeTempObject(source: Readable | AsyncIterable<Uint8Arra
       await discard(compressed);
       compressed = undefined;
     }
-    await complete(raw);
+    await complete(raw, undefined, options.sync ?? true);
     return { path: raw.path, encoding: 'raw', hex, size, storedSize: size };
   } catch (error) {
     await Promise.all([discard(raw), discard(compressed)]);

@@ -166,6 +166,54 @@ export function blobStoreContract(label: string, factory: () => Promise<BlobStor
       }
     });
 
+    describe('inline reads and deferred syncs', () => {
+      it('returns small content as bytes when asked, larger content and encoded content as a stream', async () => {
+        const small = await store.putBytes(randomBytes(10_000));
+        const text = textBlock(50_000);
+        const compressible = await store.putBytes(text);
+        const large = await store.putBytes(randomBytes(200_000));
+        const inline = await store.get(small.integrity, undefined, { maxInlineBytes: 64 * 1024 });
+        assert.ok(inline?.bytes, 'small raw content comes back as bytes');
+        assert.equal(inline.size, 10_000);
+        assert.deepEqual(inline.bytes, await store.getBytes(small.integrity));
+        const ranged = await store.get(small.integrity, { start: 10, end: 19 }, { maxInlineBytes: 64 * 1024 });
+        const rangedBytes = ranged?.bytes ?? (ranged?.stream && (await bytesOf(ranged.stream)));
+        assert.deepEqual(rangedBytes, inline.bytes.subarray(10, 20));
+        const either = await store.get(compressible.integrity, undefined, { maxInlineBytes: 64 * 1024 });
+        assert.equal(either?.size, 50_000);
+        assert.deepEqual(either?.bytes ?? (either?.stream && (await bytesOf(either.stream))), text);
+        const streamed = await store.get(large.integrity, undefined, { maxInlineBytes: 64 * 1024 });
+        assert.ok(streamed?.stream, 'content over maxInlineBytes is streamed');
+        assert.equal(streamed.bytes, undefined);
+        assert.equal((await bytesOf(streamed.stream)).byteLength, 200_000);
+        const empty = await store.putBytes('');
+        const none = await store.get(empty.integrity, undefined, { maxInlineBytes: 64 * 1024 });
+        assert.equal(none?.size, 0);
+        assert.deepEqual(none?.bytes ?? (none?.stream && (await bytesOf(none.stream))), Buffer.alloc(0));
+        assert.equal(await store.get(sha512Integrity('never stored'), undefined, { maxInlineBytes: 64 * 1024 }), undefined);
+      });
+
+      it('puts with deferSync are readable at once and durable after sync', async () => {
+        const contents = [randomBytes(20_000), textBlock(30_000), Buffer.from('deferred'), Buffer.alloc(0)];
+        const results = await Promise.all(contents.map((content) => store.putBytes(content, { deferSync: true })));
+        for (const [i, result] of results.entries()) {
+          assert.equal(result.integrity, sha512Integrity(contents[i]!));
+          assert.equal(result.created, true);
+          assert.deepEqual(await store.getBytes(result.integrity), contents[i]);
+        }
+        const again = await store.putBytes('deferred', { deferSync: true });
+        assert.equal(again.created, false);
+        await store.sync([...results.map((r) => r.integrity), again.integrity]);
+        await store.sync(results.map((r) => r.integrity)); // again: a no-op
+        await store.sync([sha512Integrity('never stored')]);
+        await store.sync([]);
+        assert.equal((await collect(store)).length, contents.length);
+        for (const result of results) assert.equal(await store.verify(result.integrity), true);
+        if (subject.tempEntries) assert.equal(await subject.tempEntries(), 0);
+        await assert.rejects(store.sync(['nonsense' as Integrity]), isCode('INVALID_DIGEST'));
+      });
+    });
+
     describe('deduplication', () => {
       it('stores identical content once', async () => {
         const first = await store.putBytes('same bytes');

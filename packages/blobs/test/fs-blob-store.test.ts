@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Integrity, integrityToHex, isAppError, sha512Integrity } from '@entropic/types';
-import { type BlobStore, createFsBlobStore, type FsBlobStoreOptions } from '../src/index.ts';
+import { type BlobStore, type ByteRange, createFsBlobStore, type FsBlobStoreOptions, type GetOptions } from '../src/index.ts';
 import { blobStoreContract } from './blob-store-contract.ts';
 
 async function tempDir(): Promise<string> {
@@ -38,7 +38,9 @@ function subjectFor(writer: Omit<FsBlobStoreOptions, 'dir'>, reader: Omit<FsBlob
       put: (source, options) => writes.put(source, options),
       putBytes: (bytes, options) => writes.putBytes(bytes, options),
       stat: (integrity) => reads.stat(integrity),
-      get: (integrity, range) => reads.get(integrity, range),
+      get: ((integrity: Integrity, range?: ByteRange, options?: GetOptions) =>
+        options === undefined ? reads.get(integrity, range) : reads.get(integrity, range, options)) as BlobStore['get'],
+      sync: (integrities) => writes.sync(integrities),
       getBytes: (integrity) => reads.getBytes(integrity),
       delete: (integrity) => reads.delete(integrity),
       list: () => reads.list(),
@@ -107,6 +109,22 @@ describe('fs blob store specifics', () => {
     await corrupt(root, integrity);
     assert.equal((await store.stat(integrity))?.size, compressible.byteLength);
     assert.equal(await store.verify(integrity), false);
+  });
+
+  it('a deferSync put replaces an incomplete object left by a crash before its sync', async () => {
+    for (const compression of ['none', 'brotli'] as const) {
+      const root = fresh();
+      const store = createFsBlobStore({ dir: root, compression });
+      const { integrity } = await store.putBytes(compressible);
+      const [path] = await objectFiles(root, integrity);
+      await writeFile(path!, (await readFile(path!)).subarray(0, 10)); // what a machine crash can leave
+      const again = await store.putBytes(compressible, { deferSync: true });
+      assert.equal(again.created, true, compression);
+      await store.sync([integrity]);
+      assert.deepEqual(await store.getBytes(integrity), compressible);
+      assert.equal(await store.verify(integrity), true);
+      assert.equal((await objectFiles(root, integrity)).length, 1);
+    }
   });
 
   it('stores incompressible or tiny content raw even with brotli', async () => {

@@ -3,19 +3,33 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
 import { etagMatches } from './etag-matches.ts';
 
+/** Objects up to this size are read into one buffer (one open, one read); larger ones are streamed. */
+const MAX_INLINE_BYTES = 64 * 1024;
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
 /** Content-addressed bytes: immutable, so cached forever; streamed in constant memory. */
 export function registerObjectRoutes(app: FastifyInstance): void {
   const { blobs } = app.deps;
   const handler = async (request: FastifyRequest<{ Params: { algo: string; '*': string } }>, reply: FastifyReply) => {
     const integrity = parseObjectAddress(request.params.algo, request.params['*']);
+    const { headers } = request;
+    if (request.method === 'GET' && headers.range === undefined && headers['if-none-match'] === undefined) {
+      // The common case: the whole object, found and sized by the same open (no separate stat).
+      const found = await blobs.get(integrity, undefined, { maxInlineBytes: MAX_INLINE_BYTES });
+      if (!found) throw appError('OBJECT_NOT_FOUND', 'No object has that digest.');
+      reply.headers({
+        etag: `"${integrity}"`,
+        'cache-control': IMMUTABLE,
+        'accept-ranges': 'bytes',
+        'content-type': 'application/octet-stream',
+        'content-length': String(found.size),
+      });
+      return reply.send(found.bytes ?? found.stream);
+    }
     const info = await blobs.stat(integrity);
     if (!info) throw appError('OBJECT_NOT_FOUND', 'No object has that digest.');
     const etag = `"${integrity}"`;
-    reply
-      .header('etag', etag)
-      .header('cache-control', 'public, max-age=31536000, immutable')
-      .header('accept-ranges', 'bytes')
-      .type('application/octet-stream');
+    reply.header('etag', etag).header('cache-control', IMMUTABLE).header('accept-ranges', 'bytes').type('application/octet-stream');
     if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
     let range: { start: number; end: number } | undefined;
     const rangeHeader = request.headers.range;
