@@ -188,6 +188,27 @@ describe('npm registry protocol', () => {
     assert.match(text, /"name": "@alice\/plain"/);
   });
 
+  it('a cached 404 packument gives way to a publish (npm and Entropic API); tarballs served from memory stay byte-identical', async () => {
+    for (const accept of ['application/json', 'application/vnd.npm.install-v1+json']) {
+      const missing = await t.app.inject({ url: '/@alice%2flater', headers: { accept, 'accept-encoding': 'gzip' } });
+      assert.equal(missing.statusCode, 404);
+      assert.equal(missing.json().code, 'PACKAGE_NOT_FOUND');
+    }
+    const tarball = await makeTarball([{ name: 'package/package.json', content: '{"name":"@alice/later","version":"1.0.0"}' }]);
+    assert.equal((await put('@alice/later', npmPublishBody('@alice/later', '1.0.0', tarball))).statusCode, 201);
+    assert.deepEqual(Object.keys((await t.app.inject({ url: '/@alice%2flater' })).json().versions), ['1.0.0']);
+    assert.equal((await t.app.inject({ url: '/@alice%2flater-api' })).statusCode, 404);
+    await publishVersion(t.app, 'alice/later-api', '0.1.0', { token: alice.token, files: { 'index.js': 'x\n' } });
+    assert.equal((await t.app.inject({ url: '/@alice%2flater-api' })).statusCode, 200);
+    const first = await t.app.inject({ url: '/@alice/later/-/later-1.0.0.tgz' });
+    const second = await t.app.inject({ url: '/@alice/later/-/later-1.0.0.tgz' });
+    assert.equal(second.statusCode, 200);
+    assert.deepEqual(second.rawPayload, first.rawPayload);
+    assert.equal(second.headers['content-length'], String(first.rawPayload.length));
+    assert.equal(second.headers.etag, first.headers.etag);
+    assert.equal((await t.app.inject({ url: '/@alice/later/-/later-1.0.1.tgz' })).statusCode, 404);
+  });
+
   it('dist-tags add, ls and rm; deprecate and unpublish yank', async () => {
     const tarball = await makeTarball([{ name: 'package/package.json', content: '{"name":"@alice/lib","version":"1.1.0"}' }]);
     assert.equal((await put('@alice/lib', npmPublishBody('@alice/lib', '1.1.0', tarball, {}, 'next'))).statusCode, 201);

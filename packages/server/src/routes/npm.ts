@@ -17,8 +17,9 @@ import {
   unpublishNpmPackage,
   versionOfTarballFile,
 } from '@entropic/core';
-import { appError, type Integrity, LEGACY, parseVersion } from '@entropic/types';
+import { appError, type Integrity, isAppError, LEGACY, parseVersion } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import { createHttpUpstreamRegistry } from '../npm-upstream.ts';
 import type { CachedResponse } from '../response-cache.ts';
 import { packageGroup } from './refs.ts';
@@ -42,6 +43,12 @@ const ROUTE_WORDS = new Set([
   'robots.txt',
 ]);
 const RESOLVE_TTL_MS = 2000;
+/**
+ * Tarballs are content-addressed and immutable: small ones are kept in memory by integrity, so a
+ * hot tarball costs no database query and no file system round trips (bounded in bytes).
+ */
+const TARBALL_CACHE_BYTES = 16 * 1024 * 1024;
+const TARBALL_CACHE_ITEM_BYTES = 1024 * 1024;
 
 type NameParams = { name: string };
 type ScopedParams = { scope: string; name: string };
@@ -65,6 +72,7 @@ export function registerNpmRoutes(app: FastifyInstance): void {
 
   // Namespaces are rarely created; a short memo keeps the hot read path off the database.
   const resolved = new Map<string, { ref: PackageRef; until: number }>();
+  const tarballBytes = new LRUCache<string, Buffer>({ maxSize: TARBALL_CACHE_BYTES, sizeCalculation: (b) => Math.max(1, b.length) });
   async function resolve(npmName: string): Promise<PackageRef> {
     const hit = resolved.get(npmName);
     if (hit && hit.until > Date.now()) return hit.ref;
@@ -88,6 +96,20 @@ export function registerNpmRoutes(app: FastifyInstance): void {
     return found;
   }
 
+  function storePackuments(group: string, packuments: Packuments, abbreviated: boolean): CachedResponse {
+    const full = responseCache.set(group, 'npm:full', {
+      status: 200,
+      body: Buffer.from(JSON.stringify(packuments.full)),
+      contentType: JSON_TYPE,
+    });
+    const abbr = responseCache.set(group, 'npm:abbreviated', {
+      status: 200,
+      body: Buffer.from(JSON.stringify(packuments.abbreviated)),
+      contentType: `${ABBREVIATED_TYPE}; charset=utf-8`,
+    });
+    return abbreviated ? abbr : full;
+  }
+
   async function sendPackument(request: FastifyRequest, reply: FastifyReply, npmName: string): Promise<FastifyReply> {
     const abbreviated = (request.headers.accept ?? '').includes(ABBREVIATED_TYPE);
     const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
@@ -97,21 +119,24 @@ export function registerNpmRoutes(app: FastifyInstance): void {
     const key = gzip ? `${plainKey}:gzip` : plainKey;
     let entry: CachedResponse | undefined = responseCache.get(group, key);
     if (!entry) {
-      let plain = responseCache.get(group, plainKey);
-      if (!plain) {
-        const packuments = await computePackuments(npmName, ref);
-        const full = responseCache.set(group, 'npm:full', {
-          status: 200,
-          body: Buffer.from(JSON.stringify(packuments.full)),
-          contentType: JSON_TYPE,
-        });
-        const abbr = responseCache.set(group, 'npm:abbreviated', {
-          status: 200,
-          body: Buffer.from(JSON.stringify(packuments.abbreviated)),
-          contentType: `${ABBREVIATED_TYPE}; charset=utf-8`,
-        });
-        plain = abbreviated ? abbr : full;
+      // A local package that does not exist: its 404 is cached too (a publish invalidates the group).
+      let missing = ref.namespace === LEGACY ? undefined : responseCache.get(group, 'npm:missing');
+      let plain = missing ? undefined : responseCache.get(group, plainKey);
+      if (!plain && !missing) {
+        try {
+          plain = storePackuments(group, await computePackuments(npmName, ref), abbreviated);
+        } catch (error) {
+          if (ref.namespace === LEGACY || !isAppError(error) || error.code !== 'PACKAGE_NOT_FOUND') throw error;
+          const body = { message: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}) };
+          missing = responseCache.set(group, 'npm:missing', {
+            status: error.status,
+            body: Buffer.from(JSON.stringify(body)),
+            contentType: JSON_TYPE,
+          });
+        }
       }
+      if (missing) return reply.code(missing.status).type(missing.contentType).send(missing.body);
+      if (!plain) throw appError('INTERNAL');
       entry = gzip ? responseCache.set(group, key, { ...plain, body: gzipSync(plain.body, { level: 6 }) }) : plain;
     }
     reply.header('etag', entry.etag).header('cache-control', 'public, max-age=10').header('vary', 'Accept, Accept-Encoding');
@@ -125,18 +150,33 @@ export function registerNpmRoutes(app: FastifyInstance): void {
     if (!version) throw appError('NOT_FOUND', `"${file}" is not a tarball of "${npmName}".`);
     parseVersion(version);
     const ref = await resolve(npmName);
-    let integrity: string | undefined;
-    if (ref.namespace === LEGACY) integrity = await mirror.tarball(npmName, version);
-    else {
-      const pkg = await findPackage(deps.db, ref, deps.host);
-      if (pkg) integrity = await findNpmTarball(deps, pkg.id, npmName, version);
+    // version → tarball integrity never changes once known; kept in the package's cache group
+    const group = packageGroup(ref);
+    const key = `npm:tarball:${version}`;
+    let integrity = responseCache.get(group, key)?.body.toString();
+    if (!integrity) {
+      if (ref.namespace === LEGACY) integrity = await mirror.tarball(npmName, version);
+      else {
+        const pkg = await findPackage(deps.db, ref, deps.host);
+        if (pkg) integrity = await findNpmTarball(deps, pkg.id, npmName, version);
+      }
+      if (!integrity) throw appError('VERSION_NOT_FOUND', `The version "${npmName}@${version}" does not exist.`);
+      responseCache.set(group, key, { status: 200, body: Buffer.from(integrity), contentType: 'text/plain' });
     }
-    if (!integrity) throw appError('VERSION_NOT_FOUND', `The version "${npmName}@${version}" does not exist.`);
     const etag = `"${integrity}"`;
     reply.header('etag', etag).header('cache-control', 'public, max-age=31536000, immutable').type('application/octet-stream');
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    const cached = tarballBytes.get(integrity);
+    if (cached) return reply.send(cached);
     const found = await deps.blobs.get(integrity as Integrity);
     if (!found) throw appError('OBJECT_NOT_FOUND', 'The tarball is missing from storage.');
+    if (found.size <= TARBALL_CACHE_ITEM_BYTES) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of found.stream) chunks.push(chunk as Buffer);
+      const bytes = Buffer.concat(chunks);
+      if (bytes.length === found.size) tarballBytes.set(integrity, bytes);
+      return reply.send(bytes);
+    }
     reply.header('content-length', String(found.size));
     return reply.send(found.stream);
   }
