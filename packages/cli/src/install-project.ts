@@ -183,10 +183,13 @@ export async function installProject(ctx: CliContext, options: InstallOptions): 
   let next: PackageLockfile;
   let units: InstallUnit[];
   const prefetch: Promise<unknown>[] = [];
-  const prefetchFiles = (canonical: string, version: string, files: Record<string, string>) => {
+  const prefetchFiles = (canonical: string, version: string, integrity: string, files: Record<string, string>) => {
+    // A version document from the cache means its files are most likely there too: they are
+    // linked optimistically (no stat each), and fetched only if one is missing.
+    if (source.documentWasCached(integrity)) return;
     ctx.progress.grow(Object.keys(files).length);
-    for (const [key, integrity] of Object.entries(files)) {
-      const pending = source.ensureObject(integrity, `${canonical}@${version}/${key.slice(2)}`).then(() => ctx.progress.tick());
+    for (const [key, fileIntegrity] of Object.entries(files)) {
+      const pending = source.ensureObject(fileIntegrity, `${canonical}@${version}/${key.slice(2)}`).then(() => ctx.progress.tick());
       pending.catch(() => {});
       prefetch.push(pending);
     }
@@ -201,7 +204,7 @@ export async function installProject(ctx: CliContext, options: InstallOptions): 
     units = await Promise.all(
       Object.entries(lock.packages).map(async ([path, entry]) => {
         const document = await source.getDocument(entry.integrity, `${entry.name}@${entry.version}`);
-        prefetchFiles(entry.name, entry.version, document.files);
+        prefetchFiles(entry.name, entry.version, entry.integrity, document.files);
         return {
           path,
           installName: installName(specFromCanonical(entry.name, entry.version).ref),
@@ -224,7 +227,7 @@ export async function installProject(ctx: CliContext, options: InstallOptions): 
     const graph = await resolvePackageGraph(
       source,
       rootDependencyRequests(root),
-      (node) => prefetchFiles(node.spec.canonical, node.version, node.document.files),
+      (node) => prefetchFiles(node.spec.canonical, node.version, node.integrity, node.document.files),
       lock && lock.host === host ? lockedVersions(lock, new Set(added.map((a) => a.name))) : undefined,
     );
     const placements = placePackages(graph);

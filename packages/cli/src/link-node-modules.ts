@@ -106,10 +106,9 @@ export async function linkNodeModules(
         const pkgJson = entries.find((e) => e.rel === 'package.json');
         if (pkgJson) {
           try {
-            manifest = JSON.parse(await readFile(await source.ensureObject(pkgJson.integrity, `${what}/package.json`), 'utf8')) as Record<
-              string,
-              unknown
-            >;
+            manifest = JSON.parse(
+              await source.withObject(pkgJson.integrity, `${what}/package.json`, (path) => readFile(path, 'utf8')),
+            ) as Record<string, unknown>;
           } catch {
             manifest = undefined;
           }
@@ -123,14 +122,13 @@ export async function linkNodeModules(
         await settleAll(
           entries.map((entry) =>
             limit(async () => {
-              const from = await source.ensureObject(entry.integrity, `${what}/${entry.rel}`);
               const to = join(dir, ...entry.rel.split('/'));
               await ensureDir(dirname(to));
               if (binTargets.has(entry.rel)) {
                 // A copy, so the executable bit does not reach the shared cache.
-                await copyFile(from, to);
+                await source.withObject(entry.integrity, `${what}/${entry.rel}`, (from) => copyFile(from, to));
                 await chmod(to, 0o755);
-              } else await place(from, to);
+              } else await source.withObject(entry.integrity, `${what}/${entry.rel}`, (from) => place(from, to));
               files++;
             }),
           ),

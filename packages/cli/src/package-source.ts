@@ -54,6 +54,8 @@ export function createPackageSource(ctx: CliContext, options: { offline: boolean
   const objects = new Map<string, Promise<string>>();
   const npmPackuments = new Map<string, Promise<NpmPackument | undefined>>();
   const mirroring = new Map<string, Promise<PackageDocument>>();
+  /** version documents found in the cache (their files most likely are too) */
+  const cachedDocuments = new Set<string>();
   let downloaded = 0;
   let downloadedBytes = 0;
 
@@ -196,7 +198,8 @@ export function createPackageSource(ctx: CliContext, options: { offline: boolean
           if (!isSha512Integrity(integrity))
             throw new ClientError('INVALID_RESPONSE', `${what} has an invalid integrity "${String(integrity).slice(0, 30)}".`);
           let bytes = await cache.read(integrity);
-          if (!bytes) {
+          if (bytes) cachedDocuments.add(integrity);
+          else {
             if (options.offline) throw offlineMiss(`The version document of ${what}`);
             bytes = await download(integrity, true);
             await cache.write(integrity, bytes, `the version document of ${what}`, { verified: true });
@@ -206,6 +209,26 @@ export function createPackageSource(ctx: CliContext, options: { offline: boolean
         documents.set(integrity, pending);
       }
       return pending;
+    },
+
+    /** Whether this version document came from the cache rather than the registry. */
+    documentWasCached(integrity: string): boolean {
+      return cachedDocuments.has(integrity);
+    },
+
+    /**
+     * Runs `use` on the object's cache path, optimistically (no stat first); when the object is
+     * not there (ENOENT), fetches it into the cache and runs `use` again.
+     */
+    async withObject<T>(integrity: string, what: string, use: (path: string) => Promise<T>): Promise<T> {
+      if (!objects.has(integrity)) {
+        try {
+          return await use(cache.contentPath(integrity));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }
+      }
+      return use(await this.ensureObject(integrity, what));
     },
 
     /** Makes sure the object is in the cache; returns its path there. */
