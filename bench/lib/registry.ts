@@ -111,6 +111,8 @@ export async function startRegistry(options: RegistryOptions): Promise<BenchRegi
     // Measure what `npm start` runs: the bundled server on plain node.
     execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/build-server.mjs')], { stdio: 'inherit' });
     const { command, args } = pinnedCommand(SERVER_CPU, process.execPath, [
+      // the same V8 flags as `npm start` (package.json)
+      '--max-semi-space-size=4',
       ...(options.nodeArgs ?? []),
       join(REPO_ROOT, 'dist/server/main.mjs'),
     ]);
