@@ -33,7 +33,16 @@ const result = spawnSync(
   process.execPath,
   // --test-force-exit: a file whose tests are done exits even if a handle leaked (CI never hangs on one);
   // --test-timeout: no single test runs longer than 5 minutes unless it says so.
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-timeout=300000', '--test-reporter=spec', ...selected],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--test-force-exit',
+    '--test-timeout=300000',
+    '--test-reporter=spec',
+    ...selected,
+  ],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'testing' } },
 );
 process.exit(result.status ?? 1);
