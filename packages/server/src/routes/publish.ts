@@ -30,15 +30,47 @@ export function registerPublishRoute(app: FastifyInstance): void {
         await responseCache.invalidate(packageGroup(ref));
         return reply.code(201).send(result.document);
       } catch (error) {
-        // Stop reading a body we refuse; the connection closes after the answer.
+        // Stop parsing a body we refuse, but read (and drop) a bounded rest of it before answering:
+        // closing while the client still writes makes it see EPIPE instead of our answer.
         parts.abort();
-        reply.header('connection', 'close');
+        if (!(await drainRequest(request.raw, DRAIN_MAX_BYTES, DRAIN_MAX_MS))) reply.header('connection', 'close');
         // A part's stream fails with busboy's plain Error when the body is malformed or cut off;
         // answer with the multipart failure (400) rather than a 500.
         throw isAppError(error) ? error : (parts.failure() ?? error);
       }
     },
   );
+}
+
+const DRAIN_MAX_BYTES = 32 * 1024 * 1024;
+const DRAIN_MAX_MS = 3000;
+
+/** Resolves true when the request body ended within the bounds, false when it would not. */
+function drainRequest(raw: IncomingMessage, maxBytes: number, maxMs: number): Promise<boolean> {
+  if (raw.readableEnded || raw.complete) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    let seen = 0;
+    const finish = (ended: boolean) => {
+      clearTimeout(timer);
+      raw.off('data', onData);
+      raw.off('end', onEnd);
+      raw.off('close', onClose);
+      raw.off('error', onClose);
+      resolve(ended);
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > maxBytes) finish(false);
+    };
+    const onEnd = () => finish(true);
+    const onClose = () => finish(raw.complete);
+    const timer = setTimeout(() => finish(false), maxMs);
+    raw.on('data', onData);
+    raw.on('end', onEnd);
+    raw.on('close', onClose);
+    raw.on('error', onClose);
+    raw.resume();
+  });
 }
 
 function decodeBody(raw: IncomingMessage): Readable {
