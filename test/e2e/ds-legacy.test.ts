@@ -1,74 +1,14 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { freePort, REPO_ROOT } from '@entropic/testkit';
+import { startVerdaccio } from '@entropic/testkit';
 import { type DsUser, type DsWorld, startDsWorld, tempDir, writeProject } from '../../packages/cli/test/support/ds-harness.ts';
 
 const exec = promisify(execFile);
-
-/** Verdaccio 6.8.0 (a root devDependency) as the legacy upstream, with an empty storage and no uplinks. */
-async function startVerdaccio(root: string): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const port = await freePort();
-  await mkdir(root, { recursive: true });
-  const config = join(root, 'config.yaml');
-  await writeFile(
-    config,
-    [
-      `storage: ${join(root, 'storage')}`,
-      'auth:',
-      '  htpasswd:',
-      `    file: ${join(root, 'htpasswd')}`,
-      '    max_users: 100',
-      'uplinks: {}',
-      'packages:',
-      "  '**':",
-      '    access: $all',
-      '    publish: $authenticated',
-      'web:',
-      '  enable: false',
-      'log: { type: stdout, format: pretty, level: error }',
-    ].join('\n'),
-  );
-  const child = spawn(
-    process.execPath,
-    [join(REPO_ROOT, 'node_modules/.bin/verdaccio'), '--config', config, '--listen', `127.0.0.1:${port}`],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, HOME: root },
-    },
-  );
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`verdaccio exited: ${output}`);
-    try {
-      if ((await fetch(`${url}/-/ping`)).ok) break;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`verdaccio did not start: ${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    url,
-    child,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 /** Publishes a package.json project to the upstream with the real npm CLI. */
 async function npmPublish(registry: string, token: string, home: string, dir: string): Promise<void> {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createTestApp, freePort, publishVersion, REPO_ROOT, type TestApp, type TestUser } from '@entropic/testkit';
+import { createTestApp, publishVersion, REPO_ROOT, startVerdaccio, type TestApp, type TestUser, type Verdaccio } from '@entropic/testkit';
 import { runDs } from '../../packages/cli/test/support/ds-harness.ts';
 
 const BIN = join(REPO_ROOT, 'node_modules/.bin');
@@ -59,65 +59,6 @@ async function writePackage(dir: string, manifest: Record<string, unknown>, file
   for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
 }
 
-interface Verdaccio {
-  url: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function startVerdaccio(root: string): Promise<Verdaccio> {
-  const port = await freePort();
-  const dir = await mkdtemp(join(root, 'verdaccio-'));
-  const config = [
-    `storage: ${join(dir, 'storage')}`,
-    'auth:',
-    '  htpasswd:',
-    `    file: ${join(dir, 'htpasswd')}`,
-    '    max_users: 100',
-    'uplinks: {}',
-    'packages:',
-    "  '**':",
-    '    access: $all',
-    '    publish: $authenticated',
-    '    unpublish: $authenticated',
-    'web:',
-    '  enable: false',
-    'log: { type: stdout, format: pretty, level: error }',
-  ].join('\n');
-  await writeFile(join(dir, 'config.yaml'), config);
-  const child = spawn(process.execPath, [join(BIN, 'verdaccio'), '--config', join(dir, 'config.yaml'), '--listen', `127.0.0.1:${port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, HOME: dir },
-  });
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`verdaccio exited: ${output}`);
-    try {
-      if ((await fetch(`${url}/-/ping`)).ok) break;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`verdaccio did not start: ${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    url,
-    child,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
 describe('npm, pnpm and yarn against Entropic, with Verdaccio as the legacy upstream', { timeout: 600_000 }, () => {
   let root: string;
   let verdaccio: Verdaccio;
@@ -127,7 +68,7 @@ describe('npm, pnpm and yarn against Entropic, with Verdaccio as the legacy upst
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'entropic-npm-e2e-'));
-    verdaccio = await startVerdaccio(root);
+    verdaccio = await startVerdaccio(await mkdtemp(join(root, 'verdaccio-')));
     // a user on the upstream, and the legacy package published into it with npm
     const signup = await fetch(`${verdaccio.url}/-/user/org.couchdb.user:up`, {
       method: 'PUT',

@@ -3,3 +3,4 @@ export * from './create-test-app.ts';
 export * from './github-stand-in.ts';
 export * from './multipart.ts';
 export * from './start-registry-process.ts';
+export * from './start-verdaccio.ts';
