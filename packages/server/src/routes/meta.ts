@@ -1,5 +1,6 @@
 import { requireSignedIn } from '@entropic/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
 
 const VERSION = '0.1.0';
 
@@ -11,4 +12,36 @@ export function registerMetaRoutes(app: FastifyInstance): void {
   const whoami = async (request: FastifyRequest) => ({ username: requireSignedIn(request.principal).username });
   app.get('/auth/whoami', whoami);
   app.get('/-/whoami', whoami);
+
+  // Readiness for load balancers and orchestrators: every backing service answers, each within a
+  // bound, or 503 naming what is down (never hangs on a service that does not answer).
+  app.get('/-/ready', async (_request, reply) => {
+    const { db, kv, blobs } = app.deps;
+    const checks = await Promise.all([
+      probe('database', () => sql`SELECT 1`.execute(db)),
+      probe('keyValueStore', () => kv.ping()),
+      probe('blobStore', () => blobs.check()),
+    ]);
+    const services = Object.fromEntries(checks);
+    const ready = checks.every(([, state]) => state === 'up');
+    if (!ready) reply.code(503).header('retry-after', '2');
+    return { ready, services };
+  });
+}
+
+const PROBE_TIMEOUT_MS = 2000;
+
+async function probe(name: string, check: () => Promise<unknown>): Promise<[string, 'up' | 'down']> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), PROBE_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([check(), timeout]);
+    return [name, 'up'];
+  } catch {
+    return [name, 'down'];
+  } finally {
+    clearTimeout(timer);
+  }
 }
