@@ -2,7 +2,7 @@ import { appError, type NamespaceRef, type PackageDocument, type Page } from '@e
 import { assertMayActForNamespace, assertMayManageMaintainers, requireWriter } from './authorize.ts';
 import type { CoreDeps, Tx } from './deps.ts';
 import type { StatusListOptions, TeamChange } from './memberships.ts';
-import { decodeNameCursor, encodeNameCursor, parseMembershipStatus } from './name-cursor.ts';
+import { decodeNameCursor, nameAfter, namePage, parseMembershipStatus } from './name-cursor.ts';
 import { formatNamespace, getNamespace, type NamespaceRow } from './namespaces.ts';
 import { assertLocal, fullName, getPackage, listPackages, type PackageRef, type PackageRow } from './packages.ts';
 import { pageLimit } from './pagination.ts';
@@ -58,13 +58,8 @@ export async function listMaintainers(deps: CoreDeps, ref: PackageRef, options: 
     .orderBy('n.name')
     .orderBy('n.id')
     .limit(limit + 1);
-  if (after) {
-    query = query.where((eb) => eb.or([eb('n.name', '>', after.name), eb.and([eb('n.name', '=', after.name), eb('n.id', '>', after.id)])]));
-  }
-  const rows = await query.execute();
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return { objects: page.map((row) => formatNamespace(row, deps.host)), next: rows.length > limit && last ? encodeNameCursor(last) : null };
+  if (after) query = query.where(nameAfter(after, 'n.name', 'n.id'));
+  return namePage(await query.execute(), limit, (row) => formatNamespace(row, deps.host));
 }
 
 /** Packages a namespace maintains, or (pending) is invited to maintain: package documents. */

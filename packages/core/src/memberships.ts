@@ -7,7 +7,7 @@ import {
   requireWriter,
 } from './authorize.ts';
 import type { CoreDeps, Tx } from './deps.ts';
-import { decodeNameCursor, encodeNameCursor, parseMembershipStatus } from './name-cursor.ts';
+import { decodeNameCursor, nameAfter, namePage, parseMembershipStatus } from './name-cursor.ts';
 import { formatNamespace, getNamespace, type NamespaceRow } from './namespaces.ts';
 import { assertLocal, type ListOptions } from './packages.ts';
 import { pageLimit } from './pagination.ts';
@@ -58,13 +58,8 @@ export async function listMembers(deps: CoreDeps, ref: NamespaceRef, options: Li
     .orderBy('u.name')
     .orderBy('u.id')
     .limit(limit + 1);
-  if (after) {
-    query = query.where((eb) => eb.or([eb('u.name', '>', after.name), eb.and([eb('u.name', '=', after.name), eb('u.id', '>', after.id)])]));
-  }
-  const rows = await query.execute();
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return { objects: page.map((row) => row.name), next: rows.length > limit && last ? encodeNameCursor(last) : null };
+  if (after) query = query.where(nameAfter(after, 'u.name', 'u.id'));
+  return namePage(await query.execute(), limit, (row) => row.name);
 }
 
 /**
@@ -185,13 +180,8 @@ export async function listMemberships(
     .orderBy('n.name')
     .orderBy('n.id')
     .limit(limit + 1);
-  if (after) {
-    query = query.where((eb) => eb.or([eb('n.name', '>', after.name), eb.and([eb('n.name', '=', after.name), eb('n.id', '>', after.id)])]));
-  }
-  const rows = await query.execute();
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return { objects: page.map((row) => formatNamespace(row, deps.host)), next: rows.length > limit && last ? encodeNameCursor(last) : null };
+  if (after) query = query.where(nameAfter(after, 'n.name', 'n.id'));
+  return namePage(await query.execute(), limit, (row) => formatNamespace(row, deps.host));
 }
 
 /** The invited user accepts. Accepting twice is fine (200); accepting nothing is 404. */

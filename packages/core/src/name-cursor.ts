@@ -1,4 +1,5 @@
-import { appError } from '@entropic/types';
+import { appError, type Page } from '@entropic/types';
+import { type RawBuilder, type SqlBool, sql } from 'kysely';
 
 /**
  * Keyset cursors for lists sorted by name: opaque base64url of the last (name, id) seen. The id
@@ -27,4 +28,16 @@ export function parseMembershipStatus(raw: string | undefined): MembershipStatus
   if (raw === undefined || raw === '' || raw === 'accepted') return 'accepted';
   if (raw === 'pending') return 'pending';
   throw appError('INVALID_STATUS', '"status" must be "accepted" or "pending".');
+}
+
+/** `(name, id) > (after.name, after.id)`: the keyset condition for the page after a cursor. */
+export function nameAfter(after: NameKey, nameColumn: string, idColumn: string): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(${sql.ref(nameColumn)}, ${sql.ref(idColumn)}) > (${after.name}, ${after.id})`;
+}
+
+/** A page of a name-sorted query fetched with `limit + 1` rows (the extra row says there is more). */
+export function namePage<R extends NameKey>(rows: R[], limit: number, render: (row: R) => string): Page<string> {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { objects: page.map(render), next: rows.length > limit && last ? encodeNameCursor(last) : null };
 }

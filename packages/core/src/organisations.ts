@@ -1,7 +1,7 @@
 import { appError, type NamespaceRef, type Page, parseNewNamespaceName } from '@entropic/types';
 import { requireWriter } from './authorize.ts';
 import type { CoreDeps } from './deps.ts';
-import { decodeNameCursor, encodeNameCursor } from './name-cursor.ts';
+import { decodeNameCursor, nameAfter, namePage } from './name-cursor.ts';
 import { formatNamespace } from './namespaces.ts';
 import { assertLocal, type ListOptions } from './packages.ts';
 import { pageLimit } from './pagination.ts';
@@ -52,14 +52,6 @@ export async function listNamespaces(deps: CoreDeps, options: ListOptions): Prom
     .orderBy('n.name')
     .orderBy('n.id')
     .limit(limit + 1);
-  if (after) {
-    query = query.where((eb) => eb.or([eb('n.name', '>', after.name), eb.and([eb('n.name', '=', after.name), eb('n.id', '>', after.id)])]));
-  }
-  const rows = await query.execute();
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return {
-    objects: page.map((row) => formatNamespace(row, deps.host)),
-    next: rows.length > limit && last ? encodeNameCursor(last) : null,
-  };
+  if (after) query = query.where(nameAfter(after, 'n.name', 'n.id'));
+  return namePage(await query.execute(), limit, (row) => formatNamespace(row, deps.host));
 }
