@@ -22,6 +22,7 @@ import { keepAliveAgent, type LoadResult, measure, percentile, send } from './li
 import { freePort, waitForHttp } from './lib/net.ts';
 import { REPO_ROOT, startRegistry } from './lib/registry.ts';
 import { processCpuNs } from './lib/rss.ts';
+import { createRunGuard } from './lib/run-guard.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -69,36 +70,10 @@ const NPM_ACCEPT_ABBREVIATED = 'application/vnd.npm.install-v1+json; q=1.0, appl
 
 const started = performance.now();
 const notes: string[] = [];
-const cleanups = new Set<() => Promise<void>>();
 const log = (message: string) =>
   process.stderr.write(`[bench:npm ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
 
-const watchdog = setTimeout(() => {
-  log(`the run exceeded ${HARD_LIMIT_MS / 60_000} minutes; stopping`);
-  void runCleanups().finally(() => process.exit(1));
-}, HARD_LIMIT_MS);
-watchdog.unref();
-process.on('SIGINT', () => {
-  log('interrupted; stopping children');
-  void runCleanups().finally(() => process.exit(130));
-});
-
-async function runCleanups(): Promise<void> {
-  const pending = [...cleanups];
-  cleanups.clear();
-  await Promise.race([Promise.allSettled(pending.map((f) => f())), new Promise((r) => setTimeout(r, 20_000))]);
-}
-
-function track<T extends { stop(): Promise<void> }>(thing: T): T {
-  const stop = thing.stop.bind(thing);
-  const once = async () => {
-    cleanups.delete(once);
-    await stop();
-  };
-  thing.stop = once;
-  cleanups.add(once);
-  return thing;
-}
+const { cleanups, track, runCleanups, disarm } = createRunGuard(HARD_LIMIT_MS, log);
 
 function stopper(child: ChildProcess, graceMs = 10_000): () => Promise<void> {
   return async () => {
@@ -927,5 +902,5 @@ main()
   })
   .finally(async () => {
     await runCleanups();
-    clearTimeout(watchdog);
+    disarm();
   });

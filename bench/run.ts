@@ -15,6 +15,7 @@ import { encodePublishBody, type PublishFile } from './lib/multipart.ts';
 import { type Backend, type BenchRegistry, REPO_ROOT, startRegistry } from './lib/registry.ts';
 import { type BackendResult, type PublishStats, type ReadCase, type Reference, renderReport, type StressStats } from './lib/report.ts';
 import { RssSampler } from './lib/rss.ts';
+import { createRunGuard } from './lib/run-guard.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -77,37 +78,11 @@ const CASES: ReadCase[] = [
 
 const started = performance.now();
 const notes: string[] = [];
-const cleanups = new Set<() => Promise<void>>();
 const log = (message: string) =>
   process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
 
 // A hard bound on the whole run: stop every child we started and exit.
-const watchdog = setTimeout(() => {
-  log(`the run exceeded ${HARD_LIMIT_MS / 60_000} minutes; stopping`);
-  void runCleanups().finally(() => process.exit(1));
-}, HARD_LIMIT_MS);
-watchdog.unref();
-process.on('SIGINT', () => {
-  log('interrupted; stopping children');
-  void runCleanups().finally(() => process.exit(130));
-});
-
-async function runCleanups(): Promise<void> {
-  const pending = [...cleanups];
-  cleanups.clear();
-  await Promise.race([Promise.allSettled(pending.map((f) => f())), new Promise((r) => setTimeout(r, 20_000))]);
-}
-
-function track<T extends { stop(): Promise<void> }>(thing: T): T {
-  const stop = thing.stop.bind(thing);
-  const once = async () => {
-    cleanups.delete(once);
-    await stop();
-  };
-  thing.stop = once;
-  cleanups.add(once);
-  return thing;
-}
+const { cleanups, track, runCleanups, disarm } = createRunGuard(HARD_LIMIT_MS, log);
 
 function ensureNginx(): string | undefined {
   if (spawnSync('nginx', ['-v'], { stdio: 'ignore' }).status === 0) return undefined;
@@ -490,5 +465,5 @@ main()
   })
   .finally(async () => {
     await runCleanups();
-    clearTimeout(watchdog);
+    disarm();
   });
