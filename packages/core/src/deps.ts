@@ -3,6 +3,9 @@ import type { Database } from '@entropic/db';
 import type { KeyValueStore } from '@entropic/kv';
 import type { Host } from '@entropic/types';
 import type { Kysely } from 'kysely';
+import type { Clock } from './ports/clock.ts';
+import type { EventBus } from './ports/events.ts';
+import type { Repositories, UnitOfWork } from './ports/repositories.ts';
 
 export interface CoreLimits {
   maxDependencies: number;
@@ -11,14 +14,20 @@ export interface CoreLimits {
   maxVersionBytes: number;
 }
 
-/** What the use cases need: ports, never concrete adapters. */
+/** What the use cases need: ports, never concrete adapters. Every use case is `(deps, input)`. */
 export interface CoreDeps {
-  db: Kysely<Database>;
+  /** repositories outside a transaction; `uow.transaction` hands out ones inside one */
+  repos: Repositories;
+  uow: UnitOfWork;
   blobs: BlobStore;
   kv: KeyValueStore;
+  clock: Clock;
+  events: EventBus;
   host: Host;
   limits: CoreLimits;
-  now?: () => Date;
+  /** @deprecated being removed: use `repos` / `uow` */
+  db: Kysely<Database>;
 }
 
+/** @deprecated being removed with `CoreDeps.db` */
 export type Tx = Kysely<Database>;

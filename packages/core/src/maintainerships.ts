@@ -1,3 +1,4 @@
+import { createRepositories } from '@entropic/db';
 import { appError, type NamespaceRef, type PackageDocument, type Page } from '@entropic/types';
 import { assertMayActForNamespace, assertMayManageMaintainers, requireWriter } from './authorize.ts';
 import type { CoreDeps, Tx } from './deps.ts';
@@ -65,7 +66,7 @@ export async function listMaintainers(deps: CoreDeps, ref: PackageRef, options: 
 /** Packages a namespace maintains, or (pending) is invited to maintain: package documents. */
 export async function listMaintainerships(deps: CoreDeps, ref: NamespaceRef, options: StatusListOptions): Promise<Page<PackageDocument>> {
   const status = parseMembershipStatus(options.status);
-  const namespace = await getNamespace(deps.db, ref, deps.host);
+  const namespace = await getNamespace(deps.repos, ref, deps.host);
   return listPackages(deps, { kind: 'maintained-by', namespaceId: namespace.id, pending: status === 'pending' }, options);
 }
 
@@ -86,7 +87,7 @@ export async function inviteMaintainer(
   return deps.db.transaction().execute(async (tx) => {
     const pkg = await getPackage(tx, ref, deps.host);
     await assertMayManageMaintainers(tx, principal, { id: pkg.id, fullName: pkgName });
-    const namespace = await getNamespace(tx, invitee, deps.host);
+    const namespace = await getNamespace(createRepositories(tx), invitee, deps.host);
     const label = formatNamespace(namespace, deps.host);
     if (namespace.kind === 'system') throw appError('SYSTEM_NAMESPACE', `${label} is a system namespace and cannot maintain packages.`);
     const inserted = await tx
@@ -120,7 +121,7 @@ export async function removeMaintainer(
     const pkg = await getPackage(tx, ref, deps.host);
     await lockPackage(tx, pkg.id);
     await assertMayManageMaintainers(tx, principal, { id: pkg.id, fullName: pkgName });
-    const namespace = await getNamespace(tx, invitee, deps.host);
+    const namespace = await getNamespace(createRepositories(tx), invitee, deps.host);
     const label = formatNamespace(namespace, deps.host);
     const existing = await maintainershipOf(tx, pkg.id, namespace.id);
     if (!existing) return { outcome: 'not-a-maintainer', message: `${label} was not a maintainer of ${pkgName}.` };
@@ -144,7 +145,7 @@ export async function acceptMaintainership(
   assertLocal(ref, deps.host);
   const pkgName = fullName(pkgRef);
   return deps.db.transaction().execute(async (tx) => {
-    const namespace = await getNamespace(tx, ref, deps.host);
+    const namespace = await getNamespace(createRepositories(tx), ref, deps.host);
     const label = formatNamespace(namespace, deps.host);
     await assertMayActForNamespace(tx, principal, { id: namespace.id, name: label });
     const pkg = await getPackage(tx, pkgRef, deps.host);
@@ -174,7 +175,7 @@ export async function endMaintainership(
   assertLocal(ref, deps.host);
   const pkgName = fullName(pkgRef);
   return deps.db.transaction().execute(async (tx) => {
-    const namespace = await getNamespace(tx, ref, deps.host);
+    const namespace = await getNamespace(createRepositories(tx), ref, deps.host);
     const label = formatNamespace(namespace, deps.host);
     await assertMayActForNamespace(tx, principal, { id: namespace.id, name: label });
     const pkg = await getPackage(tx, pkgRef, deps.host);

@@ -1,3 +1,4 @@
+import { createRepositories } from '@entropic/db';
 import { appError, type NamespaceRef, type Page } from '@entropic/types';
 import {
   assertMayAnswerMembership,
@@ -46,7 +47,7 @@ function namedNamespace(row: NamespaceRow, deps: CoreDeps): { id: number; name: 
 
 /** Accepted members, sorted by username. */
 export async function listMembers(deps: CoreDeps, ref: NamespaceRef, options: ListOptions): Promise<Page<string>> {
-  const namespace = await getNamespace(deps.db, ref, deps.host);
+  const namespace = await getNamespace(deps.repos, ref, deps.host);
   const limit = pageLimit(options.limit);
   const after = options.cursor ? decodeNameCursor(options.cursor) : undefined;
   let query = deps.db
@@ -75,7 +76,7 @@ export async function inviteMember(
   requireWriter(principal);
   assertLocal(ref, deps.host);
   return deps.db.transaction().execute(async (tx) => {
-    const namespace = namedNamespace(await getNamespace(tx, ref, deps.host), deps);
+    const namespace = namedNamespace(await getNamespace(createRepositories(tx), ref, deps.host), deps);
     const p = await assertMayInviteMember(tx, principal, namespace);
     const user = await getUserByName(tx, username);
     const inserted = await tx
@@ -135,7 +136,7 @@ export async function removeMember(
   requireWriter(principal);
   assertLocal(ref, deps.host);
   return deps.db.transaction().execute(async (tx) => {
-    const row = await getNamespace(tx, ref, deps.host);
+    const row = await getNamespace(createRepositories(tx), ref, deps.host);
     const namespace = { ...row, label: formatNamespace(row, deps.host) };
     await lockNamespace(tx, namespace.id);
     const found = await findUserByName(tx, username);
@@ -195,7 +196,7 @@ export async function acceptMembership(
   const p = assertMayAnswerMembership(principal, userRef.namespace);
   assertLocal(ref, deps.host);
   return deps.db.transaction().execute(async (tx) => {
-    const row = await getNamespace(tx, ref, deps.host);
+    const row = await getNamespace(createRepositories(tx), ref, deps.host);
     const label = formatNamespace(row, deps.host);
     const updated = await tx
       .updateTable('namespace_members')
@@ -223,7 +224,7 @@ export async function leaveMembership(
   const p = assertMayAnswerMembership(principal, userRef.namespace);
   assertLocal(ref, deps.host);
   return deps.db.transaction().execute(async (tx) => {
-    const row = await getNamespace(tx, ref, deps.host);
+    const row = await getNamespace(createRepositories(tx), ref, deps.host);
     const namespace = { ...row, label: formatNamespace(row, deps.host) };
     await lockNamespace(tx, namespace.id);
     const existing = await findMembership(tx, namespace.id, p.userId);

@@ -1,3 +1,4 @@
+import { createRepositories } from '@entropic/db';
 import { type Host, isValidNamespaceName, LEGACY, type NamespaceName, parsePackageName } from '@entropic/types';
 import type { Tx } from './deps.ts';
 import { findNamespace } from './namespaces.ts';
@@ -18,7 +19,7 @@ export async function resolveNpmName(db: Tx, localHost: Host, npmName: string): 
     const name = scoped[2] as string;
     if (scope !== LEGACY && isValidNamespaceName(scope)) {
       const namespace = scope as NamespaceName;
-      if (await findNamespace(db, { namespace, host: localHost }, localHost)) {
+      if (await findNamespace(createRepositories(db), { namespace, host: localHost }, localHost)) {
         return { namespace, host: localHost, name: parsePackageName(name, namespace) };
       }
     }

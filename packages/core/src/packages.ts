@@ -1,3 +1,4 @@
+import { createRepositories } from '@entropic/db';
 import {
   ABANDONWARE,
   appError,
@@ -13,11 +14,10 @@ import { assertMaintainer, assertMemberOf, requireWriter } from './authorize.ts'
 import type { CoreDeps, Tx } from './deps.ts';
 import { findNamespace, formatNamespace, getNamespace, type NamespaceRow, storedHost } from './namespaces.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './pagination.ts';
+import type { PackageRef } from './ports/records.ts';
 import type { Principal } from './principal.ts';
 
-export interface PackageRef extends NamespaceRef {
-  name: PackageName;
-}
+export type { PackageRef } from './ports/records.ts';
 
 export interface PackageRow {
   id: number;
@@ -132,7 +132,7 @@ export async function authorizePackageWrite(
 ): Promise<{ namespace: NamespaceRow; pkg: PackageRow | undefined; principal: Principal }> {
   const p = requireWriter(principal);
   assertLocal(ref, localHost);
-  const namespace = await getNamespace(tx, ref, localHost);
+  const namespace = await getNamespace(createRepositories(tx), ref, localHost);
   const pkg = await findPackage(tx, ref, localHost);
   // Abandonware has no members, so its former maintainers would only see NOT_A_MAINTAINER; say why.
   if (pkg?.yanked) throw appError('PACKAGE_ABANDONED', `"${fullName(ref)}" has been abandoned; publish under a new name.`);
@@ -173,7 +173,7 @@ export async function abandonPackage(deps: CoreDeps, principal: Principal | unde
   await deps.db.transaction().execute(async (tx) => {
     const { pkg } = await authorizePackageWrite(tx, principal, ref, deps.host);
     if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
-    const abandonware = await findNamespace(tx, { namespace: ABANDONWARE, host: deps.host }, deps.host);
+    const abandonware = await findNamespace(createRepositories(tx), { namespace: ABANDONWARE, host: deps.host }, deps.host);
     if (!abandonware) throw new Error('the abandonware namespace is missing');
     const now = new Date();
     await tx

@@ -1,3 +1,4 @@
 export * from './create-database.ts';
 export * from './migrate.ts';
+export * from './repositories/index.ts';
 export * from './schema.ts';

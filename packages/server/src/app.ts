@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { subscribeCaches } from './cache-subscriptions.ts';
 import type { ServerDeps } from './deps.ts';
 import { AccessLogController, createAppLogger } from './plugins/access-log.ts';
 import { registerAuthentication } from './plugins/authentication.ts';
@@ -50,10 +51,12 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   const responseCache = new ResponseCache(deps.kv, { ttlSeconds: deps.config.cacheTtlSeconds });
   const tokenCache = new TokenCache(deps.db, deps.kv);
   await Promise.all([responseCache.start(), tokenCache.start()]);
+  const unsubscribe = subscribeCaches(deps.events, responseCache, tokenCache);
   app.decorate('deps', deps);
   app.decorate('responseCache', responseCache);
   app.decorate('tokenCache', tokenCache);
   app.addHook('onClose', async () => {
+    unsubscribe();
     await Promise.allSettled([responseCache.stop(), tokenCache.stop()]);
   });
   // Callback-style hooks where no await is needed: an async hook costs a promise and a microtask per request.

@@ -1,6 +1,6 @@
 import { type BlobStore, createFsBlobStore } from '@entropic/blobs';
-import type { CoreDeps } from '@entropic/core';
-import { createDatabase, type DatabaseHandle, migrate } from '@entropic/db';
+import { type CoreDeps, createEventBus, systemClock } from '@entropic/core';
+import { createDatabase, createRepositories, createUnitOfWork, type DatabaseHandle, migrate } from '@entropic/db';
 import { createMemoryKeyValueStore, createRedisKeyValueStore, type KeyValueStore } from '@entropic/kv';
 import type { Config } from './config.ts';
 
@@ -37,6 +37,10 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     config,
     database,
     db: database.db,
+    repos: createRepositories(database.db),
+    uow: createUnitOfWork(database.db),
+    clock: systemClock,
+    events: createEventBus(),
     blobs,
     kv,
     host: config.host,

@@ -25,12 +25,12 @@ export function registerPackageRoutes(app: FastifyInstance): void {
   app.get<ListQuery>('/packages', async (request) => listPackages(deps, { kind: 'all' }, request.query));
 
   app.get<ListQuery & { Params: { namespace: string } }>('/packages/authored-by/:namespace', async (request) => {
-    const ns = await getNamespace(deps.db, parseNamespaceSegment(request.params.namespace, deps.host), deps.host);
+    const ns = await getNamespace(deps.repos, parseNamespaceSegment(request.params.namespace, deps.host), deps.host);
     return listPackages(deps, { kind: 'authored-by', namespaceId: ns.id }, request.query);
   });
 
   app.get<ListQuery & { Params: { namespace: string } }>('/packages/maintained-by/:namespace', async (request) => {
-    const ns = await getNamespace(deps.db, parseNamespaceSegment(request.params.namespace, deps.host), deps.host);
+    const ns = await getNamespace(deps.repos, parseNamespaceSegment(request.params.namespace, deps.host), deps.host);
     return listPackages(deps, { kind: 'maintained-by', namespaceId: ns.id }, request.query);
   });
 

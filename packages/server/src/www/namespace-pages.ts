@@ -37,7 +37,7 @@ export function registerNamespacePages(app: FastifyInstance): void {
       const deps: CoreDeps = www.deps;
 
       const namespacePage = async (request: FastifyRequest, ref: NamespaceRef, options: { error?: string; form?: Form } = {}) => {
-        const namespace = await getNamespace(deps.db, ref, deps.host);
+        const namespace = await getNamespace(deps.repos, ref, deps.host);
         const label = formatNamespace(namespace, deps.host);
         const viewer = sessionUser(request);
         const [members, maintained, invitedTo, membership] = await Promise.all([

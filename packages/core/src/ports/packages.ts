@@ -1,0 +1,2 @@
+// biome-ignore lint/suspicious/noEmptyInterface: filled as the use cases move off SQL
+export interface PackageRepository {}

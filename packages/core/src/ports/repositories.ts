@@ -1,0 +1,30 @@
+import type { MirrorRepository } from './mirror.ts';
+import type { NamespaceRepository } from './namespaces.ts';
+import type { ObjectReferenceRepository } from './objects.ts';
+import type { PackageRepository } from './packages.ts';
+import type { TagRepository } from './tags.ts';
+import type { TeamRepository } from './teams.ts';
+import type { TokenRepository } from './tokens.ts';
+import type { UserRepository } from './users.ts';
+import type { VersionRepository } from './versions.ts';
+
+/**
+ * Every table the domain touches, behind one interface per aggregate. `@entropic/db` implements
+ * them (`createRepositories`); a test suite in `packages/db/test` runs them on PGlite and PostgreSQL.
+ */
+export interface Repositories {
+  namespaces: NamespaceRepository;
+  packages: PackageRepository;
+  versions: VersionRepository;
+  tags: TagRepository;
+  teams: TeamRepository;
+  tokens: TokenRepository;
+  users: UserRepository;
+  mirror: MirrorRepository;
+  objects: ObjectReferenceRepository;
+}
+
+/** A transaction: the repositories handed to `work` all act in it; it commits when `work` resolves. */
+export interface UnitOfWork {
+  transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+}
