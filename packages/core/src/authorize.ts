@@ -1,5 +1,5 @@
 import { appError } from '@entropic/types';
-import type { Tx } from './deps.ts';
+import type { Repositories } from './ports/repositories.ts';
 import type { Principal } from './principal.ts';
 
 /**
@@ -23,39 +23,23 @@ export function requireWriter(principal: Principal | undefined): Principal {
   return p;
 }
 
-export async function isAcceptedMember(db: Tx, userId: number, namespaceId: number): Promise<boolean> {
-  const row = await db
-    .selectFrom('namespace_members')
-    .select('accepted')
-    .where('namespace_id', '=', namespaceId)
-    .where('user_id', '=', userId)
-    .where('accepted', '=', true)
-    .executeTakeFirst();
-  return row !== undefined;
+export async function isAcceptedMember(repos: Repositories, userId: number, namespaceId: number): Promise<boolean> {
+  return repos.teams.isAcceptedMember(userId, namespaceId);
 }
 
 /** Accepted member of an accepted maintainer namespace of the package. */
-export async function isMaintainer(db: Tx, userId: number, packageId: number): Promise<boolean> {
-  const row = await db
-    .selectFrom('package_maintainers as pm')
-    .innerJoin('namespace_members as nm', 'nm.namespace_id', 'pm.namespace_id')
-    .select('pm.package_id')
-    .where('pm.package_id', '=', packageId)
-    .where('pm.accepted', '=', true)
-    .where('nm.user_id', '=', userId)
-    .where('nm.accepted', '=', true)
-    .executeTakeFirst();
-  return row !== undefined;
+export async function isMaintainer(repos: Repositories, userId: number, packageId: number): Promise<boolean> {
+  return repos.teams.isMaintainer(userId, packageId);
 }
 
-export async function assertMemberOf(db: Tx, principal: Principal, namespace: { id: number; name: string }): Promise<void> {
-  if (!(await isAcceptedMember(db, principal.userId, namespace.id))) {
+export async function assertMemberOf(repos: Repositories, principal: Principal, namespace: { id: number; name: string }): Promise<void> {
+  if (!(await isAcceptedMember(repos, principal.userId, namespace.id))) {
     throw appError('NOT_A_MEMBER', `You are not a member of "${namespace.name}".`);
   }
 }
 
-export async function assertMaintainer(db: Tx, principal: Principal, pkg: { id: number; fullName: string }): Promise<void> {
-  if (!(await isMaintainer(db, principal.userId, pkg.id))) {
+export async function assertMaintainer(repos: Repositories, principal: Principal, pkg: { id: number; fullName: string }): Promise<void> {
+  if (!(await isMaintainer(repos, principal.userId, pkg.id))) {
     throw appError('NOT_A_MAINTAINER', `You are not a maintainer of "${pkg.fullName}".`);
   }
 }
@@ -63,21 +47,25 @@ export async function assertMaintainer(db: Tx, principal: Principal, pkg: { id: 
 /** Teams (issue 4). Pending memberships and maintainerships grant nothing: every check wants `accepted`. */
 
 /** Inviting a user into a namespace: an accepted member of it. */
-export async function assertMayInviteMember(db: Tx, principal: Principal | undefined, namespace: { id: number; name: string }) {
+export async function assertMayInviteMember(
+  repos: Repositories,
+  principal: Principal | undefined,
+  namespace: { id: number; name: string },
+) {
   const p = requireWriter(principal);
-  await assertMemberOf(db, p, namespace);
+  await assertMemberOf(repos, p, namespace);
   return p;
 }
 
 /** Removing a member (or withdrawing an invitation): an accepted member, or the user themselves (leaving, declining). */
 export async function assertMayRemoveMember(
-  db: Tx,
+  repos: Repositories,
   principal: Principal | undefined,
   namespace: { id: number; name: string },
   target: { id: number },
 ): Promise<Principal> {
   const p = requireWriter(principal);
-  if (p.userId !== target.id) await assertMemberOf(db, p, namespace);
+  if (p.userId !== target.id) await assertMemberOf(repos, p, namespace);
   return p;
 }
 
@@ -98,22 +86,22 @@ export function assertMayAnswerMembership(principal: Principal | undefined, user
 
 /** Inviting or removing a maintainer namespace: a maintainer of the package. */
 export async function assertMayManageMaintainers(
-  db: Tx,
+  repos: Repositories,
   principal: Principal | undefined,
   pkg: { id: number; fullName: string },
 ): Promise<Principal> {
   const p = requireWriter(principal);
-  await assertMaintainer(db, p, pkg);
+  await assertMaintainer(repos, p, pkg);
   return p;
 }
 
 /** Accepting, declining or ending a namespace's maintainership: an accepted member of that namespace. */
 export async function assertMayActForNamespace(
-  db: Tx,
+  repos: Repositories,
   principal: Principal | undefined,
   namespace: { id: number; name: string },
 ): Promise<Principal> {
   const p = requireWriter(principal);
-  await assertMemberOf(db, p, namespace);
+  await assertMemberOf(repos, p, namespace);
   return p;
 }

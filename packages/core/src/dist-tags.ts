@@ -18,7 +18,7 @@ export function parseDistTag(tag: string): string {
 }
 
 export async function listDistTags(deps: CoreDeps, ref: PackageRef): Promise<Record<string, string>> {
-  const pkg = await getPackage(deps.db, ref, deps.host);
+  const pkg = await getPackage(deps.repos, ref, deps.host);
   const rows = await deps.db.selectFrom('dist_tags').select(['tag', 'version']).where('package_id', '=', pkg.id).orderBy('tag').execute();
   return Object.fromEntries(rows.map((r) => [r.tag, r.version]));
 }

@@ -47,7 +47,7 @@ async function endAcceptedMaintainership(tx: Tx, pkg: PackageRow, pkgName: strin
 /** Maintainer namespaces of a package (accepted, or with ?status=pending the invited ones), sorted by name. */
 export async function listMaintainers(deps: CoreDeps, ref: PackageRef, options: StatusListOptions): Promise<Page<string>> {
   const status = parseMembershipStatus(options.status);
-  const pkg = await getPackage(deps.db, ref, deps.host);
+  const pkg = await getPackage(deps.repos, ref, deps.host);
   const limit = pageLimit(options.limit);
   const after = options.cursor ? decodeNameCursor(options.cursor) : undefined;
   let query = deps.db
@@ -85,8 +85,8 @@ export async function inviteMaintainer(
   assertLocal(invitee, deps.host);
   const pkgName = fullName(ref);
   return deps.db.transaction().execute(async (tx) => {
-    const pkg = await getPackage(tx, ref, deps.host);
-    await assertMayManageMaintainers(tx, principal, { id: pkg.id, fullName: pkgName });
+    const pkg = await getPackage(createRepositories(tx), ref, deps.host);
+    await assertMayManageMaintainers(createRepositories(tx), principal, { id: pkg.id, fullName: pkgName });
     const namespace = await getNamespace(createRepositories(tx), invitee, deps.host);
     const label = formatNamespace(namespace, deps.host);
     if (namespace.kind === 'system') throw appError('SYSTEM_NAMESPACE', `${label} is a system namespace and cannot maintain packages.`);
@@ -118,9 +118,9 @@ export async function removeMaintainer(
   assertLocal(ref, deps.host);
   const pkgName = fullName(ref);
   return deps.db.transaction().execute(async (tx) => {
-    const pkg = await getPackage(tx, ref, deps.host);
+    const pkg = await getPackage(createRepositories(tx), ref, deps.host);
     await lockPackage(tx, pkg.id);
-    await assertMayManageMaintainers(tx, principal, { id: pkg.id, fullName: pkgName });
+    await assertMayManageMaintainers(createRepositories(tx), principal, { id: pkg.id, fullName: pkgName });
     const namespace = await getNamespace(createRepositories(tx), invitee, deps.host);
     const label = formatNamespace(namespace, deps.host);
     const existing = await maintainershipOf(tx, pkg.id, namespace.id);
@@ -147,8 +147,8 @@ export async function acceptMaintainership(
   return deps.db.transaction().execute(async (tx) => {
     const namespace = await getNamespace(createRepositories(tx), ref, deps.host);
     const label = formatNamespace(namespace, deps.host);
-    await assertMayActForNamespace(tx, principal, { id: namespace.id, name: label });
-    const pkg = await getPackage(tx, pkgRef, deps.host);
+    await assertMayActForNamespace(createRepositories(tx), principal, { id: namespace.id, name: label });
+    const pkg = await getPackage(createRepositories(tx), pkgRef, deps.host);
     const updated = await tx
       .updateTable('package_maintainers')
       .set({ accepted: true, updated_at: new Date() })
@@ -177,8 +177,8 @@ export async function endMaintainership(
   return deps.db.transaction().execute(async (tx) => {
     const namespace = await getNamespace(createRepositories(tx), ref, deps.host);
     const label = formatNamespace(namespace, deps.host);
-    await assertMayActForNamespace(tx, principal, { id: namespace.id, name: label });
-    const pkg = await getPackage(tx, pkgRef, deps.host);
+    await assertMayActForNamespace(createRepositories(tx), principal, { id: namespace.id, name: label });
+    const pkg = await getPackage(createRepositories(tx), pkgRef, deps.host);
     await lockPackage(tx, pkg.id);
     const existing = await maintainershipOf(tx, pkg.id, namespace.id);
     if (!existing) throw appError('INVITATION_NOT_FOUND', `${label} neither maintains nor is invited to maintain ${pkgName}.`);

@@ -77,7 +77,7 @@ export async function inviteMember(
   assertLocal(ref, deps.host);
   return deps.db.transaction().execute(async (tx) => {
     const namespace = namedNamespace(await getNamespace(createRepositories(tx), ref, deps.host), deps);
-    const p = await assertMayInviteMember(tx, principal, namespace);
+    const p = await assertMayInviteMember(createRepositories(tx), principal, namespace);
     const user = await getUserByName(tx, username);
     const inserted = await tx
       .insertInto('namespace_members')
@@ -140,7 +140,12 @@ export async function removeMember(
     const namespace = { ...row, label: formatNamespace(row, deps.host) };
     await lockNamespace(tx, namespace.id);
     const found = await findUserByName(tx, username);
-    const p = await assertMayRemoveMember(tx, principal, { id: namespace.id, name: namespace.label }, { id: found?.id ?? -1 });
+    const p = await assertMayRemoveMember(
+      createRepositories(tx),
+      principal,
+      { id: namespace.id, name: namespace.label },
+      { id: found?.id ?? -1 },
+    );
     if (!found) throw appError('USER_NOT_FOUND', `The user "${username}" does not exist.`);
     const user = { id: found.id, name: found.name };
     const self = p.userId === user.id;

@@ -132,7 +132,7 @@ export class NpmMirror {
   /** Packuments of a legacy package: the upstream's, with tarballs pointing here, plus versions only mirrored here. */
   async packuments(npmName: string, tarballBase: string): Promise<Packuments | undefined> {
     const ref: PackageRef = { namespace: LEGACY, host: this.deps.host, name: parsePackageName(npmName, LEGACY) };
-    const local = await findPackage(this.deps.db, ref, this.deps.host);
+    const local = await findPackage(this.deps.repos, ref, this.deps.host);
     let upstream: Json | undefined;
     try {
       upstream = await this.upstreamPackument(npmName);

@@ -288,7 +288,7 @@ export function npmTarballUrl(base: string, npmName: string, version: string): s
 
 /** Packuments of a local (non-legacy) package. */
 export async function getLocalPackuments(deps: CoreDeps, ref: PackageRef, npmName: string, tarballBase: string): Promise<Packuments> {
-  const pkg = await getPackage(deps.db, ref, deps.host);
+  const pkg = await getPackage(deps.repos, ref, deps.host);
   const [tags, versions] = await Promise.all([
     deps.db.selectFrom('dist_tags').select(['tag', 'version']).where('package_id', '=', pkg.id).orderBy('tag').execute(),
     listNpmVersions(deps, pkg.id, npmName),

@@ -160,7 +160,7 @@ async function updateNpmPackage(
   options: { removeMissing?: boolean },
 ): Promise<NpmPutResult> {
   const { pkg } = await authorizePackageWrite(deps.db, principal, ref, deps.host);
-  if (!pkg) await getPackage(deps.db, ref, deps.host);
+  if (!pkg) await getPackage(deps.repos, ref, deps.host);
   const stored = await deps.db
     .selectFrom('versions')
     .select(['version', 'yanked'])

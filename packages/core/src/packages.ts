@@ -14,27 +14,17 @@ import { assertMaintainer, assertMemberOf, requireWriter } from './authorize.ts'
 import type { CoreDeps, Tx } from './deps.ts';
 import { findNamespace, formatNamespace, getNamespace, type NamespaceRow, storedHost } from './namespaces.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './pagination.ts';
-import type { PackageRef } from './ports/records.ts';
+import type { PackageRef, PackageRow } from './ports/records.ts';
+import type { Repositories } from './ports/repositories.ts';
 import type { Principal } from './principal.ts';
 
-export type { PackageRef } from './ports/records.ts';
-
-export interface PackageRow {
-  id: number;
-  name: string;
-  namespace_id: number;
-  namespace_name: string;
-  namespace_host: string | null;
-  require_tfa: boolean;
-  yanked: boolean;
-  created_at: Date;
-  modified_at: Date;
-}
+export type { PackageRef, PackageRow } from './ports/records.ts';
 
 export function fullName(ref: PackageRef): string {
   return formatPackageName(ref);
 }
 
+/** @deprecated transitional: the listing moves into the package repository */
 function packageQuery(db: Tx) {
   return db
     .selectFrom('packages as p')
@@ -52,15 +42,12 @@ function packageQuery(db: Tx) {
     ]);
 }
 
-export async function findPackage(db: Tx, ref: PackageRef, localHost: Host): Promise<PackageRow | undefined> {
-  const host = storedHost(ref, localHost);
-  let query = packageQuery(db).where('n.name', '=', ref.namespace).where('p.name', '=', ref.name);
-  query = host === null ? query.where('n.host', 'is', null) : query.where('n.host', '=', host);
-  return query.executeTakeFirst();
+export async function findPackage(repos: Repositories, ref: PackageRef, localHost: Host): Promise<PackageRow | undefined> {
+  return repos.packages.find(ref.namespace, storedHost(ref, localHost), ref.name);
 }
 
-export async function getPackage(db: Tx, ref: PackageRef, localHost: Host): Promise<PackageRow> {
-  const row = await findPackage(db, ref, localHost);
+export async function getPackage(repos: Repositories, ref: PackageRef, localHost: Host): Promise<PackageRow> {
+  const row = await findPackage(repos, ref, localHost);
   if (!row) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
   return row;
 }
@@ -92,7 +79,7 @@ export async function buildPackageDocument(db: Tx, row: PackageRow, localHost: H
 }
 
 export async function getPackageDocument(deps: CoreDeps, ref: PackageRef): Promise<PackageDocument> {
-  const row = await getPackage(deps.db, ref, deps.host);
+  const row = await getPackage(deps.repos, ref, deps.host);
   return buildPackageDocument(deps.db, row, deps.host);
 }
 
@@ -133,11 +120,11 @@ export async function authorizePackageWrite(
   const p = requireWriter(principal);
   assertLocal(ref, localHost);
   const namespace = await getNamespace(createRepositories(tx), ref, localHost);
-  const pkg = await findPackage(tx, ref, localHost);
+  const pkg = await findPackage(createRepositories(tx), ref, localHost);
   // Abandonware has no members, so its former maintainers would only see NOT_A_MAINTAINER; say why.
   if (pkg?.yanked) throw appError('PACKAGE_ABANDONED', `"${fullName(ref)}" has been abandoned; publish under a new name.`);
-  if (pkg) await assertMaintainer(tx, p, { id: pkg.id, fullName: fullName(ref) });
-  else await assertMemberOf(tx, p, namespace);
+  if (pkg) await assertMaintainer(createRepositories(tx), p, { id: pkg.id, fullName: fullName(ref) });
+  else await assertMemberOf(createRepositories(tx), p, namespace);
   return { namespace, pkg, principal: p };
 }
 
@@ -163,7 +150,7 @@ export async function putPackage(
         .where('id', '=', ensured.id)
         .execute();
     }
-    const row = await getPackage(tx, ref, deps.host);
+    const row = await getPackage(createRepositories(tx), ref, deps.host);
     return { created: ensured.created, document: await buildPackageDocument(tx, row, deps.host) };
   });
 }

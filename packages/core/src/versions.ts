@@ -5,7 +5,7 @@ import { authorizePackageWrite, fullName, getPackage, type PackageRef } from './
 import type { Principal } from './principal.ts';
 
 export async function getVersionDocument(deps: CoreDeps, ref: PackageRef, version: Version): Promise<VersionDocument> {
-  const pkg = await getPackage(deps.db, ref, deps.host);
+  const pkg = await getPackage(deps.repos, ref, deps.host);
   const row = await deps.db
     .selectFrom('versions')
     .selectAll()
@@ -33,7 +33,7 @@ export async function getVersionDocument(deps: CoreDeps, ref: PackageRef, versio
 
 /** Versions of a package that are not yanked: `{version: integrity}`. */
 export async function listVersions(deps: CoreDeps, ref: PackageRef): Promise<Record<string, string>> {
-  const pkg = await getPackage(deps.db, ref, deps.host);
+  const pkg = await getPackage(deps.repos, ref, deps.host);
   const rows = await deps.db
     .selectFrom('versions')
     .select(['version', 'integrity'])

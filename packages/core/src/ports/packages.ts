@@ -1,2 +1,6 @@
-// biome-ignore lint/suspicious/noEmptyInterface: filled as the use cases move off SQL
-export interface PackageRepository {}
+import type { PackageRow } from './records.ts';
+
+export interface PackageRepository {
+  /** `host` is the stored host: `null` for this registry's own namespaces. */
+  find(namespace: string, host: string | null, name: string): Promise<PackageRow | undefined>;
+}

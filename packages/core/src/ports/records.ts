@@ -12,3 +12,15 @@ export interface NamespaceRow {
   host: string | null;
   kind: 'user' | 'org' | 'system';
 }
+
+export interface PackageRow {
+  id: number;
+  name: string;
+  namespace_id: number;
+  namespace_name: string;
+  namespace_host: string | null;
+  require_tfa: boolean;
+  yanked: boolean;
+  created_at: Date;
+  modified_at: Date;
+}

@@ -1,2 +1,6 @@
-// biome-ignore lint/suspicious/noEmptyInterface: filled as the use cases move off SQL
-export interface TeamRepository {}
+export interface TeamRepository {
+  /** An accepted (not merely invited) member of the namespace. */
+  isAcceptedMember(userId: number, namespaceId: number): Promise<boolean>;
+  /** An accepted member of an accepted maintainer namespace of the package. */
+  isMaintainer(userId: number, packageId: number): Promise<boolean>;
+}

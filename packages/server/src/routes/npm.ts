@@ -157,7 +157,7 @@ export function registerNpmRoutes(app: FastifyInstance): void {
     if (!integrity) {
       if (ref.namespace === LEGACY) integrity = await mirror.tarball(npmName, version);
       else {
-        const pkg = await findPackage(deps.db, ref, deps.host);
+        const pkg = await findPackage(deps.repos, ref, deps.host);
         if (pkg) integrity = await findNpmTarball(deps, pkg.id, npmName, version);
       }
       if (!integrity) throw appError('VERSION_NOT_FOUND', `The version "${npmName}@${version}" does not exist.`);
