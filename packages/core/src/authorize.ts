@@ -1,4 +1,6 @@
-import { appError } from '@entropic/types';
+import { appError, formatPackageName, type Host, type NamespaceRef } from '@entropic/types';
+import { getNamespace, type NamespaceRow, storedHost } from './namespaces.ts';
+import type { PackageRef, PackageRow } from './ports/records.ts';
 import type { Repositories } from './ports/repositories.ts';
 import type { Principal } from './principal.ts';
 
@@ -104,4 +106,32 @@ export async function assertMayActForNamespace(
   const p = requireWriter(principal);
   await assertMemberOf(repos, p, namespace);
   return p;
+}
+
+/** Writes are only accepted for this registry's own namespaces. */
+export function assertLocal(ref: NamespaceRef, localHost: Host): void {
+  if (ref.host !== localHost) {
+    throw appError('REMOTE_HOST', `"${ref.namespace}@${ref.host}" belongs to another host; this registry is ${localHost}.`);
+  }
+}
+
+/**
+ * Who may write a package: for an existing package, an accepted member of an accepted
+ * maintainer namespace; for a new one, an accepted member of the target namespace.
+ */
+export async function authorizePackageWrite(
+  repos: Repositories,
+  principal: Principal | undefined,
+  ref: PackageRef,
+  localHost: Host,
+): Promise<{ namespace: NamespaceRow; pkg: PackageRow | undefined; principal: Principal }> {
+  const p = requireWriter(principal);
+  assertLocal(ref, localHost);
+  const namespace = await getNamespace(repos, ref, localHost);
+  const pkg = await repos.packages.find(ref.namespace, storedHost(ref, localHost), ref.name);
+  // Abandonware has no members, so its former maintainers would only see NOT_A_MAINTAINER; say why.
+  if (pkg?.yanked) throw appError('PACKAGE_ABANDONED', `"${formatPackageName(ref)}" has been abandoned; publish under a new name.`);
+  if (pkg) await assertMaintainer(repos, p, { id: pkg.id, fullName: formatPackageName(ref) });
+  else await assertMemberOf(repos, p, namespace);
+  return { namespace, pkg, principal: p };
 }

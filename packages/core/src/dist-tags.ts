@@ -1,3 +1,4 @@
+import { createRepositories } from '@entropic/db';
 import { appError, truncate, type Version } from '@entropic/types';
 import semver from 'semver';
 import type { CoreDeps } from './deps.ts';
@@ -32,7 +33,7 @@ export async function setDistTag(
 ): Promise<Record<string, string>> {
   parseDistTag(tag);
   await deps.db.transaction().execute(async (tx) => {
-    const { pkg } = await authorizePackageWrite(tx, principal, ref, deps.host);
+    const { pkg } = await authorizePackageWrite(createRepositories(tx), principal, ref, deps.host);
     if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
     const row = await tx
       .selectFrom('versions')
@@ -57,7 +58,7 @@ export async function removeDistTag(deps: CoreDeps, principal: Principal | undef
   parseDistTag(tag);
   if (tag === 'latest') throw appError('CANNOT_DELETE_LATEST', 'The "latest" tag cannot be deleted; point it at another version instead.');
   await deps.db.transaction().execute(async (tx) => {
-    const { pkg } = await authorizePackageWrite(tx, principal, ref, deps.host);
+    const { pkg } = await authorizePackageWrite(createRepositories(tx), principal, ref, deps.host);
     if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
     const deleted = await tx
       .deleteFrom('dist_tags')

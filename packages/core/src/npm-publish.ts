@@ -127,7 +127,7 @@ export async function putNpmPackage(
   const tag = Object.keys(distTags).find((t) => distTags[t] === version) ?? 'latest';
 
   // Authorise before reading the tarball, validate it whole before storing a byte of it.
-  const { pkg } = await authorizePackageWrite(deps.db, principal, ref, deps.host);
+  const { pkg } = await authorizePackageWrite(deps.repos, principal, ref, deps.host);
   if (pkg) {
     const exists = await deps.db
       .selectFrom('versions')
@@ -159,7 +159,7 @@ async function updateNpmPackage(
   versions: Json,
   options: { removeMissing?: boolean },
 ): Promise<NpmPutResult> {
-  const { pkg } = await authorizePackageWrite(deps.db, principal, ref, deps.host);
+  const { pkg } = await authorizePackageWrite(deps.repos, principal, ref, deps.host);
   if (!pkg) await getPackage(deps.repos, ref, deps.host);
   const stored = await deps.db
     .selectFrom('versions')
@@ -186,7 +186,7 @@ async function updateNpmPackage(
 export async function unpublishNpmPackage(deps: CoreDeps, principal: Principal | undefined, npmName: string): Promise<string[]> {
   const ref = await resolveNpmName(deps.db, deps.host, npmName);
   assertPublishable(ref, npmName);
-  const { pkg } = await authorizePackageWrite(deps.db, principal, ref, deps.host);
+  const { pkg } = await authorizePackageWrite(deps.repos, principal, ref, deps.host);
   if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${npmName}" does not exist.`);
   const rows = await deps.db
     .selectFrom('versions')

@@ -1,18 +1,8 @@
 import { createRepositories } from '@entropic/db';
-import {
-  ABANDONWARE,
-  appError,
-  formatPackageName,
-  type Host,
-  type NamespaceRef,
-  type PackageDocument,
-  type PackageName,
-  type Page,
-} from '@entropic/types';
+import { ABANDONWARE, appError, formatPackageName, type Host, type PackageDocument, type PackageName, type Page } from '@entropic/types';
 import semver from 'semver';
-import { assertMaintainer, assertMemberOf, requireWriter } from './authorize.ts';
 import type { CoreDeps, Tx } from './deps.ts';
-import { findNamespace, formatNamespace, getNamespace, type NamespaceRow, storedHost } from './namespaces.ts';
+import { findNamespace, formatNamespace, type NamespaceRow, storedHost } from './namespaces.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './pagination.ts';
 import type { PackageRef, PackageRow } from './ports/records.ts';
 import type { Repositories } from './ports/repositories.ts';
@@ -50,13 +40,6 @@ export async function getPackage(repos: Repositories, ref: PackageRef, localHost
   const row = await findPackage(repos, ref, localHost);
   if (!row) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
   return row;
-}
-
-/** Writes are only accepted for this registry's own namespaces. */
-export function assertLocal(ref: NamespaceRef, localHost: Host): void {
-  if (ref.host !== localHost) {
-    throw appError('REMOTE_HOST', `"${ref.namespace}@${ref.host}" belongs to another host; this registry is ${localHost}.`);
-  }
 }
 
 export async function buildPackageDocument(db: Tx, row: PackageRow, localHost: Host): Promise<PackageDocument> {
@@ -107,26 +90,9 @@ export async function ensurePackage(tx: Tx, namespace: NamespaceRow, name: Packa
   return { id: existing.id, created: false };
 }
 
-/**
- * Who may write a package: for an existing package, an accepted member of an accepted
- * maintainer namespace; for a new one, an accepted member of the target namespace.
- */
-export async function authorizePackageWrite(
-  tx: Tx,
-  principal: Principal | undefined,
-  ref: PackageRef,
-  localHost: Host,
-): Promise<{ namespace: NamespaceRow; pkg: PackageRow | undefined; principal: Principal }> {
-  const p = requireWriter(principal);
-  assertLocal(ref, localHost);
-  const namespace = await getNamespace(createRepositories(tx), ref, localHost);
-  const pkg = await findPackage(createRepositories(tx), ref, localHost);
-  // Abandonware has no members, so its former maintainers would only see NOT_A_MAINTAINER; say why.
-  if (pkg?.yanked) throw appError('PACKAGE_ABANDONED', `"${fullName(ref)}" has been abandoned; publish under a new name.`);
-  if (pkg) await assertMaintainer(createRepositories(tx), p, { id: pkg.id, fullName: fullName(ref) });
-  else await assertMemberOf(createRepositories(tx), p, namespace);
-  return { namespace, pkg, principal: p };
-}
+import { authorizePackageWrite } from './authorize.ts';
+
+export { assertLocal, authorizePackageWrite } from './authorize.ts';
 
 export async function putPackage(
   deps: CoreDeps,
@@ -141,7 +107,7 @@ export async function putPackage(
     throw appError('INVALID_FIELD', 'Two-factor authentication is not available for accounts yet, so a package cannot require it.');
   }
   return deps.db.transaction().execute(async (tx) => {
-    const { namespace, pkg } = await authorizePackageWrite(tx, principal, ref, deps.host);
+    const { namespace, pkg } = await authorizePackageWrite(createRepositories(tx), principal, ref, deps.host);
     const ensured = pkg ? { id: pkg.id, created: false } : await ensurePackage(tx, namespace, ref.name);
     if (!ensured.created) {
       await tx
@@ -158,7 +124,7 @@ export async function putPackage(
 /** Abandon: every version yanked, every tag removed, maintainers replaced by `abandonware`. */
 export async function abandonPackage(deps: CoreDeps, principal: Principal | undefined, ref: PackageRef): Promise<void> {
   await deps.db.transaction().execute(async (tx) => {
-    const { pkg } = await authorizePackageWrite(tx, principal, ref, deps.host);
+    const { pkg } = await authorizePackageWrite(createRepositories(tx), principal, ref, deps.host);
     if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
     const abandonware = await findNamespace(createRepositories(tx), { namespace: ABANDONWARE, host: deps.host }, deps.host);
     if (!abandonware) throw new Error('the abandonware namespace is missing');

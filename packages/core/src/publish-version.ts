@@ -1,5 +1,5 @@
 import { type Readable, Transform } from 'node:stream';
-import { isUniqueViolation } from '@entropic/db';
+import { createRepositories, isUniqueViolation } from '@entropic/db';
 import {
   appError,
   canonicalVersionDocument,
@@ -47,7 +47,7 @@ export async function publishVersion(
 ): Promise<PublishResult> {
   const name = fullName(ref);
   // Fail before reading the body when the answer is already known.
-  const pre = await authorizePackageWrite(deps.db, principal, ref, deps.host);
+  const pre = await authorizePackageWrite(deps.repos, principal, ref, deps.host);
   if (pre.pkg) await assertVersionFree(deps, pre.pkg.id, name, version);
 
   const fields = new Map<string, string>();
@@ -148,7 +148,7 @@ export async function publishVersion(
 
   try {
     await deps.db.transaction().execute(async (tx) => {
-      const { namespace, pkg } = await authorizePackageWrite(tx, principal, ref, deps.host);
+      const { namespace, pkg } = await authorizePackageWrite(createRepositories(tx), principal, ref, deps.host);
       const packageId = pkg ? pkg.id : (await ensurePackage(tx, namespace, ref.name)).id;
       const now = new Date();
       await tx

@@ -1,3 +1,4 @@
+import { createRepositories } from '@entropic/db';
 import { appError, type Version, type VersionDocument } from '@entropic/types';
 import semver from 'semver';
 import type { CoreDeps, Tx } from './deps.ts';
@@ -50,7 +51,7 @@ export async function listVersions(deps: CoreDeps, ref: PackageRef): Promise<Rec
  */
 export async function yankVersion(deps: CoreDeps, principal: Principal | undefined, ref: PackageRef, version: Version): Promise<void> {
   await deps.db.transaction().execute(async (tx) => {
-    const { pkg } = await authorizePackageWrite(tx, principal, ref, deps.host);
+    const { pkg } = await authorizePackageWrite(createRepositories(tx), principal, ref, deps.host);
     if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
     const row = await tx
       .selectFrom('versions')

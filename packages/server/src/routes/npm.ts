@@ -225,7 +225,7 @@ export function registerNpmRoutes(app: FastifyInstance): void {
   // npm deletes the tarball after unpublishing a version: the version is yanked, its files stay.
   const deleteTarball = async (request: FastifyRequest, npmName: string) => {
     const ref = await resolve(npmName);
-    await authorizePackageWrite(deps.db, requireWriter(request.principal), ref, deps.host);
+    await authorizePackageWrite(deps.repos, requireWriter(request.principal), ref, deps.host);
     return { ok: true };
   };
   app.delete<{ Params: NameParams & { file: string; rev: string } }>('/:name/-/:file/-rev/:rev', (request) =>
