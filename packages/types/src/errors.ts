@@ -66,6 +66,7 @@ export const errorCatalogue = {
   PACKAGE_ABANDONED: { status: 409, message: 'The package has been abandoned.' },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  URI_TOO_LONG: { status: 414, message: 'A part of the URL is too long.' },
   FILE_TOO_LARGE: { status: 413, message: 'A file is too large.' },
   VERSION_TOO_LARGE: { status: 413, message: 'The version is too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported.' },

@@ -1,5 +1,5 @@
 import { isDatabaseUnavailable } from '@entropic/db';
-import { type AppError, appError, type ErrorBody, isAppError } from '@entropic/types';
+import { type AppError, appError, type ErrorBody, isAppError, truncate } from '@entropic/types';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Maps every failure to `{message, code}` once, at the edge. Programmer errors become a bare 500. */
@@ -20,6 +20,8 @@ export function toAppError(error: unknown): AppError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return appError('INVALID_JSON');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return appError('URI_TOO_LONG');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
     case 'FST_ERR_BAD_URL':
     case 'FST_ERR_ASYNC_CONSTRAINT':
@@ -28,7 +30,7 @@ export function toAppError(error: unknown): AppError {
       break;
   }
   if (e instanceof SyntaxError && (e as { statusCode?: number }).statusCode === 400) return appError('INVALID_JSON');
-  if (e.validation) return appError('BAD_REQUEST', e.message);
+  if (e.validation) return appError('BAD_REQUEST', truncate(String(e.message), 200));
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
     return appError('BAD_REQUEST', 'The request is malformed.');
   return appError('INTERNAL', undefined, { cause: error });
@@ -42,6 +44,14 @@ export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
   return reply.code(error.status).type('application/json; charset=utf-8').send(body);
 }
 
+/**
+ * Fastify's `frameworkErrors` option: errors the router raises before any route or hook runs
+ * (a URL it cannot decode, a parameter over `maxParamLength`) leave through the same mapping.
+ */
+export function sendFrameworkError(error: unknown, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendError(reply, toAppError(error));
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const mapped = toAppError(error);
@@ -50,6 +60,6 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return sendError(reply, mapped);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, appError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`)),
+    sendError(reply, appError('NOT_FOUND', `No route for ${request.method} ${truncate(request.url.split('?')[0] ?? '')}.`)),
   );
 }
