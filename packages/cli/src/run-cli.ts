@@ -43,6 +43,34 @@ export function commandHelp(command: Command): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The subcommands of a command group (`tag` → `tag add`, `tag rm`, `tag ls`), or none. */
+function groupCommands(group: string | undefined): Command[] {
+  if (group === undefined) return [];
+  return commands.filter((c) => c.name.startsWith(`${group} `));
+}
+
+function groupHelp(group: string, members: Command[]): string {
+  const width = Math.max(...members.map((c) => c.name.length)) + 2;
+  return [
+    `ds ${group} — ${members.length} subcommands`,
+    '',
+    `Usage: ds ${group} <subcommand> [options]`,
+    '',
+    'Subcommands:',
+    ...members.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
+    '',
+    `Run \`ds ${group} <subcommand> --help\` for one of them.`,
+    '',
+  ].join('\n');
+}
+
+function helpFor(argv: string[]): string {
+  const { command } = findCommand(argv);
+  if (command) return commandHelp(command);
+  const members = groupCommands(argv[0]);
+  return members.length > 0 ? groupHelp(String(argv[0]), members) : generalHelp();
+}
+
 export function generalHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
   return [
@@ -65,8 +93,7 @@ export function generalHelp(): string {
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const wantsJson = argv.includes('--json');
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
-    const topic = argv[0] === 'help' ? findCommand(argv.slice(1)).command : undefined;
-    io.stdout.write(topic ? commandHelp(topic) : generalHelp());
+    io.stdout.write(argv[0] === 'help' ? helpFor(argv.slice(1)) : generalHelp());
     return EXIT.OK;
   }
   if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
@@ -77,6 +104,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     const { command, rest } = findCommand(argv);
     if (!command) {
+      const members = groupCommands(argv[0]);
+      if (members.length > 0) {
+        const group = String(argv[0]);
+        const asked = rest.length === 0 || rest[0] === '--help' || rest[0] === '-h';
+        if (asked && rest.length > 0) {
+          io.stdout.write(groupHelp(group, members));
+          return EXIT.OK;
+        }
+        const sub = rest[0] === undefined ? '' : ` "${String(rest[0]).slice(0, 40)}"`;
+        throw cliError(
+          'USAGE',
+          `ds ${group} needs a subcommand${sub ? `; there is no${sub}` : ''}: ${members.map((c) => c.name.slice(group.length + 1)).join(', ')}.`,
+          `Run \`ds ${group} --help\`.`,
+        );
+      }
       const name = String(argv[0]).slice(0, 40);
       throw cliError('UNKNOWN_COMMAND', `Unknown command "${name}".`, 'Run `ds --help` to list the commands.');
     }
