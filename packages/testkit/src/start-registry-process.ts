@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './create-test-app.ts';
+import { waitForStart } from './wait-for-start.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 /** The tsx loader by absolute URL: the child runs in its data dir, where a bare `tsx` does not resolve. */
@@ -81,19 +82,12 @@ export async function startRegistryProcess(options: RegistryProcessOptions = {})
   };
   const url = `http://127.0.0.1:${port}`;
   const child = launch();
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`registry exited with ${child.exitCode}:\n${output}`);
-    try {
-      const response = await fetch(`${url}/ping`);
-      if (response.ok) break;
-    } catch {}
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`registry did not start within 30 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForStart({
+    what: `the registry to answer GET ${url}/ping`,
+    child,
+    output: () => output,
+    probe: async () => (await fetch(`${url}/ping`)).ok,
+  });
   const admin = (args: string[]) =>
     new Promise<string>((resolvePromise, reject) => {
       const proc = spawn(process.execPath, ['--import', TSX_LOADER, join(REPO_ROOT, 'packages/server/src/admin.ts'), ...args], {

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from './create-test-app.ts';
 import { REPO_ROOT } from './start-registry-process.ts';
+import { waitForStart } from './wait-for-start.ts';
 
 export interface Verdaccio {
   url: string;
@@ -54,18 +55,13 @@ export async function startVerdaccio(dir: string): Promise<Verdaccio> {
     output += d;
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`verdaccio exited: ${output}`);
-    try {
-      if ((await fetch(`${url}/-/ping`)).ok) break;
-    } catch {}
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`verdaccio did not start: ${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitForStart({
+    what: `Verdaccio to answer GET ${url}/-/ping`,
+    child,
+    output: () => output,
+    probe: async () => (await fetch(`${url}/-/ping`)).ok,
+    intervalMs: 200,
+  });
   return {
     url,
     child,

@@ -12,7 +12,7 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    timeout: 30_000,
+    timeout: 120_000,
     args: [
       '--headless',
       '--no-sandbox',
