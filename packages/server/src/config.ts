@@ -123,6 +123,21 @@ const NODE_ENV_ALIASES: Record<string, NodeEnv> = {
  * The one config module: validated once, frozen. Only main.ts / admin.ts pass process.env;
  * everything else receives a Config.
  */
+/**
+ * Without EXTERNAL_HOST the public URL is the address the server listens on, so tarball and login
+ * URLs name the host a client already talks to (an npm token saved for 127.0.0.1 is sent for them);
+ * a wildcard bind (0.0.0.0, ::) has no one address, so it says localhost.
+ */
+export function defaultExternalUrl(listenAddress: string, port: number): string {
+  const wildcard = listenAddress === '0.0.0.0' || listenAddress === '::' || listenAddress === '[::]';
+  const host = wildcard
+    ? 'localhost'
+    : listenAddress.includes(':') && !listenAddress.startsWith('[')
+      ? `[${listenAddress}]`
+      : listenAddress;
+  return `http://${host}:${port}`;
+}
+
 export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonly<Config> {
   const cwd = options.cwd ?? process.cwd();
   const env: Env = { ...readDotEnv(resolve(cwd, '.env')), ...rawEnv };
@@ -131,7 +146,8 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
   if (!nodeEnv) throw new ConfigError('NODE_ENV', `must be dev, testing or production, got "${nodeEnvRaw}"`);
   const production = nodeEnv === 'production';
   const port = integer(env, 'PORT', 3000, 0, 65535);
-  const externalUrl = (url(env, 'EXTERNAL_HOST', `http://localhost:${port || 3000}`) as string).replace(/\/+$/, '');
+  const listenAddress = env.LISTEN_ADDRESS || (production ? '0.0.0.0' : '127.0.0.1');
+  const externalUrl = (url(env, 'EXTERNAL_HOST', defaultExternalUrl(listenAddress, port || 3000)) as string).replace(/\/+$/, '');
   if (!/^https?:/.test(externalUrl)) throw new ConfigError('EXTERNAL_HOST', 'must be an http(s) URL');
   const dataDir = resolve(cwd, env.DATA_DIR || './data');
   const cacheDir = resolve(cwd, env.CACHE_DIR || resolve(dataDir, 'blobs'));
@@ -170,7 +186,7 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
   const config: Config = {
     nodeEnv,
     port,
-    listenAddress: env.LISTEN_ADDRESS || (production ? '0.0.0.0' : '127.0.0.1'),
+    listenAddress,
     externalUrl,
     host: hostFromUrl(externalUrl),
     dataDir,

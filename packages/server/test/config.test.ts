@@ -90,11 +90,19 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({}, { cwd }).sessionSecret, DEFAULT_SESSION_SECRET);
   });
 
+  it('derives the default EXTERNAL_HOST from LISTEN_ADDRESS and PORT', () => {
+    assert.equal(loadConfig({ PORT: '4873' }, { cwd }).externalUrl, 'http://127.0.0.1:4873');
+    assert.equal(loadConfig({ LISTEN_ADDRESS: '::1', PORT: '4000' }, { cwd }).host, '[::1]:4000');
+    assert.equal(loadConfig({ LISTEN_ADDRESS: '0.0.0.0' }, { cwd }).externalUrl, 'http://localhost:3000');
+    assert.equal(loadConfig({ EXTERNAL_HOST: 'https://registry.example.com/' }, { cwd }).externalUrl, 'https://registry.example.com');
+  });
+
   it('has the documented defaults and is frozen', () => {
     const config = loadConfig({}, { cwd });
     assert.equal(config.port, 3000);
-    assert.equal(config.externalUrl, 'http://localhost:3000');
-    assert.equal(config.host, 'localhost:3000');
+    // the address it listens on (issue 17.13), so URLs in packuments and logins name the host clients use
+    assert.equal(config.externalUrl, 'http://127.0.0.1:3000');
+    assert.equal(config.host, '127.0.0.1:3000');
     assert.equal(config.dataDir, join(cwd, 'data'));
     assert.equal(config.cacheDir, join(cwd, 'data', 'blobs'));
     assert.equal(config.postgresUrl, undefined);
