@@ -1,4 +1,3 @@
-import { createRepositories } from '@entropic/db';
 import { appError, truncate, type Version } from '@entropic/types';
 import semver from 'semver';
 import type { CoreDeps } from './deps.ts';
@@ -18,55 +17,49 @@ export function parseDistTag(tag: string): string {
   return tag;
 }
 
-export async function listDistTags(deps: CoreDeps, ref: PackageRef): Promise<Record<string, string>> {
-  const pkg = await getPackage(deps.repos, ref, deps.host);
-  const rows = await deps.db.selectFrom('dist_tags').select(['tag', 'version']).where('package_id', '=', pkg.id).orderBy('tag').execute();
+export async function listDistTags(deps: CoreDeps, input: { ref: PackageRef }): Promise<Record<string, string>> {
+  const pkg = await getPackage(deps.repos, input.ref, deps.host);
+  const rows = await deps.repos.tags.list(pkg.id);
   return Object.fromEntries(rows.map((r) => [r.tag, r.version]));
 }
 
-export async function setDistTag(
-  deps: CoreDeps,
-  principal: Principal | undefined,
-  ref: PackageRef,
-  tag: string,
-  version: Version,
-): Promise<Record<string, string>> {
-  parseDistTag(tag);
-  await deps.db.transaction().execute(async (tx) => {
-    const { pkg } = await authorizePackageWrite(createRepositories(tx), principal, ref, deps.host);
-    if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
-    const row = await tx
-      .selectFrom('versions')
-      .select(['yanked'])
-      .where('package_id', '=', pkg.id)
-      .where('version', '=', version)
-      .executeTakeFirst();
-    if (!row) throw appError('VERSION_NOT_FOUND', `The version "${fullName(ref)}@${version}" does not exist.`);
-    if (row.yanked) throw appError('CONFLICT', `"${fullName(ref)}@${version}" is yanked and cannot be tagged.`);
-    const now = new Date();
-    await tx
-      .insertInto('dist_tags')
-      .values({ package_id: pkg.id, tag, version, updated_at: now })
-      .onConflict((oc) => oc.columns(['package_id', 'tag']).doUpdateSet({ version, updated_at: now }))
-      .execute();
-    await tx.updateTable('packages').set({ modified_at: now }).where('id', '=', pkg.id).execute();
-  });
-  return listDistTags(deps, ref);
+export interface SetDistTagInput {
+  principal: Principal | undefined;
+  ref: PackageRef;
+  tag: string;
+  version: Version;
 }
 
-export async function removeDistTag(deps: CoreDeps, principal: Principal | undefined, ref: PackageRef, tag: string): Promise<void> {
+/** Points the tag at a version that is not yanked; answers every tag of the package. */
+export async function setDistTag(deps: CoreDeps, input: SetDistTagInput): Promise<Record<string, string>> {
+  const { principal, ref, tag, version } = input;
+  parseDistTag(tag);
+  await deps.uow.transaction(async (repos) => {
+    const { pkg } = await authorizePackageWrite(repos, principal, ref, deps.host);
+    if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
+    const row = await repos.versions.findState(pkg.id, version);
+    if (!row) throw appError('VERSION_NOT_FOUND', `The version "${fullName(ref)}@${version}" does not exist.`);
+    if (row.yanked) throw appError('CONFLICT', `"${fullName(ref)}@${version}" is yanked and cannot be tagged.`);
+    const now = deps.clock.now();
+    await repos.tags.set(pkg.id, tag, version, now);
+    await repos.packages.update(pkg.id, { modifiedAt: now });
+  });
+  await deps.events.emit({ type: 'package-changed', ref });
+  return listDistTags(deps, { ref });
+}
+
+export async function removeDistTag(
+  deps: CoreDeps,
+  input: { principal: Principal | undefined; ref: PackageRef; tag: string },
+): Promise<void> {
+  const { principal, ref, tag } = input;
   parseDistTag(tag);
   if (tag === 'latest') throw appError('CANNOT_DELETE_LATEST', 'The "latest" tag cannot be deleted; point it at another version instead.');
-  await deps.db.transaction().execute(async (tx) => {
-    const { pkg } = await authorizePackageWrite(createRepositories(tx), principal, ref, deps.host);
+  await deps.uow.transaction(async (repos) => {
+    const { pkg } = await authorizePackageWrite(repos, principal, ref, deps.host);
     if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
-    const deleted = await tx
-      .deleteFrom('dist_tags')
-      .where('package_id', '=', pkg.id)
-      .where('tag', '=', tag)
-      .returning('tag')
-      .executeTakeFirst();
-    if (!deleted) throw appError('TAG_NOT_FOUND', `"${fullName(ref)}" has no tag "${tag}".`);
-    await tx.updateTable('packages').set({ modified_at: new Date() }).where('id', '=', pkg.id).execute();
+    if (!(await repos.tags.remove(pkg.id, tag))) throw appError('TAG_NOT_FOUND', `"${fullName(ref)}" has no tag "${tag}".`);
+    await repos.packages.update(pkg.id, { modifiedAt: deps.clock.now() });
   });
+  await deps.events.emit({ type: 'package-changed', ref });
 }

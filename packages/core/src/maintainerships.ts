@@ -67,7 +67,11 @@ export async function listMaintainers(deps: CoreDeps, ref: PackageRef, options: 
 export async function listMaintainerships(deps: CoreDeps, ref: NamespaceRef, options: StatusListOptions): Promise<Page<PackageDocument>> {
   const status = parseMembershipStatus(options.status);
   const namespace = await getNamespace(deps.repos, ref, deps.host);
-  return listPackages(deps, { kind: 'maintained-by', namespaceId: namespace.id, pending: status === 'pending' }, options);
+  return listPackages(deps, {
+    filter: { kind: 'maintained-by', namespaceId: namespace.id, pending: status === 'pending' },
+    limit: options.limit,
+    cursor: options.cursor,
+  });
 }
 
 /**

@@ -1,14 +1,9 @@
 import { type Integrity, isIntegrity } from '@entropic/types';
-import { sql } from 'kysely';
 import type { CoreDeps } from './deps.ts';
 
 /** Every blob the database references: version documents, files and derived files. */
-export async function referencedIntegrities(deps: Pick<CoreDeps, 'db'>): Promise<Set<string>> {
-  const rows = await sql<{ integrity: string }>`
-    SELECT integrity FROM versions
-    UNION SELECT value AS integrity FROM versions, jsonb_each_text(files)
-    UNION SELECT value AS integrity FROM versions, jsonb_each_text(derived_files)`.execute(deps.db);
-  return new Set(rows.rows.map((r) => r.integrity));
+export async function referencedIntegrities(deps: Pick<CoreDeps, 'repos'>): Promise<Set<string>> {
+  return deps.repos.objects.referencedIntegrities();
 }
 
 export interface GcReport {
@@ -24,8 +19,12 @@ export interface GcReport {
  * Deletes blobs nothing references and that are older than the grace period, so a publish in
  * progress (blobs written, transaction not yet committed) is never raced.
  */
-export async function collectGarbage(deps: Pick<CoreDeps, 'db' | 'blobs'>, graceSeconds: number, now = new Date()): Promise<GcReport> {
-  const cutoff = now.getTime() - graceSeconds * 1000;
+export async function collectGarbage(
+  deps: Pick<CoreDeps, 'repos' | 'blobs' | 'clock'>,
+  input: { graceSeconds: number },
+): Promise<GcReport> {
+  const { graceSeconds } = input;
+  const cutoff = deps.clock.now().getTime() - graceSeconds * 1000;
   const blobs = deps.blobs as CoreDeps['blobs'] & { cleanTemp?: (olderThanMs?: number) => Promise<unknown> };
   // Temp files of uploads cut off (client gone, process killed) get the same grace as blobs.
   const tempFiles = typeof blobs.cleanTemp === 'function' ? Number(await blobs.cleanTemp(graceSeconds * 1000)) : 0;
@@ -40,12 +39,7 @@ export async function collectGarbage(deps: Pick<CoreDeps, 'db' | 'blobs'>, grace
       continue;
     }
     // Re-check just before deleting: a publish may have committed a reference meanwhile.
-    const still = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM versions
-      WHERE integrity = ${blob.integrity}
-         OR EXISTS (SELECT 1 FROM jsonb_each_text(files) f WHERE f.value = ${blob.integrity})
-         OR EXISTS (SELECT 1 FROM jsonb_each_text(derived_files) d WHERE d.value = ${blob.integrity})`.execute(deps.db);
-    if ((still.rows[0]?.n ?? 0) > 0) continue;
+    if (await deps.repos.objects.isReferenced(blob.integrity)) continue;
     if (await deps.blobs.delete(blob.integrity)) {
       report.deleted += 1;
       report.freedBytes += blob.storedSize;
@@ -68,20 +62,12 @@ export interface FsckReport {
 }
 
 /** Checks that every version's blobs exist and hash to their names. */
-export async function checkIntegrity(deps: Pick<CoreDeps, 'db' | 'blobs' | 'host'>): Promise<FsckReport> {
+export async function checkIntegrity(deps: Pick<CoreDeps, 'repos' | 'blobs' | 'host'>): Promise<FsckReport> {
   const report: FsckReport = { versions: 0, blobs: 0, problems: [] };
   const verified = new Map<string, FsckProblem['problem'] | null>();
   let lastId = 0;
   for (;;) {
-    const rows = await deps.db
-      .selectFrom('versions as v')
-      .innerJoin('packages as p', 'p.id', 'v.package_id')
-      .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
-      .select(['v.id', 'v.version', 'v.integrity', 'v.files', 'v.derived_files', 'p.name', 'n.name as ns', 'n.host'])
-      .where('v.id', '>', lastId)
-      .orderBy('v.id')
-      .limit(200)
-      .execute();
+    const rows = await deps.repos.objects.listVersionBlobs(lastId, 200);
     if (rows.length === 0) break;
     for (const row of rows) {
       lastId = row.id;
@@ -89,8 +75,8 @@ export async function checkIntegrity(deps: Pick<CoreDeps, 'db' | 'blobs' | 'host
       const label = `${row.ns}@${row.host ?? deps.host}/${encodeURIComponent(row.name)}@${row.version}`;
       const entries: Array<[string, string]> = [
         ['(version document)', row.integrity],
-        ...Object.entries(row.files as Record<string, string>),
-        ...Object.entries(row.derived_files as Record<string, string>),
+        ...Object.entries(row.files),
+        ...Object.entries(row.derived_files),
       ];
       for (const [path, integrity] of entries) {
         let problem = verified.get(integrity);

@@ -238,7 +238,7 @@ export class NpmMirror {
       yield* tarballParts(bytes, limits);
     }
     try {
-      await publishVersion(this.deps, principal, ref, version, parts());
+      await publishVersion(this.deps, { principal, ref, version, parts: parts() });
     } catch (error) {
       if (!isAppError(error) || error.code !== 'VERSION_EXISTS') throw error;
     }

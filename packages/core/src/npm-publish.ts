@@ -148,7 +148,7 @@ export async function putNpmPackage(
     yield { kind: 'field', name: 'tag', value: tag };
     yield* tarballParts(bytes, limits);
   }
-  await publishVersion(deps, principal, ref, version, parts());
+  await publishVersion(deps, { principal, ref, version, parts: parts() });
   return { kind: 'published', version };
 }
 
@@ -178,7 +178,7 @@ async function updateNpmPackage(
       toYank.push(row.version);
     }
   }
-  for (const version of toYank) await yankVersion(deps, principal, ref, version as Version);
+  for (const version of toYank) await yankVersion(deps, { principal, ref, version: version as Version });
   return { kind: 'updated', yanked: toYank };
 }
 
@@ -194,6 +194,6 @@ export async function unpublishNpmPackage(deps: CoreDeps, principal: Principal |
     .where('package_id', '=', pkg.id)
     .where('yanked', '=', false)
     .execute();
-  for (const row of rows) await yankVersion(deps, principal, ref, row.version as Version);
+  for (const row of rows) await yankVersion(deps, { principal, ref, version: row.version as Version });
   return rows.map((r) => r.version);
 }

@@ -1,35 +1,20 @@
-import { createRepositories } from '@entropic/db';
-import { ABANDONWARE, appError, formatPackageName, type Host, type PackageDocument, type PackageName, type Page } from '@entropic/types';
+import { ABANDONWARE, appError, formatPackageName, type Host, type PackageDocument, type Page } from '@entropic/types';
 import semver from 'semver';
-import type { CoreDeps, Tx } from './deps.ts';
-import { findNamespace, formatNamespace, type NamespaceRow, storedHost } from './namespaces.ts';
+import { authorizePackageWrite } from './authorize.ts';
+import type { CoreDeps } from './deps.ts';
+import { findNamespace, formatNamespace, storedHost } from './namespaces.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './pagination.ts';
+import type { PackageFilter } from './ports/packages.ts';
 import type { PackageRef, PackageRow } from './ports/records.ts';
 import type { Repositories } from './ports/repositories.ts';
 import type { Principal } from './principal.ts';
 
+export { assertLocal, authorizePackageWrite } from './authorize.ts';
+export type { PackageFilter } from './ports/packages.ts';
 export type { PackageRef, PackageRow } from './ports/records.ts';
 
 export function fullName(ref: PackageRef): string {
   return formatPackageName(ref);
-}
-
-/** @deprecated transitional: the listing moves into the package repository */
-function packageQuery(db: Tx) {
-  return db
-    .selectFrom('packages as p')
-    .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
-    .select([
-      'p.id',
-      'p.name',
-      'p.namespace_id',
-      'n.name as namespace_name',
-      'n.host as namespace_host',
-      'p.require_tfa',
-      'p.yanked',
-      'p.created_at',
-      'p.modified_at',
-    ]);
 }
 
 export async function findPackage(repos: Repositories, ref: PackageRef, localHost: Host): Promise<PackageRow | undefined> {
@@ -42,11 +27,8 @@ export async function getPackage(repos: Repositories, ref: PackageRef, localHost
   return row;
 }
 
-export async function buildPackageDocument(db: Tx, row: PackageRow, localHost: Host): Promise<PackageDocument> {
-  const [versions, tags] = await Promise.all([
-    db.selectFrom('versions').select(['version', 'integrity']).where('package_id', '=', row.id).where('yanked', '=', false).execute(),
-    db.selectFrom('dist_tags').select(['tag', 'version']).where('package_id', '=', row.id).orderBy('tag').execute(),
-  ]);
+export async function buildPackageDocument(repos: Repositories, row: PackageRow, localHost: Host): Promise<PackageDocument> {
+  const [versions, tags] = await Promise.all([repos.versions.listPublished(row.id), repos.tags.list(row.id)]);
   versions.sort((a, b) => semver.compare(a.version, b.version));
   const ns = { name: row.namespace_name, host: row.namespace_host };
   return {
@@ -61,85 +43,58 @@ export async function buildPackageDocument(db: Tx, row: PackageRow, localHost: H
   };
 }
 
-export async function getPackageDocument(deps: CoreDeps, ref: PackageRef): Promise<PackageDocument> {
-  const row = await getPackage(deps.repos, ref, deps.host);
-  return buildPackageDocument(deps.db, row, deps.host);
+export async function getPackageDocument(deps: CoreDeps, input: { ref: PackageRef }): Promise<PackageDocument> {
+  const row = await getPackage(deps.repos, input.ref, deps.host);
+  return buildPackageDocument(deps.repos, row, deps.host);
 }
 
-/**
- * Inserts the package if it does not exist (the owning namespace becomes its first, accepted
- * maintainer). Concurrency-safe: ON CONFLICT decides, not a read-then-insert.
- */
-export async function ensurePackage(tx: Tx, namespace: NamespaceRow, name: PackageName): Promise<{ id: number; created: boolean }> {
-  const inserted = await tx
-    .insertInto('packages')
-    .values({ namespace_id: namespace.id, name })
-    .onConflict((oc) => oc.columns(['namespace_id', 'name']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (inserted) {
-    await tx.insertInto('package_maintainers').values({ package_id: inserted.id, namespace_id: namespace.id, accepted: true }).execute();
-    return { id: inserted.id, created: true };
-  }
-  const existing = await tx
-    .selectFrom('packages')
-    .select('id')
-    .where('namespace_id', '=', namespace.id)
-    .where('name', '=', name)
-    .executeTakeFirstOrThrow();
-  return { id: existing.id, created: false };
+export interface PutPackageInput {
+  principal: Principal | undefined;
+  ref: PackageRef;
+  /** the body's `require_tfa`, not validated yet */
+  requireTfa?: unknown;
 }
 
-import { authorizePackageWrite } from './authorize.ts';
-
-export { assertLocal, authorizePackageWrite } from './authorize.ts';
-
-export async function putPackage(
-  deps: CoreDeps,
-  principal: Principal | undefined,
-  ref: PackageRef,
-  body: { require_tfa?: unknown },
-): Promise<{ created: boolean; document: PackageDocument }> {
-  if (body.require_tfa !== undefined && typeof body.require_tfa !== 'boolean') {
+/** Creates the package (the owning namespace its first maintainer) or updates its settings. */
+export async function putPackage(deps: CoreDeps, input: PutPackageInput): Promise<{ created: boolean; document: PackageDocument }> {
+  const { principal, ref, requireTfa } = input;
+  if (requireTfa !== undefined && typeof requireTfa !== 'boolean') {
     throw appError('INVALID_FIELD', '"require_tfa" must be true or false.');
   }
-  if (body.require_tfa === true) {
+  if (requireTfa === true) {
     throw appError('INVALID_FIELD', 'Two-factor authentication is not available for accounts yet, so a package cannot require it.');
   }
-  return deps.db.transaction().execute(async (tx) => {
-    const { namespace, pkg } = await authorizePackageWrite(createRepositories(tx), principal, ref, deps.host);
-    const ensured = pkg ? { id: pkg.id, created: false } : await ensurePackage(tx, namespace, ref.name);
+  const result = await deps.uow.transaction(async (repos) => {
+    const { namespace, pkg } = await authorizePackageWrite(repos, principal, ref, deps.host);
+    const ensured = pkg ? { id: pkg.id, created: false } : await repos.packages.ensure(namespace.id, ref.name);
     if (!ensured.created) {
-      await tx
-        .updateTable('packages')
-        .set({ modified_at: new Date(), ...(body.require_tfa === undefined ? {} : { require_tfa: body.require_tfa as boolean }) })
-        .where('id', '=', ensured.id)
-        .execute();
+      await repos.packages.update(ensured.id, {
+        modifiedAt: deps.clock.now(),
+        ...(requireTfa === undefined ? {} : { requireTfa: requireTfa as boolean }),
+      });
     }
-    const row = await getPackage(createRepositories(tx), ref, deps.host);
-    return { created: ensured.created, document: await buildPackageDocument(tx, row, deps.host) };
+    const row = await getPackage(repos, ref, deps.host);
+    return { created: ensured.created, document: await buildPackageDocument(repos, row, deps.host) };
   });
+  await deps.events.emit({ type: 'package-changed', ref });
+  return result;
 }
 
 /** Abandon: every version yanked, every tag removed, maintainers replaced by `abandonware`. */
-export async function abandonPackage(deps: CoreDeps, principal: Principal | undefined, ref: PackageRef): Promise<void> {
-  await deps.db.transaction().execute(async (tx) => {
-    const { pkg } = await authorizePackageWrite(createRepositories(tx), principal, ref, deps.host);
+export async function abandonPackage(deps: CoreDeps, input: { principal: Principal | undefined; ref: PackageRef }): Promise<void> {
+  const { principal, ref } = input;
+  await deps.uow.transaction(async (repos) => {
+    const { pkg } = await authorizePackageWrite(repos, principal, ref, deps.host);
     if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
-    const abandonware = await findNamespace(createRepositories(tx), { namespace: ABANDONWARE, host: deps.host }, deps.host);
+    const abandonware = await findNamespace(repos, { namespace: ABANDONWARE, host: deps.host }, deps.host);
     if (!abandonware) throw new Error('the abandonware namespace is missing');
-    const now = new Date();
-    await tx
-      .updateTable('versions')
-      .set({ yanked: true, modified_at: now })
-      .where('package_id', '=', pkg.id)
-      .where('yanked', '=', false)
-      .execute();
-    await tx.deleteFrom('dist_tags').where('package_id', '=', pkg.id).execute();
-    await tx.deleteFrom('package_maintainers').where('package_id', '=', pkg.id).execute();
-    await tx.insertInto('package_maintainers').values({ package_id: pkg.id, namespace_id: abandonware.id, accepted: true }).execute();
-    await tx.updateTable('packages').set({ yanked: true, modified_at: now }).where('id', '=', pkg.id).execute();
+    const now = deps.clock.now();
+    await repos.versions.yankAll(pkg.id, now);
+    await repos.tags.removeAll(pkg.id);
+    await repos.packages.replaceMaintainers(pkg.id, abandonware.id);
+    await repos.packages.update(pkg.id, { yanked: true, modifiedAt: now });
   });
+  await deps.events.emit({ type: 'package-changed', ref });
 }
 
 export interface ListOptions {
@@ -147,38 +102,16 @@ export interface ListOptions {
   cursor?: string | undefined;
 }
 
-export type PackageFilter =
-  | { kind: 'all' }
-  | { kind: 'authored-by'; namespaceId: number }
-  /** pending: packages the namespace is invited to maintain, instead of those it maintains */
-  | { kind: 'maintained-by'; namespaceId: number; pending?: boolean };
+export interface ListPackagesInput extends ListOptions {
+  filter: PackageFilter;
+}
 
-export async function listPackages(deps: CoreDeps, filter: PackageFilter, options: ListOptions): Promise<Page<PackageDocument>> {
-  const limit = pageLimit(options.limit);
-  const after = options.cursor ? decodeCursor(options.cursor) : 0;
-  let query = packageQuery(deps.db)
-    .where('p.yanked', '=', false)
-    .where('p.id', '>', after)
-    .orderBy('p.id')
-    .limit(limit + 1);
-  if (filter.kind === 'authored-by') query = query.where('p.namespace_id', '=', filter.namespaceId);
-  if (filter.kind === 'maintained-by') {
-    const namespaceId = filter.namespaceId;
-    const accepted = filter.pending !== true;
-    query = query.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('package_maintainers as pm')
-          .select('pm.package_id')
-          .whereRef('pm.package_id', '=', 'p.id')
-          .where('pm.namespace_id', '=', namespaceId)
-          .where('pm.accepted', '=', accepted),
-      ),
-    );
-  }
-  const rows = await query.execute();
+export async function listPackages(deps: CoreDeps, input: ListPackagesInput): Promise<Page<PackageDocument>> {
+  const limit = pageLimit(input.limit);
+  const afterId = input.cursor ? decodeCursor(input.cursor) : 0;
+  const rows = await deps.repos.packages.list({ filter: input.filter, afterId, limit: limit + 1 });
   const page = rows.slice(0, limit);
-  const objects = await Promise.all(page.map((row) => buildPackageDocument(deps.db, row, deps.host)));
+  const objects = await Promise.all(page.map((row) => buildPackageDocument(deps.repos, row, deps.host)));
   const last = page.at(-1);
   return { objects, next: rows.length > limit && last ? encodeCursor(last.id) : null };
 }

@@ -1,5 +1,4 @@
 import { type Readable, Transform } from 'node:stream';
-import { createRepositories, isUniqueViolation } from '@entropic/db';
 import {
   appError,
   canonicalVersionDocument,
@@ -15,7 +14,7 @@ import {
 import type { CoreDeps } from './deps.ts';
 import { parseDistTag } from './dist-tags.ts';
 import { collisionKey, parseFilePath, readmeRank } from './file-paths.ts';
-import { authorizePackageWrite, ensurePackage, fullName, type PackageRef } from './packages.ts';
+import { authorizePackageWrite, fullName, type PackageRef } from './packages.ts';
 import type { Principal } from './principal.ts';
 import { renderReadme } from './render-readme.ts';
 import { getVersionDocument } from './versions.ts';
@@ -33,40 +32,94 @@ export interface PublishResult {
   document: VersionDocument;
 }
 
+export interface PublishVersionInput {
+  principal: Principal | undefined;
+  ref: PackageRef;
+  version: Version;
+  parts: AsyncIterable<PublishPart>;
+}
+
+/** What the body's parts amount to, every file already in the blob store (not yet durable). */
+interface ReceivedParts {
+  fields: Map<string, string>;
+  signatures: string[];
+  files: Record<string, string>;
+  totalBytes: number;
+  fileCount: number;
+  readme: { rank: number; chunks: Buffer[]; size: number } | undefined;
+}
+
 /**
  * Publishes a version: streams every file through sha512 into the blob store, makes them durable
  * in one batch, then records the version in one transaction. The unique (package, version) constraint decides concurrent
  * publishes; blobs of a failed publish are left unreferenced for gc.
  */
-export async function publishVersion(
-  deps: CoreDeps,
-  principal: Principal | undefined,
-  ref: PackageRef,
-  version: Version,
-  parts: AsyncIterable<PublishPart>,
-): Promise<PublishResult> {
+export async function publishVersion(deps: CoreDeps, input: PublishVersionInput): Promise<PublishResult> {
+  const { principal, ref, version } = input;
   const name = fullName(ref);
   // Fail before reading the body when the answer is already known.
   const pre = await authorizePackageWrite(deps.repos, principal, ref, deps.host);
-  if (pre.pkg) await assertVersionFree(deps, pre.pkg.id, name, version);
+  if (pre.pkg && (await deps.repos.versions.findState(pre.pkg.id, version))) throw versionExists(name, version);
 
-  const fields = new Map<string, string>();
-  const signatures: string[] = [];
-  const files: Record<string, string> = {};
+  const received = await receiveParts(deps, input.parts);
+  if (received.fileCount === 0) throw appError('INVALID_MULTIPART', 'A version needs at least one file.');
+  const manifest = parseManifestFields(deps, received.fields);
+
+  const derivedFiles: Record<string, string> = {};
+  if (received.readme) {
+    const html = renderReadme(Buffer.concat(received.readme.chunks).toString('utf8'));
+    derivedFiles['./readme.html'] = (await deps.blobs.putBytes(html, { deferSync: true })).integrity;
+  }
+  const { files } = received;
+  const canonical = canonicalVersionDocument({ files, ...manifest.dependencyMaps, bundledDependencies: manifest.bundledDependencies });
+  const { integrity } = await deps.blobs.putBytes(canonical, { deferSync: true });
+  // Every blob durable before the transaction that references them: one concurrent batch of
+  // fsyncs (each file, each directory once) instead of two sequential fsyncs per file.
+  await deps.blobs.sync([...Object.values(files), ...Object.values(derivedFiles), integrity] as Integrity[]);
+
+  await deps.uow.transaction(async (repos) => {
+    const { namespace, pkg } = await authorizePackageWrite(repos, principal, ref, deps.host);
+    const packageId = pkg ? pkg.id : (await repos.packages.ensure(namespace.id, ref.name)).id;
+    const now = deps.clock.now();
+    const outcome = await repos.versions.insert({
+      package_id: packageId,
+      version,
+      integrity,
+      files,
+      derived_files: derivedFiles,
+      dependencies: manifest.dependencyMaps.dependencies,
+      dev_dependencies: manifest.dependencyMaps.devDependencies,
+      peer_dependencies: manifest.dependencyMaps.peerDependencies,
+      optional_dependencies: manifest.dependencyMaps.optionalDependencies,
+      bundled_dependencies: manifest.bundledDependencies,
+      signatures: received.signatures,
+      total_bytes: received.totalBytes,
+      file_count: received.fileCount,
+      created_at: now,
+      modified_at: now,
+    });
+    if (outcome === 'exists') throw versionExists(name, version);
+    await repos.tags.set(packageId, manifest.tag, version, now);
+    await repos.packages.update(packageId, { modifiedAt: now });
+  });
+  await deps.events.emit({ type: 'version-published', ref, version });
+  return { document: await getVersionDocument(deps, { ref, version }) };
+}
+
+/** Reads every part: fields kept, files streamed into the blob store within the limits. */
+async function receiveParts(deps: CoreDeps, parts: AsyncIterable<PublishPart>): Promise<ReceivedParts> {
+  const received: ReceivedParts = { fields: new Map(), signatures: [], files: {}, totalBytes: 0, fileCount: 0, readme: undefined };
   const seen = new Set<string>();
-  let totalBytes = 0;
-  let fileCount = 0;
-  let readme: { rank: number; chunks: Buffer[]; size: number } | undefined;
-
   for await (const part of parts) {
     if (part.kind === 'field') {
       if (Buffer.byteLength(part.value) > MAX_FIELD_BYTES)
         throw appError('INVALID_FIELD', `The field "${truncate(part.name)}" is larger than 1 MiB.`);
       if (part.name === 'signature') {
-        if (signatures.length >= MAX_SIGNATURES) throw appError('INVALID_FIELD', `At most ${MAX_SIGNATURES} signatures are accepted.`);
-        signatures.push(part.value);
+        if (received.signatures.length >= MAX_SIGNATURES)
+          throw appError('INVALID_FIELD', `At most ${MAX_SIGNATURES} signatures are accepted.`);
+        received.signatures.push(part.value);
       } else {
-        fields.set(part.name, part.value);
+        received.fields.set(part.name, part.value);
       }
       continue;
     }
@@ -80,49 +133,56 @@ export async function publishVersion(
       );
     }
     seen.add(key);
-    fileCount += 1;
-    if (fileCount > deps.limits.maxFiles) {
+    received.fileCount += 1;
+    if (received.fileCount > deps.limits.maxFiles) {
       part.stream.resume();
       throw appError('TOO_MANY_FILES', `A version may have at most ${deps.limits.maxFiles} files.`);
     }
-    const remaining = deps.limits.maxVersionBytes - totalBytes;
-    const maxBytes = Math.min(deps.limits.maxFileBytes, remaining);
-    const rank = readmeRank(path);
-    let source: Readable = part.stream;
-    let capture: { chunks: Buffer[]; size: number } | undefined;
-    if (rank !== undefined && (!readme || rank < readme.rank)) {
-      const captured = { chunks: [] as Buffer[], size: 0 };
-      capture = captured;
-      source = part.stream.pipe(
-        new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            if (captured.size <= MAX_README_BYTES) captured.chunks.push(chunk);
-            captured.size += chunk.length;
-            done(null, chunk);
-          },
-        }),
-      );
-      part.stream.on('error', (error) => source.destroy(error));
-    }
-    let stored: { integrity: Integrity; size: number };
-    try {
-      stored = await deps.blobs.put(source, { maxBytes, deferSync: true });
-    } catch (error) {
-      const e = error as { code?: string };
-      if (e.code === 'FILE_TOO_LARGE' && maxBytes < deps.limits.maxFileBytes) {
-        throw appError('VERSION_TOO_LARGE', `A version may hold at most ${deps.limits.maxVersionBytes} bytes.`);
-      }
-      if (e.code === 'FILE_TOO_LARGE')
-        throw appError('FILE_TOO_LARGE', `"${truncate(path)}" is larger than ${deps.limits.maxFileBytes} bytes.`);
-      throw error;
-    }
-    totalBytes += stored.size;
-    files[path] = stored.integrity;
-    if (capture && rank !== undefined && capture.size <= MAX_README_BYTES) readme = { rank, ...capture };
+    await storeFile(deps, received, path, part.stream);
   }
+  return received;
+}
 
-  if (fileCount === 0) throw appError('INVALID_MULTIPART', 'A version needs at least one file.');
+/** One file into the blob store, capturing it when it is the best README candidate so far. */
+async function storeFile(deps: CoreDeps, received: ReceivedParts, path: string, stream: Readable): Promise<void> {
+  const remaining = deps.limits.maxVersionBytes - received.totalBytes;
+  const maxBytes = Math.min(deps.limits.maxFileBytes, remaining);
+  const rank = readmeRank(path);
+  let source: Readable = stream;
+  let capture: { chunks: Buffer[]; size: number } | undefined;
+  if (rank !== undefined && (!received.readme || rank < received.readme.rank)) {
+    const captured = { chunks: [] as Buffer[], size: 0 };
+    capture = captured;
+    source = stream.pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          if (captured.size <= MAX_README_BYTES) captured.chunks.push(chunk);
+          captured.size += chunk.length;
+          done(null, chunk);
+        },
+      }),
+    );
+    stream.on('error', (error) => source.destroy(error));
+  }
+  let stored: { integrity: Integrity; size: number };
+  try {
+    stored = await deps.blobs.put(source, { maxBytes, deferSync: true });
+  } catch (error) {
+    const e = error as { code?: string };
+    if (e.code === 'FILE_TOO_LARGE' && maxBytes < deps.limits.maxFileBytes) {
+      throw appError('VERSION_TOO_LARGE', `A version may hold at most ${deps.limits.maxVersionBytes} bytes.`);
+    }
+    if (e.code === 'FILE_TOO_LARGE')
+      throw appError('FILE_TOO_LARGE', `"${truncate(path)}" is larger than ${deps.limits.maxFileBytes} bytes.`);
+    throw error;
+  }
+  received.totalBytes += stored.size;
+  received.files[path] = stored.integrity;
+  if (capture && rank !== undefined && capture.size <= MAX_README_BYTES) received.readme = { rank, ...capture };
+}
 
+/** The dependency maps, bundled dependencies and tag the fields give, within the limits. */
+function parseManifestFields(deps: CoreDeps, fields: Map<string, string>) {
   const dependencyMaps = {} as Record<DependencyField, DependencyMap>;
   let dependencyCount = 0;
   for (const field of DEPENDENCY_FIELDS) {
@@ -134,65 +194,7 @@ export async function publishVersion(
   }
   const bundledDependencies = parseBundled(deps, fields.get('bundledDependencies'), dependencyMaps.dependencies);
   const tag = parseDistTag(fields.get('tag') ?? 'latest');
-
-  const derivedFiles: Record<string, string> = {};
-  if (readme) {
-    const html = renderReadme(Buffer.concat(readme.chunks).toString('utf8'));
-    derivedFiles['./readme.html'] = (await deps.blobs.putBytes(html, { deferSync: true })).integrity;
-  }
-  const canonical = canonicalVersionDocument({ files, ...dependencyMaps, bundledDependencies });
-  const { integrity } = await deps.blobs.putBytes(canonical, { deferSync: true });
-  // Every blob durable before the transaction that references them: one concurrent batch of
-  // fsyncs (each file, each directory once) instead of two sequential fsyncs per file.
-  await deps.blobs.sync([...Object.values(files), ...Object.values(derivedFiles), integrity] as Integrity[]);
-
-  try {
-    await deps.db.transaction().execute(async (tx) => {
-      const { namespace, pkg } = await authorizePackageWrite(createRepositories(tx), principal, ref, deps.host);
-      const packageId = pkg ? pkg.id : (await ensurePackage(tx, namespace, ref.name)).id;
-      const now = new Date();
-      await tx
-        .insertInto('versions')
-        .values({
-          package_id: packageId,
-          version,
-          integrity,
-          files: JSON.stringify(files),
-          derived_files: JSON.stringify(derivedFiles),
-          dependencies: JSON.stringify(dependencyMaps.dependencies),
-          dev_dependencies: JSON.stringify(dependencyMaps.devDependencies),
-          peer_dependencies: JSON.stringify(dependencyMaps.peerDependencies),
-          optional_dependencies: JSON.stringify(dependencyMaps.optionalDependencies),
-          bundled_dependencies: JSON.stringify(bundledDependencies),
-          signatures: JSON.stringify(signatures),
-          total_bytes: totalBytes,
-          file_count: fileCount,
-          created_at: now,
-          modified_at: now,
-        })
-        .execute();
-      await tx
-        .insertInto('dist_tags')
-        .values({ package_id: packageId, tag, version, updated_at: now })
-        .onConflict((oc) => oc.columns(['package_id', 'tag']).doUpdateSet({ version, updated_at: now }))
-        .execute();
-      await tx.updateTable('packages').set({ modified_at: now }).where('id', '=', packageId).execute();
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw versionExists(name, version);
-    throw error;
-  }
-  return { document: await getVersionDocument(deps, ref, version) };
-}
-
-async function assertVersionFree(deps: CoreDeps, packageId: number, name: string, version: Version): Promise<void> {
-  const existing = await deps.db
-    .selectFrom('versions')
-    .select('id')
-    .where('package_id', '=', packageId)
-    .where('version', '=', version)
-    .executeTakeFirst();
-  if (existing) throw versionExists(name, version);
+  return { dependencyMaps, bundledDependencies, tag };
 }
 
 function versionExists(name: string, version: string) {

@@ -76,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
       case 'gc': {
         const grace = values['grace-seconds'] !== undefined ? Number(values['grace-seconds']) : config.gcGraceSeconds;
         if (!Number.isInteger(grace) || grace < 0) throw usage('--grace-seconds takes a whole number');
-        const report = await collectGarbage(deps, grace);
+        const report = await collectGarbage(deps, { graceSeconds: grace });
         console.log(
           `Scanned ${report.scanned} blobs; deleted ${report.deleted} (${report.freedBytes} bytes); kept ${report.keptYoung} unreferenced blobs younger than ${grace} s; removed ${report.tempFiles} abandoned temp files.`,
         );

@@ -2,6 +2,7 @@ import { type BlobStore, createFsBlobStore } from '@entropic/blobs';
 import { type CoreDeps, createEventBus, systemClock } from '@entropic/core';
 import { createDatabase, createRepositories, createUnitOfWork, type DatabaseHandle, migrate } from '@entropic/db';
 import { createMemoryKeyValueStore, createRedisKeyValueStore, type KeyValueStore } from '@entropic/kv';
+import { sql } from 'kysely';
 import type { Config } from './config.ts';
 
 export interface ServerDeps extends CoreDeps {
@@ -9,6 +10,8 @@ export interface ServerDeps extends CoreDeps {
   database: DatabaseHandle;
   blobs: BlobStore;
   kv: KeyValueStore;
+  /** readiness: one round trip to the database */
+  pingDatabase(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,6 +48,9 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     kv,
     host: config.host,
     limits: config.limits,
+    async pingDatabase() {
+      await sql`SELECT 1`.execute(database.db);
+    },
     async close() {
       await Promise.allSettled([kv.close(), blobs.close()]);
       await database.close();

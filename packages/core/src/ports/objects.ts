@@ -1,2 +1,22 @@
-// biome-ignore lint/suspicious/noEmptyInterface: filled as the use cases move off SQL
-export interface ObjectReferenceRepository {}
+/** One version and every blob it references, for fsck. */
+export interface VersionBlobsRow {
+  id: number;
+  version: string;
+  integrity: string;
+  files: Record<string, string>;
+  derived_files: Record<string, string>;
+  /** package name */
+  name: string;
+  /** namespace name */
+  ns: string;
+  /** stored namespace host: null for this registry's own */
+  host: string | null;
+}
+
+/** Which blobs the database references (version documents, files, derived files). */
+export interface ObjectReferenceRepository {
+  referencedIntegrities(): Promise<Set<string>>;
+  isReferenced(integrity: string): Promise<boolean>;
+  /** Versions with an id above `afterId`, in id order, at most `limit`. */
+  listVersionBlobs(afterId: number, limit: number): Promise<VersionBlobsRow[]>;
+}

@@ -1,6 +1,35 @@
 import type { PackageRow } from './records.ts';
 
+export type PackageFilter =
+  | { kind: 'all' }
+  | { kind: 'authored-by'; namespaceId: number }
+  /** pending: packages the namespace is invited to maintain, instead of those it maintains */
+  | { kind: 'maintained-by'; namespaceId: number; pending?: boolean };
+
+export interface PackageListQuery {
+  filter: PackageFilter;
+  /** keyset: only packages with a larger id */
+  afterId: number;
+  limit: number;
+}
+
+export interface PackageChanges {
+  modifiedAt: Date;
+  requireTfa?: boolean;
+  yanked?: boolean;
+}
+
 export interface PackageRepository {
   /** `host` is the stored host: `null` for this registry's own namespaces. */
   find(namespace: string, host: string | null, name: string): Promise<PackageRow | undefined>;
+  /** Packages that are not yanked, matching the filter, in id order. */
+  list(query: PackageListQuery): Promise<PackageRow[]>;
+  /**
+   * Inserts the package if it does not exist (the owning namespace becomes its first, accepted
+   * maintainer). Concurrency-safe: ON CONFLICT decides, not a read-then-insert.
+   */
+  ensure(namespaceId: number, name: string): Promise<{ id: number; created: boolean }>;
+  update(id: number, changes: PackageChanges): Promise<void>;
+  /** Abandon step: every maintainer is replaced by one accepted maintainer namespace. */
+  replaceMaintainers(packageId: number, namespaceId: number): Promise<void>;
 }

@@ -1,2 +1,34 @@
-// biome-ignore lint/suspicious/noEmptyInterface: filled as the use cases move off SQL
-export interface VersionRepository {}
+export interface VersionRow {
+  id: number;
+  package_id: number;
+  version: string;
+  integrity: string;
+  files: Record<string, string>;
+  derived_files: Record<string, string>;
+  dependencies: Record<string, string>;
+  dev_dependencies: Record<string, string>;
+  peer_dependencies: Record<string, string>;
+  optional_dependencies: Record<string, string>;
+  bundled_dependencies: Record<string, string>;
+  signatures: string[];
+  total_bytes: string | number;
+  file_count: number;
+  yanked: boolean;
+  created_at: Date;
+  modified_at: Date;
+}
+
+export type NewVersion = Omit<VersionRow, 'id' | 'yanked' | 'total_bytes'> & { total_bytes: number };
+
+export interface VersionRepository {
+  find(packageId: number, version: string): Promise<VersionRow | undefined>;
+  /** Just what a write needs to decide: the id and whether it is yanked. */
+  findState(packageId: number, version: string): Promise<{ id: number; yanked: boolean } | undefined>;
+  /** Versions that are not yanked, in no particular order. */
+  listPublished(packageId: number): Promise<Array<{ version: string; integrity: string }>>;
+  /** `'exists'` when (package, version) was published before: the unique constraint decides. */
+  insert(version: NewVersion): Promise<'inserted' | 'exists'>;
+  yank(id: number, now: Date): Promise<void>;
+  /** Yanks every version of the package that is not yanked yet. */
+  yankAll(packageId: number, now: Date): Promise<void>;
+}

@@ -25,5 +25,62 @@ export function packageRepository(db: Executor): PackageRepository {
       query = host === null ? query.where('n.host', 'is', null) : query.where('n.host', '=', host);
       return query.executeTakeFirst();
     },
+
+    async list({ filter, afterId, limit }) {
+      let query = packageQuery(db).where('p.yanked', '=', false).where('p.id', '>', afterId).orderBy('p.id').limit(limit);
+      if (filter.kind === 'authored-by') query = query.where('p.namespace_id', '=', filter.namespaceId);
+      if (filter.kind === 'maintained-by') {
+        const namespaceId = filter.namespaceId;
+        const accepted = filter.pending !== true;
+        query = query.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('package_maintainers as pm')
+              .select('pm.package_id')
+              .whereRef('pm.package_id', '=', 'p.id')
+              .where('pm.namespace_id', '=', namespaceId)
+              .where('pm.accepted', '=', accepted),
+          ),
+        );
+      }
+      return query.execute();
+    },
+
+    async ensure(namespaceId, name) {
+      const inserted = await db
+        .insertInto('packages')
+        .values({ namespace_id: namespaceId, name })
+        .onConflict((oc) => oc.columns(['namespace_id', 'name']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (inserted) {
+        await db.insertInto('package_maintainers').values({ package_id: inserted.id, namespace_id: namespaceId, accepted: true }).execute();
+        return { id: inserted.id, created: true };
+      }
+      const existing = await db
+        .selectFrom('packages')
+        .select('id')
+        .where('namespace_id', '=', namespaceId)
+        .where('name', '=', name)
+        .executeTakeFirstOrThrow();
+      return { id: existing.id, created: false };
+    },
+
+    async update(id, changes) {
+      await db
+        .updateTable('packages')
+        .set({
+          ...(changes.yanked === undefined ? {} : { yanked: changes.yanked }),
+          modified_at: changes.modifiedAt,
+          ...(changes.requireTfa === undefined ? {} : { require_tfa: changes.requireTfa }),
+        })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async replaceMaintainers(packageId, namespaceId) {
+      await db.deleteFrom('package_maintainers').where('package_id', '=', packageId).execute();
+      await db.insertInto('package_maintainers').values({ package_id: packageId, namespace_id: namespaceId, accepted: true }).execute();
+    },
   };
 }

@@ -1,6 +1,71 @@
 import type { VersionRepository } from '@entropic/core';
+import { isUniqueViolation } from '../create-database.ts';
 import type { Executor } from './executor.ts';
 
-export function versionRepository(_db: Executor): VersionRepository {
-  return {};
+export function versionRepository(db: Executor): VersionRepository {
+  return {
+    async find(packageId, version) {
+      return db.selectFrom('versions').selectAll().where('package_id', '=', packageId).where('version', '=', version).executeTakeFirst();
+    },
+
+    async findState(packageId, version) {
+      return db
+        .selectFrom('versions')
+        .select(['id', 'yanked'])
+        .where('package_id', '=', packageId)
+        .where('version', '=', version)
+        .executeTakeFirst();
+    },
+
+    async listPublished(packageId) {
+      return db
+        .selectFrom('versions')
+        .select(['version', 'integrity'])
+        .where('package_id', '=', packageId)
+        .where('yanked', '=', false)
+        .execute();
+    },
+
+    async insert(v) {
+      try {
+        await db
+          .insertInto('versions')
+          .values({
+            package_id: v.package_id,
+            version: v.version,
+            integrity: v.integrity,
+            files: JSON.stringify(v.files),
+            derived_files: JSON.stringify(v.derived_files),
+            dependencies: JSON.stringify(v.dependencies),
+            dev_dependencies: JSON.stringify(v.dev_dependencies),
+            peer_dependencies: JSON.stringify(v.peer_dependencies),
+            optional_dependencies: JSON.stringify(v.optional_dependencies),
+            bundled_dependencies: JSON.stringify(v.bundled_dependencies),
+            signatures: JSON.stringify(v.signatures),
+            total_bytes: v.total_bytes,
+            file_count: v.file_count,
+            created_at: v.created_at,
+            modified_at: v.modified_at,
+          })
+          .execute();
+        return 'inserted';
+      } catch (error) {
+        if (isUniqueViolation(error)) return 'exists';
+        throw error;
+      }
+    },
+
+    async yank(id, now) {
+      await db.updateTable('versions').set({ yanked: true, modified_at: now }).where('id', '=', id).execute();
+    },
+
+    async yankAll(packageId, now) {
+      await db
+        .updateTable('versions')
+        .set({ yanked: true, modified_at: now })
+        .where('package_id', '=', packageId)
+        .where('yanked', '=', false)
+        .execute();
+    },
+  };
 }

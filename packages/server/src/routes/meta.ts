@@ -1,6 +1,5 @@
 import { requireSignedIn } from '@entropic/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { sql } from 'kysely';
 
 const VERSION = '0.1.0';
 
@@ -16,9 +15,9 @@ export function registerMetaRoutes(app: FastifyInstance): void {
   // Readiness for load balancers and orchestrators: every backing service answers, each within a
   // bound, or 503 naming what is down (never hangs on a service that does not answer).
   app.get('/-/ready', async (_request, reply) => {
-    const { db, kv, blobs } = app.deps;
+    const { pingDatabase, kv, blobs } = app.deps;
     const checks = await Promise.all([
-      probe('database', () => sql`SELECT 1`.execute(db)),
+      probe('database', pingDatabase),
       probe('keyValueStore', () => kv.ping()),
       probe('blobStore', () => blobs.check()),
     ]);

@@ -250,22 +250,22 @@ export function registerNpmRoutes(app: FastifyInstance): void {
       if (!found) throw appError('PACKAGE_NOT_FOUND', `The package "${request.params.name}" does not exist.`);
       return found.full['dist-tags'];
     }
-    return listDistTags(deps, ref);
+    return listDistTags(deps, { ref });
   });
   app.put<{ Params: NameParams & { tag: string } }>('/-/package/:name/dist-tags/:tag', async (request, reply) => {
     const ref = await localRef(request.params.name);
     const body = request.body;
     const raw = typeof body === 'string' ? body : (body as { version?: unknown } | undefined)?.version;
     if (typeof raw !== 'string') throw appError('INVALID_FIELD', 'The body must be the version as a JSON string.');
-    const tags = await setDistTag(deps, request.principal, ref, request.params.tag, parseVersion(raw));
+    const tags = await setDistTag(deps, { principal: request.principal, ref, tag: request.params.tag, version: parseVersion(raw) });
     await invalidate(ref);
     return reply.code(201).send({ ok: true, ...tags });
   });
   app.delete<{ Params: NameParams & { tag: string } }>('/-/package/:name/dist-tags/:tag', async (request) => {
     const ref = await localRef(request.params.name);
-    await removeDistTag(deps, request.principal, ref, request.params.tag);
+    await removeDistTag(deps, { principal: request.principal, ref, tag: request.params.tag });
     await invalidate(ref);
-    return { ok: true, ...(await listDistTags(deps, ref)) };
+    return { ok: true, ...(await listDistTags(deps, { ref })) };
   });
 }
 

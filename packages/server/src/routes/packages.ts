@@ -19,78 +19,77 @@ import { type PackageParams, packageGroup, parsePackageRef, parseVersionParam, r
 type ListQuery = { Querystring: { limit?: string; cursor?: string } };
 
 export function registerPackageRoutes(app: FastifyInstance): void {
-  const { deps, responseCache } = app;
+  const { deps } = app;
   const base = '/packages/package/:namespace/:name';
 
-  app.get<ListQuery>('/packages', async (request) => listPackages(deps, { kind: 'all' }, request.query));
+  app.get<ListQuery>('/packages', async (request) => listPackages(deps, { filter: { kind: 'all' }, ...request.query }));
 
   app.get<ListQuery & { Params: { namespace: string } }>('/packages/authored-by/:namespace', async (request) => {
     const ns = await getNamespace(deps.repos, parseNamespaceSegment(request.params.namespace, deps.host), deps.host);
-    return listPackages(deps, { kind: 'authored-by', namespaceId: ns.id }, request.query);
+    return listPackages(deps, { filter: { kind: 'authored-by', namespaceId: ns.id }, ...request.query });
   });
 
   app.get<ListQuery & { Params: { namespace: string } }>('/packages/maintained-by/:namespace', async (request) => {
     const ns = await getNamespace(deps.repos, parseNamespaceSegment(request.params.namespace, deps.host), deps.host);
-    return listPackages(deps, { kind: 'maintained-by', namespaceId: ns.id }, request.query);
+    return listPackages(deps, { filter: { kind: 'maintained-by', namespaceId: ns.id }, ...request.query });
   });
 
   app.get<{ Params: PackageParams }>(base, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
-    return sendCachedJson(request, reply, packageGroup(ref), 'doc', () => getPackageDocument(deps, ref));
+    return sendCachedJson(request, reply, packageGroup(ref), 'doc', () => getPackageDocument(deps, { ref }));
   });
 
   app.put<{ Params: PackageParams }>(base, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
     const body = requireObjectBody(request.body);
-    const result = await putPackage(deps, request.principal, ref, body);
-    await responseCache.invalidate(packageGroup(ref));
+    const result = await putPackage(deps, { principal: request.principal, ref, requireTfa: body.require_tfa });
     return reply.code(result.created ? 201 : 200).send(result.document);
   });
 
   app.delete<{ Params: PackageParams }>(base, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
-    await abandonPackage(deps, request.principal, ref);
-    await responseCache.invalidate(packageGroup(ref));
+    await abandonPackage(deps, { principal: request.principal, ref });
     return reply.code(204).send();
   });
 
   app.get<{ Params: PackageParams }>(`${base}/versions`, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
-    return sendCachedJson(request, reply, packageGroup(ref), 'versions', () => listVersions(deps, ref));
+    return sendCachedJson(request, reply, packageGroup(ref), 'versions', () => listVersions(deps, { ref }));
   });
 
   app.get<{ Params: PackageParams & { version: string } }>(`${base}/versions/:version`, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
     const version = parseVersionParam(request.params.version);
-    return sendCachedJson(request, reply, packageGroup(ref), `v:${version}`, () => getVersionDocument(deps, ref, version));
+    return sendCachedJson(request, reply, packageGroup(ref), `v:${version}`, () => getVersionDocument(deps, { ref, version }));
   });
 
   app.delete<{ Params: PackageParams & { version: string } }>(`${base}/versions/:version`, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
     const version = parseVersionParam(request.params.version);
-    await yankVersion(deps, request.principal, ref, version);
-    await responseCache.invalidate(packageGroup(ref));
+    await yankVersion(deps, { principal: request.principal, ref, version });
     return reply.code(204).send();
   });
 
   app.get<{ Params: PackageParams }>(`${base}/dist-tags`, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
-    return sendCachedJson(request, reply, packageGroup(ref), 'tags', () => listDistTags(deps, ref));
+    return sendCachedJson(request, reply, packageGroup(ref), 'tags', () => listDistTags(deps, { ref }));
   });
 
   app.put<{ Params: PackageParams & { tag: string } }>(`${base}/dist-tags/:tag`, async (request) => {
     const ref = parsePackageRef(request.params, deps.host);
     const body = requireObjectBody(request.body);
     if (typeof body.version !== 'string') throw appError('INVALID_FIELD', 'The body must be {"version": "x.y.z"}.');
-    const tags = await setDistTag(deps, request.principal, ref, request.params.tag, parseVersionParam(body.version));
-    await responseCache.invalidate(packageGroup(ref));
-    return tags;
+    return setDistTag(deps, {
+      principal: request.principal,
+      ref,
+      tag: request.params.tag,
+      version: parseVersionParam(body.version),
+    });
   });
 
   app.delete<{ Params: PackageParams & { tag: string } }>(`${base}/dist-tags/:tag`, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
-    await removeDistTag(deps, request.principal, ref, request.params.tag);
-    await responseCache.invalidate(packageGroup(ref));
+    await removeDistTag(deps, { principal: request.principal, ref, tag: request.params.tag });
     return reply.code(204).send();
   });
 }

@@ -5,10 +5,10 @@ import { type PublishPart, publishVersion } from '@entropic/core';
 import { appError, isAppError } from '@entropic/types';
 import busboy from 'busboy';
 import type { FastifyInstance } from 'fastify';
-import { type PackageParams, packageGroup, parsePackageRef, parseVersionParam } from './refs.ts';
+import { type PackageParams, parsePackageRef, parseVersionParam } from './refs.ts';
 
 export function registerPublishRoute(app: FastifyInstance): void {
-  const { deps, responseCache } = app;
+  const { deps } = app;
   app.put<{ Params: PackageParams & { version: string } }>(
     '/packages/package/:namespace/:name/versions/:version',
     {
@@ -26,8 +26,7 @@ export function registerPublishRoute(app: FastifyInstance): void {
       const body = decodeBody(request.raw);
       const parts = multipartParts(body, contentType, deps.limits.maxFiles);
       try {
-        const result = await publishVersion(deps, request.principal, ref, version, parts);
-        await responseCache.invalidate(packageGroup(ref));
+        const result = await publishVersion(deps, { principal: request.principal, ref, version, parts });
         return reply.code(201).send(result.document);
       } catch (error) {
         // Stop parsing a body we refuse, but read (and drop) a bounded rest of it before answering:

@@ -46,7 +46,7 @@ export async function assertUnchanged(deps: ServerDeps, before: RegistrySnapshot
  * Only call it between requests (gc without grace would race a publish in progress).
  */
 export async function assertBlobsCollectable(deps: ServerDeps): Promise<void> {
-  await collectGarbage(deps, 0);
+  await collectGarbage(deps, { graceSeconds: 0 });
   const referenced = await referencedIntegrities(deps);
   for await (const blob of deps.blobs.list()) {
     assert.ok(referenced.has(blob.integrity), `blob ${blob.integrity} survived gc without a reference`);

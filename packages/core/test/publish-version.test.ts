@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import type { Integrity, Version } from '@entropic/types';
+import { getPackageDocument, type Principal, type PublishPart, publishVersion } from '../src/index.ts';
+import { packageRef, partsOf, publish, seedUser } from './support/catalog-fixtures.ts';
+import { createTestCoreDeps, type TestCoreDeps } from './support/core-deps.ts';
+
+describe('publishVersion (on real repositories and a temp-dir blob store)', () => {
+  let deps: TestCoreDeps;
+  let alice: Principal;
+  let bob: Principal;
+  before(async () => {
+    deps = await createTestCoreDeps();
+    alice = (await seedUser(deps, 'alice')).principal;
+    bob = (await seedUser(deps, 'bob')).principal;
+  });
+  after(() => deps.close());
+
+  const v = (version: string) => version as Version;
+
+  it('stores every file as a blob, creates the package, tags latest and emits version-published', async () => {
+    const ref = packageRef(deps, 'alice', 'first');
+    deps.emitted.length = 0;
+    const { document } = await publish(deps, alice, ref, '1.0.0', { files: { 'index.js': 'one\n', 'lib/a.js': 'two\n' } });
+    assert.deepEqual(deps.emitted, [{ type: 'version-published', ref, version: '1.0.0' }]);
+    assert.deepEqual(Object.keys(document.files).sort(), ['./package/index.js', './package/lib/a.js']);
+    const bytes = await deps.blobs.getBytes(document.files['./package/index.js'] as Integrity);
+    assert.equal(bytes?.toString(), 'one\n');
+    assert.ok(await deps.blobs.stat(document.integrity as Integrity), 'the version document is a blob too');
+    const pkg = await getPackageDocument(deps, { ref });
+    assert.deepEqual(pkg.tags, { latest: '1.0.0' });
+    assert.deepEqual(pkg.versions, { '1.0.0': document.integrity });
+  });
+
+  it('renders the best README into a derived file and takes the tag and dependency fields', async () => {
+    const ref = packageRef(deps, 'alice', 'readme');
+    const { document } = await publish(deps, alice, ref, '2.0.0-rc.1', {
+      files: { README: 'plain', 'README.md': '# Title\n', 'index.js': '1' },
+      fields: { tag: 'next', dependencies: '{"alice/dep":"^1.0.0"}', bundledDependencies: '["alice/dep"]' },
+    });
+    assert.ok(document.derivedFiles['./readme.html']);
+    assert.deepEqual(document.bundledDependencies, { [`alice@${deps.host}/dep`]: '^1.0.0' });
+    assert.deepEqual((await getPackageDocument(deps, { ref })).tags, { next: '2.0.0-rc.1' });
+  });
+
+  it('a version published before is VERSION_EXISTS, before the body is read', async () => {
+    const ref = packageRef(deps, 'alice', 'again');
+    await publish(deps, alice, ref, '1.0.0');
+    let read = false;
+    async function* parts(): AsyncGenerator<PublishPart> {
+      read = true;
+      yield* partsOf();
+    }
+    deps.emitted.length = 0;
+    await assert.rejects(publishVersion(deps, { principal: alice, ref, version: v('1.0.0'), parts: parts() }), {
+      code: 'VERSION_EXISTS',
+      message: /Cannot publish over "alice@[^"]+\/again@1\.0\.0"/,
+    });
+    assert.equal(read, false);
+    assert.deepEqual(deps.emitted, []);
+  });
+
+  it('concurrent publishes of one new version: one wins, the other is VERSION_EXISTS (the unique constraint decides)', async () => {
+    const ref = packageRef(deps, 'alice', 'race');
+    const results = await Promise.allSettled([
+      publish(deps, alice, ref, '1.0.0', { files: { 'a.js': 'a' } }),
+      publish(deps, alice, ref, '1.0.0', { files: { 'b.js': 'b' } }),
+    ]);
+    assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.equal((failed.reason as { code?: string }).code, 'VERSION_EXISTS');
+    assert.deepEqual(Object.keys((await getPackageDocument(deps, { ref })).versions), ['1.0.0']);
+    assert.equal(deps.emitted.filter((e) => e.type === 'version-published' && e.ref.name === ref.name).length, 1);
+  });
+
+  it('refuses bodies without files, with duplicate paths, too many files or too many bytes, and strangers', async () => {
+    const ref = packageRef(deps, 'alice', 'refused');
+    deps.emitted.length = 0;
+    await assert.rejects(publishVersion(deps, { principal: alice, ref, version: v('1.0.0'), parts: partsOf({ files: {} }) }), {
+      code: 'INVALID_MULTIPART',
+    });
+    const duplicate = async function* (): AsyncGenerator<PublishPart> {
+      for (const name of ['package/A.js', 'package/a.js'])
+        yield { kind: 'file', filename: name, stream: Readable.from([Buffer.from('x')]) };
+    };
+    await assert.rejects(publishVersion(deps, { principal: alice, ref, version: v('1.0.0'), parts: duplicate() }), {
+      code: 'DUPLICATE_PATH',
+    });
+    await assert.rejects(publishVersion(deps, { principal: alice, ref, version: v('1.0.0'), parts: partsOf({ files: { '../x': 'x' } }) }), {
+      code: 'INVALID_PATH',
+    });
+    const small = { ...deps, limits: { ...deps.limits, maxFiles: 1, maxFileBytes: 4, maxVersionBytes: 6, maxDependencies: 0 } };
+    await assert.rejects(
+      publishVersion(small, { principal: alice, ref, version: v('1.0.0'), parts: partsOf({ files: { a: '1', b: '2' } }) }),
+      {
+        code: 'TOO_MANY_FILES',
+      },
+    );
+    await assert.rejects(publishVersion(small, { principal: alice, ref, version: v('1.0.0'), parts: partsOf({ files: { a: '12345' } }) }), {
+      code: 'FILE_TOO_LARGE',
+    });
+    await assert.rejects(
+      publishVersion(small, {
+        principal: alice,
+        ref,
+        version: v('1.0.0'),
+        parts: partsOf({ files: { a: '1' }, fields: { dependencies: '{"alice/dep":"1"}' } }),
+      }),
+      { code: 'TOO_MANY_DEPENDENCIES' },
+    );
+    await assert.rejects(publish(deps, alice, ref, '1.0.0', { fields: { dependencies: 'not json' } }), { code: 'INVALID_FIELD' });
+    await assert.rejects(publish(deps, alice, ref, '1.0.0', { fields: { tag: '1.x' } }), { code: 'INVALID_TAG' });
+    await assert.rejects(publish(deps, bob, ref, '1.0.0'), { code: 'NOT_A_MEMBER' });
+    await assert.rejects(publish(deps, alice, packageRef(deps, 'nobody', 'x'), '1.0.0'), { code: 'NAMESPACE_NOT_FOUND' });
+    assert.deepEqual(deps.emitted, []);
+    await assert.rejects(getPackageDocument(deps, { ref }), { code: 'PACKAGE_NOT_FOUND' }, 'nothing was recorded');
+  });
+});

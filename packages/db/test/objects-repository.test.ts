@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createRepositories } from '../src/index.ts';
+import { insertNamespace, integrityOf, newVersion } from './support/catalog-fixtures.ts';
+import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
+
+describe('object reference repository', () => {
+  let t: TestDatabase;
+  let repos: ReturnType<typeof createRepositories>;
+  let pkg: number;
+  before(async () => {
+    t = await createTestDatabase();
+    repos = createRepositories(t.db);
+    pkg = (await repos.packages.ensure(await insertNamespace(t.db, 'alice'), 'blobs')).id;
+  });
+  after(() => t.close());
+
+  it('with no versions nothing is referenced', async () => {
+    assert.deepEqual(await repos.objects.referencedIntegrities(), new Set());
+    assert.equal(await repos.objects.isReferenced(integrityOf(1)), false);
+    assert.deepEqual(await repos.objects.listVersionBlobs(0, 10), []);
+  });
+
+  it('version documents, files and derived files are referenced, nothing else', async () => {
+    await repos.versions.insert({
+      ...newVersion(pkg, '1.0.0', {
+        integrity: integrityOf(1),
+        files: { './package/a.js': integrityOf(2), './package/b.js': integrityOf(3) },
+      }),
+      derived_files: { './readme.html': integrityOf(4) },
+    });
+    await repos.versions.insert(newVersion(pkg, '1.0.1', { integrity: integrityOf(5), files: { './package/a.js': integrityOf(2) } }));
+    const referenced = await repos.objects.referencedIntegrities();
+    assert.deepEqual([...referenced].sort(), [1, 2, 3, 4, 5].map(integrityOf).sort());
+    for (const n of [1, 2, 3, 4, 5]) assert.equal(await repos.objects.isReferenced(integrityOf(n)), true, `blob ${n}`);
+    assert.equal(await repos.objects.isReferenced(integrityOf(6)), false);
+  });
+
+  it('listVersionBlobs pages by version id with the package and namespace names', async () => {
+    const [first, ...rest] = await repos.objects.listVersionBlobs(0, 1);
+    assert.equal(rest.length, 0);
+    assert.ok(first);
+    assert.deepEqual(
+      { version: first.version, integrity: first.integrity, name: first.name, ns: first.ns, host: first.host },
+      { version: '1.0.0', integrity: integrityOf(1), name: 'blobs', ns: 'alice', host: null },
+    );
+    assert.deepEqual(first.derived_files, { './readme.html': integrityOf(4) });
+    assert.equal(Object.keys(first.files).length, 2);
+    const next = await repos.objects.listVersionBlobs(first.id, 10);
+    assert.deepEqual(
+      next.map((row) => row.version),
+      ['1.0.1'],
+    );
+    assert.deepEqual(await repos.objects.listVersionBlobs(next[0]?.id as number, 10), []);
+  });
+});

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createRepositories, createUnitOfWork } from '../src/index.ts';
+import { insertNamespace, integrityOf, newVersion } from './support/catalog-fixtures.ts';
+import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
+
+describe('version repository', () => {
+  let t: TestDatabase;
+  let repos: ReturnType<typeof createRepositories>;
+  let pkg: number;
+  before(async () => {
+    t = await createTestDatabase();
+    repos = createRepositories(t.db);
+    pkg = (await repos.packages.ensure(await insertNamespace(t.db, 'alice'), 'lib')).id;
+  });
+  after(() => t.close());
+
+  it('insert stores every field; find and findState read it back', async () => {
+    const v = newVersion(pkg, '1.0.0', { integrity: integrityOf(10) });
+    assert.equal(await repos.versions.insert(v), 'inserted');
+    const row = await repos.versions.find(pkg, '1.0.0');
+    assert.ok(row);
+    assert.equal(row.integrity, v.integrity);
+    assert.deepEqual(row.files, v.files);
+    assert.deepEqual(row.derived_files, {});
+    assert.deepEqual(row.dependencies, v.dependencies);
+    assert.deepEqual(row.signatures, ['sig']);
+    assert.equal(Number(row.total_bytes), 12);
+    assert.equal(row.file_count, 1);
+    assert.equal(row.yanked, false);
+    assert.equal(row.created_at.toISOString(), v.created_at.toISOString());
+    assert.deepEqual(await repos.versions.findState(pkg, '1.0.0'), { id: row.id, yanked: false });
+    assert.equal(await repos.versions.find(pkg, '9.9.9'), undefined);
+    assert.equal(await repos.versions.findState(pkg, '9.9.9'), undefined);
+  });
+
+  it('insert of a version published before answers "exists" (the unique constraint decides)', async () => {
+    assert.equal(await repos.versions.insert(newVersion(pkg, '1.0.0', { integrity: integrityOf(11) })), 'exists');
+    assert.equal((await repos.versions.find(pkg, '1.0.0'))?.integrity, integrityOf(10), 'the first stays');
+  });
+
+  it('concurrent inserts of the same version: one is inserted, the other exists', async () => {
+    const outcomes = await Promise.all([repos.versions.insert(newVersion(pkg, '1.1.0')), repos.versions.insert(newVersion(pkg, '1.1.0'))]);
+    assert.deepEqual(outcomes.sort(), ['exists', 'inserted']);
+  });
+
+  it('"exists" inside a transaction: throwing rolls back everything the transaction did', async () => {
+    const uow = createUnitOfWork(t.db);
+    await assert.rejects(
+      uow.transaction(async (tx) => {
+        await tx.versions.insert(newVersion(pkg, '1.2.0'));
+        if ((await tx.versions.insert(newVersion(pkg, '1.0.0'))) === 'exists') throw new Error('exists');
+      }),
+      /exists/,
+    );
+    assert.equal(await repos.versions.find(pkg, '1.2.0'), undefined);
+  });
+
+  it('listPublished leaves out yanked versions; yank and yankAll mark them', async () => {
+    const list = async () => (await repos.versions.listPublished(pkg)).map((v) => v.version).sort();
+    assert.deepEqual(await list(), ['1.0.0', '1.1.0']);
+    const state = await repos.versions.findState(pkg, '1.1.0');
+    const when = new Date('2031-01-01T00:00:00.000Z');
+    await repos.versions.yank(state?.id as number, when);
+    assert.deepEqual(await list(), ['1.0.0']);
+    const yanked = await repos.versions.find(pkg, '1.1.0');
+    assert.equal(yanked?.yanked, true);
+    assert.equal(yanked?.modified_at.toISOString(), when.toISOString());
+    const [entry] = await repos.versions.listPublished(pkg);
+    assert.deepEqual(entry, { version: '1.0.0', integrity: integrityOf(10) });
+
+    await repos.versions.insert(newVersion(pkg, '2.0.0'));
+    const later = new Date('2032-01-01T00:00:00.000Z');
+    await repos.versions.yankAll(pkg, later);
+    assert.deepEqual(await list(), []);
+    assert.equal((await repos.versions.find(pkg, '2.0.0'))?.modified_at.toISOString(), later.toISOString());
+    assert.equal((await repos.versions.find(pkg, '1.1.0'))?.modified_at.toISOString(), when.toISOString(), 'already yanked: untouched');
+  });
+});
