@@ -7,7 +7,12 @@ export function registerMetaRoutes(app: FastifyInstance): void {
   const { config } = app.deps;
   const info = Buffer.from(JSON.stringify({ server: 'entropic', version: VERSION, host: config.host }));
   app.get('/ping', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('pong'));
-  app.get('/', async (_request, reply) => reply.type('application/json; charset=utf-8').send(info));
+  // A browser opening the registry's root gets the website; programs (npm, ds, curl) get the JSON.
+  app.get('/', async (request, reply) => {
+    reply.header('vary', 'Accept');
+    if (wantsHtml(request.headers.accept)) return reply.redirect('/www/', 302);
+    return reply.type('application/json; charset=utf-8').send(info);
+  });
   const whoami = async (request: FastifyRequest) => ({ username: requireSignedIn(request.principal).username });
   app.get('/auth/whoami', whoami);
   app.get('/-/whoami', whoami);
@@ -26,6 +31,11 @@ export function registerMetaRoutes(app: FastifyInstance): void {
     if (!ready) reply.code(503).header('retry-after', '2');
     return { ready, services };
   });
+}
+
+// A browser navigation asks for text/html; programs (curl, fetch, npm) send any-type or JSON only.
+export function wantsHtml(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept);
 }
 
 const PROBE_TIMEOUT_MS = 2000;
