@@ -9,7 +9,7 @@ import type { UserRepository } from './users.ts';
 import type { VersionRepository } from './versions.ts';
 
 /**
- * Every table the domain touches, behind one interface per aggregate. `@entropic/db` implements
+ * Every table the domain touches, behind one interface per aggregate. The db workspace implements
  * them (`createRepositories`); a test suite in `packages/db/test` runs them on PGlite and PostgreSQL.
  */
 export interface Repositories {
