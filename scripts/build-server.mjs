@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = join(root, 'dist/server');
+// Inside the server's workspace, so the bundle's bare imports resolve as the sources' do: the
+// server's own node_modules first (dependencies npm did not hoist), then the root's.
+const outdir = join(root, 'packages/server/dist');
 mkdirSync(outdir, { recursive: true });
 
 const externalDependencies = {

@@ -114,7 +114,7 @@ export async function startRegistry(options: RegistryOptions): Promise<BenchRegi
       // the same V8 flags as `npm start` (package.json)
       '--max-semi-space-size=4',
       ...(options.nodeArgs ?? []),
-      join(REPO_ROOT, 'dist/server/main.mjs'),
+      join(REPO_ROOT, 'packages/server/dist/main.mjs'),
     ]);
     child = spawn(command, args, { cwd: dataDir, env, stdio: ['ignore', logFd, logFd] });
     closeSync(logFd);
