@@ -86,8 +86,10 @@ export interface AppErrorOptions {
   hint?: string;
   details?: Record<string, unknown>;
   cause?: unknown;
-  /** extra response headers (Retry-After, WWW-Authenticate…) */
+  /** extra response headers, for the HTTP edge only (the domain says `retryAfterSeconds`) */
   headers?: Record<string, string>;
+  /** when a retry may succeed (rate limits, outages); the HTTP edge sends it as Retry-After */
+  retryAfterSeconds?: number;
 }
 
 /** The one class for expected failures. Programmer errors stay plain Error. */
@@ -97,6 +99,7 @@ export class AppError extends Error {
   readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
   readonly headers: Record<string, string> | undefined;
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(code: ErrorCode, options: AppErrorOptions = {}) {
     super(options.message ?? errorCatalogue[code].message, { cause: options.cause });
@@ -106,6 +109,7 @@ export class AppError extends Error {
     this.hint = options.hint;
     this.details = options.details;
     this.headers = options.headers;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

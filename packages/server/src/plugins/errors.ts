@@ -36,11 +36,27 @@ export function toAppError(error: unknown): AppError {
   return appError('INTERNAL', undefined, { cause: error });
 }
 
+/** HTTP headers that belong to an error code: the domain names the failure, the edge speaks HTTP. */
+const CODE_HEADERS: Partial<Record<string, Record<string, string>>> = {
+  UNAUTHENTICATED: { 'WWW-Authenticate': 'Bearer' },
+  INVALID_TOKEN: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+};
+
+/** The Retry-After value an error asks for, if any. */
+export function retryAfterOf(error: AppError): string | undefined {
+  if (error.retryAfterSeconds !== undefined) return String(Math.max(0, Math.ceil(error.retryAfterSeconds)));
+  return error.headers?.['Retry-After'];
+}
+
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
   const body: ErrorBody = { message: error.message, code: error.code };
   if (error.hint) body.hint = error.hint;
+  const codeHeaders = CODE_HEADERS[error.code];
+  if (codeHeaders) reply.headers(codeHeaders);
   if (error.headers) reply.headers(error.headers);
-  if (error.status === 503 && !error.headers?.['Retry-After']) reply.header('Retry-After', '2');
+  const retryAfter = retryAfterOf(error);
+  if (retryAfter) reply.header('Retry-After', retryAfter);
+  else if (error.status === 503) reply.header('Retry-After', '2');
   return reply.code(error.status).type('application/json; charset=utf-8').send(body);
 }
 

@@ -1,6 +1,6 @@
 import { appError, isAppError } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { toAppError } from '../plugins/errors.ts';
+import { retryAfterOf, toAppError } from '../plugins/errors.ts';
 import { html } from './html.ts';
 import { renderPage, sendPage } from './layout.ts';
 import { loadSession, safeNextPath, saveSession, verifyCsrf } from './session.ts';
@@ -53,7 +53,8 @@ export function sendErrorPage(request: FastifyRequest, reply: FastifyReply, erro
     const next = safeNextPath(request.url);
     return reply.redirect(next ? `/www/login?next=${encodeURIComponent(next)}` : '/www/login', 303);
   }
-  if (mapped.headers?.['Retry-After']) reply.header('Retry-After', mapped.headers['Retry-After']);
+  const retryAfter = retryAfterOf(mapped);
+  if (retryAfter) reply.header('Retry-After', retryAfter);
   const message =
     mapped.status >= 500 && mapped.code === 'INTERNAL' ? 'Something went wrong on our side. Please try again.' : mapped.message;
   const page = renderPage(request, {
