@@ -2,25 +2,27 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import {
   authorizePackageWrite,
-  findNpmTarball,
   findPackage,
-  getLocalPackuments,
   listDistTags,
-  NpmMirror,
   type PackageRef,
-  type Packuments,
-  putNpmPackage,
   removeDistTag,
   requireWriter,
-  resolveNpmName,
   setDistTag,
+} from '@entropic/core';
+import {
+  createHttpUpstreamRegistry,
+  findNpmTarball,
+  getLocalPackuments,
+  NpmMirror,
+  type Packuments,
+  putNpmPackage,
+  resolveNpmName,
   unpublishNpmPackage,
   versionOfTarballFile,
-} from '@entropic/core';
+} from '@entropic/npm';
 import { appError, type Integrity, isAppError, LEGACY, parseVersion } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import { createHttpUpstreamRegistry } from '../npm-upstream.ts';
 import type { CachedResponse } from '../response-cache.ts';
 import { packageGroup } from './refs.ts';
 
@@ -76,7 +78,7 @@ export function registerNpmRoutes(app: FastifyInstance): void {
   async function resolve(npmName: string): Promise<PackageRef> {
     const hit = resolved.get(npmName);
     if (hit && hit.until > Date.now()) return hit.ref;
-    const ref = await resolveNpmName(deps.db, deps.host, npmName);
+    const ref = await resolveNpmName(deps.repos, deps.host, npmName);
     if (resolved.size > 10_000) resolved.clear();
     resolved.set(npmName, { ref, until: Date.now() + RESOLVE_TTL_MS });
     return ref;

@@ -1,9 +1,8 @@
+import { type CoreDeps, getPackage, type PackageRef } from '@entropic/core';
 import { appError, type DependencyMap, type Host, type Integrity } from '@entropic/types';
 import semver from 'semver';
-import type { CoreDeps } from './deps.ts';
 import { npmNameOfCanonical, npmTarballFile } from './npm-names.ts';
 import { buildTarball } from './npm-tarball.ts';
-import { getPackage, type PackageRef } from './packages.ts';
 
 /** package.json fields npm, pnpm and yarn read from a packument (dependencies come from the version). */
 const MANIFEST_FIELDS = [

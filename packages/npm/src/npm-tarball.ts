@@ -2,11 +2,9 @@ import { createHash } from 'node:crypto';
 import { PassThrough, pipeline, Readable, Transform } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { BlobStore } from '@entropic/blobs';
+import { type CoreLimits, collisionKey, type PublishPart, parseFilePath } from '@entropic/core';
 import { appError, type Integrity, isAppError, truncate } from '@entropic/types';
 import tar from 'tar-stream';
-import type { CoreLimits } from './deps.ts';
-import { collisionKey, parseFilePath } from './file-paths.ts';
-import type { PublishPart } from './publish-version.ts';
 
 /** npm's own fixed mtime for packed files (1985-10-26T08:15:00Z): a tarball is a function of its files. */
 const FIXED_MTIME = new Date('1985-10-26T08:15:00.000Z');

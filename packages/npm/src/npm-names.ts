@@ -1,8 +1,5 @@
-import { createRepositories } from '@entropic/db';
+import { findNamespace, type PackageRef, type Repositories } from '@entropic/core';
 import { type Host, isValidNamespaceName, LEGACY, type NamespaceName, parsePackageName } from '@entropic/types';
-import type { Tx } from './deps.ts';
-import { findNamespace } from './namespaces.ts';
-import type { PackageRef } from './packages.ts';
 
 const SCOPED_RE = /^@([^/]+)\/([^/]+)$/;
 
@@ -12,14 +9,14 @@ const SCOPED_RE = /^@([^/]+)\/([^/]+)$/;
  * an upstream one); anything else (unscoped, or a scope that is not a namespace here) is the
  * `legacy` package of that exact npm name.
  */
-export async function resolveNpmName(db: Tx, localHost: Host, npmName: string): Promise<PackageRef> {
+export async function resolveNpmName(repos: Repositories, localHost: Host, npmName: string): Promise<PackageRef> {
   const scoped = SCOPED_RE.exec(npmName);
   if (scoped) {
     const scope = scoped[1] as string;
     const name = scoped[2] as string;
     if (scope !== LEGACY && isValidNamespaceName(scope)) {
       const namespace = scope as NamespaceName;
-      if (await findNamespace(createRepositories(db), { namespace, host: localHost }, localHost)) {
+      if (await findNamespace(repos, { namespace, host: localHost }, localHost)) {
         return { namespace, host: localHost, name: parsePackageName(name, namespace) };
       }
     }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { type CoreDeps, findPackage, type PackageRef, type Principal, type PublishPart, publishVersion } from '@entropic/core';
 import { appError, type Integrity, isAppError, LEGACY, parsePackageName, parseVersion, truncate } from '@entropic/types';
-import type { CoreDeps } from './deps.ts';
 import {
   abbreviateVersion,
   type Json,
@@ -12,9 +12,6 @@ import {
 } from './npm-packument.ts';
 import { npmManifestFields } from './npm-publish.ts';
 import { inspectTarball, tarballParts } from './npm-tarball.ts';
-import { findPackage, type PackageRef } from './packages.ts';
-import type { Principal } from './principal.ts';
-import { type PublishPart, publishVersion } from './publish-version.ts';
 
 export type UpstreamPackumentResult =
   | { status: 'ok'; body: string; etag: string | undefined }

@@ -1,5 +1,5 @@
-import type { UpstreamPackumentResult, UpstreamRegistry } from '@entropic/core';
 import { appError } from '@entropic/types';
+import type { UpstreamPackumentResult, UpstreamRegistry } from './npm-mirror.ts';
 
 const PACKUMENT_TIMEOUT_MS = 10_000;
 const TARBALL_TIMEOUT_MS = 60_000;

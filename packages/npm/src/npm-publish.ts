@@ -1,14 +1,19 @@
 import { createHash } from 'node:crypto';
+import {
+  authorizePackageWrite,
+  type CoreDeps,
+  getPackage,
+  type PackageRef,
+  type Principal,
+  type PublishPart,
+  publishVersion,
+  yankVersion,
+} from '@entropic/core';
 import { appError, formatPackageName, LEGACY, parseVersion, truncate, type Version } from '@entropic/types';
 import semver from 'semver';
-import type { CoreDeps } from './deps.ts';
 import { resolveNpmName } from './npm-names.ts';
 import { YANKED_MESSAGE } from './npm-packument.ts';
 import { inspectTarball, tarballParts } from './npm-tarball.ts';
-import { authorizePackageWrite, getPackage, type PackageRef } from './packages.ts';
-import type { Principal } from './principal.ts';
-import { type PublishPart, publishVersion } from './publish-version.ts';
-import { yankVersion } from './versions.ts';
 
 type Json = Record<string, unknown>;
 
@@ -38,7 +43,7 @@ export async function canonicalDependencies(
   const out: Json = {};
   for (const [name, range] of Object.entries(object(map, `"${field}"`))) {
     try {
-      out[formatPackageName(await resolveNpmName(deps.db, deps.host, name))] = range;
+      out[formatPackageName(await resolveNpmName(deps.repos, deps.host, name))] = range;
     } catch (error) {
       if (!options.dropInvalid)
         throw appError('INVALID_DEPENDENCY', `Invalid dependency "${truncate(name)}" in "${field}".`, { cause: error });
@@ -61,7 +66,7 @@ export async function npmManifestFields(deps: CoreDeps, manifest: Json, options:
   if (bundled === true) names = Object.keys((manifest.dependencies ?? {}) as Json);
   else if (Array.isArray(bundled)) names = bundled.filter((n): n is string => typeof n === 'string');
   if (names.length > 0) {
-    const canonical = await Promise.all(names.map(async (n) => formatPackageName(await resolveNpmName(deps.db, deps.host, n))));
+    const canonical = await Promise.all(names.map(async (n) => formatPackageName(await resolveNpmName(deps.repos, deps.host, n))));
     parts.push({ kind: 'field', name: 'bundledDependencies', value: JSON.stringify(canonical) });
   }
   return parts;
@@ -97,7 +102,7 @@ export async function putNpmPackage(
   options: { removeMissing?: boolean } = {},
 ): Promise<NpmPutResult> {
   const body = object(rawBody, 'The body');
-  const ref = await resolveNpmName(deps.db, deps.host, npmName);
+  const ref = await resolveNpmName(deps.repos, deps.host, npmName);
   assertPublishable(ref, npmName);
   if (body.name !== undefined && body.name !== npmName) {
     throw appError('INVALID_FIELD', `The document names "${truncate(String(body.name))}" but was sent to "${npmName}".`);
@@ -184,7 +189,7 @@ async function updateNpmPackage(
 
 /** `npm unpublish <name> --force`: every version is yanked (the names stay taken). */
 export async function unpublishNpmPackage(deps: CoreDeps, principal: Principal | undefined, npmName: string): Promise<string[]> {
-  const ref = await resolveNpmName(deps.db, deps.host, npmName);
+  const ref = await resolveNpmName(deps.repos, deps.host, npmName);
   assertPublishable(ref, npmName);
   const { pkg } = await authorizePackageWrite(deps.repos, principal, ref, deps.host);
   if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${npmName}" does not exist.`);
