@@ -4,7 +4,7 @@ import type { CliContext } from './cli-context.ts';
 import { cliError } from './cli-error.ts';
 import { createLimiter } from './create-limiter.ts';
 import type { PackageSpec } from './parse-package-spec.ts';
-import { pickVersion } from './resolve-package-graph.ts';
+import { pickVersion } from './pick-version.ts';
 
 /** The canonical version document (API.md §5): what a version's integrity hashes. */
 export type CanonicalDocument = CanonicalVersionInput;
