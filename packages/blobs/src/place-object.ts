@@ -1,0 +1,88 @@
+import { link, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { appError, isAppError } from '@entropic/types';
+import type { StoredEncoding } from './blob-header.ts';
+import { fsyncDir, touchFile } from './fsync-path.ts';
+import { ENCODINGS, type ObjectLayout, objectPath, parentsOf } from './object-layout.ts';
+import { io, isMissing, storeError } from './store-error.ts';
+import { readHeader } from './stored-object.ts';
+import type { UnsyncedObjects } from './unsynced-objects.ts';
+
+export interface PlaceObject {
+  layout: ObjectLayout;
+  unsynced: UnsyncedObjects;
+  /** the complete temp file (writeTempObject) */
+  tempPath: string;
+  hex: string;
+  encoding: StoredEncoding;
+  size: number;
+  /** deferSync: fsync nothing, remember what must be for sync() */
+  deferred: boolean;
+}
+
+/**
+ * Makes the temp file the object unless one is there (in either encoding); true when it was
+ * created. The temp file is linked (or renamed where there are no hard links), never copied.
+ */
+export async function placeObject(input: PlaceObject): Promise<boolean> {
+  const { layout, unsynced, tempPath, hex, encoding, size, deferred } = input;
+  const target = objectPath(layout, hex, encoding);
+  const leaf = dirname(target);
+  const createdDir = await io(mkdir(leaf, { recursive: true }));
+  // new buckets: their entries in their parents must be durable too
+  const newDirs = createdDir === undefined ? [] : parentsOf(layout, leaf);
+  if (!deferred) for (const dir of newDirs) await fsyncDir(dir);
+  const existing = async (path: string, pathEncoding: StoredEncoding): Promise<boolean> => {
+    if (!(await touchFile(path))) return false;
+    if (!deferred) return true;
+    if (!(await isComplete(path, pathEncoding, size))) {
+      await rm(path, { force: true }).catch((error: unknown) => {
+        throw storeError(error);
+      });
+      return false;
+    }
+    // possibly placed by another process that has not synced it yet
+    unsynced.note(hex, path, [leaf, ...newDirs]);
+    return true;
+  };
+  const placed = async (): Promise<void> => {
+    if (deferred) unsynced.note(hex, target, [leaf, ...newDirs]);
+    else await fsyncDir(leaf);
+  };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    for (const other of ENCODINGS.filter((e) => e !== encoding)) if (await existing(objectPath(layout, hex, other), other)) return false;
+    try {
+      await link(tempPath, target);
+      await placed();
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS') {
+        // no hard links on this filesystem: rename (replacing identical content is harmless)
+        const existed = await touchFile(target);
+        await io(rename(tempPath, target));
+        await placed();
+        return !existed;
+      }
+      if (code !== 'EEXIST') throw storeError(error);
+    }
+    if (await existing(target, encoding)) return false;
+    // deleted between link and touch (garbage collection), or incomplete and removed: try again
+  }
+  throw appError('SERVICE_UNAVAILABLE', 'The blob storage is too busy; try again.');
+}
+
+/**
+ * With deferSync, an existing object may be one a killed process placed but never synced (and a
+ * machine crash then left short): one whose content size is not `size` is removed and replaced.
+ */
+export async function isComplete(path: string, encoding: StoredEncoding, size: number): Promise<boolean> {
+  try {
+    if (encoding === 'raw') return (await stat(path)).size === size;
+    return (await readHeader(path))?.header.size === size;
+  } catch (error) {
+    if (isAppError(error) && error.code === 'INTERNAL') return false; // unreadable header
+    if (isMissing(error)) return true; // gone meanwhile: the next attempt places ours
+    throw storeError(error);
+  }
+}
