@@ -1,7 +1,6 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { appError, hexToIntegrity, type Integrity, isAppError } from '@entropic/types';
 import type { BlobContent, BlobStore, ByteRange, GetOptions, PutOptions, PutResult } from './blob-store.ts';
@@ -108,15 +107,7 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
 
     async getBytes(integrity) {
       const content = await openContent(integrity, undefined, { maxInlineBytes: MAX_LENGTH });
-      if (content === undefined) return undefined;
-      if (content.bytes !== undefined) return content.bytes;
-      const chunks: Buffer[] = [];
-      try {
-        for await (const chunk of content.stream) chunks.push(chunk as Buffer);
-      } catch (error) {
-        throw storeError(error);
-      }
-      return Buffer.concat(chunks);
+      return content === undefined ? undefined : contentBytes(content);
     },
 
     async delete(integrity) {
@@ -143,17 +134,7 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
 
     async check() {
       assertOpen();
-      try {
-        await dirs.ensure();
-        const probe = join(layout.tmpDir, `check-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
-        await writeFile(probe, 'ok', { flag: 'wx' });
-        const back = await readFile(probe, 'utf8');
-        await unlink(probe);
-        await readdir(layout.objectsDir);
-        if (back !== 'ok') throw new Error('probe read back differs');
-      } catch (error) {
-        throw appError('SERVICE_UNAVAILABLE', 'The blob storage is not usable.', { cause: error });
-      }
+      await dirs.probe();
     },
 
     async cleanTemp(olderThanMs = tmpGraceMs) {
@@ -187,4 +168,15 @@ async function verifyObject(store: BlobStore, integrity: Integrity): Promise<boo
     return false; // undecodable payload
   }
   return hexToIntegrity(hash.digest('hex')) === integrity;
+}
+
+async function contentBytes(content: BlobContent): Promise<Buffer> {
+  if (content.bytes !== undefined) return content.bytes;
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of content.stream) chunks.push(chunk as Buffer);
+  } catch (error) {
+    throw storeError(error);
+  }
+  return Buffer.concat(chunks);
 }
