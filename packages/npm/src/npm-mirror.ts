@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type CoreDeps, findPackage, type PackageRef, type Principal, type PublishPart, publishVersion } from '@entropic/core';
 import { appError, type Integrity, isAppError, LEGACY, parsePackageName, parseVersion, truncate } from '@entropic/types';
+import { normalizeLegacyManifest } from './normalize-legacy-manifest.ts';
 import {
   abbreviateVersion,
   type Json,
@@ -11,7 +12,7 @@ import {
   renderNpmVersion,
 } from './npm-packument.ts';
 import { npmManifestFields } from './npm-publish.ts';
-import { inspectTarball, tarballParts } from './npm-tarball.ts';
+import { inspectTarball, type ReadTarballOptions, tarballParts } from './npm-tarball.ts';
 
 export type UpstreamPackumentResult =
   | { status: 'ok'; body: string; etag: string | undefined }
@@ -32,6 +33,14 @@ export interface NpmMirrorOptions {
   /** called when a cached upstream packument changed (to drop derived caches) */
   onChange?: (npmName: string) => void;
   onError?: (error: unknown, npmName: string) => void;
+  /** where the mirror reports what it did to upstream data (links skipped, removals followed, slow fetches) */
+  log?: MirrorLog;
+}
+
+/** The part of a pino logger the mirror uses. */
+export interface MirrorLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
 }
 
 /**
@@ -142,7 +151,9 @@ export class NpmMirror {
     const abbreviated: Json = {};
     const upstreamVersions = (upstream?.versions ?? {}) as Record<string, Json>;
     for (const [version, manifest] of Object.entries(upstreamVersions)) {
-      const view = { ...manifest, dist: { ...((manifest.dist ?? {}) as Json), tarball: npmTarballUrl(tarballBase, npmName, version) } };
+      // legacy shapes (array dependencies, string bin…) normalised, so every client reads the same graph
+      const normal = normalizeLegacyManifest(npmName, manifest);
+      const view = { ...normal, dist: { ...((manifest.dist ?? {}) as Json), tarball: npmTarballUrl(tarballBase, npmName, version) } };
       versions[version] = view;
       abbreviated[version] = abbreviateVersion(view);
     }
@@ -202,8 +213,9 @@ export class NpmMirror {
   private async mirror(ref: PackageRef, npmName: string, rawVersion: string): Promise<void> {
     const version = parseVersion(rawVersion);
     const packument = await this.upstreamPackument(npmName);
-    const manifest = (packument?.versions as Record<string, Json> | undefined)?.[version];
-    if (!packument || !manifest) return;
+    const upstreamManifest = (packument?.versions as Record<string, Json> | undefined)?.[version];
+    if (!packument || !upstreamManifest) return;
+    const manifest = normalizeLegacyManifest(npmName, upstreamManifest);
     const dist = (manifest.dist ?? {}) as { tarball?: unknown; integrity?: unknown; shasum?: unknown };
     if (typeof dist.tarball !== 'string')
       throw appError('UPSTREAM_UNAVAILABLE', `The upstream gave no tarball for "${npmName}@${version}".`);
@@ -224,7 +236,15 @@ export class NpmMirror {
         `The upstream tarball of "${npmName}@${version}" does not match its integrity; it was not stored.`,
       );
     }
-    await inspectTarball(bytes, this.deps.limits);
+    const skipped: string[] = [];
+    const read: ReadTarballOptions = { mode: 'mirrored', onSkipped: (entry) => skipped.push(`${entry.path} (${entry.type})`) };
+    await inspectTarball(bytes, this.deps.limits, read);
+    if (skipped.length > 0) {
+      this.options.log?.info(
+        { name: npmName, version, skipped: skipped.slice(0, 20), count: skipped.length },
+        'legacy mirror: links and special files skipped',
+      );
+    }
     const principal = await this.principal();
     const fields = await npmManifestFields(this.deps, manifest, { dropInvalid: true });
     const tags = (packument['dist-tags'] ?? {}) as Record<string, string>;
@@ -232,7 +252,7 @@ export class NpmMirror {
     async function* parts(): AsyncGenerator<PublishPart> {
       yield* fields;
       yield { kind: 'field', name: 'tag', value: tags.latest === version ? 'latest' : 'mirrored' };
-      yield* tarballParts(bytes, limits);
+      yield* tarballParts(bytes, limits, { mode: 'mirrored' });
     }
     try {
       await publishVersion(this.deps, { principal, ref, version, parts: parts() });

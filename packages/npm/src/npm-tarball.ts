@@ -93,12 +93,30 @@ export interface TarballEntry {
 }
 
 /**
- * Reads a gzipped npm tarball entry by entry, refusing anything unsafe before it is used: links,
- * devices and other non-file entries, absolute or `..` paths, duplicates (also by case or
- * Unicode normalisation), files or totals over the limits, and compression bombs (inflated
- * bytes are counted and capped). The first path segment is stripped, as npm does.
+ * What a tarball may hold. `publish` (an `npm publish` to Entropic) refuses links, devices and
+ * other non-file entries. `mirrored` (someone else's already-published bytes, fetched from the
+ * upstream) accepts what npm accepts: links, devices and FIFOs are skipped (npm's extraction
+ * skips links too) and reported to `onSkipped`, a contiguous file is a file, and empty or `.`
+ * path segments are dropped. Both keep every rule for what is stored: no absolute or `..`
+ * paths, no duplicates, the size and count limits.
  */
-export async function* readTarball(bytes: Buffer, limits: CoreLimits): AsyncGenerator<TarballEntry> {
+export interface ReadTarballOptions {
+  mode?: 'publish' | 'mirrored';
+  onSkipped?: (entry: { path: string; type: string }) => void;
+}
+
+/** Entry types a mirrored tarball may hold that are skipped, never stored (npm skips links as well). */
+const SKIPPED_WHEN_MIRRORED = new Set(['symlink', 'link', 'character-device', 'block-device', 'fifo']);
+
+/**
+ * Reads a gzipped npm tarball entry by entry, refusing anything unsafe before it is used: links,
+ * devices and other non-file entries (skipped instead in `mirrored` mode), absolute or `..` paths,
+ * duplicates (also by case or Unicode normalisation), files or totals over the limits, and
+ * compression bombs (inflated bytes are counted and capped). The first path segment is
+ * stripped, as npm does.
+ */
+export async function* readTarball(bytes: Buffer, limits: CoreLimits, options: ReadTarballOptions = {}): AsyncGenerator<TarballEntry> {
+  const mirrored = options.mode === 'mirrored';
   if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) throw appError('INVALID_TARBALL', 'The tarball is not gzip-compressed.');
   const maxInflated = limits.maxVersionBytes + (limits.maxFiles + 16) * 1536 + 1024 * 1024;
   let inflated = 0;
@@ -128,10 +146,16 @@ export async function* readTarball(bytes: Buffer, limits: CoreLimits): AsyncGene
         entry.resume();
         continue;
       }
-      if (header.type !== 'file') {
+      const type = mirrored && header.type === 'contiguous-file' ? 'file' : header.type;
+      if (mirrored && type !== 'file' && SKIPPED_WHEN_MIRRORED.has(type ?? '')) {
+        entry.resume();
+        options.onSkipped?.({ path: truncate(raw), type: type ?? 'unknown' });
+        continue;
+      }
+      if (type !== 'file') {
         throw appError('INVALID_TARBALL', `The tarball entry "${truncate(raw)}" is a ${header.type}; only regular files are accepted.`);
       }
-      const path = entryPath(raw);
+      const path = entryPath(raw, mirrored);
       const key = collisionKey(path);
       if (seen.has(key))
         throw appError('DUPLICATE_PATH', `The tarball has "${truncate(path)}" twice (also by case or Unicode normalisation).`);
@@ -154,23 +178,27 @@ export async function* readTarball(bytes: Buffer, limits: CoreLimits): AsyncGene
   }
 }
 
-/** `package/lib/a.js` (any first segment, leading `./` allowed) → `package/lib/a.js`, validated. */
-function entryPath(raw: string): string {
+/**
+ * `package/lib/a.js` (any first segment, leading `./` allowed) → `package/lib/a.js`, validated.
+ * `lenient` (mirrored tarballs) drops empty and `.` segments (`package//lib/./a.js`) as tar does.
+ */
+function entryPath(raw: string, lenient: boolean): string {
   if (raw.startsWith('/') || /^[a-zA-Z]:/.test(raw)) throw appError('INVALID_PATH', `The tarball entry "${truncate(raw)}" is absolute.`);
   if (raw.includes('\\')) throw appError('INVALID_PATH', `The tarball entry "${truncate(raw)}" contains a backslash.`);
   const segments = raw.split('/');
   if (segments.includes('..')) throw appError('INVALID_PATH', `The tarball entry "${truncate(raw)}" has a ".." segment.`);
   while (segments[0] === '.') segments.shift();
   segments.shift();
-  const path = `package/${segments.join('/')}`;
+  const kept = lenient ? segments.filter((segment) => segment !== '' && segment !== '.') : segments;
+  const path = `package/${kept.join('/')}`;
   parseFilePath(encodeURIComponent(path));
   return path;
 }
 
 /** Validates the whole tarball without storing anything; resolves the number of files. */
-export async function inspectTarball(bytes: Buffer, limits: CoreLimits): Promise<number> {
+export async function inspectTarball(bytes: Buffer, limits: CoreLimits, options: ReadTarballOptions = {}): Promise<number> {
   let count = 0;
-  for await (const entry of readTarball(bytes, limits)) {
+  for await (const entry of readTarball(bytes, limits, options)) {
     count += 1;
     entry.stream.resume();
   }
@@ -179,8 +207,8 @@ export async function inspectTarball(bytes: Buffer, limits: CoreLimits): Promise
 }
 
 /** The tarball's files as publish parts (call inspectTarball first: this is the second pass). */
-export async function* tarballParts(bytes: Buffer, limits: CoreLimits): AsyncGenerator<PublishPart> {
-  for await (const entry of readTarball(bytes, limits)) {
+export async function* tarballParts(bytes: Buffer, limits: CoreLimits, options: ReadTarballOptions = {}): AsyncGenerator<PublishPart> {
+  for await (const entry of readTarball(bytes, limits, options)) {
     yield { kind: 'file', filename: encodeURIComponent(entry.path), stream: entry.stream };
   }
 }

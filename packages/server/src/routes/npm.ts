@@ -70,6 +70,7 @@ export function registerNpmRoutes(app: FastifyInstance): void {
     allowlist,
     onChange: (name) => void responseCache.invalidate(packageGroup(legacyRef(name))),
     onError: (error, name) => app.log.warn({ err: error, name }, 'legacy mirror: revalidation failed'),
+    log: app.log,
   });
 
   // Namespaces are rarely created; a short memo keeps the hot read path off the database.

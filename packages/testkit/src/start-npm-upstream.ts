@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+type Json = Record<string, unknown>;
+
+export interface NpmUpstream {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** GET requests received by path (`/name`, `/name/-/name-1.0.0.tgz`), 304s included */
+  requests(path: string): number;
+  /** Every request received, in order: `<status> <path>` */
+  log: string[];
+  /** Adds a version (a packument is created for a new name); its `dist` is computed from the bytes. */
+  publish(name: string, version: string, tarball: Buffer, manifest?: Json): void;
+  /** The upstream unpublishes one version (its tarball 404s too). */
+  removeVersion(name: string, version: string): void;
+  /** The upstream unpublishes the whole package: its packument and tarballs 404. */
+  removePackage(name: string): void;
+  /** Every answer waits this long first (a slow upstream). */
+  delayMs: number;
+  stop(): Promise<void>;
+}
+
+interface StoredPackage {
+  versions: Map<string, { manifest: Json; tarball: Buffer; time: string }>;
+  latest: string;
+}
+
+function tarballFile(name: string, version: string): string {
+  return `${name.replace(/^@[^/]+\//, '')}-${version}.tgz`;
+}
+
+/**
+ * A small npm registry on a loopback port, serving packuments and tarballs from memory, as the
+ * upstream of the `legacy` mirror in tests. Packuments carry a strong ETag and answer
+ * `If-None-Match` with 304, as the npm registry does; every request is counted, so a test can
+ * assert how often the mirror asked. The test changes what it serves (publish, removals, delay).
+ */
+export async function startNpmUpstream(): Promise<NpmUpstream> {
+  const packages = new Map<string, StoredPackage>();
+  const counts = new Map<string, number>();
+  const log: string[] = [];
+  let url = '';
+
+  function packument(name: string, stored: StoredPackage): Buffer {
+    const versions: Json = {};
+    const time: Json = {};
+    for (const [version, entry] of stored.versions) {
+      versions[version] = entry.manifest;
+      time[version] = entry.time;
+    }
+    const tags = stored.versions.has(stored.latest) ? { latest: stored.latest } : {};
+    return Buffer.from(JSON.stringify({ _id: name, name, 'dist-tags': tags, versions, time }));
+  }
+
+  function answer(request: IncomingMessage, response: ServerResponse) {
+    const path = (request.url ?? '/').split('?')[0] as string;
+    counts.set(path, (counts.get(path) ?? 0) + 1);
+    const send = (status: number, body?: Buffer, headers: Record<string, string> = {}) => {
+      log.push(`${status} ${path}`);
+      response.writeHead(status, headers);
+      response.end(body);
+    };
+    const tarballMatch = /^\/(.+)\/-\/([^/]+)$/.exec(path);
+    const name = decodeURIComponent(tarballMatch ? (tarballMatch[1] as string) : path.slice(1));
+    const stored = packages.get(name);
+    if (tarballMatch) {
+      const entry = [...(stored?.versions.entries() ?? [])].find(([v]) => tarballFile(name, v) === tarballMatch[2]);
+      if (!entry) return send(404, Buffer.from('{"error":"not found"}'), { 'content-type': 'application/json' });
+      return send(200, entry[1].tarball, { 'content-type': 'application/octet-stream' });
+    }
+    if (!stored || stored.versions.size === 0)
+      return send(404, Buffer.from('{"error":"not found"}'), { 'content-type': 'application/json' });
+    const body = packument(name, stored);
+    const etag = `"${createHash('sha1').update(body).digest('hex')}"`;
+    if (request.headers['if-none-match'] === etag) return send(304, undefined, { etag });
+    return send(200, body, { 'content-type': 'application/json', etag });
+  }
+
+  const server = createServer((request, response) => {
+    const delay = upstream.delayMs;
+    if (delay > 0) setTimeout(() => answer(request, response), delay);
+    else answer(request, response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const upstream: NpmUpstream = {
+    url,
+    requests: (path) => counts.get(path) ?? 0,
+    log,
+    delayMs: 0,
+    publish(name, version, tarball, manifest = {}) {
+      let stored = packages.get(name);
+      if (!stored) {
+        stored = { versions: new Map(), latest: version };
+        packages.set(name, stored);
+      }
+      const escaped = name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}` : name;
+      stored.versions.set(version, {
+        manifest: {
+          name,
+          version,
+          ...manifest,
+          dist: {
+            tarball: `${url}/${escaped}/-/${tarballFile(name, version)}`,
+            integrity: `sha512-${createHash('sha512').update(tarball).digest('base64')}`,
+            shasum: createHash('sha1').update(tarball).digest('hex'),
+          },
+        },
+        tarball,
+        time: new Date().toISOString(),
+      });
+      stored.latest = version;
+    },
+    removeVersion(name, version) {
+      packages.get(name)?.versions.delete(version);
+    },
+    removePackage(name) {
+      packages.delete(name);
+    },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return upstream;
+}
