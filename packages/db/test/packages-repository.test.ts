@@ -107,4 +107,35 @@ describe('package repository', () => {
       await db.close();
     }
   });
+  it('listLocalNames pages by id over every local package (yanked too) with its namespace; countLocal counts them; namespaces likewise', async () => {
+    const db = await createTestDatabase();
+    try {
+      const r = createRepositories(db.db);
+      const system = await r.namespaces.listLocalNames(0, 10); // the migrations' system namespaces
+      const carol = await insertNamespace(db.db, 'carol');
+      const dave = await insertNamespace(db.db, 'dave', 'org');
+      await db.db.insertInto('namespaces').values({ name: 'remote', host: 'elsewhere.test', kind: 'user' }).execute();
+      const remote = await db.db.selectFrom('namespaces').select('id').where('host', '=', 'elsewhere.test').executeTakeFirstOrThrow();
+      const a = await r.packages.ensure(carol, 'a');
+      const b = await r.packages.ensure(dave, 'b');
+      await r.packages.ensure(remote.id, 'far');
+      const c = await r.packages.ensure(carol, 'c');
+      await r.packages.update(c.id, { modifiedAt: new Date(), yanked: true });
+      assert.deepEqual(await r.packages.listLocalNames(0, 2), [
+        { id: a.id, namespace: 'carol', name: 'a' },
+        { id: b.id, namespace: 'dave', name: 'b' },
+      ]);
+      assert.deepEqual(await r.packages.listLocalNames(b.id, 10), [{ id: c.id, namespace: 'carol', name: 'c' }]);
+      assert.equal(await r.packages.countLocal(), 3);
+      const namespaces = await r.namespaces.listLocalNames(0, 10);
+      assert.deepEqual(
+        namespaces.map((n) => n.name),
+        [...system.map((n) => n.name), 'carol', 'dave'],
+      );
+      assert.deepEqual(await r.namespaces.listLocalNames(carol, 10), [{ id: dave, name: 'dave' }]);
+      assert.equal(await r.namespaces.countLocal(), system.length + 2);
+    } finally {
+      await db.close();
+    }
+  });
 });

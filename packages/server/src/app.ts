@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { subscribeCaches } from './cache-subscriptions.ts';
 import type { ServerDeps } from './deps.ts';
+import { PackageNameIndex } from './package-name-index.ts';
 import { AccessLogController, createAppLogger } from './plugins/access-log.ts';
 import { registerAuthentication } from './plugins/authentication.ts';
 import { registerErrorHandling, sendFrameworkError } from './plugins/errors.ts';
@@ -25,6 +26,7 @@ declare module 'fastify' {
     deps: ServerDeps;
     responseCache: ResponseCache;
     tokenCache: TokenCache;
+    packageNames: PackageNameIndex;
   }
 }
 
@@ -51,14 +53,18 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   });
   const responseCache = new ResponseCache(deps.kv, { ttlSeconds: deps.config.cacheTtlSeconds });
   const tokenCache = new TokenCache(deps.db, deps.kv);
-  await Promise.all([responseCache.start(), tokenCache.start()]);
-  const unsubscribe = subscribeCaches(deps.events, responseCache, tokenCache);
+  const packageNames = new PackageNameIndex(deps.repos, deps.kv, deps.host, (error) =>
+    app.log.warn({ err: error }, 'package name index: sync failed'),
+  );
+  await Promise.all([responseCache.start(), tokenCache.start(), packageNames.start()]);
+  const unsubscribe = subscribeCaches(deps.events, { responseCache, tokenCache, packageNames });
   app.decorate('deps', deps);
   app.decorate('responseCache', responseCache);
   app.decorate('tokenCache', tokenCache);
+  app.decorate('packageNames', packageNames);
   app.addHook('onClose', async () => {
     unsubscribe();
-    await Promise.allSettled([responseCache.stop(), tokenCache.stop()]);
+    await Promise.allSettled([responseCache.stop(), tokenCache.stop(), packageNames.stop()]);
   });
   // Callback-style hooks where no await is needed: an async hook costs a promise and a microtask per request.
   app.addHook('onRequest', (request, reply, done) => {

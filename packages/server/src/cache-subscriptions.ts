@@ -1,19 +1,27 @@
 import type { EventBus } from '@entropic/core';
+import type { PackageNameIndex } from './package-name-index.ts';
 import type { ResponseCache } from './response-cache.ts';
 import { packageGroup } from './routes/refs.ts';
 import type { TokenCache } from './token-cache.ts';
 
+export interface Caches {
+  responseCache: ResponseCache;
+  tokenCache: TokenCache;
+  packageNames: PackageNameIndex;
+}
+
 /**
  * The caches follow the domain's events: a change to a package drops every cached view of it
- * (here and, through the key-value store's broadcast, in every other process); a revoked token
- * leaves the token cache. Routes and pages never invalidate by hand.
+ * (here and, through the key-value store's broadcast, in every other process) and makes its name
+ * known to the name index (here and elsewhere); a revoked token leaves the token cache. Routes
+ * and pages never invalidate by hand.
  */
-export function subscribeCaches(events: EventBus, responseCache: ResponseCache, tokenCache: TokenCache): () => void {
+export function subscribeCaches(events: EventBus, { responseCache, tokenCache, packageNames }: Caches): () => void {
   return events.subscribe(async (event) => {
     switch (event.type) {
       case 'package-changed':
       case 'version-published':
-        await responseCache.invalidate(packageGroup(event.ref));
+        await Promise.all([packageNames.added(event.ref), responseCache.invalidate(packageGroup(event.ref))]);
         return;
       case 'token-revoked':
         await tokenCache.revoked(event.hash);

@@ -137,6 +137,29 @@ describe('two registry processes sharing PostgreSQL and Redis', {
     );
   });
 
+  it('a package created through A, after B answered 404 for its npm name, is found through B at once (issue 17.8)', async () => {
+    const npm = (registry: RegistryProcess) => fetch(`${registry.url}/@alice/fresh`, { headers: { accept: 'application/json' } });
+    const before = await npm(b);
+    assert.equal(before.status, 404);
+    assert.equal(((await before.json()) as { code: string }).code, 'PACKAGE_NOT_FOUND');
+    const { payload, contentType } = await encodePublishBody({ files: { 'index.js': 'module.exports = 1;\n' } });
+    const published = await fetch(`${a.url}/packages/package/alice/fresh/versions/1.0.0`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+      body: new Uint8Array(payload),
+    });
+    assert.equal(published.status, 201, await published.text());
+    const found = await seenByB(
+      'the new package',
+      async () => {
+        const response = await npm(b);
+        return response.status === 200 ? ((await response.json()) as { versions: Record<string, unknown> }) : undefined;
+      },
+      (doc) => doc !== undefined,
+    );
+    assert.deepEqual(Object.keys(found?.versions ?? {}), ['1.0.0']);
+  });
+
   it('a token revoked through A is refused by B at once', async () => {
     const created = await call(a, 'POST', '/auth/tokens', { description: 'short-lived', scope: 'read' });
     assert.equal(created.status, 201);

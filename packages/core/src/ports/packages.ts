@@ -19,6 +19,13 @@ export interface PackageChanges {
   yanked?: boolean;
 }
 
+/** A package of this registry's own host, by name: what the name index holds. */
+export interface LocalPackageName {
+  id: number;
+  namespace: string;
+  name: string;
+}
+
 export interface PackageRepository {
   /** `host` is the stored host: `null` for this registry's own namespaces. */
   find(namespace: string, host: string | null, name: string): Promise<PackageRow | undefined>;
@@ -30,6 +37,10 @@ export interface PackageRepository {
    */
   ensure(namespaceId: number, name: string): Promise<{ id: number; created: boolean }>;
   update(id: number, changes: PackageChanges): Promise<void>;
+  /** Packages (yanked too) of this registry's own namespaces with an id above `afterId`, in id order. */
+  listLocalNames(afterId: number, limit: number): Promise<LocalPackageName[]>;
+  /** How many packages this registry's own namespaces hold (yanked too). */
+  countLocal(): Promise<number>;
   /** Abandon step: every maintainer is replaced by one accepted maintainer namespace. */
   replaceMaintainers(packageId: number, namespaceId: number): Promise<void>;
 }

@@ -8,5 +8,25 @@ export function namespaceRepository(db: Executor): NamespaceRepository {
       query = host === null ? query.where('host', 'is', null) : query.where('host', '=', host);
       return query.executeTakeFirst();
     },
+
+    async listLocalNames(afterId, limit) {
+      return db
+        .selectFrom('namespaces')
+        .select(['id', 'name'])
+        .where('host', 'is', null)
+        .where('id', '>', afterId)
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+    },
+
+    async countLocal() {
+      const row = await db
+        .selectFrom('namespaces')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('host', 'is', null)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
   };
 }

@@ -78,6 +78,28 @@ export function packageRepository(db: Executor): PackageRepository {
         .execute();
     },
 
+    async listLocalNames(afterId, limit) {
+      return db
+        .selectFrom('packages as p')
+        .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
+        .select(['p.id', 'n.name as namespace', 'p.name'])
+        .where('n.host', 'is', null)
+        .where('p.id', '>', afterId)
+        .orderBy('p.id')
+        .limit(limit)
+        .execute();
+    },
+
+    async countLocal() {
+      const row = await db
+        .selectFrom('packages as p')
+        .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('n.host', 'is', null)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
     async replaceMaintainers(packageId, namespaceId) {
       await db.deleteFrom('package_maintainers').where('package_id', '=', packageId).execute();
       await db.insertInto('package_maintainers').values({ package_id: packageId, namespace_id: namespaceId, accepted: true }).execute();

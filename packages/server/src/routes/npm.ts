@@ -20,7 +20,17 @@ import {
   unpublishNpmPackage,
   versionOfTarballFile,
 } from '@entropic/npm';
-import { appError, type Integrity, isAppError, LEGACY, parseVersion } from '@entropic/types';
+import {
+  type AppError,
+  appError,
+  type Integrity,
+  isAppError,
+  LEGACY,
+  type NamespaceName,
+  parsePackageName,
+  parseVersion,
+  truncate,
+} from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { CachedResponse } from '../response-cache.ts';
@@ -44,7 +54,7 @@ const ROUTE_WORDS = new Set([
   'favicon.ico',
   'robots.txt',
 ]);
-const RESOLVE_TTL_MS = 2000;
+const SCOPED_RE = /^@([^/]+)\/([^/]+)$/;
 /**
  * Tarballs are content-addressed and immutable: small ones are kept in memory by integrity, so a
  * hot tarball costs no database query and no file system round trips (bounded in bytes).
@@ -73,29 +83,45 @@ export function registerNpmRoutes(app: FastifyInstance): void {
     log: app.log,
   });
 
-  // Namespaces are rarely created; a short memo keeps the hot read path off the database.
-  const resolved = new Map<string, { ref: PackageRef; until: number }>();
+  const names = app.packageNames;
   const tarballBytes = new LRUCache<string, Buffer>({ maxSize: TARBALL_CACHE_BYTES, sizeCalculation: (b) => Math.max(1, b.length) });
+  /**
+   * npm name → package, from the in-memory name index. A scope the index does not know is the
+   * legacy package of that name; when that would send the name upstream, the database confirms
+   * first (a namespace created a moment ago in another process must still win over the upstream).
+   */
   async function resolve(npmName: string): Promise<PackageRef> {
-    const hit = resolved.get(npmName);
-    if (hit && hit.until > Date.now()) return hit.ref;
-    const ref = await resolveNpmName(deps.repos, deps.host, npmName);
-    if (resolved.size > 10_000) resolved.clear();
-    resolved.set(npmName, { ref, until: Date.now() + RESOLVE_TTL_MS });
-    return ref;
+    const scoped = SCOPED_RE.exec(npmName);
+    if (scoped && scoped[1] !== LEGACY && names.hasNamespace(scoped[1] as string)) {
+      const namespace = scoped[1] as NamespaceName;
+      return { namespace, host: deps.host, name: parsePackageName(scoped[2] as string, namespace) };
+    }
+    if (scoped && mirror.isAllowed(npmName)) return resolveNpmName(deps.repos, deps.host, npmName);
+    return legacyRef(parsePackageName(npmName, LEGACY));
+  }
+
+  /** Why a name that is not stored here is not served. */
+  function notHere(npmName: string, ref: PackageRef): AppError {
+    if (ref.namespace !== LEGACY) return appError('PACKAGE_NOT_FOUND', `The package "${truncate(npmName)}" does not exist.`);
+    const why = !mirror.enabled
+      ? 'the legacy mirror is off (LEGACY_UPSTREAM is not set)'
+      : mirror.isAllowed(npmName)
+        ? 'the upstream registry does not have it'
+        : 'it is not on the mirror allowlist';
+    return appError('PACKAGE_NOT_FOUND', `The package "${truncate(npmName)}" is not here: ${why}.`);
+  }
+
+  /** Unknown names are answered from memory: no query, nothing cached, nothing evicted. */
+  function assertMayExist(npmName: string, ref: PackageRef): void {
+    if (names.hasPackage(ref)) return;
+    if (ref.namespace === LEGACY && mirror.isAllowed(npmName)) return;
+    throw notHere(npmName, ref);
   }
 
   async function computePackuments(npmName: string, ref: PackageRef): Promise<Packuments> {
     if (ref.namespace !== LEGACY) return getLocalPackuments(deps, ref, npmName, base);
     const found = await mirror.packuments(npmName, base);
-    if (!found) {
-      const why = !mirror.enabled
-        ? 'the legacy mirror is off (LEGACY_UPSTREAM is not set)'
-        : mirror.isAllowed(npmName)
-          ? 'the upstream registry does not have it'
-          : 'it is not on the mirror allowlist';
-      throw appError('PACKAGE_NOT_FOUND', `The package "${npmName}" is not here: ${why}.`);
-    }
+    if (!found) throw notHere(npmName, ref);
     return found;
   }
 
@@ -117,6 +143,7 @@ export function registerNpmRoutes(app: FastifyInstance): void {
     const abbreviated = (request.headers.accept ?? '').includes(ABBREVIATED_TYPE);
     const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
     const ref = await resolve(npmName);
+    assertMayExist(npmName, ref);
     const group = packageGroup(ref);
     const plainKey = abbreviated ? 'npm:abbreviated' : 'npm:full';
     const key = gzip ? `${plainKey}:gzip` : plainKey;
@@ -153,6 +180,7 @@ export function registerNpmRoutes(app: FastifyInstance): void {
     if (!version) throw appError('NOT_FOUND', `"${file}" is not a tarball of "${npmName}".`);
     parseVersion(version);
     const ref = await resolve(npmName);
+    assertMayExist(npmName, ref);
     // version → tarball integrity never changes once known; kept in the package's cache group
     const group = packageGroup(ref);
     const key = `npm:tarball:${version}`;
@@ -248,6 +276,7 @@ export function registerNpmRoutes(app: FastifyInstance): void {
   }
   app.get<{ Params: NameParams }>('/-/package/:name/dist-tags', async (request) => {
     const ref = await resolve(request.params.name);
+    assertMayExist(request.params.name, ref);
     if (ref.namespace === LEGACY) {
       const found = await mirror.packuments(request.params.name, base);
       if (!found) throw appError('PACKAGE_NOT_FOUND', `The package "${request.params.name}" does not exist.`);
