@@ -8,7 +8,6 @@ export * from './file-paths.ts';
 export * from './maintainerships.ts';
 export * from './maintenance.ts';
 export * from './memberships.ts';
-export * from './name-cursor.ts';
 export * from './namespaces.ts';
 export * from './organisations.ts';
 export * from './packages.ts';

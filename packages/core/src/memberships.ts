@@ -1,4 +1,3 @@
-import { createRepositories } from '@entropic/db';
 import { appError, type NamespaceRef, type Page } from '@entropic/types';
 import {
   assertMayAnswerMembership,
@@ -7,13 +6,12 @@ import {
   assertMayViewInvitations,
   requireWriter,
 } from './authorize.ts';
-import type { CoreDeps, Tx } from './deps.ts';
-import { decodeNameCursor, nameAfter, namePage, parseMembershipStatus } from './name-cursor.ts';
+import type { CoreDeps } from './deps.ts';
 import { formatNamespace, getNamespace, type NamespaceRow } from './namespaces.ts';
 import { assertLocal, type ListOptions } from './packages.ts';
-import { pageLimit } from './pagination.ts';
+import { namePage, namePageQuery } from './pagination.ts';
+import type { Repositories } from './ports/repositories.ts';
 import type { Principal } from './principal.ts';
-import { findUserByName, getUserByName } from './users.ts';
 
 /** What an invitation-style write did; `message` is for people, `outcome` for programs. */
 export interface TeamChange {
@@ -36,128 +34,106 @@ export interface StatusListOptions extends ListOptions {
   status?: string | undefined;
 }
 
-/** Serialises membership changes of one namespace (the last-member rule needs a stable count). */
-async function lockNamespace(tx: Tx, namespaceId: number): Promise<void> {
-  await tx.selectFrom('namespaces').select('id').where('id', '=', namespaceId).forUpdate().execute();
+/** `?status=` on the team lists: accepted (the default) or pending. */
+export type MembershipStatus = 'accepted' | 'pending';
+
+export function parseMembershipStatus(raw: string | undefined): MembershipStatus {
+  if (raw === undefined || raw === '' || raw === 'accepted') return 'accepted';
+  if (raw === 'pending') return 'pending';
+  throw appError('INVALID_STATUS', '"status" must be "accepted" or "pending".');
 }
 
-function namedNamespace(row: NamespaceRow, deps: CoreDeps): { id: number; name: string } {
-  return { id: row.id, name: formatNamespace(row, deps.host) };
+async function getUser(repos: Repositories, name: string): Promise<{ id: number; name: string }> {
+  const user = await repos.users.findByName(name);
+  if (!user) throw appError('USER_NOT_FOUND', `The user "${name}" does not exist.`);
+  return user;
 }
 
 /** Accepted members, sorted by username. */
-export async function listMembers(deps: CoreDeps, ref: NamespaceRef, options: ListOptions): Promise<Page<string>> {
-  const namespace = await getNamespace(deps.repos, ref, deps.host);
-  const limit = pageLimit(options.limit);
-  const after = options.cursor ? decodeNameCursor(options.cursor) : undefined;
-  let query = deps.db
-    .selectFrom('namespace_members as nm')
-    .innerJoin('users as u', 'u.id', 'nm.user_id')
-    .select(['u.id', 'u.name'])
-    .where('nm.namespace_id', '=', namespace.id)
-    .where('nm.accepted', '=', true)
-    .orderBy('u.name')
-    .orderBy('u.id')
-    .limit(limit + 1);
-  if (after) query = query.where(nameAfter(after, 'u.name', 'u.id'));
-  return namePage(await query.execute(), limit, (row) => row.name);
+export async function listMembers(deps: CoreDeps, input: ListOptions & { ref: NamespaceRef }): Promise<Page<string>> {
+  const namespace = await getNamespace(deps.repos, input.ref, deps.host);
+  const page = namePageQuery(input);
+  return namePage(await deps.repos.teams.listMembers(namespace.id, page), page.pageSize, (row) => row.name);
+}
+
+/** A user's membership of a namespace: accepted, pending (`accepted: false`) or undefined. */
+export async function findMembership(deps: CoreDeps, input: { namespaceId: number; userId: number }) {
+  return deps.repos.teams.findMembership(input.namespaceId, input.userId);
+}
+
+export interface MemberInput {
+  principal: Principal | undefined;
+  ref: NamespaceRef;
+  username: string;
 }
 
 /**
  * Invites a user into a namespace. Idempotent: inviting someone already invited or already a
  * member says so (200). ON CONFLICT decides concurrent invites, never a unique-violation 500.
  */
-export async function inviteMember(
-  deps: CoreDeps,
-  principal: Principal | undefined,
-  ref: NamespaceRef,
-  username: string,
-): Promise<TeamChange> {
+export async function inviteMember(deps: CoreDeps, input: MemberInput): Promise<TeamChange> {
+  const { principal, ref, username } = input;
   requireWriter(principal);
   assertLocal(ref, deps.host);
-  return deps.db.transaction().execute(async (tx) => {
-    const namespace = namedNamespace(await getNamespace(createRepositories(tx), ref, deps.host), deps);
-    const p = await assertMayInviteMember(createRepositories(tx), principal, namespace);
-    const user = await getUserByName(tx, username);
-    const inserted = await tx
-      .insertInto('namespace_members')
-      .values({ namespace_id: namespace.id, user_id: user.id, accepted: false, invited_by: p.userId })
-      .onConflict((oc) => oc.columns(['namespace_id', 'user_id']).doNothing())
-      .returning('user_id')
-      .executeTakeFirst();
-    if (inserted) return { outcome: 'invited', message: `${user.name} invited to join ${namespace.name}.` };
-    const existing = await findMembership(tx, namespace.id, user.id);
+  return deps.uow.transaction(async (repos) => {
+    const row = await getNamespace(repos, ref, deps.host);
+    const namespace = { id: row.id, name: formatNamespace(row, deps.host) };
+    const p = await assertMayInviteMember(repos, principal, namespace);
+    const user = await getUser(repos, username);
+    if (await repos.teams.addMember(namespace.id, user.id, { accepted: false, invitedBy: p.userId })) {
+      return { outcome: 'invited', message: `${user.name} invited to join ${namespace.name}.` };
+    }
+    const existing = await repos.teams.findMembership(namespace.id, user.id);
     return existing?.accepted
       ? { outcome: 'already-member', message: `${user.name} is already a member of ${namespace.name}.` }
       : { outcome: 'already-invited', message: `${user.name} has already been invited to join ${namespace.name}.` };
   });
 }
 
-/** A user's membership row of a namespace: accepted, pending (`accepted: false`) or undefined. */
-export async function findMembership(db: Tx, namespaceId: number, userId: number): Promise<{ accepted: boolean } | undefined> {
-  return db
-    .selectFrom('namespace_members')
-    .select('accepted')
-    .where('namespace_id', '=', namespaceId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-}
-
 /**
  * Ends an accepted membership, keeping the two rules: a user never leaves their own user
  * namespace, and a namespace never loses its last member. The caller holds the namespace lock.
  */
-async function endAcceptedMembership(tx: Tx, namespace: NamespaceRow & { label: string }, user: { id: number; name: string }) {
+async function endAcceptedMembership(
+  repos: Repositories,
+  namespace: NamespaceRow & { label: string },
+  user: { id: number; name: string },
+): Promise<void> {
   if (namespace.kind === 'user' && namespace.name === user.name) {
     throw appError('CANNOT_LEAVE_OWN_NAMESPACE', `${user.name} cannot leave ${namespace.label}: it is their own user namespace.`);
   }
-  const { count } = await tx
-    .selectFrom('namespace_members')
-    .select((eb) => eb.fn.countAll<string | number>().as('count'))
-    .where('namespace_id', '=', namespace.id)
-    .where('accepted', '=', true)
-    .executeTakeFirstOrThrow();
-  if (Number(count) <= 1) {
+  if ((await repos.teams.countAcceptedMembers(namespace.id)) <= 1) {
     throw appError('LAST_MEMBER', `${user.name} is the last member of ${namespace.label}; invite someone else first.`);
   }
-  await tx.deleteFrom('namespace_members').where('namespace_id', '=', namespace.id).where('user_id', '=', user.id).execute();
+  await repos.teams.removeMember(namespace.id, user.id);
 }
 
 /**
  * Removes a member or withdraws an invitation (an accepted member may), or leaves/declines (the
  * user themselves may). Removing someone who is not a member answers 200 and says so.
  */
-export async function removeMember(
-  deps: CoreDeps,
-  principal: Principal | undefined,
-  ref: NamespaceRef,
-  username: string,
-): Promise<TeamChange> {
+export async function removeMember(deps: CoreDeps, input: MemberInput): Promise<TeamChange> {
+  const { principal, ref, username } = input;
   requireWriter(principal);
   assertLocal(ref, deps.host);
-  return deps.db.transaction().execute(async (tx) => {
-    const row = await getNamespace(createRepositories(tx), ref, deps.host);
+  return deps.uow.transaction(async (repos) => {
+    const row = await getNamespace(repos, ref, deps.host);
     const namespace = { ...row, label: formatNamespace(row, deps.host) };
-    await lockNamespace(tx, namespace.id);
-    const found = await findUserByName(tx, username);
-    const p = await assertMayRemoveMember(
-      createRepositories(tx),
-      principal,
-      { id: namespace.id, name: namespace.label },
-      { id: found?.id ?? -1 },
-    );
+    await repos.teams.lockNamespace(namespace.id);
+    const found = await repos.users.findByName(username);
+    const p = await assertMayRemoveMember(repos, principal, { id: namespace.id, name: namespace.label }, { id: found?.id ?? -1 });
     if (!found) throw appError('USER_NOT_FOUND', `The user "${username}" does not exist.`);
     const user = { id: found.id, name: found.name };
     const self = p.userId === user.id;
-    const existing = await findMembership(tx, namespace.id, user.id);
+    const existing = await repos.teams.findMembership(namespace.id, user.id);
     if (!existing) return { outcome: 'not-a-member', message: `${user.name} was not a member of ${namespace.label}.` };
     if (!existing.accepted) {
-      await tx.deleteFrom('namespace_members').where('namespace_id', '=', namespace.id).where('user_id', '=', user.id).execute();
+      await repos.teams.removeMember(namespace.id, user.id);
       return self
         ? { outcome: 'declined', message: `You have declined the invitation to join ${namespace.label}.` }
         : { outcome: 'withdrawn', message: `The invitation of ${user.name} to join ${namespace.label} was withdrawn.` };
     }
-    await endAcceptedMembership(tx, namespace, user);
+    await endAcceptedMembership(repos, namespace, user);
     return self
       ? { outcome: 'left', message: `You have left ${namespace.label}.` }
       : { outcome: 'removed', message: `${user.name} removed from ${namespace.label}.` };
@@ -167,78 +143,61 @@ export async function removeMember(
 /** Namespaces a user belongs to (anyone may look), or is invited to (only that user may look). */
 export async function listMemberships(
   deps: CoreDeps,
-  principal: Principal | undefined,
-  userRef: NamespaceRef,
-  options: StatusListOptions,
+  input: StatusListOptions & { principal: Principal | undefined; user: NamespaceRef },
 ): Promise<Page<string>> {
-  const status = parseMembershipStatus(options.status);
+  const { principal, user: userRef } = input;
+  const status = parseMembershipStatus(input.status);
   assertLocal(userRef, deps.host);
   if (status === 'pending') assertMayViewInvitations(principal, userRef.namespace);
-  const user = await getUserByName(deps.db, userRef.namespace);
-  const limit = pageLimit(options.limit);
-  const after = options.cursor ? decodeNameCursor(options.cursor) : undefined;
-  let query = deps.db
-    .selectFrom('namespace_members as nm')
-    .innerJoin('namespaces as n', 'n.id', 'nm.namespace_id')
-    .select(['n.id', 'n.name', 'n.host'])
-    .where('nm.user_id', '=', user.id)
-    .where('nm.accepted', '=', status === 'accepted')
-    .orderBy('n.name')
-    .orderBy('n.id')
-    .limit(limit + 1);
-  if (after) query = query.where(nameAfter(after, 'n.name', 'n.id'));
-  return namePage(await query.execute(), limit, (row) => formatNamespace(row, deps.host));
+  const user = await getUser(deps.repos, userRef.namespace);
+  const page = namePageQuery(input);
+  const rows = await deps.repos.teams.listMemberships(user.id, status === 'accepted', page);
+  return namePage(rows, page.pageSize, (row) => formatNamespace(row, deps.host));
+}
+
+export interface MembershipAnswerInput {
+  principal: Principal | undefined;
+  /** the user answering, as in `/users/user/:user/…` */
+  user: NamespaceRef;
+  /** the namespace of the membership */
+  ref: NamespaceRef;
 }
 
 /** The invited user accepts. Accepting twice is fine (200); accepting nothing is 404. */
-export async function acceptMembership(
-  deps: CoreDeps,
-  principal: Principal | undefined,
-  userRef: NamespaceRef,
-  ref: NamespaceRef,
-): Promise<TeamChange> {
-  assertLocal(userRef, deps.host);
-  const p = assertMayAnswerMembership(principal, userRef.namespace);
+export async function acceptMembership(deps: CoreDeps, input: MembershipAnswerInput): Promise<TeamChange> {
+  const { principal, user, ref } = input;
+  assertLocal(user, deps.host);
+  const p = assertMayAnswerMembership(principal, user.namespace);
   assertLocal(ref, deps.host);
-  return deps.db.transaction().execute(async (tx) => {
-    const row = await getNamespace(createRepositories(tx), ref, deps.host);
+  return deps.uow.transaction(async (repos) => {
+    const row = await getNamespace(repos, ref, deps.host);
     const label = formatNamespace(row, deps.host);
-    const updated = await tx
-      .updateTable('namespace_members')
-      .set({ accepted: true, updated_at: new Date() })
-      .where('namespace_id', '=', row.id)
-      .where('user_id', '=', p.userId)
-      .where('accepted', '=', false)
-      .returning('user_id')
-      .executeTakeFirst();
-    if (updated) return { outcome: 'accepted', message: `${p.username} is now a member of ${label}.` };
-    const existing = await findMembership(tx, row.id, p.userId);
+    if (await repos.teams.acceptMembership(row.id, p.userId, deps.clock.now())) {
+      return { outcome: 'accepted', message: `${p.username} is now a member of ${label}.` };
+    }
+    const existing = await repos.teams.findMembership(row.id, p.userId);
     if (existing?.accepted) return { outcome: 'already-member', message: `${p.username} is already a member of ${label}.` };
     throw appError('INVITATION_NOT_FOUND', `${p.username} has no invitation to join ${label}.`);
   });
 }
 
 /** The user declines an invitation or leaves a namespace; with neither to end → 404. */
-export async function leaveMembership(
-  deps: CoreDeps,
-  principal: Principal | undefined,
-  userRef: NamespaceRef,
-  ref: NamespaceRef,
-): Promise<TeamChange> {
-  assertLocal(userRef, deps.host);
-  const p = assertMayAnswerMembership(principal, userRef.namespace);
+export async function leaveMembership(deps: CoreDeps, input: MembershipAnswerInput): Promise<TeamChange> {
+  const { principal, user, ref } = input;
+  assertLocal(user, deps.host);
+  const p = assertMayAnswerMembership(principal, user.namespace);
   assertLocal(ref, deps.host);
-  return deps.db.transaction().execute(async (tx) => {
-    const row = await getNamespace(createRepositories(tx), ref, deps.host);
+  return deps.uow.transaction(async (repos) => {
+    const row = await getNamespace(repos, ref, deps.host);
     const namespace = { ...row, label: formatNamespace(row, deps.host) };
-    await lockNamespace(tx, namespace.id);
-    const existing = await findMembership(tx, namespace.id, p.userId);
+    await repos.teams.lockNamespace(namespace.id);
+    const existing = await repos.teams.findMembership(namespace.id, p.userId);
     if (!existing) throw appError('INVITATION_NOT_FOUND', `${p.username} is neither a member of nor invited to ${namespace.label}.`);
     if (!existing.accepted) {
-      await tx.deleteFrom('namespace_members').where('namespace_id', '=', namespace.id).where('user_id', '=', p.userId).execute();
+      await repos.teams.removeMember(namespace.id, p.userId);
       return { outcome: 'declined', message: `You have declined the invitation to join ${namespace.label}.` };
     }
-    await endAcceptedMembership(tx, namespace, { id: p.userId, name: p.username });
+    await endAcceptedMembership(repos, namespace, { id: p.userId, name: p.username });
     return { outcome: 'left', message: `You have left ${namespace.label}.` };
   });
 }

@@ -1,10 +1,9 @@
 import { appError, type NamespaceRef, type Page, parseNewNamespaceName } from '@entropic/types';
 import { requireWriter } from './authorize.ts';
 import type { CoreDeps } from './deps.ts';
-import { decodeNameCursor, nameAfter, namePage } from './name-cursor.ts';
 import { formatNamespace } from './namespaces.ts';
 import { assertLocal, type ListOptions } from './packages.ts';
-import { pageLimit } from './pagination.ts';
+import { namePage, namePageQuery } from './pagination.ts';
 import type { Principal } from './principal.ts';
 
 export interface OrganisationCreated {
@@ -19,39 +18,22 @@ export interface OrganisationCreated {
  */
 export async function createOrganisation(
   deps: CoreDeps,
-  principal: Principal | undefined,
-  ref: NamespaceRef,
+  input: { principal: Principal | undefined; ref: NamespaceRef },
 ): Promise<OrganisationCreated> {
-  const p = requireWriter(principal);
-  assertLocal(ref, deps.host);
-  const name = parseNewNamespaceName(ref.namespace);
-  return deps.db.transaction().execute(async (tx) => {
-    const inserted = await tx
-      .insertInto('namespaces')
-      .values({ name, host: null, kind: 'org' })
-      .onConflict((oc) => oc.doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (!inserted) throw appError('NAMESPACE_EXISTS', `The namespace "${name}@${deps.host}" is taken.`);
-    await tx
-      .insertInto('namespace_members')
-      .values({ namespace_id: inserted.id, user_id: p.userId, accepted: true, invited_by: null })
-      .execute();
+  const p = requireWriter(input.principal);
+  assertLocal(input.ref, deps.host);
+  const name = parseNewNamespaceName(input.ref.namespace);
+  return deps.uow.transaction(async (repos) => {
+    const id = await repos.namespaces.create(name, 'org');
+    if (id === undefined) throw appError('NAMESPACE_EXISTS', `The namespace "${name}@${deps.host}" is taken.`);
+    await repos.teams.addMember(id, p.userId, { accepted: true, invitedBy: null });
     return { name: formatNamespace({ name, host: null }, deps.host), kind: 'org', members: [p.username] };
   });
 }
 
 /** Every namespace of this host (users', organisations and the system ones), sorted by name. */
-export async function listNamespaces(deps: CoreDeps, options: ListOptions): Promise<Page<string>> {
-  const limit = pageLimit(options.limit);
-  const after = options.cursor ? decodeNameCursor(options.cursor) : undefined;
-  let query = deps.db
-    .selectFrom('namespaces as n')
-    .select(['n.id', 'n.name', 'n.host'])
-    .where('n.host', 'is', null)
-    .orderBy('n.name')
-    .orderBy('n.id')
-    .limit(limit + 1);
-  if (after) query = query.where(nameAfter(after, 'n.name', 'n.id'));
-  return namePage(await query.execute(), limit, (row) => formatNamespace(row, deps.host));
+export async function listNamespaces(deps: CoreDeps, input: ListOptions): Promise<Page<string>> {
+  const page = namePageQuery(input);
+  const rows = await deps.repos.namespaces.listLocal(page);
+  return namePage(rows, page.pageSize, (row) => formatNamespace(row, deps.host));
 }

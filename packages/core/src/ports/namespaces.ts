@@ -1,4 +1,5 @@
 import type { NamespaceRow } from './records.ts';
+import type { NamePageQuery, NamespaceKey } from './teams.ts';
 
 export interface NamespaceRepository {
   /** `host` is the stored host: `null` for this registry's own namespaces. */
@@ -7,4 +8,11 @@ export interface NamespaceRepository {
   listLocalNames(afterId: number, limit: number): Promise<{ id: number; name: string }[]>;
   /** How many namespaces this registry has. */
   countLocal(): Promise<number>;
+  /**
+   * Inserts a namespace of this registry; answers its id, or undefined when the name is taken
+   * (the unique index decides races: `ON CONFLICT DO NOTHING`).
+   */
+  create(name: string, kind: NamespaceRow['kind']): Promise<number | undefined>;
+  /** This registry's namespaces (every kind), by name. */
+  listLocal(page: NamePageQuery): Promise<NamespaceKey[]>;
 }

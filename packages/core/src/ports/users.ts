@@ -1,2 +1,11 @@
-// biome-ignore lint/suspicious/noEmptyInterface: filled as the use cases move off SQL
-export interface UserRepository {}
+export interface UserRow {
+  id: number;
+  name: string;
+  email: string | null;
+  password_hash: string | null;
+  created_at: Date;
+}
+
+export interface UserRepository {
+  findByName(name: string): Promise<UserRow | undefined>;
+}

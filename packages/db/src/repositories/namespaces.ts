@@ -1,5 +1,6 @@
 import type { NamespaceRepository } from '@entropic/core';
 import type { Executor } from './executor.ts';
+import { nameAfter } from './name-cursor.ts';
 
 export function namespaceRepository(db: Executor): NamespaceRepository {
   return {
@@ -27,6 +28,27 @@ export function namespaceRepository(db: Executor): NamespaceRepository {
         .where('host', 'is', null)
         .executeTakeFirstOrThrow();
       return Number(row.n);
+    },
+
+    async create(name, kind) {
+      const inserted = await db
+        .insertInto('namespaces')
+        .values({ name, host: null, kind })
+        .onConflict((oc) => oc.doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      return inserted?.id;
+    },
+    async listLocal({ after, limit }) {
+      let query = db
+        .selectFrom('namespaces as n')
+        .select(['n.id', 'n.name', 'n.host'])
+        .where('n.host', 'is', null)
+        .orderBy('n.name')
+        .orderBy('n.id')
+        .limit(limit);
+      if (after) query = query.where(nameAfter(after, 'n.name', 'n.id'));
+      return query.execute();
     },
   };
 }

@@ -10,7 +10,7 @@ import {
 } from '@entropic/core';
 import { appError, type Host, parseNamespaceSegment } from '@entropic/types';
 import type { FastifyInstance } from 'fastify';
-import { packageGroup, parsePackageRef } from './refs.ts';
+import { parsePackageRef } from './refs.ts';
 
 type ListQuery = { Querystring: { limit?: string; cursor?: string; status?: string } };
 type NamespaceParams = { namespace: string };
@@ -24,48 +24,44 @@ export function parseUserParam(segment: string, localHost: Host): string {
 
 /** Namespaces, organisations, members and a namespace's maintainerships (API.md §3). */
 export function registerNamespaceRoutes(app: FastifyInstance): void {
-  const { deps, responseCache } = app;
+  const { deps } = app;
   const base = '/namespaces/namespace/:namespace';
 
   app.get<ListQuery>('/namespaces', async (request) => listNamespaces(deps, request.query));
 
   app.put<{ Params: NamespaceParams }>(base, async (request, reply) => {
     const ref = parseNamespaceSegment(request.params.namespace, deps.host);
-    return reply.code(201).send(await createOrganisation(deps, request.principal, ref));
+    return reply.code(201).send(await createOrganisation(deps, { principal: request.principal, ref }));
   });
 
   app.get<ListQuery & { Params: NamespaceParams }>(`${base}/members`, async (request) =>
-    listMembers(deps, parseNamespaceSegment(request.params.namespace, deps.host), request.query),
+    listMembers(deps, { ...request.query, ref: parseNamespaceSegment(request.params.namespace, deps.host) }),
   );
 
   app.post<{ Params: NamespaceParams & { user: string } }>(`${base}/members/:user`, async (request) => {
     const ref = parseNamespaceSegment(request.params.namespace, deps.host);
-    return inviteMember(deps, request.principal, ref, parseUserParam(request.params.user, deps.host));
+    return inviteMember(deps, { principal: request.principal, ref, username: parseUserParam(request.params.user, deps.host) });
   });
 
   app.delete<{ Params: NamespaceParams & { user: string } }>(`${base}/members/:user`, async (request) => {
     const ref = parseNamespaceSegment(request.params.namespace, deps.host);
-    return removeMember(deps, request.principal, ref, parseUserParam(request.params.user, deps.host));
+    return removeMember(deps, { principal: request.principal, ref, username: parseUserParam(request.params.user, deps.host) });
   });
 
   app.get<ListQuery & { Params: NamespaceParams }>(`${base}/maintainerships`, async (request) =>
-    listMaintainerships(deps, parseNamespaceSegment(request.params.namespace, deps.host), request.query),
+    listMaintainerships(deps, { ...request.query, ref: parseNamespaceSegment(request.params.namespace, deps.host) }),
   );
 
   type MaintainershipParams = NamespaceParams & { pkgnamespace: string; name: string };
   app.post<{ Params: MaintainershipParams }>(`${base}/maintainerships/:pkgnamespace/:name`, async (request) => {
     const ref = parseNamespaceSegment(request.params.namespace, deps.host);
     const pkg = parsePackageRef({ namespace: request.params.pkgnamespace, name: request.params.name }, deps.host);
-    const result = await acceptMaintainership(deps, request.principal, ref, pkg);
-    await responseCache.invalidate(packageGroup(pkg));
-    return result;
+    return acceptMaintainership(deps, { principal: request.principal, ref, pkg });
   });
 
   app.delete<{ Params: MaintainershipParams }>(`${base}/maintainerships/:pkgnamespace/:name`, async (request) => {
     const ref = parseNamespaceSegment(request.params.namespace, deps.host);
     const pkg = parsePackageRef({ namespace: request.params.pkgnamespace, name: request.params.name }, deps.host);
-    const result = await endMaintainership(deps, request.principal, ref, pkg);
-    await responseCache.invalidate(packageGroup(pkg));
-    return result;
+    return endMaintainership(deps, { principal: request.principal, ref, pkg });
   });
 }

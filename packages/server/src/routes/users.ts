@@ -10,16 +10,16 @@ export function registerUserRoutes(app: FastifyInstance): void {
   const base = '/users/user/:user/memberships';
 
   app.get<{ Params: UserParams; Querystring: { limit?: string; cursor?: string; status?: string } }>(base, async (request) =>
-    listMemberships(deps, request.principal, parseNamespaceSegment(request.params.user, deps.host), request.query),
+    listMemberships(deps, { ...request.query, principal: request.principal, user: parseNamespaceSegment(request.params.user, deps.host) }),
   );
 
   app.post<{ Params: UserParams & { namespace: string } }>(`${base}/:namespace`, async (request) => {
     const user = parseNamespaceSegment(request.params.user, deps.host);
-    return acceptMembership(deps, request.principal, user, parseNamespaceSegment(request.params.namespace, deps.host));
+    return acceptMembership(deps, { principal: request.principal, user, ref: parseNamespaceSegment(request.params.namespace, deps.host) });
   });
 
   app.delete<{ Params: UserParams & { namespace: string } }>(`${base}/:namespace`, async (request) => {
     const user = parseNamespaceSegment(request.params.user, deps.host);
-    return leaveMembership(deps, request.principal, user, parseNamespaceSegment(request.params.namespace, deps.host));
+    return leaveMembership(deps, { principal: request.principal, user, ref: parseNamespaceSegment(request.params.namespace, deps.host) });
   });
 }

@@ -1,0 +1,141 @@
+import type { NamespaceRow } from '@entropic/core';
+import type { PackageDocument } from '@entropic/types';
+import { html, type SafeHtml } from '../html.ts';
+
+/** What the namespace page shows: loaded by its handler, rendered by `namespacePage`. */
+export interface NamespacePageModel {
+  /** `name@host` */
+  label: string;
+  kind: NamespaceRow['kind'];
+  /** the signed-in viewer's username, if any */
+  viewer: string | undefined;
+  /** the viewer's membership of the namespace (accepted or invited), if any */
+  membership: { accepted: boolean } | undefined;
+  /** accepted members' usernames */
+  members: string[];
+  /** packages the namespace maintains (first page), and whether there are more */
+  maintained: { packages: PackageDocument[]; more: boolean };
+  /** packages the namespace is invited to maintain */
+  invitedTo: PackageDocument[];
+  /** the session's CSRF token, for the forms (only signed-in viewers get forms) */
+  csrfToken: string;
+  /** the invite form's user field, as last sent */
+  inviteUser: string;
+}
+
+const KIND_LABEL = { user: 'user namespace', org: 'organisation', system: 'system namespace' } as const;
+
+/** `ns@host/name` (name URL-encoded, as in every package document) → its two URL segments. */
+function splitPackageName(fullName: string): [string, string] {
+  const slash = fullName.indexOf('/');
+  return [fullName.slice(0, slash), decodeURIComponent(fullName.slice(slash + 1))];
+}
+
+/**
+ * The body of /www/namespaces/:namespace: members, packages and pending invitations, with the
+ * forms a member (or an invited user) may send. A pure function of the model.
+ */
+export function namespacePage(model: NamespacePageModel): SafeHtml {
+  const { label } = model;
+  const isMember = model.membership?.accepted === true;
+  const form = formsOf(model);
+
+  const ownInvitation =
+    model.viewer && model.membership && !model.membership.accepted
+      ? html`<section class="card" aria-labelledby="your-invitation">
+          <h2 id="your-invitation">You are invited</h2>
+          <p>You have been invited to join ${label}.</p>
+          <div class="actions">
+            ${form.button({ action: 'accept' }, 'Accept', '', `Accept the invitation to join ${label}`)}
+            ${form.button({ action: 'decline' }, 'Decline', 'secondary', `Decline the invitation to join ${label}`)}
+          </div>
+        </section>`
+      : '';
+
+  const memberRows = model.members.map(
+    (name) => html`<li data-member="${name}">
+      <div><strong>${name}</strong>${model.viewer === name ? html` <span class="muted">(you)</span>` : ''}</div>
+      ${
+        isMember && model.viewer === name
+          ? form.button({ action: 'leave' }, 'Leave', 'danger', `Leave ${label}`)
+          : isMember
+            ? form.button({ action: 'remove', user: name }, 'Remove', 'danger', `Remove ${name} from ${label}`)
+            : ''
+      }
+    </li>`,
+  );
+
+  const inviteForm = isMember
+    ? html`<form method="post" action="${form.action}" class="card">
+        ${form.csrf}
+        <input type="hidden" name="action" value="invite">
+        <label for="invite-user">Invite a user to ${label}</label>
+        <input id="invite-user" name="user" type="text" required maxlength="64" pattern="[a-z0-9]+(-[a-z0-9]+)*" placeholder="username" value="${model.inviteUser}">
+        <button type="submit">Invite</button>
+      </form>`
+    : '';
+
+  return html`<p class="muted">${KIND_LABEL[model.kind]}</p>
+    ${ownInvitation}
+    <h2>Members</h2>
+    ${memberRows.length ? html`<ul class="tokens card" data-testid="members">${memberRows}</ul>` : html`<p class="muted">No members.</p>`}
+    ${inviteForm}
+    ${packageSections(model, isMember, form)}`;
+}
+
+interface Forms {
+  action: string;
+  csrf: SafeHtml;
+  button(fields: Record<string, string>, text: string, className?: string, aria?: string): SafeHtml;
+}
+
+/** The one-button forms every action of the page posts back to the page with. */
+function formsOf(model: NamespacePageModel): Forms {
+  const action = `/www/namespaces/${encodeURIComponent(model.label)}`;
+  const csrf = html`<input type="hidden" name="_csrf" value="${model.csrfToken}">`;
+  return {
+    action,
+    csrf,
+    button: (fields, text, className = 'secondary', aria = text) =>
+      html`<form method="post" action="${action}">
+        ${csrf}
+        ${Object.entries(fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
+        <button class="${className}" type="submit" aria-label="${aria}">${text}</button>
+      </form>`,
+  };
+}
+
+function packageSections(model: NamespacePageModel, isMember: boolean, form: Forms): SafeHtml {
+  const packageName = (doc: PackageDocument) => html`<strong>${doc.name}</strong>`;
+  const packageRows = model.maintained.packages.map(
+    (doc) => html`<li data-package="${doc.name}">
+      <div>${packageName(doc)} ${doc.tags.latest ? html`<span class="muted">· latest ${doc.tags.latest}</span>` : ''}</div>
+    </li>`,
+  );
+  const invitationRows = model.invitedTo.map((doc) => {
+    const [pkgnamespace, pkgname] = splitPackageName(doc.name);
+    return html`<li data-package-invitation="${doc.name}">
+      <div>${packageName(doc)} <span class="muted">· invited to maintain</span></div>
+      ${
+        isMember
+          ? html`<div class="actions">
+              ${form.button({ action: 'accept-package', pkgnamespace, pkgname }, 'Accept', '', `Accept maintaining ${doc.name}`)}
+              ${form.button({ action: 'decline-package', pkgnamespace, pkgname }, 'Decline', 'secondary', `Decline maintaining ${doc.name}`)}
+            </div>`
+          : ''
+      }
+    </li>`;
+  });
+  return html`<h2>Packages</h2>
+    ${
+      packageRows.length
+        ? html`<ul class="tokens card" data-testid="packages">${packageRows}</ul>${model.maintained.more ? html`<p class="muted">and more…</p>` : ''}`
+        : html`<p class="muted">${model.label} maintains no packages yet.</p>`
+    }
+    <h2>Pending package invitations</h2>
+    ${
+      invitationRows.length
+        ? html`<ul class="tokens card" data-testid="package-invitations">${invitationRows}</ul>`
+        : html`<p class="muted">None.</p>`
+    }`;
+}
