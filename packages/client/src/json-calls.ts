@@ -1,0 +1,55 @@
+import type { Page } from '@entropic/types';
+import { ClientError } from './client-error.ts';
+import type { RawResponse, RegistryTransport, SendOptions } from './registry-transport.ts';
+
+/** Requests by their answer: a JSON document, nothing, or every page of a paginated list. */
+export interface JsonCalls {
+  readonly transport: RegistryTransport;
+  json<T>(path: string, init?: SendOptions): Promise<T>;
+  empty(path: string, init?: SendOptions): Promise<void>;
+  allPages<T>(path: string): Promise<T[]>;
+}
+
+/** The body parsed as JSON; INVALID_RESPONSE when it is not JSON. */
+export async function parseJson(raw: RawResponse): Promise<unknown> {
+  const text = await raw.body.text();
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ClientError('INVALID_RESPONSE', `The registry answered ${raw.status} with a body that is not JSON.`, { cause: error });
+  }
+}
+
+export function createJsonCalls(transport: RegistryTransport): JsonCalls {
+  async function json<T>(path: string, init: SendOptions = {}): Promise<T> {
+    const raw = await transport.send(path, init);
+    return (await parseJson(raw)) as T;
+  }
+
+  return {
+    transport,
+    json,
+
+    async empty(path, init = {}) {
+      const raw = await transport.send(path, init);
+      await raw.body.dump();
+    },
+
+    async allPages<T>(path: string): Promise<T[]> {
+      const out: T[] = [];
+      let cursor: string | null = null;
+      do {
+        const sep = path.includes('?') ? '&' : '?';
+        const page: Page<T> = await json<Page<T>>(`${path}${sep}limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        out.push(...page.objects);
+        cursor = page.next;
+      } while (cursor);
+      return out;
+    },
+  };
+}
+
+/** `namespace@host`, as paths name namespaces and users. */
+export function ns(namespace: string, host: string): string {
+  return `${namespace}@${host}`;
+}

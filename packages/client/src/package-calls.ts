@@ -1,0 +1,97 @@
+import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import type { PackageDocument, VersionDocument } from '@entropic/types';
+import { ClientError } from './client-error.ts';
+import { type JsonCalls, ns, parseJson } from './json-calls.ts';
+import type { MultipartBody } from './multipart-body.ts';
+import { type PackageRef, packagePath } from './package-ref.ts';
+
+export interface CachedPackageDocument {
+  document: PackageDocument;
+  etag: string | undefined;
+}
+
+export interface PublishOptions {
+  body: MultipartBody;
+  /** gzip the request body (Content-Encoding: gzip). */
+  compress?: boolean;
+}
+
+/** Packages, versions (publish included), dist-tags and maintainers. */
+export function packageCalls({ transport, json, empty, allPages }: JsonCalls) {
+  const versionPath = (ref: PackageRef, version: string) => `${packagePath(ref)}/versions/${encodeURIComponent(version)}`;
+  const tagPath = (ref: PackageRef, tag: string) => `${packagePath(ref)}/dist-tags/${encodeURIComponent(tag)}`;
+  const maintainerPath = (ref: PackageRef, invitee: string) => `${packagePath(ref)}/maintainers/${encodeURIComponent(invitee)}`;
+  return {
+    listPackages(): Promise<unknown[]> {
+      return allPages<unknown>('/packages');
+    },
+
+    packagesAuthoredBy(namespace: string, host: string): Promise<unknown[]> {
+      return allPages<unknown>(`/packages/authored-by/${ns(namespace, host)}`);
+    },
+
+    packagesMaintainedBy(namespace: string, host: string): Promise<unknown[]> {
+      return allPages<unknown>(`/packages/maintained-by/${ns(namespace, host)}`);
+    },
+
+    /** The package document; `undefined` when `etag` still matches (304). */
+    async getPackage(ref: PackageRef, etag?: string): Promise<CachedPackageDocument | undefined> {
+      const raw = await transport.send(packagePath(ref), { accept: [304], auth: false, headers: etag ? { 'if-none-match': etag } : {} });
+      if (raw.status === 304) {
+        await raw.body.dump();
+        return undefined;
+      }
+      const document = (await parseJson(raw)) as PackageDocument;
+      if (typeof document !== 'object' || document === null || typeof document.versions !== 'object' || typeof document.tags !== 'object') {
+        throw new ClientError('INVALID_RESPONSE', `The registry sent a malformed package document for ${ref.namespace}/${ref.name}.`);
+      }
+      return { document, etag: raw.headers.get('etag') ?? undefined };
+    },
+
+    getVersion(ref: PackageRef, version: string): Promise<VersionDocument> {
+      return json<VersionDocument>(versionPath(ref, version), { auth: false });
+    },
+
+    async publish(ref: PackageRef, version: string, publish: PublishOptions): Promise<VersionDocument> {
+      const source = Readable.from(publish.body.stream(), { objectMode: false });
+      const body = publish.compress ? source.pipe(createGzip({ level: 6 })) : source;
+      source.on('error', (error) => body.destroy(error));
+      const headers: Record<string, string> = { 'content-type': publish.body.contentType };
+      if (publish.compress) headers['content-encoding'] = 'gzip';
+      return json<VersionDocument>(versionPath(ref, version), { method: 'PUT', body, headers });
+    },
+
+    yank(ref: PackageRef, version: string): Promise<void> {
+      return empty(versionPath(ref, version), { method: 'DELETE' });
+    },
+
+    abandon(ref: PackageRef): Promise<void> {
+      return empty(packagePath(ref), { method: 'DELETE' });
+    },
+
+    getTags(ref: PackageRef): Promise<Record<string, string>> {
+      return json<Record<string, string>>(`${packagePath(ref)}/dist-tags`, { auth: false });
+    },
+
+    setTag(ref: PackageRef, tag: string, version: string): Promise<void> {
+      return empty(tagPath(ref, tag), { method: 'PUT', json: { version } });
+    },
+
+    removeTag(ref: PackageRef, tag: string): Promise<void> {
+      return empty(tagPath(ref, tag), { method: 'DELETE' });
+    },
+
+    listMaintainers(ref: PackageRef): Promise<unknown> {
+      return json<unknown>(`${packagePath(ref)}/maintainers`, { auth: false });
+    },
+
+    inviteMaintainer(ref: PackageRef, invitee: string): Promise<{ message?: string }> {
+      return json<{ message?: string }>(maintainerPath(ref, invitee), { method: 'POST' });
+    },
+
+    removeMaintainer(ref: PackageRef, invitee: string): Promise<{ message?: string }> {
+      return json<{ message?: string }>(maintainerPath(ref, invitee), { method: 'DELETE' });
+    },
+  };
+}
