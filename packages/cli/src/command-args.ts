@@ -1,4 +1,4 @@
-import { isValidNamespaceName } from '@entropic/types';
+import { isValidNamespaceName, truncate } from '@entropic/types';
 import type { CliContext } from './cli-context.ts';
 import { cliError } from './cli-error.ts';
 import { type PackageSpec, parsePackageSpec } from './parse-package-spec.ts';
@@ -29,7 +29,11 @@ export async function parseNamespaceArg(ctx: CliContext, raw: string): Promise<N
   const namespace = at === -1 ? raw : raw.slice(0, at);
   const host = at === -1 ? await ctx.registryHost() : raw.slice(at + 1);
   if (!isValidNamespaceName(namespace) || host.length === 0) {
-    throw cliError('USAGE', `"${raw}" is not a valid namespace or user name.`, 'Use 2–64 characters of a-z, 0-9 and inner hyphens.');
+    throw cliError(
+      'USAGE',
+      `"${truncate(raw)}" is not a valid namespace or user name.`,
+      'Use 2–64 characters of a-z, 0-9 and inner hyphens.',
+    );
   }
   return { namespace, host };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { truncate } from '@entropic/types';
 import semver from 'semver';
 import type { CliContext } from './cli-context.ts';
 import { cliError } from './cli-error.ts';
@@ -56,13 +57,17 @@ function canonicalRequests(manifest: ProjectManifest, host: string): RootRequest
       } catch (error) {
         throw cliError(
           'INVALID_MANIFEST',
-          `${manifest.path}: "${field}.${key}" is not a valid package name.`,
+          `${manifest.path}: "${field}.${truncate(key)}" is not a valid package name.`,
           `Fix ${manifest.path}.`,
           error,
         );
       }
       if (semver.validRange(range) === null && !isTag(range)) {
-        throw cliError('INVALID_MANIFEST', `${manifest.path}: "${field}.${key}" has an invalid range "${range}".`, `Fix ${manifest.path}.`);
+        throw cliError(
+          'INVALID_MANIFEST',
+          `${manifest.path}: "${field}.${truncate(key)}" has an invalid range "${truncate(range)}".`,
+          `Fix ${manifest.path}.`,
+        );
       }
       out[spec.canonical] = range;
     }

@@ -1,5 +1,5 @@
 import { formatPackageRef, type PackageRef } from '@entropic/client';
-import { isValidNamespaceName, LEGACY, packageNameProblem } from '@entropic/types';
+import { isValidNamespaceName, LEGACY, packageNameProblem, truncate } from '@entropic/types';
 import semver from 'semver';
 import { cliError } from './cli-error.ts';
 
@@ -23,7 +23,7 @@ export function isTag(range: string): boolean {
 function bad(raw: string, why: string): Error {
   return cliError(
     'INVALID_SPEC',
-    `"${raw}" is not a valid package spec: ${why}.`,
+    `"${truncate(raw)}" is not a valid package spec: ${why}.`,
     'Use namespace/name, namespace@host/name or an npm name, optionally followed by @<range or tag>.',
   );
 }
@@ -47,8 +47,8 @@ export function parsePackageSpec(raw: string, registryHost: string): PackageSpec
     const at = segment.indexOf('@');
     namespace = at === -1 ? segment : segment.slice(0, at);
     if (at !== -1) host = segment.slice(at + 1).toLowerCase();
-    if (!isValidNamespaceName(namespace)) throw bad(raw, `"${namespace}" is not a valid namespace`);
-    if (!HOST_RE.test(host)) throw bad(raw, `"${host}" is not a valid host`);
+    if (!isValidNamespaceName(namespace)) throw bad(raw, `"${truncate(namespace)}" is not a valid namespace`);
+    if (!HOST_RE.test(host)) throw bad(raw, `"${truncate(host)}" is not a valid host`);
   }
   // The range starts at the last "@" that is not the first character (a scope's "@").
   const at = rest.lastIndexOf('@');
@@ -60,7 +60,7 @@ export function parsePackageSpec(raw: string, registryHost: string): PackageSpec
     range = rest.slice(at + 1);
     explicitRange = true;
     if (range.length === 0) throw bad(raw, 'the range after "@" is empty');
-    if (semver.validRange(range) === null && !isTag(range)) throw bad(raw, `"${range}" is neither a semver range nor a tag`);
+    if (semver.validRange(range) === null && !isTag(range)) throw bad(raw, `"${truncate(range)}" is neither a semver range nor a tag`);
   }
   const problem = packageNameProblem(name, namespace);
   if (problem) throw bad(raw, `the name is not valid (${problem})`);
@@ -71,12 +71,12 @@ export function parsePackageSpec(raw: string, registryHost: string): PackageSpec
 /** A canonical dependency key from a version document, `ns@host/<encoded>`, as a spec. */
 export function specFromCanonical(canonical: string, range: string): PackageSpec {
   const match = /^([a-z0-9-]+)@([^/]+)\/(.+)$/.exec(canonical);
-  if (!match) throw cliError('INVALID_SPEC', `The registry sent an invalid dependency name "${canonical}".`);
+  if (!match) throw cliError('INVALID_SPEC', `The registry sent an invalid dependency name "${truncate(canonical)}".`);
   let name: string;
   try {
     name = decodeURIComponent(match[3] as string);
   } catch (error) {
-    throw cliError('INVALID_SPEC', `The registry sent an invalid dependency name "${canonical}".`, undefined, error);
+    throw cliError('INVALID_SPEC', `The registry sent an invalid dependency name "${truncate(canonical)}".`, undefined, error);
   }
   const ref: PackageRef = { namespace: match[1] as string, host: match[2] as string, name };
   return { ref, range, explicitRange: true, canonical: formatPackageRef(ref) };

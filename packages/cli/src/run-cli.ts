@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { isClientError } from '@entropic/client';
+import { truncate } from '@entropic/types';
 import { CLI_VERSION, type CliIo, createCliContext } from './cli-context.ts';
 import { cliError } from './cli-error.ts';
 import type { Command, OptionSpec } from './command.ts';
@@ -159,15 +160,26 @@ function redact(text: string): string {
   return text.replace(/ent_v1_[0-9a-f-]+/gi, 'ent_v1_***');
 }
 
+/**
+ * The longest message or hint ds prints for an error. Messages quote what the user typed cut
+ * short where they are written; this bound at the one exit holds for all of them (and for what
+ * a registry sends).
+ */
+export const MAX_ERROR_TEXT = 400;
+
 function reportError(error: unknown, io: CliIo, json: boolean, verbose: boolean): void {
   const known = isClientError(error);
   const code = known ? error.code : 'UNEXPECTED';
-  const message = redact(known ? error.message : `Unexpected error: ${(error as Error)?.message ?? String(error)}`);
-  const hint = known ? error.hint : 'This is a bug in ds; please report it with the output of --verbose.';
+  const message = truncate(
+    redact(known ? error.message : `Unexpected error: ${(error as Error)?.message ?? String(error)}`),
+    MAX_ERROR_TEXT - 1,
+  );
+  const rawHint = known ? error.hint : 'This is a bug in ds; please report it with the output of --verbose.';
+  const hint = rawHint === undefined ? undefined : truncate(redact(rawHint), MAX_ERROR_TEXT - 1);
   if (json) {
     io.stdout.write(`${JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}) } }, null, 2)}\n`);
   }
   io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[2K' : ''}ds: error ${code}: ${message}\n`);
-  if (hint) io.stderr.write(`hint: ${redact(hint)}\n`);
+  if (hint) io.stderr.write(`hint: ${hint}\n`);
   if (verbose && error instanceof Error && error.stack) io.stderr.write(`${redact(error.stack)}\n`);
 }

@@ -6,7 +6,7 @@ import type { ServerDeps } from './deps.ts';
 import { PackageNameIndex } from './package-name-index.ts';
 import { AccessLogController, createAppLogger } from './plugins/access-log.ts';
 import { registerAuthentication } from './plugins/authentication.ts';
-import { registerErrorHandling, sendFrameworkError } from './plugins/errors.ts';
+import { registerErrorHandling, sendClientError, sendFrameworkError } from './plugins/errors.ts';
 import { ResponseCache } from './response-cache.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
 import { registerMaintainerRoutes } from './routes/maintainers.ts';
@@ -47,6 +47,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
     genReqId: () => randomUUID(),
     routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: false },
     frameworkErrors: sendFrameworkError,
+    clientErrorHandler: sendClientError,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',

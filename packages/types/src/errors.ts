@@ -57,8 +57,9 @@ export const errorCatalogue = {
   TOKEN_NOT_FOUND: { status: 404, message: 'The token does not exist.' },
   LOGIN_SESSION_NOT_FOUND: { status: 404, message: 'The login session is unknown, expired or already used.' },
   PROVIDER_NOT_FOUND: { status: 404, message: 'That sign-in provider is not enabled here.' },
-  // 405 / 409 / 413 / 415 / 416 / 429
+  // 405 / 408 / 409 / 413 / 414 / 415 / 416 / 429 / 431
   METHOD_NOT_ALLOWED: { status: 405, message: 'That method is not allowed here.' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request was not received in time.' },
   VERSION_EXISTS: { status: 409, message: 'That version has already been published.' },
   PACKAGE_EXISTS: { status: 409, message: 'That package already exists.' },
   NAMESPACE_EXISTS: { status: 409, message: 'That namespace already exists.' },
@@ -72,6 +73,7 @@ export const errorCatalogue = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported.' },
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested range cannot be served.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'The request line or headers are too large.' },
   // 5xx
   INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
   UPSTREAM_UNAVAILABLE: { status: 502, message: 'The upstream registry could not be reached.' },

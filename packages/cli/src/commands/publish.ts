@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createMultipartBody, formatPackageRef, type MultipartPart, type PackageRef } from '@entropic/client';
-import { isValidNamespaceName, packageNameProblem } from '@entropic/types';
+import { isValidNamespaceName, packageNameProblem, truncate } from '@entropic/types';
 import semver from 'semver';
 import type { CliContext } from '../cli-context.ts';
 import { cliError } from '../cli-error.ts';
@@ -38,14 +38,14 @@ export function packageRefFromManifest(manifest: ProjectManifest, registryHost: 
     name = match[2] as string;
   } else {
     const match = /^([^/@]+)(?:@([^/]+))?\/([^/]+)$/.exec(raw);
-    if (!match) throw bad(manifest, `"${raw}" is not "namespace/name" or "namespace@host/name".`);
+    if (!match) throw bad(manifest, `"${truncate(raw)}" is not "namespace/name" or "namespace@host/name".`);
     namespace = match[1] as string;
     if (match[2]) host = match[2].toLowerCase();
     name = match[3] as string;
   }
-  if (!isValidNamespaceName(namespace)) throw bad(manifest, `"${namespace}" is not a valid namespace.`);
+  if (!isValidNamespaceName(namespace)) throw bad(manifest, `"${truncate(namespace)}" is not a valid namespace.`);
   const problem = packageNameProblem(name, namespace);
-  if (problem) throw bad(manifest, `"${name}" is not a valid package name: ${problem}.`);
+  if (problem) throw bad(manifest, `"${truncate(name)}" is not a valid package name: ${problem}.`);
   return { namespace, host, name };
 }
 
@@ -54,7 +54,7 @@ function checkedVersion(manifest: ProjectManifest): string {
   if (!version) throw bad(manifest, 'has no "version".', 'Add version = "1.0.0".');
   const clean = semver.clean(version);
   if (clean !== version || version.includes('+')) {
-    throw bad(manifest, `"${version}" is not canonical semver.`, clean ? `Use "${clean}".` : 'Use a version such as "1.0.0".');
+    throw bad(manifest, `"${truncate(version)}" is not canonical semver.`, clean ? `Use "${clean}".` : 'Use a version such as "1.0.0".');
   }
   return version;
 }
@@ -114,7 +114,7 @@ export const publish = defineCommand<PublishResult>({
     const version = checkedVersion(manifest);
     const tag = stringOption(ctx, 'tag') ?? null;
     if (tag !== null && !isTag(tag))
-      throw cliError('USAGE', `"${tag}" is not a valid tag.`, 'Tags start with a letter and are not semver ranges.');
+      throw cliError('USAGE', `"${truncate(tag)}" is not a valid tag.`, 'Tags start with a letter and are not semver ranges.');
     const files = await listPackageFiles(manifest);
     let extra: string | undefined;
     if (manifest.kind === 'toml' && !files.some((f) => f.path === 'package.json')) {

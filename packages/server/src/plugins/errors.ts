@@ -1,6 +1,28 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { isDatabaseUnavailable } from '@entropic/db';
-import { type AppError, appError, type ErrorBody, isAppError, truncate } from '@entropic/types';
+import { type AppError, appError, type ErrorBody, type ErrorCode, isAppError, truncate } from '@entropic/types';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * The longest message or hint an error body carries. Messages quote user input cut short
+ * (`truncate`) where they are written; this bound at the one exit holds for every message,
+ * also one a future route forgets to cut.
+ */
+export const MAX_ERROR_TEXT = 400;
+
+/** A framework error with no code of its own keeps its HTTP meaning. */
+const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  416: 'RANGE_NOT_SATISFIABLE',
+  429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
+};
 
 /** Maps every failure to `{message, code}` once, at the edge. Programmer errors become a bare 500. */
 export function toAppError(error: unknown): AppError {
@@ -32,7 +54,7 @@ export function toAppError(error: unknown): AppError {
   if (e instanceof SyntaxError && (e as { statusCode?: number }).statusCode === 400) return appError('INVALID_JSON');
   if (e.validation) return appError('BAD_REQUEST', truncate(String(e.message), 200));
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
-    return appError('BAD_REQUEST', 'The request is malformed.');
+    return appError(CODE_OF_STATUS[e.statusCode] ?? 'BAD_REQUEST');
   return appError('INTERNAL', undefined, { cause: error });
 }
 
@@ -48,9 +70,15 @@ export function retryAfterOf(error: AppError): string | undefined {
   return error.headers?.['Retry-After'];
 }
 
+/** The JSON body of an error: `{message, code, hint?}`, its texts bounded. */
+export function errorBody(error: AppError): ErrorBody {
+  const body: ErrorBody = { message: truncate(error.message, MAX_ERROR_TEXT - 1), code: error.code };
+  if (error.hint) body.hint = truncate(error.hint, MAX_ERROR_TEXT - 1);
+  return body;
+}
+
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
-  const body: ErrorBody = { message: error.message, code: error.code };
-  if (error.hint) body.hint = error.hint;
+  const body = errorBody(error);
   const codeHeaders = CODE_HEADERS[error.code];
   if (codeHeaders) reply.headers(codeHeaders);
   if (error.headers) reply.headers(error.headers);
@@ -66,6 +94,30 @@ export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
  */
 export function sendFrameworkError(error: unknown, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendError(reply, toAppError(error));
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses before there is a request (a
+ * request line and headers over 16 KiB, a malformed request, a client too slow to send its
+ * headers) is answered in the same shape, then the connection is closed.
+ */
+export function sendClientError(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const mapped =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? appError('HEADERS_TOO_LARGE')
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? appError('REQUEST_TIMEOUT')
+        : appError('BAD_REQUEST');
+  this.log.debug({ err: error, code: mapped.code }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify(errorBody(mapped));
+    socket.write(
+      `HTTP/1.1 ${mapped.status} ${STATUS_CODES[mapped.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {

@@ -177,7 +177,7 @@ export function registerNpmRoutes(app: FastifyInstance): void {
 
   async function sendTarball(request: FastifyRequest, reply: FastifyReply, npmName: string, file: string): Promise<FastifyReply> {
     const version = versionOfTarballFile(npmName, file);
-    if (!version) throw appError('NOT_FOUND', `"${file}" is not a tarball of "${npmName}".`);
+    if (!version) throw appError('NOT_FOUND', `"${truncate(file)}" is not a tarball of "${truncate(npmName)}".`);
     parseVersion(version);
     const ref = await resolve(npmName);
     assertMayExist(npmName, ref);
@@ -214,7 +214,7 @@ export function registerNpmRoutes(app: FastifyInstance): void {
 
   function scopedName(params: ScopedParams): string {
     if (!params.scope.startsWith('@') || params.scope.length < 2)
-      throw appError('NOT_FOUND', `No route for /${params.scope}/${params.name}.`);
+      throw appError('NOT_FOUND', `No route for /${truncate(`${params.scope}/${params.name}`)}.`);
     return `${params.scope}/${params.name}`;
   }
   function plainName(params: NameParams): string {

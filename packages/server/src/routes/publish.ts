@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import { type PublishPart, publishVersion } from '@entropic/core';
-import { appError, isAppError } from '@entropic/types';
+import { appError, isAppError, truncate } from '@entropic/types';
 import busboy from 'busboy';
 import type { FastifyInstance } from 'fastify';
 import { type PackageParams, parsePackageRef, parseVersionParam } from './refs.ts';
@@ -78,7 +78,7 @@ function decodeBody(raw: IncomingMessage): Readable {
   let decoder: ReturnType<typeof createGunzip>;
   if (encoding === 'gzip' || encoding === 'x-gzip') decoder = createGunzip();
   else if (encoding === 'deflate') decoder = createInflate();
-  else throw appError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding "${encoding}" is not supported; use gzip or deflate.`);
+  else throw appError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding "${truncate(encoding)}" is not supported; use gzip or deflate.`);
   raw.on('error', (error) => decoder.destroy(error));
   return raw.pipe(decoder);
 }
