@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Every workspace declares exactly the workspaces it imports: `@entropic/*` imported from src/ is
 // in `dependencies`, from test/ in `dependencies` or `devDependencies`, and nothing declared goes
-// unused. (knip checks third-party dependencies; it treats workspaces as internal.)
+// unused; a workspace is named as "*" (the one in this repository). (knip checks third-party
+// dependencies; it treats workspaces as internal.)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -40,6 +41,11 @@ for (const ws of workspaces) {
   const pkg = JSON.parse(readFileSync(join(ws.dir, 'package.json'), 'utf8'));
   const deps = new Set(Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith('@entropic/')));
   const devDeps = new Set(Object.keys(pkg.devDependencies ?? {}).filter((d) => d.startsWith('@entropic/')));
+  for (const section of ['dependencies', 'devDependencies']) {
+    for (const [dep, spec] of Object.entries(pkg[section] ?? {})) {
+      if (dep.startsWith('@entropic/') && spec !== '*') problems.push(`${ws.manifest}: ${section} names ${dep} as "${spec}", not "*"`);
+    }
+  }
   const fromSrc = importsIn(ws.src.map((d) => join(ws.dir, d)));
   const fromTest = importsIn(ws.test.map((d) => join(ws.dir, d)));
   fromSrc.delete(pkg.name);
