@@ -1,8 +1,8 @@
-import { appError, formatPackageName, type Host, type NamespaceRef } from '@entropic/types';
+import { appError, formatPackageName, type Host, LEGACY, type NamespaceRef } from '@entropic/types';
 import { getNamespace, type NamespaceRow, storedHost } from './namespaces.ts';
 import type { PackageRef, PackageRow } from './ports/records.ts';
 import type { Repositories } from './ports/repositories.ts';
-import type { Principal } from './principal.ts';
+import { type Actor, isSystemPrincipal, type Principal, type SystemCapability, type SystemPrincipal } from './principal.ts';
 
 /**
  * The one place that answers "may this principal do that". Every route that changes something
@@ -10,8 +10,8 @@ import type { Principal } from './principal.ts';
  */
 export function requireSignedIn(principal: Principal | undefined): Principal {
   if (!principal) {
+    // the HTTP edge adds `WWW-Authenticate: Bearer` for this code
     throw appError('UNAUTHENTICATED', 'You must be signed in to do that.', {
-      headers: { 'WWW-Authenticate': 'Bearer' },
       hint: 'Send "Authorization: Bearer ent_v1_…" with a token from the website or `npm run admin -- token create`.',
     });
   }
@@ -23,6 +23,42 @@ export function requireWriter(principal: Principal | undefined): Principal {
   const p = requireSignedIn(principal);
   if (p.scope === 'read') throw appError('INSUFFICIENT_SCOPE', 'This token is read-only; use a token with the publish scope.');
   return p;
+}
+
+/** Token policy: seeing one's own tokens takes any signed-in principal (a read-only token too). */
+export function assertMayListTokens(principal: Principal | undefined): Principal {
+  return requireSignedIn(principal);
+}
+
+/** Token policy: minting or revoking tokens takes a publish-scoped token or a website session, so a read-only token never mints a writer. */
+export function assertMayManageTokens(principal: Principal | undefined): Principal {
+  return requireWriter(principal);
+}
+
+/**
+ * Website pages of an account (tokens, CLI login confirmation, namespace management) need a
+ * website session: a bearer token is not a browser sign-in. UNAUTHENTICATED becomes a redirect to
+ * /www/login for a GET, or a 401 page.
+ */
+export function requireWebsiteSession(principal: Principal | undefined): Principal {
+  if (!principal || principal.scope !== 'session') throw appError('UNAUTHENTICATED', 'Sign in to see this page.');
+  return principal;
+}
+
+/**
+ * Reading a package (its document, versions, tags and files) or a namespace's listings: everyone
+ * may, for now. Every read route asks here first; the private-packages issue decides it.
+ */
+export function assertMayRead(_principal: Principal | undefined, _ref: NamespaceRef): void {}
+
+/** The one namespace each system capability may write to. */
+const CAPABILITY_NAMESPACE: Record<SystemCapability, string> = { 'mirror-legacy': LEGACY };
+
+/** A system principal writes only where its capability says: the mirror into the `legacy` system namespace. */
+function assertSystemMayWrite(actor: SystemPrincipal, namespace: NamespaceRow, ref: PackageRef): void {
+  if (namespace.kind !== 'system' || namespace.host !== null || namespace.name !== CAPABILITY_NAMESPACE[actor.capability]) {
+    throw appError('FORBIDDEN', `The ${actor.capability} capability does not cover "${formatPackageName(ref)}".`);
+  }
 }
 
 export async function isAcceptedMember(repos: Repositories, userId: number, namespaceId: number): Promise<boolean> {
@@ -117,21 +153,23 @@ export function assertLocal(ref: NamespaceRef, localHost: Host): void {
 
 /**
  * Who may write a package: for an existing package, an accepted member of an accepted
- * maintainer namespace; for a new one, an accepted member of the target namespace.
+ * maintainer namespace; for a new one, an accepted member of the target namespace. A system
+ * principal (the `legacy` mirror) may write only into the namespace of its capability.
  */
 export async function authorizePackageWrite(
   repos: Repositories,
-  principal: Principal | undefined,
+  principal: Actor | undefined,
   ref: PackageRef,
   localHost: Host,
-): Promise<{ namespace: NamespaceRow; pkg: PackageRow | undefined; principal: Principal }> {
-  const p = requireWriter(principal);
+): Promise<{ namespace: NamespaceRow; pkg: PackageRow | undefined; principal: Actor }> {
+  const p = isSystemPrincipal(principal) ? principal : requireWriter(principal);
   assertLocal(ref, localHost);
   const namespace = await getNamespace(repos, ref, localHost);
   const pkg = await repos.packages.find(ref.namespace, storedHost(ref, localHost), ref.name);
   // Abandonware has no members, so its former maintainers would only see NOT_A_MAINTAINER; say why.
   if (pkg?.yanked) throw appError('PACKAGE_ABANDONED', `"${formatPackageName(ref)}" has been abandoned; publish under a new name.`);
-  if (pkg) await assertMaintainer(repos, p, { id: pkg.id, fullName: formatPackageName(ref) });
+  if (isSystemPrincipal(p)) assertSystemMayWrite(p, namespace, ref);
+  else if (pkg) await assertMaintainer(repos, p, { id: pkg.id, fullName: formatPackageName(ref) });
   else await assertMemberOf(repos, p, namespace);
   return { namespace, pkg, principal: p };
 }

@@ -1,4 +1,4 @@
-export type TokenScope = 'read' | 'publish';
+import type { TokenScope } from './ports/tokens.ts';
 
 /** Who is asking: a signed-in user (through a token or a website session), or nobody. */
 export interface Principal {
@@ -8,3 +8,22 @@ export interface Principal {
   scope: TokenScope | 'session';
   tokenId?: string;
 }
+
+/** What a system principal may do, named explicitly: it holds no user's rights. */
+export type SystemCapability = 'mirror-legacy';
+
+/** The registry itself acting (the `legacy` mirror storing upstream versions), never a user. */
+export interface SystemPrincipal {
+  kind: 'system';
+  capability: SystemCapability;
+}
+
+/** Whoever a write is made by: a user, or the registry with one capability. */
+export type Actor = Principal | SystemPrincipal;
+
+export function isSystemPrincipal(actor: Actor | undefined): actor is SystemPrincipal {
+  return actor !== undefined && 'kind' in actor && actor.kind === 'system';
+}
+
+/** The principal the `legacy` read-through mirror writes as. */
+export const LEGACY_MIRROR_PRINCIPAL: SystemPrincipal = Object.freeze({ kind: 'system', capability: 'mirror-legacy' });

@@ -15,7 +15,7 @@ import type { CoreDeps } from './deps.ts';
 import { parseDistTag } from './dist-tags.ts';
 import { collisionKey, parseFilePath, readmeRank } from './file-paths.ts';
 import { authorizePackageWrite, fullName, type PackageRef } from './packages.ts';
-import type { Principal } from './principal.ts';
+import type { Actor } from './principal.ts';
 import { renderReadme } from './render-readme.ts';
 import { getVersionDocument } from './versions.ts';
 
@@ -33,7 +33,8 @@ export interface PublishResult {
 }
 
 export interface PublishVersionInput {
-  principal: Principal | undefined;
+  /** a user, or the `legacy` mirror's system principal */
+  principal: Actor | undefined;
   ref: PackageRef;
   version: Version;
   parts: AsyncIterable<PublishPart>;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { KeyValueStore } from '@entropic/kv';
 import { appError } from '@entropic/types';
+import type { CoreDeps } from './deps.ts';
 
 export interface SignInLimits {
   /** attempts per account name in one window */
@@ -20,20 +20,21 @@ const bucket = (kind: string, value: string) => `sign-in:${kind}:${createHash('s
  * checked, so that a blocked caller learns nothing. Throws RATE_LIMITED (429) over either limit.
  */
 export async function countSignInAttempt(
-  kv: KeyValueStore,
-  attempt: { account?: string; address: string },
-  limits: SignInLimits = DEFAULT_SIGN_IN_LIMITS,
+  deps: CoreDeps,
+  input: { account?: string; address: string; limits?: SignInLimits },
 ): Promise<void> {
+  const { kv } = deps;
+  const { limits = DEFAULT_SIGN_IN_LIMITS, ...attempt } = input;
   const address = await kv.increment(bucket('address', attempt.address), limits.windowSeconds);
   const account = attempt.account ? await kv.increment(bucket('account', attempt.account.toLowerCase()), limits.windowSeconds) : 0;
   if (address > limits.perAddress || account > limits.perAccount) {
     throw appError('RATE_LIMITED', 'Too many sign-in attempts; wait a few minutes and try again.', {
-      headers: { 'Retry-After': String(limits.windowSeconds) },
+      retryAfterSeconds: limits.windowSeconds,
     });
   }
 }
 
 /** A successful sign-in clears the account's counter (the address keeps counting). */
-export async function clearSignInAttempts(kv: KeyValueStore, account: string): Promise<void> {
-  await kv.delete(bucket('account', account.toLowerCase()));
+export async function clearSignInAttempts(deps: CoreDeps, input: { account: string }): Promise<void> {
+  await deps.kv.delete(bucket('account', input.account.toLowerCase()));
 }

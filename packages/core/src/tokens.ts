@@ -1,7 +1,8 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { appError } from '@entropic/types';
-import type { Tx } from './deps.ts';
-import type { Principal, TokenScope } from './principal.ts';
+import type { CoreDeps } from './deps.ts';
+import type { TokenRow, TokenScope } from './ports/tokens.ts';
+import type { Principal } from './principal.ts';
 
 const TOKEN_RE = /^ent_v1_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -30,29 +31,26 @@ export interface CreateTokenInput {
 }
 
 /** Mints a token; the plain value is returned once and only its hash is stored. */
-export async function createToken(db: Tx, input: CreateTokenInput): Promise<{ token: string; info: TokenInfo }> {
+export async function createToken(deps: CoreDeps, input: CreateTokenInput): Promise<{ token: string; info: TokenInfo }> {
   const description = input.description.trim();
   if (!description || description.length > 200) throw appError('INVALID_FIELD', 'A token needs a description of 1–200 characters.');
   const scope = input.scope ?? 'publish';
   if (scope !== 'read' && scope !== 'publish') throw appError('INVALID_TOKEN_SCOPE', 'The scope must be "read" or "publish".');
-  if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw appError('INVALID_FIELD', 'The expiry must be in the future.');
+  if (input.expiresAt && input.expiresAt.getTime() <= deps.clock.now().getTime()) {
+    throw appError('INVALID_FIELD', 'The expiry must be in the future.');
+  }
   const token = `ent_v1_${randomUUID()}`;
-  const row = await db
-    .insertInto('tokens')
-    .values({ user_id: input.userId, hash: hashToken(token), description, scope, expires_at: input.expiresAt ?? null })
-    .returning(['id', 'description', 'scope', 'created_at', 'last_used_at', 'expires_at'])
-    .executeTakeFirstOrThrow();
+  const row = await deps.repos.tokens.insert({
+    userId: input.userId,
+    hash: hashToken(token),
+    description,
+    scope,
+    expiresAt: input.expiresAt ?? null,
+  });
   return { token, info: toInfo(row) };
 }
 
-function toInfo(row: {
-  id: string;
-  description: string;
-  scope: TokenScope;
-  created_at: Date;
-  last_used_at: Date | null;
-  expires_at: Date | null;
-}): TokenInfo {
+function toInfo(row: TokenRow): TokenInfo {
   return {
     id: row.id,
     description: row.description,
@@ -63,30 +61,17 @@ function toInfo(row: {
   };
 }
 
-export async function listTokens(db: Tx, userId: number): Promise<TokenInfo[]> {
-  const rows = await db
-    .selectFrom('tokens')
-    .select(['id', 'description', 'scope', 'created_at', 'last_used_at', 'expires_at'])
-    .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null)
-    .orderBy('created_at', 'desc')
-    .execute();
+export async function listTokens(deps: CoreDeps, input: { userId: number }): Promise<TokenInfo[]> {
+  const rows = await deps.repos.tokens.listActive(input.userId);
   return rows.map(toInfo);
 }
 
-/** Revokes one of the user's tokens; returns its hash so caches can forget it. */
-export async function revokeToken(db: Tx, userId: number, tokenId: string): Promise<string> {
-  if (!/^[0-9a-f-]{36}$/.test(tokenId)) throw appError('TOKEN_NOT_FOUND');
-  const row = await db
-    .updateTable('tokens')
-    .set({ revoked_at: new Date() })
-    .where('id', '=', tokenId)
-    .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null)
-    .returning('hash')
-    .executeTakeFirst();
-  if (!row) throw appError('TOKEN_NOT_FOUND');
-  return row.hash;
+/** Revokes one of the user's tokens; after the change, `token-revoked` tells every token cache to forget it. */
+export async function revokeToken(deps: CoreDeps, input: { userId: number; tokenId: string }): Promise<void> {
+  if (!/^[0-9a-f-]{36}$/.test(input.tokenId)) throw appError('TOKEN_NOT_FOUND');
+  const hash = await deps.repos.tokens.revoke(input.userId, input.tokenId, deps.clock.now());
+  if (hash === undefined) throw appError('TOKEN_NOT_FOUND');
+  await deps.events.emit({ type: 'token-revoked', hash });
 }
 
 export interface AuthenticatedToken {
@@ -100,28 +85,14 @@ export interface AuthenticatedToken {
  * Resolves a bearer token. Malformed, unknown, revoked or expired → INVALID_TOKEN (401): a
  * credential that is present but bad is never treated as anonymous.
  */
-export async function authenticateToken(db: Tx, token: string): Promise<AuthenticatedToken> {
-  if (!isWellFormedToken(token)) throw invalidToken('The token is malformed.');
-  const hash = hashToken(token);
-  const row = await db
-    .selectFrom('tokens')
-    .innerJoin('users', 'users.id', 'tokens.user_id')
-    .select([
-      'tokens.id',
-      'tokens.hash',
-      'tokens.scope',
-      'tokens.expires_at',
-      'tokens.revoked_at',
-      'tokens.last_used_at',
-      'users.id as user_id',
-      'users.name',
-    ])
-    .where('tokens.hash', '=', hash)
-    .executeTakeFirst();
+export async function authenticateToken(deps: CoreDeps, input: { token: string }): Promise<AuthenticatedToken> {
+  if (!isWellFormedToken(input.token)) throw invalidToken('The token is malformed.');
+  const hash = hashToken(input.token);
+  const row = await deps.repos.tokens.findByHash(hash);
   // The index lookup finds the row; the constant-time comparison keeps the final check free of timing leaks.
   if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash))) throw invalidToken('The token is unknown.');
   if (row.revoked_at) throw invalidToken('The token has been revoked.');
-  if (row.expires_at && row.expires_at.getTime() <= Date.now()) throw invalidToken('The token has expired.');
+  if (row.expires_at && row.expires_at.getTime() <= deps.clock.now().getTime()) throw invalidToken('The token has expired.');
   return {
     principal: { userId: row.user_id, username: row.name, scope: row.scope, tokenId: row.id },
     hash,
@@ -130,13 +101,13 @@ export async function authenticateToken(db: Tx, token: string): Promise<Authenti
   };
 }
 
-export async function touchToken(db: Tx, tokenId: string): Promise<void> {
-  await db.updateTable('tokens').set({ last_used_at: new Date() }).where('id', '=', tokenId).execute();
+export async function touchToken(deps: CoreDeps, input: { tokenId: string }): Promise<void> {
+  await deps.repos.tokens.touch(input.tokenId, deps.clock.now());
 }
 
+/** The HTTP edge adds `WWW-Authenticate: Bearer error="invalid_token"` for this code. */
 function invalidToken(message: string) {
   return appError('INVALID_TOKEN', message, {
-    headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
     hint: 'Create a new token on the website or with `npm run admin -- token create <user>`.',
   });
 }

@@ -4,7 +4,7 @@ import { type AppError, appError } from '@entropic/types';
 const unavailableReply = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY|OOM|NOREPLICAS)\b/;
 
 export function keyValueStoreUnavailable(cause: unknown): AppError {
-  return appError('SERVICE_UNAVAILABLE', 'The key-value store is unavailable.', { cause, headers: { 'Retry-After': '1' } });
+  return appError('SERVICE_UNAVAILABLE', 'The key-value store is unavailable.', { cause, retryAfterSeconds: 1 });
 }
 
 /**

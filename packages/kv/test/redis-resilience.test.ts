@@ -54,7 +54,7 @@ async function stopRedis(child: ChildProcess | undefined): Promise<void> {
 }
 
 function isUnavailable(error: unknown): boolean {
-  return error instanceof AppError && error.code === 'SERVICE_UNAVAILABLE' && error.headers?.['Retry-After'] === '1';
+  return error instanceof AppError && error.code === 'SERVICE_UNAVAILABLE' && error.retryAfterSeconds === 1;
 }
 
 async function failsFast(call: () => Promise<unknown>, what: string): Promise<void> {

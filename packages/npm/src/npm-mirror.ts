@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type CoreDeps, findPackage, type PackageRef, type Principal, type PublishPart, publishVersion } from '@entropic/core';
-import { appError, type Integrity, isAppError, LEGACY, parsePackageName, parseVersion, truncate } from '@entropic/types';
+import { type CoreDeps, findPackage, LEGACY_MIRROR_PRINCIPAL, type PackageRef, type PublishPart, publishVersion } from '@entropic/core';
+import { appError, type Integrity, isAppError, LEGACY, parsePackageName, parseVersion } from '@entropic/types';
 import { normalizeLegacyManifest } from './normalize-legacy-manifest.ts';
 import {
   abbreviateVersion,
@@ -245,7 +245,6 @@ export class NpmMirror {
         'legacy mirror: links and special files skipped',
       );
     }
-    const principal = await this.principal();
     const fields = await npmManifestFields(this.deps, manifest, { dropInvalid: true });
     const tags = (packument['dist-tags'] ?? {}) as Record<string, string>;
     const limits = this.deps.limits;
@@ -255,7 +254,7 @@ export class NpmMirror {
       yield* tarballParts(bytes, limits, { mode: 'mirrored' });
     }
     try {
-      await publishVersion(this.deps, { principal, ref, version, parts: parts() });
+      await publishVersion(this.deps, { principal: LEGACY_MIRROR_PRINCIPAL, ref, version, parts: parts() });
     } catch (error) {
       if (!isAppError(error) || error.code !== 'VERSION_EXISTS') throw error;
     }
@@ -283,11 +282,5 @@ export class NpmMirror {
       .onConflict((oc) => oc.column('version_id').doNothing())
       .execute();
     this.options.onChange?.(npmName);
-  }
-
-  private async principal(): Promise<Principal> {
-    const user = await this.deps.db.selectFrom('users').select(['id', 'name']).where('name', '=', LEGACY).executeTakeFirst();
-    if (!user) throw new Error(`the "${truncate(LEGACY)}" mirror user is missing (migration 0003-npm)`);
-    return { userId: user.id, username: user.name, scope: 'publish' };
   }
 }

@@ -49,19 +49,19 @@ async function main(argv: string[]): Promise<number> {
       case 'user create': {
         if (!arg) throw usage('user create needs a name');
         const passwordHash = values.password ? await hashPassword(values.password) : null;
-        const user = await createUser(deps.db, { name: arg, email: values.email ?? null, passwordHash });
-        const { token } = await createToken(deps.db, { userId: user.id, description: 'created by admin user create', scope: 'publish' });
+        const user = await createUser(deps, { name: arg, email: values.email ?? null, passwordHash });
+        const { token } = await createToken(deps, { userId: user.id, description: 'created by admin user create', scope: 'publish' });
         console.log(`Created user "${user.name}" with namespace "${user.name}@${config.host}".`);
         console.log(token);
         return 0;
       }
       case 'token create': {
         if (!arg) throw usage('token create needs a user name');
-        const user = await getUserByName(deps.db, arg);
+        const user = await getUserByName(deps.repos, arg);
         const scope = (values.scope ?? 'publish') as 'read' | 'publish';
         const days = values['expires-in-days'] ? Number(values['expires-in-days']) : undefined;
         if (days !== undefined && (!Number.isInteger(days) || days < 1)) throw usage('--expires-in-days takes a whole number of days');
-        const { token } = await createToken(deps.db, {
+        const { token } = await createToken(deps, {
           userId: user.id,
           description: values.description ?? 'created by admin token create',
           scope,

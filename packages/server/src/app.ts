@@ -53,7 +53,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
     forceCloseConnections: 'idle',
   });
   const responseCache = new ResponseCache(deps.kv, { ttlSeconds: deps.config.cacheTtlSeconds });
-  const tokenCache = new TokenCache(deps.db, deps.kv);
+  const tokenCache = new TokenCache(deps);
   const packageNames = new PackageNameIndex(deps.repos, deps.kv, deps.host, (error) =>
     app.log.warn({ err: error }, 'package name index: sync failed'),
   );

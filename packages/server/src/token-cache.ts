@@ -1,7 +1,4 @@
-import { type AuthenticatedToken, authenticateToken, hashToken, touchToken } from '@entropic/core';
-import type { Database } from '@entropic/db';
-import type { KeyValueStore } from '@entropic/kv';
-import type { Kysely } from 'kysely';
+import { type AuthenticatedToken, authenticateToken, type CoreDeps, hashToken, touchToken } from '@entropic/core';
 import { LRUCache } from 'lru-cache';
 
 const CHANNEL = 'token-revoked';
@@ -16,13 +13,10 @@ export class TokenCache {
   private readonly touched = new LRUCache<string, number>({ max: 10_000 });
   private unsubscribe: (() => Promise<void>) | undefined;
 
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly kv: KeyValueStore,
-  ) {}
+  constructor(private readonly deps: CoreDeps) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.kv.subscribe(CHANNEL, (hash) => this.cache.delete(hash));
+    this.unsubscribe = await this.deps.kv.subscribe(CHANNEL, (hash) => this.cache.delete(hash));
   }
 
   async authenticate(token: string): Promise<AuthenticatedToken> {
@@ -33,7 +27,7 @@ export class TokenCache {
       found = undefined;
     }
     if (!found) {
-      found = await authenticateToken(this.db, token);
+      found = await authenticateToken(this.deps, { token });
       this.cache.set(hash, found);
     }
     const id = found.principal.tokenId;
@@ -41,7 +35,7 @@ export class TokenCache {
       const last = this.touched.get(id) ?? found.lastUsedAt?.getTime() ?? 0;
       if (Date.now() - last > TOUCH_INTERVAL_MS) {
         this.touched.set(id, Date.now());
-        touchToken(this.db, id).catch(() => {});
+        touchToken(this.deps, { tokenId: id }).catch(() => {});
       }
     }
     return found;
@@ -50,7 +44,7 @@ export class TokenCache {
   async revoked(hash: string): Promise<void> {
     this.cache.delete(hash);
     try {
-      await this.kv.publish(CHANNEL, hash);
+      await this.deps.kv.publish(CHANNEL, hash);
     } catch {
       // The 30 s TTL bounds how long another process may still accept it.
     }

@@ -23,8 +23,8 @@ describe('meta routes, authentication and the token API', () => {
     });
     alice = await t.createUser('alice');
     bob = await t.createUser('bob');
-    readToken = (await createToken(t.deps.db, { userId: alice.id, description: 'read only', scope: 'read' })).token;
-    const expiring = await createToken(t.deps.db, {
+    readToken = (await createToken(t.deps, { userId: alice.id, description: 'read only', scope: 'read' })).token;
+    const expiring = await createToken(t.deps, {
       userId: alice.id,
       description: 'short-lived',
       expiresAt: new Date(Date.now() + 60_000),
@@ -146,7 +146,7 @@ describe('meta routes, authentication and the token API', () => {
     });
 
     it('unknown, revoked and expired tokens → INVALID_TOKEN', async () => {
-      const revoked = await createToken(t.deps.db, { userId: alice.id, description: 'to revoke' });
+      const revoked = await createToken(t.deps, { userId: alice.id, description: 'to revoke' });
       // Use it once so it is cached, then revoke it through the API.
       assert.equal((await t.app.inject({ url: '/auth/whoami', headers: bearer(revoked.token) })).statusCode, 200);
       const del = await t.app.inject({ method: 'DELETE', url: `/auth/tokens/${revoked.info.id}`, headers: bearer(alice.token) });
@@ -271,7 +271,7 @@ describe('meta routes, authentication and the token API', () => {
     });
 
     it('records when a token was last used', async () => {
-      const created = await createToken(t.deps.db, { userId: bob.id, description: 'usage' });
+      const created = await createToken(t.deps, { userId: bob.id, description: 'usage' });
       assert.equal((await t.app.inject({ url: '/auth/whoami', headers: bearer(created.token) })).statusCode, 200);
       let lastUsed: Date | null = null;
       for (let i = 0; i < 50 && !lastUsed; i += 1) {
@@ -335,14 +335,14 @@ describe('meta routes, authentication and the token API', () => {
     });
 
     it('a token can revoke itself', async () => {
-      const created = await createToken(t.deps.db, { userId: bob.id, description: 'self' });
+      const created = await createToken(t.deps, { userId: bob.id, description: 'self' });
       const response = await t.app.inject({ method: 'DELETE', url: `/auth/tokens/${created.info.id}`, headers: bearer(created.token) });
       assert.equal(response.statusCode, 204);
       expectError(await t.app.inject({ url: '/auth/whoami', headers: bearer(created.token) }), 401, 'INVALID_TOKEN');
     });
 
     it("cannot revoke someone else's token (404, and it keeps working)", async () => {
-      const bobs = await createToken(t.deps.db, { userId: bob.id, description: 'mine' });
+      const bobs = await createToken(t.deps, { userId: bob.id, description: 'mine' });
       const before = await snapshotRegistry(t.deps);
       expectError(
         await t.app.inject({ method: 'DELETE', url: `/auth/tokens/${bobs.info.id}`, headers: bearer(alice.token) }),
@@ -383,8 +383,8 @@ describe('meta routes, authentication and the token API', () => {
       assert.equal(pending.statusCode, 202);
       assert.deepEqual(pending.json(), {});
       assert.match(String(pending.headers['retry-after']), /^\d+$/);
-      const minted = await createToken(t.deps.db, { userId: bob.id, description: 'npm login' });
-      await completeCliLogin(t.deps.kv, id, minted.token);
+      const minted = await createToken(t.deps, { userId: bob.id, description: 'npm login' });
+      await completeCliLogin(t.deps, { id, token: minted.token });
       const done = await t.app.inject({ url: path });
       assert.equal(done.statusCode, 200);
       assert.deepEqual(done.json(), { token: minted.token });

@@ -89,7 +89,7 @@ describe('npm: unknown names are answered from memory (issue 17.8)', () => {
 
   it('names written without an event (another process, a lost broadcast) are read by the sync', async () => {
     const index = t.app.packageNames;
-    await createUser(t.deps.db, { name: 'carol' });
+    await createUser(t.deps, { name: 'carol' });
     const carol = await t.deps.repos.namespaces.find('carol', null);
     assert.ok(carol);
     await t.deps.repos.packages.ensure(carol.id, 'quiet');

@@ -27,7 +27,7 @@ describe('teams: package maintainers and maintainership invitations', () => {
     alice = await t.createUser('alice');
     bob = await t.createUser('bob');
     carol = await t.createUser('carol');
-    bobReadOnly = (await createToken(t.deps.db, { userId: bob.id, description: 'read', scope: 'read' })).token;
+    bobReadOnly = (await createToken(t.deps, { userId: bob.id, description: 'read', scope: 'read' })).token;
     expectOk(await publishWith(call, 'alice/pkg', '1.0.0', alice.token), 201);
   });
   after(() => t.close());

@@ -23,7 +23,7 @@ describe('teams: namespace memberships and invitations', () => {
     bob = await t.createUser('bob');
     carol = await t.createUser('carol');
     dave = await t.createUser('dave');
-    bobReadOnly = (await createToken(t.deps.db, { userId: bob.id, description: 'read', scope: 'read' })).token;
+    bobReadOnly = (await createToken(t.deps, { userId: bob.id, description: 'read', scope: 'read' })).token;
     expectOk(await call('PUT', '/namespaces/namespace/acme', alice.token), 201);
   });
   after(() => t.close());

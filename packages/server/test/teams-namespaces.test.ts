@@ -15,7 +15,7 @@ describe('teams: namespaces and organisations', () => {
     call = injectCall(t.app);
     alice = await t.createUser('alice');
     bob = await t.createUser('bob');
-    readOnly = (await createToken(t.deps.db, { userId: alice.id, description: 'read', scope: 'read' })).token;
+    readOnly = (await createToken(t.deps, { userId: alice.id, description: 'read', scope: 'read' })).token;
   });
   after(() => t.close());
 

@@ -15,7 +15,7 @@ describe('teams: the namespace page', () => {
   let bobToken: string;
   const tokenOf = async (name: string) => {
     const user = await t.deps.db.selectFrom('users').select('id').where('name', '=', name).executeTakeFirstOrThrow();
-    return (await createToken(t.deps.db, { userId: user.id, description: 'api', scope: 'publish' })).token;
+    return (await createToken(t.deps, { userId: user.id, description: 'api', scope: 'publish' })).token;
   };
   const members = async (ns: string) => expectOk(await call('GET', `/namespaces/namespace/${ns}/members`)).body.objects as string[];
 

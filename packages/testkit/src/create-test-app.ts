@@ -77,8 +77,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       return address;
     },
     async createUser(name, userOptions = {}) {
-      const user = await createUser(deps.db, { name, email: userOptions.email ?? null, passwordHash: userOptions.passwordHash ?? null });
-      const { token } = await createToken(deps.db, { userId: user.id, description: 'test', scope: 'publish' });
+      const user = await createUser(deps, { name, email: userOptions.email ?? null, passwordHash: userOptions.passwordHash ?? null });
+      const { token } = await createToken(deps, { userId: user.id, description: 'test', scope: 'publish' });
       return { id: user.id, name: user.name, token };
     },
     async close() {

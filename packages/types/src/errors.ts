@@ -88,8 +88,6 @@ export interface AppErrorOptions {
   hint?: string;
   details?: Record<string, unknown>;
   cause?: unknown;
-  /** extra response headers, for the HTTP edge only (the domain says `retryAfterSeconds`) */
-  headers?: Record<string, string>;
   /** when a retry may succeed (rate limits, outages); the HTTP edge sends it as Retry-After */
   retryAfterSeconds?: number;
 }
@@ -100,7 +98,6 @@ export class AppError extends Error {
   readonly status: number;
   readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
-  readonly headers: Record<string, string> | undefined;
   readonly retryAfterSeconds: number | undefined;
 
   constructor(code: ErrorCode, options: AppErrorOptions = {}) {
@@ -110,7 +107,6 @@ export class AppError extends Error {
     this.status = errorCatalogue[code].status;
     this.hint = options.hint;
     this.details = options.details;
-    this.headers = options.headers;
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }

@@ -42,9 +42,9 @@ describe('error catalogue', () => {
     assert.ok(error instanceof AppError);
     assert.equal(error.status, 409);
     assert.equal(error.message, errorCatalogue.VERSION_EXISTS.message);
-    const custom = appError('INVALID_PATH', 'custom', { hint: 'h', headers: { 'X-A': '1' } });
+    const custom = appError('INVALID_PATH', 'custom', { hint: 'h', retryAfterSeconds: 1 });
     assert.equal(custom.message, 'custom');
     assert.equal(custom.hint, 'h');
-    assert.deepEqual(custom.headers, { 'X-A': '1' });
+    assert.equal(custom.retryAfterSeconds, 1);
   });
 });

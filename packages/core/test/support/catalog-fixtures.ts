@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { PackageName, Version } from '@entropic/types';
-import { type PackageRef, type Principal, type PublishPart, publishVersion } from '../../src/index.ts';
+import { type Actor, type PackageRef, type Principal, type PublishPart, publishVersion } from '../../src/index.ts';
 import type { TestCoreDeps } from './core-deps.ts';
 
 /**
@@ -40,6 +40,6 @@ export async function* partsOf(spec: PartsSpec = {}): AsyncGenerator<PublishPart
   }
 }
 
-export function publish(deps: TestCoreDeps, principal: Principal, ref: PackageRef, version: string, spec?: PartsSpec) {
+export function publish(deps: TestCoreDeps, principal: Actor, ref: PackageRef, version: string, spec?: PartsSpec) {
   return publishVersion(deps, { principal, ref, version: version as Version, parts: partsOf(spec) });
 }

@@ -19,8 +19,9 @@ export function registerAuthentication(app: FastifyInstance, tokens: TokenCache)
   const authenticate = async (request: FastifyRequest, header: string): Promise<void> => {
     const match = /^Bearer +(\S+) *$/i.exec(header);
     if (!match) {
+      // the error edge answers `WWW-Authenticate: Bearer error="invalid_request"` (RFC 6750 §3.1)
       throw appError('INVALID_TOKEN', 'The Authorization header must be "Bearer ent_v1_…".', {
-        headers: { 'WWW-Authenticate': 'Bearer error="invalid_request"' },
+        details: { bearerError: 'invalid_request' },
       });
     }
     const { principal } = await tokens.authenticate(match[1] as string);

@@ -30,7 +30,7 @@ export function toAppError(error: unknown): AppError {
   if (isDatabaseUnavailable(error)) {
     return appError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly.', {
       cause: error,
-      headers: { 'Retry-After': '2' },
+      retryAfterSeconds: 2,
     });
   }
   const e = error as FastifyError & { type?: string };
@@ -58,16 +58,23 @@ export function toAppError(error: unknown): AppError {
   return appError('INTERNAL', undefined, { cause: error });
 }
 
-/** HTTP headers that belong to an error code: the domain names the failure, the edge speaks HTTP. */
-const CODE_HEADERS: Partial<Record<string, Record<string, string>>> = {
-  UNAUTHENTICATED: { 'WWW-Authenticate': 'Bearer' },
-  INVALID_TOKEN: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
-};
+/**
+ * HTTP headers that belong to an error code: the domain names the failure, the edge speaks HTTP.
+ * A malformed Authorization header says so with `details.bearerError` (RFC 6750 §3.1).
+ */
+function codeHeaders(error: AppError): Record<string, string> | undefined {
+  if (error.code === 'UNAUTHENTICATED') return { 'WWW-Authenticate': 'Bearer' };
+  if (error.code === 'INVALID_TOKEN') {
+    const bearerError = error.details?.bearerError === 'invalid_request' ? 'invalid_request' : 'invalid_token';
+    return { 'WWW-Authenticate': `Bearer error="${bearerError}"` };
+  }
+  return undefined;
+}
 
 /** The Retry-After value an error asks for, if any. */
 export function retryAfterOf(error: AppError): string | undefined {
   if (error.retryAfterSeconds !== undefined) return String(Math.max(0, Math.ceil(error.retryAfterSeconds)));
-  return error.headers?.['Retry-After'];
+  return undefined;
 }
 
 /** The JSON body of an error: `{message, code, hint?}`, its texts bounded. */
@@ -79,9 +86,8 @@ export function errorBody(error: AppError): ErrorBody {
 
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
   const body = errorBody(error);
-  const codeHeaders = CODE_HEADERS[error.code];
-  if (codeHeaders) reply.headers(codeHeaders);
-  if (error.headers) reply.headers(error.headers);
+  const headers = codeHeaders(error);
+  if (headers) reply.headers(headers);
   const retryAfter = retryAfterOf(error);
   if (retryAfter) reply.header('Retry-After', retryAfter);
   else if (error.status === 503) reply.header('Retry-After', '2');

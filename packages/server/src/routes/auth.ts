@@ -1,4 +1,12 @@
-import { createToken, listTokens, pollCliLogin, requireSignedIn, requireWriter, revokeToken, startCliLogin } from '@entropic/core';
+import {
+  assertMayListTokens,
+  assertMayManageTokens,
+  createToken,
+  listTokens,
+  pollCliLogin,
+  revokeToken,
+  startCliLogin,
+} from '@entropic/core';
 import { appError } from '@entropic/types';
 import type { FastifyInstance } from 'fastify';
 import { requireObjectBody } from './refs.ts';
@@ -8,12 +16,12 @@ export function registerAuthRoutes(app: FastifyInstance): void {
   const { deps } = app;
 
   app.get('/auth/tokens', async (request) => {
-    const principal = requireSignedIn(request.principal);
-    return { objects: await listTokens(deps.db, principal.userId), next: null };
+    const principal = assertMayListTokens(request.principal);
+    return { objects: await listTokens(deps, { userId: principal.userId }), next: null };
   });
 
   app.post('/auth/tokens', async (request, reply) => {
-    const principal = requireWriter(request.principal);
+    const principal = assertMayManageTokens(request.principal);
     const body = requireObjectBody(request.body);
     const description = typeof body.description === 'string' ? body.description : '';
     const scope = body.scope === undefined ? 'publish' : body.scope;
@@ -30,21 +38,20 @@ export function registerAuthRoutes(app: FastifyInstance): void {
       }
       expiresAt = new Date(Date.now() + body.expiresInDays * 86_400_000);
     }
-    const { token, info } = await createToken(deps.db, { userId: principal.userId, description, scope, expiresAt });
+    const { token, info } = await createToken(deps, { userId: principal.userId, description, scope, expiresAt });
     return reply.code(201).send({ token, ...info });
   });
 
   app.delete<{ Params: { id: string } }>('/auth/tokens/:id', async (request, reply) => {
-    const principal = requireWriter(request.principal);
-    const hash = await revokeToken(deps.db, principal.userId, request.params.id);
-    await app.tokenCache.revoked(hash);
+    const principal = assertMayManageTokens(request.principal);
+    await revokeToken(deps, { userId: principal.userId, tokenId: request.params.id });
     return reply.code(204).send();
   });
 
   app.post('/-/v1/login', async (request) => {
     const body = requireObjectBody(request.body);
     const hostname = typeof body.hostname === 'string' ? body.hostname.slice(0, 100) : '';
-    const id = await startCliLogin(deps.kv, hostname);
+    const id = await startCliLogin(deps, { hostname });
     return {
       loginUrl: `${deps.config.externalUrl}/www/login?cli=${id}`,
       doneUrl: `${deps.config.externalUrl}/-/v1/login/poll/${id}`,
@@ -52,7 +59,7 @@ export function registerAuthRoutes(app: FastifyInstance): void {
   });
 
   app.get<{ Params: { session: string } }>('/-/v1/login/poll/:session', async (request, reply) => {
-    const result = await pollCliLogin(deps.kv, request.params.session);
+    const result = await pollCliLogin(deps, { id: request.params.session });
     if (result.state === 'pending') return reply.code(202).header('retry-after', '2').send({});
     return { token: result.token };
   });

@@ -10,13 +10,13 @@ import { requireSessionUser } from './session.ts';
  * Asking first matters: a login link can be sent to someone by whoever started the login.
  */
 export function registerCliLoginPages(www: FastifyInstance): void {
-  const { db, kv } = www.deps;
+  const { deps } = www;
 
   const pendingLogin = async (request: FastifyRequest) => {
     const session = request.webSession;
     const id = session?.data.cli;
     if (!session || !id) return undefined;
-    const login = await findCliLogin(kv, id);
+    const login = await findCliLogin(deps, { id });
     if (!login) {
       delete session.data.cli;
       session.dirty = true;
@@ -65,16 +65,16 @@ export function registerCliLoginPages(www: FastifyInstance): void {
     session.dirty = true;
     const action = (request.body as Record<string, string | undefined> | undefined)?.action;
     if (action !== 'confirm') {
-      await cancelCliLogin(kv, login.id);
+      await cancelCliLogin(deps, { id: login.id });
       return sendPage(reply, finished(request, 'Login cancelled', 'The command-line login was cancelled.'));
     }
     const description = login.hostname ? `CLI login on ${login.hostname}` : 'CLI login (web)';
-    const { token, info } = await createToken(db, { userId: user.id, description, scope: 'publish' });
+    const { token, info } = await createToken(deps, { userId: user.id, description, scope: 'publish' });
     try {
-      await completeCliLogin(kv, login.id, token);
+      await completeCliLogin(deps, { id: login.id, token });
     } catch (error) {
       // the login expired in between: the token must not outlive it
-      await www.tokenCache.revoked(await revokeToken(db, user.id, info.id));
+      await revokeToken(deps, { userId: user.id, tokenId: info.id });
       throw error;
     }
     return sendPage(reply, finished(request, 'Logged in', 'You are logged in on the command line. You may close this window.'));

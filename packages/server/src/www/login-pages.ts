@@ -59,7 +59,8 @@ function formError(error: unknown): AppError | undefined {
 
 /** /www/login, its password form and provider callbacks, /www/signup and /www/logout. */
 export function registerLoginPages(www: FastifyInstance, providers: readonly SignInProvider[]): void {
-  const { config, db, kv } = www.deps;
+  const { deps } = www;
+  const { config, kv } = deps;
   const redirectUriOf = (provider: SignInProvider) => `${config.externalUrl}/www/login/providers/${provider.id}/callback`;
   const findProvider = (id: string) => {
     const provider = providers.find((p) => p.id === id);
@@ -100,7 +101,7 @@ export function registerLoginPages(www: FastifyInstance, providers: readonly Sig
     const { cli, next } = request.query;
     let error: string | undefined;
     if (cli !== undefined) {
-      if (typeof cli === 'string' && (await findCliLogin(kv, cli))) touchSession(request).data.cli = cli;
+      if (typeof cli === 'string' && (await findCliLogin(deps, { id: cli }))) touchSession(request).data.cli = cli;
       else error = 'This command-line login is unknown, expired or already finished. Run the login command again.';
     }
     const safeNext = safeNextPath(next);
@@ -115,13 +116,13 @@ export function registerLoginPages(www: FastifyInstance, providers: readonly Sig
     const username = field(form, 'username', 64).trim().toLowerCase();
     const password = field(form, 'password', 1024);
     // Counted before the password is checked: a blocked caller learns nothing more.
-    await countSignInAttempt(kv, { ...(username ? { account: username } : {}), address: request.ip }, config.signInLimits);
-    const user = username && password ? await verifyLocalSignIn(db, username, password) : undefined;
+    await countSignInAttempt(deps, { ...(username ? { account: username } : {}), address: request.ip, limits: config.signInLimits });
+    const user = username && password ? await verifyLocalSignIn(deps, { name: username, password }) : undefined;
     if (!user) {
       const page = loginPage(request, { error: 'The username or password is not right.', username });
       return sendPage(reply, page, 401);
     }
-    await clearSignInAttempts(kv, username);
+    await clearSignInAttempts(deps, { account: username });
     await signIn(request, user);
     return reply.redirect(afterSignInPath(request), 303);
   });
@@ -162,7 +163,7 @@ export function registerLoginPages(www: FastifyInstance, providers: readonly Sig
       const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
       const profile = await provider.finish({ callbackUrl: new URL(redirectUri + query), redirectUri, state, checks: stored.checks });
       const identity = toExternalIdentity(provider, profile, config.oauthPassword);
-      const user = await signInWithIdentity(db, identity);
+      const user = await signInWithIdentity(deps, { identity });
       if (user) {
         await signIn(request, user);
         return reply.redirect(afterSignInPath(request), 303);
@@ -220,12 +221,12 @@ export function registerLoginPages(www: FastifyInstance, providers: readonly Sig
     let user: { id: number; name: string };
     try {
       if (pending) {
-        user = await createUserWithIdentity(db, { name: username, email: email || null }, pending.identity);
+        user = await createUserWithIdentity(deps, { name: username, email: email || null, identity: pending.identity });
       } else {
-        await countSignInAttempt(kv, { address: request.ip }, config.signInLimits);
+        await countSignInAttempt(deps, { address: request.ip, limits: config.signInLimits });
         const password = field(form, 'password', 1024);
         if (password !== field(form, 'password2', 1024)) return again('The two passwords are not the same.', 400);
-        user = await createLocalUser(db, { name: username, email: email || null, password });
+        user = await createLocalUser(deps, { name: username, email: email || null, password });
       }
     } catch (error) {
       const shown = formError(error);

@@ -76,8 +76,8 @@ export async function loadSession(request: FastifyRequest): Promise<void> {
   if (!header) return;
   const id = parseCookie(header)[sessionCookieName(request)];
   if (!id || !SESSION_ID_RE.test(id)) return;
-  const { kv, db } = request.server.deps;
-  const raw = await kv.get(storeKey(id));
+  const { deps } = request.server;
+  const raw = await deps.kv.get(storeKey(id));
   if (!raw) return;
   let data: SessionData;
   try {
@@ -87,7 +87,7 @@ export async function loadSession(request: FastifyRequest): Promise<void> {
   }
   const session = new WebSession(id, data, undefined);
   if (data.userId !== undefined) {
-    session.user = await findAccountUser(db, data.userId);
+    session.user = await findAccountUser(deps, { id: data.userId });
     if (session.user) {
       request.principal = { userId: session.user.id, username: session.user.name, scope: 'session' };
     } else {

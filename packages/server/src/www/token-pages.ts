@@ -22,14 +22,14 @@ export function formatTime(iso: string | null, none = 'never'): SafeHtml {
 
 /** /www/tokens: create (the value is shown once, in the response to the form), list and revoke. */
 export function registerTokenPages(www: FastifyInstance): void {
-  const { db } = www.deps;
+  const { deps } = www;
 
   const tokensPage = async (
     request: FastifyRequest,
     options: { created?: { token: string; info: TokenInfo }; error?: string; form?: Form } = {},
   ) => {
     const user = requireSessionUser(request);
-    const tokens = await listTokens(db, user.id);
+    const tokens = await listTokens(deps, { userId: user.id });
     const form = options.form ?? {};
     const scope = form.scope === 'read' ? 'read' : 'publish';
     const expires = EXPIRY_CHOICES.some((c) => c.value === form.expires) ? form.expires : '90';
@@ -100,7 +100,7 @@ export function registerTokenPages(www: FastifyInstance): void {
       if (!choice) return sendPage(reply, await tokensPage(request, { error: 'Choose when the token expires.', form }), 400);
       const expiresAt = choice.value === 'never' ? null : new Date(Date.now() + Number(choice.value) * 86_400_000);
       try {
-        const created = await createToken(db, { userId: user.id, description: form.description ?? '', scope, expiresAt });
+        const created = await createToken(deps, { userId: user.id, description: form.description ?? '', scope, expiresAt });
         return sendPage(reply, await tokensPage(request, { created }), 201);
       } catch (error) {
         if (!isAppError(error) || error.status >= 500) throw error;
@@ -108,8 +108,7 @@ export function registerTokenPages(www: FastifyInstance): void {
       }
     }
     if (form.action === 'revoke') {
-      const hash = await revokeToken(db, user.id, form.id ?? '');
-      await www.tokenCache.revoked(hash);
+      await revokeToken(deps, { userId: user.id, tokenId: form.id ?? '' });
       setFlash(request, 'The token was revoked. Clients using it are signed out.');
       return reply.redirect('/www/tokens', 303);
     }
