@@ -41,7 +41,7 @@ export function assertMayManageTokens(principal: Principal | undefined): Princip
  * /www/login for a GET, or a 401 page.
  */
 export function requireWebsiteSession(principal: Principal | undefined): Principal {
-  if (!principal || principal.scope !== 'session') throw appError('UNAUTHENTICATED', 'Sign in to see this page.');
+  if (principal?.scope !== 'session') throw appError('UNAUTHENTICATED', 'Sign in to see this page.');
   return principal;
 }
 
