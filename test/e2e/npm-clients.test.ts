@@ -131,7 +131,7 @@ describe('npm, pnpm and yarn against Entropic, with Verdaccio as the legacy upst
     assert.ok('./package/index.js' in ((await doc.json()) as { files: Record<string, string> }).files);
   });
 
-  it('npm dist-tag, deprecate and unpublish work as tags and yanks', async () => {
+  it('npm dist-tag works on tags, deprecate stores its message and keeps tags, unpublish yanks', async () => {
     const home = await makeHome(root, registry, alice.token);
     const env = clientEnv(home);
     const lib = join(root, 'lib');
@@ -143,9 +143,23 @@ describe('npm, pnpm and yarn against Entropic, with Verdaccio as the legacy upst
     assert.match(ls, /latest: 1\.0\.0/);
     await run(NPM, ['dist-tag', 'rm', '@alice/lib', 'beta', '--registry', registry], root, env);
     assert.doesNotMatch(await run(NPM, ['dist-tag', 'ls', '@alice/lib', '--registry', registry], root, env), /beta/);
-    await run(NPM, ['deprecate', '@alice/lib@1.1.0', 'use 1.0', '--registry', registry], root, env);
+    // issue 17.5 / 17.12: npm deprecate is a message with the version, not a yank
+    await run(NPM, ['deprecate', '@alice/lib@1.1.0', 'use 1.0, 1.1 leaks file handles', '--registry', registry], root, env);
+    const view = await run(NPM, ['view', '@alice/lib@1.1.0', 'deprecated', '--registry', registry], root, env);
+    assert.equal(view.trim(), 'use 1.0, 1.1 leaks file handles');
+    const tags = await run(NPM, ['dist-tag', 'ls', '@alice/lib', '--registry', registry], root, env);
+    assert.match(tags, /next: 1\.1\.0/, 'deprecating leaves the tags');
+    assert.match(tags, /latest: 1\.0\.0/);
     const version = (await (await fetch(`${registry}packages/package/alice/lib/versions/1.1.0`)).json()) as { yanked: boolean };
-    assert.equal(version.yanked, true);
+    assert.equal(version.yanked, false);
+    const project = join(root, 'deprecated-project');
+    await writePackage(project, { name: 'deprecated-consumer', version: '1.0.0', private: true }, {});
+    const installed = await run(NPM, ['install', '@alice/lib@next', '--registry', registry], project, env);
+    assert.match(installed, /deprecated @alice\/lib@1\.1\.0: use 1\.0, 1\.1 leaks file handles/);
+    assert.equal((await run(process.execPath, ['-p', "require('@alice/lib')"], project, env)).trim(), 'lib 1.1');
+    await run(NPM, ['deprecate', '@alice/lib@1.1.0', '', '--registry', registry], root, env);
+    assert.equal((await run(NPM, ['view', '@alice/lib@1.1.0', 'deprecated', '--registry', registry], root, env)).trim(), '');
+    assert.doesNotMatch(await run(NPM, ['install', '--registry', registry], project, env), /deprecated/);
     const extra = join(root, 'lib-extra');
     await writePackage(extra, { name: '@alice/lib', version: '1.0.1', main: 'index.js' }, { 'index.js': "module.exports = 'lib';\n" });
     await run(NPM, ['publish', '--tag', 'extra', '--registry', registry], extra, env);

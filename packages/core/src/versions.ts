@@ -1,4 +1,4 @@
-import { appError, type Version, type VersionDocument } from '@entropic/types';
+import { appError, truncate, type Version, type VersionDocument } from '@entropic/types';
 import semver from 'semver';
 import type { CoreDeps } from './deps.ts';
 import { authorizePackageWrite, fullName, getPackage, type PackageRef } from './packages.ts';
@@ -15,6 +15,7 @@ export async function getVersionDocument(deps: CoreDeps, input: { ref: PackageRe
     version: row.version,
     integrity: row.integrity,
     yanked: row.yanked,
+    ...(row.deprecated === null ? {} : { deprecated: row.deprecated }),
     files: row.files,
     derivedFiles: row.derived_files,
     dependencies: row.dependencies,
@@ -69,4 +70,54 @@ async function recomputeLatest(repos: Repositories, packageId: number, now: Date
   const releases = rows.map((r) => r.version).filter((v) => semver.prerelease(v) === null);
   const best = semver.rsort(releases)[0];
   if (best) await repos.tags.insert(packageId, 'latest', best, now);
+}
+
+/** The longest deprecation message kept (npm sets none; its messages are a sentence or two). */
+export const MAX_DEPRECATION_CHARS = 1024;
+
+export interface DeprecateVersionsInput {
+  principal: Principal | undefined;
+  ref: PackageRef;
+  /** version → the maintainer's message, or null (or '') to clear the deprecation */
+  messages: Record<string, string | null>;
+}
+
+/**
+ * npm's deprecation: a message stored with each version, shown by clients, leaving tags, lists
+ * and range resolution as they are (unlike a yank). Clearing the deprecation of a yanked version
+ * is refused (`VERSION_YANKED`: a yank is final); a message on a yanked version is kept. All or
+ * nothing: one bad entry changes no version. Answers the versions that changed.
+ */
+export async function deprecateVersions(deps: CoreDeps, input: DeprecateVersionsInput): Promise<string[]> {
+  const { principal, ref } = input;
+  const wanted = new Map<string, string | null>();
+  for (const [version, message] of Object.entries(input.messages)) {
+    if (message !== null && typeof message !== 'string')
+      throw appError('INVALID_FIELD', `The deprecation of ${truncate(version)} must be a string.`);
+    if (message !== null && message.length > MAX_DEPRECATION_CHARS)
+      throw appError('INVALID_FIELD', `A deprecation message may have at most ${MAX_DEPRECATION_CHARS} characters.`);
+    wanted.set(version, message === '' ? null : message);
+  }
+  const changed = await deps.uow.transaction(async (repos) => {
+    const { pkg } = await authorizePackageWrite(repos, principal, ref, deps.host);
+    if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
+    const rows = new Map((await repos.versions.listDeprecations(pkg.id)).map((row) => [row.version, row]));
+    const updates: Array<{ id: number; version: string; message: string | null }> = [];
+    for (const [version, message] of wanted) {
+      const row = rows.get(version);
+      if (!row) throw appError('VERSION_NOT_FOUND', `The version "${fullName(ref)}@${truncate(version)}" does not exist.`);
+      if (message === null && row.yanked) {
+        throw appError('VERSION_YANKED', `${fullName(ref)}@${version} was yanked: a yank is final, its deprecation cannot be cleared.`, {
+          hint: 'Leave the yanked version out: un-deprecate a version or range that does not include it.',
+        });
+      }
+      if (row.deprecated !== message) updates.push({ id: row.id, version, message });
+    }
+    const now = deps.clock.now();
+    for (const update of updates) await repos.versions.setDeprecated(update.id, update.message, now);
+    if (updates.length > 0) await repos.packages.update(pkg.id, { modifiedAt: now });
+    return updates.map((u) => u.version);
+  });
+  if (changed.length > 0) await deps.events.emit({ type: 'package-changed', ref });
+  return changed;
 }

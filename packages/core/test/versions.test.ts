@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Version } from '@entropic/types';
-import { getPackageDocument, getVersionDocument, listDistTags, listVersions, type Principal, yankVersion } from '../src/index.ts';
+import {
+  deprecateVersions,
+  getPackageDocument,
+  getVersionDocument,
+  listDistTags,
+  listVersions,
+  MAX_DEPRECATION_CHARS,
+  type Principal,
+  yankVersion,
+} from '../src/index.ts';
 import { packageRef, publish, seedUser } from './support/catalog-fixtures.ts';
 import { createTestCoreDeps, type TestCoreDeps } from './support/core-deps.ts';
 
@@ -74,5 +83,63 @@ describe('versions (use cases on real repositories)', () => {
       code: 'PACKAGE_NOT_FOUND',
     });
     assert.deepEqual(deps.emitted, []);
+  });
+
+  it('deprecateVersions stores the message with the version, leaves tags and lists alone, and clears it with null or ""', async () => {
+    const ref = packageRef(deps, 'alice', 'deprecate');
+    await publish(deps, alice, ref, '1.0.0');
+    await publish(deps, alice, ref, '1.1.0', { fields: { tag: 'next' } });
+    const tags = await listDistTags(deps, { ref });
+    deps.emitted.length = 0;
+    assert.deepEqual(await deprecateVersions(deps, { principal: alice, ref, messages: { '1.0.0': 'use 1.1', '1.1.0': 'beta' } }), [
+      '1.0.0',
+      '1.1.0',
+    ]);
+    assert.deepEqual(deps.emitted, [{ type: 'package-changed', ref }]);
+    const doc = await getVersionDocument(deps, { ref, version: v('1.0.0') });
+    assert.equal(doc.deprecated, 'use 1.1');
+    assert.equal(doc.yanked, false);
+    assert.deepEqual(await listDistTags(deps, { ref }), tags, 'tags untouched');
+    assert.deepEqual(Object.keys(await listVersions(deps, { ref })), ['1.0.0', '1.1.0'], 'still resolvable');
+
+    deps.emitted.length = 0;
+    assert.deepEqual(await deprecateVersions(deps, { principal: alice, ref, messages: { '1.0.0': 'use 1.1' } }), [], 'same message');
+    assert.deepEqual(deps.emitted, []);
+    assert.deepEqual(await deprecateVersions(deps, { principal: alice, ref, messages: { '1.0.0': '', '1.1.0': null } }), [
+      '1.0.0',
+      '1.1.0',
+    ]);
+    assert.equal('deprecated' in (await getVersionDocument(deps, { ref, version: v('1.0.0') })), false);
+    assert.equal('deprecated' in (await getVersionDocument(deps, { ref, version: v('1.1.0') })), false);
+  });
+
+  it('deprecateVersions: a yanked version takes a message but cannot be un-deprecated; all or nothing; stable codes', async () => {
+    const ref = packageRef(deps, 'alice', 'deprecate-yanked');
+    await publish(deps, alice, ref, '1.0.0');
+    await publish(deps, alice, ref, '2.0.0');
+    await yankVersion(deps, { principal: alice, ref, version: v('1.0.0') });
+    await deprecateVersions(deps, { principal: alice, ref, messages: { '1.0.0': 'broken' } });
+    const yanked = await getVersionDocument(deps, { ref, version: v('1.0.0') });
+    assert.equal(yanked.deprecated, 'broken');
+    assert.equal(yanked.yanked, true);
+    await assert.rejects(deprecateVersions(deps, { principal: alice, ref, messages: { '2.0.0': 'old', '1.0.0': '' } }), {
+      code: 'VERSION_YANKED',
+      message: /yank is final/,
+    });
+    assert.equal('deprecated' in (await getVersionDocument(deps, { ref, version: v('2.0.0') })), false, 'nothing changed');
+    await assert.rejects(deprecateVersions(deps, { principal: alice, ref, messages: { '2.0.0': 'old', '9.0.0': 'x' } }), {
+      code: 'VERSION_NOT_FOUND',
+    });
+    await assert.rejects(deprecateVersions(deps, { principal: bob, ref, messages: { '2.0.0': 'mine' } }), { code: 'NOT_A_MAINTAINER' });
+    await assert.rejects(deprecateVersions(deps, { principal: alice, ref, messages: { '2.0.0': 'x'.repeat(MAX_DEPRECATION_CHARS + 1) } }), {
+      code: 'INVALID_FIELD',
+    });
+    await assert.rejects(
+      deprecateVersions(deps, { principal: alice, ref: packageRef(deps, 'alice', 'none'), messages: { '1.0.0': 'x' } }),
+      {
+        code: 'PACKAGE_NOT_FOUND',
+      },
+    );
+    assert.equal('deprecated' in (await getVersionDocument(deps, { ref, version: v('2.0.0') })), false, 'nothing changed');
   });
 });

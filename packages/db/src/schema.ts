@@ -66,6 +66,8 @@ export interface VersionsTable {
   total_bytes: ColumnType<string | number, number, number>;
   file_count: number;
   yanked: Generated<boolean>;
+  /** npm's deprecation message; null: not deprecated */
+  deprecated: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   modified_at: Timestamp;
 }

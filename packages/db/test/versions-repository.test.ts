@@ -76,4 +76,34 @@ describe('version repository', () => {
     assert.equal((await repos.versions.find(pkg, '2.0.0'))?.modified_at.toISOString(), later.toISOString());
     assert.equal((await repos.versions.find(pkg, '1.1.0'))?.modified_at.toISOString(), when.toISOString(), 'already yanked: untouched');
   });
+
+  it('setDeprecated stores and clears a message; listDeprecations lists every version with it', async () => {
+    await repos.versions.insert(newVersion(pkg, '3.0.0'));
+    const state = await repos.versions.findState(pkg, '3.0.0');
+    assert.equal((await repos.versions.find(pkg, '3.0.0'))?.deprecated, null);
+    const when = new Date('2033-01-01T00:00:00.000Z');
+    await repos.versions.setDeprecated(state?.id as number, 'use 4.0', when);
+    const row = await repos.versions.find(pkg, '3.0.0');
+    assert.equal(row?.deprecated, 'use 4.0');
+    assert.equal(row?.modified_at.toISOString(), when.toISOString());
+    assert.equal(row?.yanked, false, 'a deprecation is not a yank');
+    assert.deepEqual(
+      (await repos.versions.listPublished(pkg)).map((v) => v.version),
+      ['3.0.0'],
+      'still listed',
+    );
+    const listed = (await repos.versions.listDeprecations(pkg)).sort((a, b) => a.version.localeCompare(b.version));
+    assert.deepEqual(
+      listed.map(({ version, yanked, deprecated }) => ({ version, yanked, deprecated })),
+      [
+        { version: '1.0.0', yanked: true, deprecated: null },
+        { version: '1.1.0', yanked: true, deprecated: null },
+        { version: '2.0.0', yanked: true, deprecated: null },
+        { version: '3.0.0', yanked: false, deprecated: 'use 4.0' },
+      ],
+    );
+    assert.equal(listed[3]?.id, state?.id);
+    await repos.versions.setDeprecated(state?.id as number, null, when);
+    assert.equal((await repos.versions.find(pkg, '3.0.0'))?.deprecated, null);
+  });
 });

@@ -62,6 +62,16 @@ const ABBREVIATED_FIELDS = [
 
 export const YANKED_MESSAGE = 'This version was yanked by its maintainers.';
 
+/**
+ * The `deprecated` text npm clients see for a version: the maintainer's message, and for a yanked
+ * version the yank notice (with the message after it, if any), so npm never picks it for a range.
+ * '' when the version is neither.
+ */
+export function npmDeprecation(version: { yanked: boolean; deprecated: string | null }): string {
+  if (version.yanked) return version.deprecated ? `${YANKED_MESSAGE} ${version.deprecated}` : YANKED_MESSAGE;
+  return version.deprecated ?? '';
+}
+
 export type Json = Record<string, unknown>;
 
 /** Picks what clients need from a package.json, and whether installing it runs scripts. */
@@ -80,6 +90,8 @@ export function pickManifest(packageJson: unknown, hasBindingGyp = false): Json 
 export interface NpmVersionRecord {
   version: string;
   yanked: boolean;
+  /** the maintainer's deprecation message; null: not deprecated */
+  deprecated: string | null;
   created: Date;
   dependencies: DependencyMap;
   devDependencies: DependencyMap;
@@ -106,6 +118,7 @@ export async function listNpmVersions(deps: CoreDeps, packageId: number, npmName
       'v.id',
       'v.version',
       'v.yanked',
+      'v.deprecated',
       'v.created_at',
       'v.files',
       'v.dependencies',
@@ -139,6 +152,7 @@ export async function listNpmVersions(deps: CoreDeps, packageId: number, npmName
       return {
         version: row.version,
         yanked: row.yanked,
+        deprecated: row.deprecated,
         created: row.created_at,
         dependencies: row.dependencies,
         devDependencies: row.dev_dependencies,
@@ -242,7 +256,8 @@ export function renderNpmVersion(npmName: string, record: NpmVersionRecord, tarb
   };
   const bundled = Object.keys(translateDependencies(record.bundledDependencies, localHost));
   if (bundled.length > 0) view.bundleDependencies = bundled;
-  if (record.yanked) view.deprecated = YANKED_MESSAGE;
+  const deprecated = npmDeprecation(record);
+  if (deprecated !== '') view.deprecated = deprecated;
   return view;
 }
 
@@ -256,7 +271,7 @@ export interface LocalPackumentInput {
   localHost: Host;
 }
 
-/** Full and abbreviated packuments of a package's stored versions (yanked ones carry `deprecated`). */
+/** Full and abbreviated packuments of a package's stored versions (deprecated and yanked ones carry `deprecated`). */
 export function renderPackuments(input: LocalPackumentInput): Packuments {
   const versions: Json = {};
   const abbreviatedVersions: Json = {};

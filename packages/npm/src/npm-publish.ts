@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   authorizePackageWrite,
   type CoreDeps,
+  deprecateVersions,
   getPackage,
   type PackageRef,
   type Principal,
@@ -12,7 +13,7 @@ import {
 import { appError, formatPackageName, LEGACY, parseVersion, truncate, type Version } from '@entropic/types';
 import semver from 'semver';
 import { resolveNpmName } from './npm-names.ts';
-import { YANKED_MESSAGE } from './npm-packument.ts';
+import { npmDeprecation } from './npm-packument.ts';
 import { inspectTarball, tarballParts } from './npm-tarball.ts';
 
 type Json = Record<string, unknown>;
@@ -87,12 +88,11 @@ function verifyDist(bytes: Buffer, dist: unknown): void {
   }
 }
 
-export type NpmPutResult = { kind: 'published'; version: Version } | { kind: 'updated'; yanked: string[] };
+export type NpmPutResult = { kind: 'published'; version: Version } | { kind: 'updated'; deprecated: string[]; yanked: string[] };
 
 /**
  * `PUT /:name` from npm: a publish (one version with its base64 tarball in `_attachments`), or,
- * without attachments, an update of the packument (`npm deprecate`, `npm unpublish`): a version
- * marked deprecated, or missing when `removeMissing`, is yanked.
+ * without attachments, an update of the packument (`npm deprecate`, `npm unpublish`).
  */
 export async function putNpmPackage(
   deps: CoreDeps,
@@ -157,6 +157,12 @@ export async function putNpmPackage(
   return { kind: 'published', version };
 }
 
+/**
+ * `npm deprecate` and `npm unpublish <pkg>@<v>` send the packument back changed. A version whose
+ * `deprecated` text differs from the one served is (re)deprecated with it, or un-deprecated by
+ * `''` (npm's meaning); a version without the field is left as it is. With `removeMissing`
+ * (`PUT /-rev`), a version left out is yanked.
+ */
 async function updateNpmPackage(
   deps: CoreDeps,
   principal: Principal | undefined,
@@ -166,25 +172,23 @@ async function updateNpmPackage(
 ): Promise<NpmPutResult> {
   const { pkg } = await authorizePackageWrite(deps.repos, principal, ref, deps.host);
   if (!pkg) await getPackage(deps.repos, ref, deps.host);
-  const stored = await deps.db
-    .selectFrom('versions')
-    .select(['version', 'yanked'])
-    .where('package_id', '=', pkg?.id ?? -1)
-    .execute();
+  const stored = pkg ? await deps.repos.versions.listDeprecations(pkg.id) : [];
+  const messages: Record<string, string | null> = {};
   const toYank: string[] = [];
   for (const row of stored) {
-    const view = versions[row.version] as Json | undefined;
-    const deprecated = view?.deprecated;
-    if (row.yanked) {
-      if (deprecated === '') throw appError('CONFLICT', `${row.version} was yanked; a yank cannot be undone.`);
+    const view = versions[row.version];
+    if (view === undefined) {
+      if (options.removeMissing && !row.yanked) toYank.push(row.version);
       continue;
     }
-    if ((typeof deprecated === 'string' && deprecated !== '' && deprecated !== YANKED_MESSAGE) || (options.removeMissing && !view)) {
-      toYank.push(row.version);
-    }
+    const sent = object(view, `The manifest of ${row.version}`).deprecated;
+    if (sent === undefined) continue;
+    if (typeof sent !== 'string') throw appError('INVALID_FIELD', `"deprecated" of ${row.version} must be a string.`);
+    if (sent !== npmDeprecation(row)) messages[row.version] = sent === '' ? null : sent;
   }
+  const deprecated = Object.keys(messages).length > 0 ? await deprecateVersions(deps, { principal, ref, messages }) : [];
   for (const version of toYank) await yankVersion(deps, { principal, ref, version: version as Version });
-  return { kind: 'updated', yanked: toYank };
+  return { kind: 'updated', deprecated, yanked: toYank };
 }
 
 /** `npm unpublish <name> --force`: every version is yanked (the names stay taken). */

@@ -209,7 +209,7 @@ describe('npm registry protocol', () => {
     assert.equal((await t.app.inject({ url: '/@alice/later/-/later-1.0.1.tgz' })).statusCode, 404);
   });
 
-  it('dist-tags add, ls and rm; deprecate and unpublish yank', async () => {
+  it('dist-tags add, ls and rm; deprecate keeps tags; unpublish yanks', async () => {
     const tarball = await makeTarball([{ name: 'package/package.json', content: '{"name":"@alice/lib","version":"1.1.0"}' }]);
     assert.equal((await put('@alice/lib', npmPublishBody('@alice/lib', '1.1.0', tarball, {}, 'next'))).statusCode, 201);
     let tags = await t.app.inject({ url: '/-/package/@alice%2flib/dist-tags' });
@@ -234,13 +234,14 @@ describe('npm registry protocol', () => {
     assert.deepEqual(tags.json(), { beta: '1.1.0', latest: '1.0.0' });
     assert.equal((await t.app.inject({ url: '/@alice%2flib' })).json()['dist-tags'].beta, '1.1.0', 'the packument cache was invalidated');
 
-    // npm deprecate: PUT of the packument with `deprecated` set
+    // npm deprecate: PUT of the packument with `deprecated` set (issue 17.12: a message, not a yank)
     const packument = (await t.app.inject({ url: '/@alice%2flib' })).json();
     packument.versions['1.1.0'].deprecated = 'use 2';
     assert.equal((await put('@alice/lib', packument)).statusCode, 200);
     const after = (await t.app.inject({ url: '/@alice%2flib' })).json();
-    assert.ok(after.versions['1.1.0'].deprecated);
-    assert.equal((await t.app.inject({ url: '/packages/package/alice/lib/versions/1.1.0' })).json().yanked, true);
+    assert.equal(after.versions['1.1.0'].deprecated, 'use 2');
+    assert.deepEqual(after['dist-tags'], { beta: '1.1.0', latest: '1.0.0' }, 'tags stay');
+    assert.equal((await t.app.inject({ url: '/packages/package/alice/lib/versions/1.1.0' })).json().yanked, false);
 
     // npm unpublish @alice/lib@1.0.0: PUT /-rev without the version
     delete after.versions['1.0.0'];
@@ -254,6 +255,86 @@ describe('npm registry protocol', () => {
     assert.equal((await t.app.inject({ url: '/packages/package/alice/lib/versions/1.0.0' })).json().yanked, true);
     // yanked versions stay installable by exact version
     assert.equal((await t.app.inject({ url: '/@alice/lib/-/lib-1.0.0.tgz' })).statusCode, 200);
+  });
+
+  it('npm deprecate stores the maintainer message in full and abbreviated packuments; "" un-deprecates; a yank is final', async () => {
+    const tarball = (v: string) => makeTarball([{ name: 'package/package.json', content: `{"name":"@alice/dep","version":"${v}"}` }]);
+    for (const v of ['1.0.0', '1.1.0', '2.0.0'])
+      assert.equal(
+        (await put('@alice/dep', npmPublishBody('@alice/dep', v, await tarball(v), {}, v === '2.0.0' ? 'next' : 'latest'))).statusCode,
+        201,
+      );
+    const full = async () => (await t.app.inject({ url: '/@alice%2fdep' })).json();
+    const abbreviated = async () =>
+      (await t.app.inject({ url: '/@alice%2fdep', headers: { accept: 'application/vnd.npm.install-v1+json' } })).json();
+    const tags = (await full())['dist-tags'];
+    assert.deepEqual(tags, { latest: '1.1.0', next: '2.0.0' });
+
+    // `npm deprecate @alice/dep@"<2" "…"`: the packument comes back with both versions marked
+    const marked = await full();
+    for (const v of ['1.0.0', '1.1.0']) marked.versions[v].deprecated = 'Upgrade to 2.x: 1.x leaks memory';
+    assert.equal((await put('@alice/dep', marked)).statusCode, 200);
+    for (const p of [await full(), await abbreviated()]) {
+      assert.equal(p.versions['1.0.0'].deprecated, 'Upgrade to 2.x: 1.x leaks memory');
+      assert.equal(p.versions['1.1.0'].deprecated, 'Upgrade to 2.x: 1.x leaks memory');
+      assert.equal(p.versions['2.0.0'].deprecated, undefined);
+      assert.deepEqual(p['dist-tags'], tags, 'tags untouched');
+    }
+    assert.equal(
+      (await t.app.inject({ url: '/packages/package/alice/dep/versions/1.1.0' })).json().deprecated,
+      'Upgrade to 2.x: 1.x leaks memory',
+    );
+    assert.deepEqual(Object.keys((await t.app.inject({ url: '/packages/package/alice/dep/versions' })).json()), [
+      '1.0.0',
+      '1.1.0',
+      '2.0.0',
+    ]);
+    assert.equal((await t.app.inject({ url: '/@alice/dep/-/dep-1.1.0.tgz' })).statusCode, 200);
+
+    // a round trip that changes nothing else keeps the message; a version sent without the field is left alone
+    const roundTrip = await full();
+    delete roundTrip.versions['1.0.0'].deprecated;
+    roundTrip.versions['2.0.0'].deprecated = 'try 3';
+    assert.equal((await put('@alice/dep', roundTrip)).statusCode, 200);
+    let p = await full();
+    assert.equal(p.versions['1.0.0'].deprecated, 'Upgrade to 2.x: 1.x leaks memory');
+    assert.equal(p.versions['2.0.0'].deprecated, 'try 3');
+
+    // `npm deprecate @alice/dep@1.1.0 ""` un-deprecates (npm sends an empty string)
+    p.versions['1.1.0'].deprecated = '';
+    assert.equal((await put('@alice/dep', p)).statusCode, 200);
+    p = await full();
+    assert.equal(p.versions['1.1.0'].deprecated, undefined);
+    assert.equal((await abbreviated()).versions['1.1.0'].deprecated, undefined);
+    assert.equal(p.versions['1.0.0'].deprecated, 'Upgrade to 2.x: 1.x leaks memory');
+    assert.equal('deprecated' in (await t.app.inject({ url: '/packages/package/alice/dep/versions/1.1.0' })).json(), false);
+
+    // a yanked version keeps the yank notice (npm skips it for ranges); un-deprecating it is refused with a clear answer
+    const yank = await t.app.inject({ method: 'DELETE', url: '/packages/package/alice/dep/versions/1.0.0', headers: bearer(alice.token) });
+    assert.equal(yank.statusCode, 204, yank.body);
+    p = await full();
+    assert.equal(p.versions['1.0.0'].deprecated, 'This version was yanked by its maintainers. Upgrade to 2.x: 1.x leaks memory');
+    p.versions['1.0.0'].deprecated = '';
+    p.versions['2.0.0'].deprecated = '';
+    const refused = await put('@alice/dep', p);
+    assert.equal(refused.statusCode, 409);
+    assert.equal(refused.json().code, 'VERSION_YANKED');
+    assert.match(refused.json().message, /\/dep@1\.0\.0 was yanked: a yank is final/);
+    assert.equal((await full()).versions['2.0.0'].deprecated, 'try 3', 'all or nothing');
+    // the same packument without the yanked version's change goes through
+    p.versions['1.0.0'].deprecated = 'This version was yanked by its maintainers. Upgrade to 2.x: 1.x leaks memory';
+    assert.equal((await put('@alice/dep', p)).statusCode, 200);
+    assert.equal((await full()).versions['2.0.0'].deprecated, undefined);
+
+    // only maintainers deprecate; a bad field stores nothing
+    const other = await full();
+    other.versions['2.0.0'].deprecated = 'mine now';
+    assert.equal((await put('@alice/dep', other, bob.token)).statusCode, 403);
+    other.versions['2.0.0'].deprecated = 42;
+    const bad = await put('@alice/dep', other);
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().code, 'INVALID_FIELD');
+    assert.equal((await full()).versions['2.0.0'].deprecated, undefined);
   });
 
   it('refuses publishing into legacy, without a token, and over an existing version', async () => {

@@ -65,6 +65,7 @@ export const errorCatalogue = {
   NAMESPACE_EXISTS: { status: 409, message: 'That namespace already exists.' },
   USER_EXISTS: { status: 409, message: 'That username is taken.' },
   PACKAGE_ABANDONED: { status: 409, message: 'The package has been abandoned.' },
+  VERSION_YANKED: { status: 409, message: 'The version was yanked; a yank is final.' },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   URI_TOO_LONG: { status: 414, message: 'A part of the URL is too long.' },

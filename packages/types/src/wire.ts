@@ -17,6 +17,8 @@ export interface VersionDocument {
   version: string;
   integrity: string;
   yanked: boolean;
+  /** npm's deprecation message, when the version is deprecated */
+  deprecated?: string;
   files: Record<string, string>;
   derivedFiles: Record<string, string>;
   dependencies: DependencyMap;

@@ -14,21 +14,27 @@ export interface VersionRow {
   total_bytes: string | number;
   file_count: number;
   yanked: boolean;
+  /** npm's deprecation message; null: not deprecated */
+  deprecated: string | null;
   created_at: Date;
   modified_at: Date;
 }
 
-export type NewVersion = Omit<VersionRow, 'id' | 'yanked' | 'total_bytes'> & { total_bytes: number };
+export type NewVersion = Omit<VersionRow, 'id' | 'yanked' | 'deprecated' | 'total_bytes'> & { total_bytes: number };
 
 export interface VersionRepository {
   find(packageId: number, version: string): Promise<VersionRow | undefined>;
   /** Just what a write needs to decide: the id and whether it is yanked. */
   findState(packageId: number, version: string): Promise<{ id: number; yanked: boolean } | undefined>;
+  /** Every version of the package (yanked ones included) with its yank and deprecation, in no particular order. */
+  listDeprecations(packageId: number): Promise<Array<{ id: number; version: string; yanked: boolean; deprecated: string | null }>>;
   /** Versions that are not yanked, in no particular order. */
   listPublished(packageId: number): Promise<Array<{ version: string; integrity: string }>>;
   /** `'exists'` when (package, version) was published before: the unique constraint decides. */
   insert(version: NewVersion): Promise<'inserted' | 'exists'>;
   yank(id: number, now: Date): Promise<void>;
+  /** Sets (a message) or clears (null) the deprecation of a version. */
+  setDeprecated(id: number, message: string | null, now: Date): Promise<void>;
   /** Yanks every version of the package that is not yanked yet. */
   yankAll(packageId: number, now: Date): Promise<void>;
 }

@@ -17,6 +17,10 @@ export function versionRepository(db: Executor): VersionRepository {
         .executeTakeFirst();
     },
 
+    async listDeprecations(packageId) {
+      return db.selectFrom('versions').select(['id', 'version', 'yanked', 'deprecated']).where('package_id', '=', packageId).execute();
+    },
+
     async listPublished(packageId) {
       return db
         .selectFrom('versions')
@@ -57,6 +61,10 @@ export function versionRepository(db: Executor): VersionRepository {
 
     async yank(id, now) {
       await db.updateTable('versions').set({ yanked: true, modified_at: now }).where('id', '=', id).execute();
+    },
+
+    async setDeprecated(id, message, now) {
+      await db.updateTable('versions').set({ deprecated: message, modified_at: now }).where('id', '=', id).execute();
     },
 
     async yankAll(packageId, now) {

@@ -67,8 +67,9 @@ type ScopedParams = { scope: string; name: string };
 
 /**
  * The npm registry protocol over Entropic packages: packuments, tarballs, publish, dist-tags,
- * deprecate/unpublish (as yank), and the `legacy` read-through mirror. `@ns/name` is the package
- * `ns@<this host>/name` when `ns` is a namespace here; every other name is `legacy`.
+ * deprecate (a message with the version), unpublish (as yank), and the `legacy` read-through
+ * mirror. `@ns/name` is the package `ns@<this host>/name` when `ns` is a namespace here; every
+ * other name is `legacy`.
  */
 export function registerNpmRoutes(app: FastifyInstance): void {
   const { deps, responseCache } = app;
