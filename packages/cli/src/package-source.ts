@@ -130,64 +130,7 @@ export function createPackageSource(ctx: CliContext, options: { offline: boolean
         const document = await this.getPackage(spec);
         return { document, version: pickVersion(document, spec) };
       }
-      const npmName = spec.ref.name;
-      let packument = npmPackuments.get(npmName);
-      if (!packument) {
-        packument = limit(() => ctx.client().getNpmPackument(npmName), { urgent: true });
-        npmPackuments.set(npmName, packument);
-      }
-      const npm = await packument;
-      if (!npm) {
-        throw new ClientError(
-          'PACKAGE_NOT_FOUND',
-          `The npm package "${npmName}" is not on ${ctx.registry} (its legacy mirror does not have it).`,
-          {
-            status: 404,
-            hint: 'Check the name; the registry may not mirror this package (LEGACY_UPSTREAM or its allowlist).',
-          },
-        );
-      }
-      const view = (skipDeprecated: boolean) =>
-        ({
-          tags: npm['dist-tags'],
-          versions: Object.fromEntries(
-            Object.entries(npm.versions)
-              .filter(([, manifest]) => !skipDeprecated || !manifest?.deprecated)
-              .map(([v]) => [v, '']),
-          ),
-        }) as unknown as PackageDocument;
-      let version: string;
-      try {
-        version = pickVersion(view(true), spec);
-      } catch {
-        version = pickVersion(view(false), spec);
-      }
-      let document = await this.getPackage(spec).catch((error: unknown) => {
-        if (error instanceof ClientError && error.status === 404) return undefined;
-        throw error;
-      });
-      if (!document?.versions[version]) {
-        const key = `${spec.canonical}@${version}`;
-        let mirrored = mirroring.get(key);
-        if (!mirrored) {
-          mirrored = (async () => {
-            ctx.debug(`mirroring ${npmName}@${version} on the registry`);
-            await limit(() => ctx.client().mirrorNpmVersion(npmName, version), { urgent: true });
-            packages.delete(spec.canonical);
-            return this.getPackage(spec);
-          })();
-          mirroring.set(key, mirrored);
-        }
-        document = await mirrored;
-      }
-      if (!document.versions[version]) {
-        throw cliError(
-          'NO_MATCHING_VERSION',
-          `The registry lists ${npmName}@${version} from its upstream but could not mirror it.`,
-          'Try again later; the upstream may be down.',
-        );
-      }
-      return { document, version };
+      return pickLegacy({ ctx, limit, npmPackuments, mirroring, packages, getPackage: (legacy) => this.getPackage(legacy) }, spec);
     },
 
     /** The canonical version document named by `integrity`, verified. */
@@ -247,4 +190,84 @@ export function createPackageSource(ctx: CliContext, options: { offline: boolean
       return pending;
     },
   };
+}
+
+interface LegacyPick {
+  ctx: CliContext;
+  limit: ReturnType<typeof createLimiter>;
+  /** npm views fetched so far, by npm name */
+  npmPackuments: Map<string, Promise<NpmPackument | undefined>>;
+  /** mirror requests under way, by `canonical@version` */
+  mirroring: Map<string, Promise<PackageDocument>>;
+  /** the package documents read so far (a mirrored version makes one stale) */
+  packages: Map<string, Promise<PackageDocument>>;
+  getPackage(spec: PackageSpec): Promise<PackageDocument>;
+}
+
+/**
+ * A `legacy` package of this registry, picked from its npm view; a version the registry has not
+ * mirrored yet is mirrored first, then its package document read again.
+ */
+async function pickLegacy(
+  { ctx, limit, npmPackuments, mirroring, packages, getPackage }: LegacyPick,
+  spec: PackageSpec,
+): Promise<{ document: PackageDocument; version: string }> {
+  const npmName = spec.ref.name;
+  let packument = npmPackuments.get(npmName);
+  if (!packument) {
+    packument = limit(() => ctx.client().getNpmPackument(npmName), { urgent: true });
+    npmPackuments.set(npmName, packument);
+  }
+  const npm = await packument;
+  if (!npm) {
+    throw new ClientError(
+      'PACKAGE_NOT_FOUND',
+      `The npm package "${npmName}" is not on ${ctx.registry} (its legacy mirror does not have it).`,
+      {
+        status: 404,
+        hint: 'Check the name; the registry may not mirror this package (LEGACY_UPSTREAM or its allowlist).',
+      },
+    );
+  }
+  const view = (skipDeprecated: boolean) =>
+    ({
+      tags: npm['dist-tags'],
+      versions: Object.fromEntries(
+        Object.entries(npm.versions)
+          .filter(([, manifest]) => !skipDeprecated || !manifest?.deprecated)
+          .map(([v]) => [v, '']),
+      ),
+    }) as unknown as PackageDocument;
+  let version: string;
+  try {
+    version = pickVersion(view(true), spec);
+  } catch {
+    version = pickVersion(view(false), spec);
+  }
+  let document = await getPackage(spec).catch((error: unknown) => {
+    if (error instanceof ClientError && error.status === 404) return undefined;
+    throw error;
+  });
+  if (!document?.versions[version]) {
+    const key = `${spec.canonical}@${version}`;
+    let mirrored = mirroring.get(key);
+    if (!mirrored) {
+      mirrored = (async () => {
+        ctx.debug(`mirroring ${npmName}@${version} on the registry`);
+        await limit(() => ctx.client().mirrorNpmVersion(npmName, version), { urgent: true });
+        packages.delete(spec.canonical);
+        return getPackage(spec);
+      })();
+      mirroring.set(key, mirrored);
+    }
+    document = await mirrored;
+  }
+  if (!document.versions[version]) {
+    throw cliError(
+      'NO_MATCHING_VERSION',
+      `The registry lists ${npmName}@${version} from its upstream but could not mirror it.`,
+      'Try again later; the upstream may be down.',
+    );
+  }
+  return { document, version };
 }
