@@ -46,7 +46,8 @@ describe('ds quotes what the user typed only cut short (issue 17.1)', () => {
       const r = await ds([...argv]);
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, new RegExp(`^ds: error ${code}: `, 'm'), r.stderr.slice(0, 300));
-      for (const line of r.stderr.split('\n')) assert.ok(line.length <= MAX_LINE, `a line of ${line.length} characters: ${line.slice(0, 100)}…`);
+      for (const line of r.stderr.split('\n'))
+        assert.ok(line.length <= MAX_LINE, `a line of ${line.length} characters: ${line.slice(0, 100)}…`);
     });
   }
 
