@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { type CoreDeps, findPackage, LEGACY_MIRROR_PRINCIPAL, type PackageRef, type PublishPart, publishVersion } from '@entropic/core';
 import { appError, type Integrity, isAppError, LEGACY, parsePackageName, parseVersion } from '@entropic/types';
 import { normalizeLegacyManifest } from './normalize-legacy-manifest.ts';
@@ -13,6 +13,7 @@ import {
 } from './npm-packument.ts';
 import { npmManifestFields } from './npm-publish.ts';
 import { inspectTarball, type ReadTarballOptions, tarballParts } from './npm-tarball.ts';
+import { relayVerified, type TarballExpectation, type VerifiedBytes, type VerifiedRelay } from './verified-relay.ts';
 
 export type UpstreamPackumentResult =
   | { status: 'ok'; body: string; etag: string | undefined }
@@ -23,7 +24,42 @@ export type UpstreamPackumentResult =
 export interface UpstreamRegistry {
   readonly url: string;
   fetchPackument(name: string, etag: string | undefined): Promise<UpstreamPackumentResult>;
-  fetchTarball(url: string, maxBytes: number): Promise<Buffer>;
+  /** Starts a tarball download: answers once the upstream's headers are in (a non-2xx answer throws). */
+  openTarball(url: string, maxBytes: number): Promise<UpstreamTarball>;
+}
+
+export interface UpstreamTarball {
+  /** the upstream's Content-Length, when it sent one */
+  size: number | undefined;
+  body: AsyncIterable<Uint8Array>;
+}
+
+/** A legacy tarball as the mirror hands it to the route. */
+export type MirroredTarball =
+  | { kind: 'stored'; integrity: string }
+  /** a first fetch, relayed as it arrives (`integrity`: the upstream's sha512, when it gave one) */
+  | { kind: 'relay'; integrity: string | undefined; size: number | undefined; stream: Readable }
+  /** a concurrent first fetch: the verified bytes of the one upstream fetch */
+  | { kind: 'bytes'; integrity: string; bytes: Buffer };
+
+/** Tarballs above this size are relayed as they arrive on a first fetch; smaller ones answered once verified. */
+const RELAY_MIN_BYTES = 1024 * 1024;
+
+interface FirstFetch {
+  /** the verified bytes (undefined: the version is not upstream) */
+  verified: Promise<VerifiedBytes | undefined>;
+  /** stored and exploded (rejects with the reason it was not) */
+  stored: Promise<void>;
+  /** settled either way, the entry removed */
+  done: Promise<void>;
+}
+
+interface OpenedTarball {
+  manifest: Json;
+  tag: string;
+  expect: TarballExpectation;
+  size: number | undefined;
+  relay: VerifiedRelay;
 }
 
 export interface NpmMirrorOptions {
@@ -51,7 +87,8 @@ export interface MirrorLog {
  */
 export class NpmMirror {
   private readonly refreshing = new Map<string, Promise<Json | undefined>>();
-  private readonly mirroring = new Map<string, Promise<void>>();
+  /** first fetches in flight, by `name@version`: verified bytes, then stored (`done`) */
+  private readonly fetching = new Map<string, FirstFetch>();
 
   constructor(
     private readonly deps: CoreDeps,
@@ -176,23 +213,49 @@ export class NpmMirror {
   }
 
   /**
-   * Makes sure a legacy version is stored here: fetches the upstream tarball once, checks it
-   * against the upstream integrity, explodes it into the store and records the tarball.
-   * Resolves the integrity of the tarball to serve, or undefined when the version is unknown.
+   * A legacy version's tarball: the stored one, or — the first time — the upstream's bytes
+   * relayed as they arrive while they are verified (the last chunk waits for the verdict), then
+   * stored and exploded into the store after the response, durably (nothing is visible until
+   * the tarball row is written last). Concurrent first requests share the one upstream fetch and
+   * get its verified bytes. Undefined when the version is not known here or upstream.
    */
-  async tarball(npmName: string, version: string): Promise<string | undefined> {
+  async tarball(npmName: string, version: string, options: { durable?: boolean } = {}): Promise<MirroredTarball | undefined> {
     const ref: PackageRef = { namespace: LEGACY, host: this.deps.host, name: parsePackageName(npmName, LEGACY) };
     const found = await this.storedTarball(ref, version);
-    if (found) return found;
+    if (found) return { kind: 'stored', integrity: found };
     if (!this.isAllowed(npmName)) return undefined;
     const key = `${npmName}@${version}`;
-    let pending = this.mirroring.get(key);
-    if (!pending) {
-      pending = this.mirror(ref, npmName, version).finally(() => this.mirroring.delete(key));
-      this.mirroring.set(key, pending);
+    let fetch = this.fetching.get(key);
+    let relay: MirroredTarball | undefined;
+    if (!fetch) {
+      // registered before the first await, so a concurrent request finds it
+      const opened = this.openUpstreamTarball(npmName, parseVersion(version));
+      const verified = opened.then((o) => o?.relay.verified);
+      const stored = verified.then(async (bytes) => {
+        const o = await opened;
+        if (bytes && o) await this.store(ref, npmName, version, o, bytes);
+      });
+      const done = stored.catch((error) => this.options.onError?.(error, npmName)).finally(() => this.fetching.delete(key));
+      fetch = { verified, stored, done };
+      this.fetching.set(key, fetch);
+      const o = await opened;
+      if (!o) return undefined;
+      // small tarballs (nearly all) are answered whole, so a refusal is a clear error, not an aborted body
+      if (options.durable || (o.size !== undefined && o.size <= RELAY_MIN_BYTES)) o.relay.stream.destroy();
+      else relay = { kind: 'relay', integrity: o.expect.sha512, size: o.size, stream: o.relay.stream };
     }
-    await pending;
-    return this.storedTarball(ref, version);
+    if (relay) return relay;
+    const verified = await fetch.verified;
+    if (!verified) return undefined;
+    if (!options.durable) return { kind: 'bytes', integrity: verified.sha512, bytes: verified.bytes };
+    await fetch.stored;
+    const integrity = await this.storedTarball(ref, version);
+    return integrity ? { kind: 'stored', integrity } : undefined;
+  }
+
+  /** Waits for the tarballs being stored (at shutdown). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.fetching.values()].map((f) => f.done));
   }
 
   private async storedTarball(ref: PackageRef, version: string): Promise<string | undefined> {
@@ -210,55 +273,57 @@ export class NpmMirror {
     return row?.integrity;
   }
 
-  private async mirror(ref: PackageRef, npmName: string, rawVersion: string): Promise<void> {
-    const version = parseVersion(rawVersion);
+  private async openUpstreamTarball(npmName: string, version: string): Promise<OpenedTarball | undefined> {
     const packument = await this.upstreamPackument(npmName);
     const upstreamManifest = (packument?.versions as Record<string, Json> | undefined)?.[version];
-    if (!packument || !upstreamManifest) return;
+    if (!packument || !upstreamManifest) return undefined;
     const manifest = normalizeLegacyManifest(npmName, upstreamManifest);
     const dist = (manifest.dist ?? {}) as { tarball?: unknown; integrity?: unknown; shasum?: unknown };
     if (typeof dist.tarball !== 'string')
       throw appError('UPSTREAM_UNAVAILABLE', `The upstream gave no tarball for "${npmName}@${version}".`);
+    const expect: TarballExpectation = {
+      sha512: typeof dist.integrity === 'string' ? dist.integrity.split(/\s+/).find((e) => e.startsWith('sha512-')) : undefined,
+      shasum: typeof dist.shasum === 'string' ? dist.shasum : undefined,
+    };
     const limit = this.deps.limits.maxVersionBytes;
-    let bytes: Buffer;
+    let upstream: UpstreamTarball;
     try {
-      bytes = await (this.upstream as UpstreamRegistry).fetchTarball(dist.tarball, limit);
+      upstream = await (this.upstream as UpstreamRegistry).openTarball(dist.tarball, limit);
     } catch (error) {
       if (isAppError(error) && error.code !== 'UPSTREAM_UNAVAILABLE') throw error;
       throw appError('UPSTREAM_UNAVAILABLE', `The upstream tarball of "${npmName}@${version}" could not be fetched.`, { cause: error });
     }
-    const expected = typeof dist.integrity === 'string' ? dist.integrity.split(/\s+/).find((e) => e.startsWith('sha512-')) : undefined;
-    const sha512 = `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
-    const sha1 = createHash('sha1').update(bytes).digest('hex');
-    if (expected ? expected !== sha512 : typeof dist.shasum !== 'string' || dist.shasum.toLowerCase() !== sha1) {
-      throw appError(
-        'UPSTREAM_UNAVAILABLE',
-        `The upstream tarball of "${npmName}@${version}" does not match its integrity; it was not stored.`,
-      );
-    }
     const skipped: string[] = [];
     const read: ReadTarballOptions = { mode: 'mirrored', onSkipped: (entry) => skipped.push(`${entry.path} (${entry.type})`) };
-    await inspectTarball(bytes, this.deps.limits, read);
-    if (skipped.length > 0) {
-      this.options.log?.info(
-        { name: npmName, version, skipped: skipped.slice(0, 20), count: skipped.length },
-        'legacy mirror: links and special files skipped',
-      );
-    }
-    const fields = await npmManifestFields(this.deps, manifest, { dropInvalid: true });
+    // what would refuse the version refuses it before the client has the whole tarball
+    const relay = relayVerified(upstream.body, expect, limit, `"${npmName}@${version}"`, async (bytes) => {
+      await inspectTarball(bytes, this.deps.limits, read);
+      if (skipped.length > 0) {
+        this.options.log?.info(
+          { name: npmName, version, skipped: skipped.slice(0, 20), count: skipped.length },
+          'legacy mirror: links and special files skipped',
+        );
+      }
+    });
     const tags = (packument['dist-tags'] ?? {}) as Record<string, string>;
+    return { manifest, tag: tags.latest === version ? 'latest' : 'mirrored', expect, size: upstream.size, relay };
+  }
+
+  /** Stores a verified upstream tarball and explodes it into a version; the tarball row comes last. */
+  private async store(ref: PackageRef, npmName: string, version: string, opened: OpenedTarball, verified: VerifiedBytes): Promise<void> {
+    const stored = await this.deps.blobs.putBytes(verified.bytes, { expected: verified.sha512 as Integrity });
+    const fields = await npmManifestFields(this.deps, opened.manifest, { dropInvalid: true });
     const limits = this.deps.limits;
     async function* parts(): AsyncGenerator<PublishPart> {
       yield* fields;
-      yield { kind: 'field', name: 'tag', value: tags.latest === version ? 'latest' : 'mirrored' };
-      yield* tarballParts(bytes, limits, { mode: 'mirrored' });
+      yield { kind: 'field', name: 'tag', value: opened.tag };
+      yield* tarballParts(verified.bytes, limits, { mode: 'mirrored' });
     }
     try {
-      await publishVersion(this.deps, { principal: LEGACY_MIRROR_PRINCIPAL, ref, version, parts: parts() });
+      await publishVersion(this.deps, { principal: LEGACY_MIRROR_PRINCIPAL, ref, version: parseVersion(version), parts: parts() });
     } catch (error) {
       if (!isAppError(error) || error.code !== 'VERSION_EXISTS') throw error;
     }
-    const stored = await this.deps.blobs.putBytes(bytes, { expected: sha512 as Integrity });
     const row = await this.deps.db
       .selectFrom('versions as v')
       .innerJoin('packages as p', 'p.id', 'v.package_id')
@@ -274,9 +339,9 @@ export class NpmMirror {
       .values({
         version_id: row.id,
         integrity: stored.integrity,
-        shasum: sha1,
-        size: bytes.length,
-        manifest: JSON.stringify(pickManifest(manifest)),
+        shasum: verified.sha1,
+        size: verified.bytes.length,
+        manifest: JSON.stringify(pickManifest(opened.manifest)),
         source: 'upstream',
       })
       .onConflict((oc) => oc.column('version_id').doNothing())

@@ -1,5 +1,5 @@
 import { appError } from '@entropic/types';
-import type { UpstreamPackumentResult, UpstreamRegistry } from './npm-mirror.ts';
+import type { UpstreamPackumentResult, UpstreamRegistry, UpstreamTarball } from './npm-mirror.ts';
 
 const PACKUMENT_TIMEOUT_MS = 10_000;
 const TARBALL_TIMEOUT_MS = 60_000;
@@ -27,20 +27,21 @@ export function createHttpUpstreamRegistry(baseUrl: string): UpstreamRegistry {
       }
       return { status: 'ok', body: await response.text(), etag: response.headers.get('etag') ?? undefined };
     },
-    async fetchTarball(url: string, maxBytes: number): Promise<Buffer> {
+    async openTarball(url: string, maxBytes: number): Promise<UpstreamTarball> {
       const response = await fetch(url, { signal: AbortSignal.timeout(TARBALL_TIMEOUT_MS), redirect: 'follow' });
       if (!response.ok || !response.body) {
         await response.body?.cancel();
         throw appError('UPSTREAM_UNAVAILABLE', `The upstream registry answered ${response.status} for a tarball.`);
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of response.body) {
-        size += chunk.length;
-        if (size > maxBytes) throw appError('VERSION_TOO_LARGE', `The upstream tarball is larger than ${maxBytes} bytes.`);
-        chunks.push(Buffer.from(chunk));
+      const length = Number(response.headers.get('content-length') ?? Number.NaN);
+      const encoded = response.headers.get('content-encoding');
+      const size = !encoded && Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+      if (size !== undefined && size > maxBytes) {
+        await response.body.cancel();
+        throw appError('VERSION_TOO_LARGE', `The upstream tarball is larger than ${maxBytes} bytes.`);
       }
-      return Buffer.concat(chunks);
+      // the caller counts the bytes as they flow (a missing or wrong Content-Length proves nothing)
+      return { size, body: response.body };
     },
   };
 }

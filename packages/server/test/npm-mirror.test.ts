@@ -3,10 +3,18 @@ import { after, before, describe, it } from 'node:test';
 import { createTestApp, type NpmUpstream, startNpmUpstream, type TestApp } from '@entropic/testkit';
 import { countFiles } from './support/count-files.ts';
 import { makeNpmTarball } from './support/npm-tarball.ts';
+import { waitFor } from './support/wait-for.ts';
 
-/** The files of a mirrored version, as Entropic stores them. */
+/** The files of a mirrored version, as Entropic stores them (a first fetch stores after its response: issue 17.9). */
 async function storedFiles(t: TestApp, name: string, version: string): Promise<string[]> {
-  const res = await t.app.inject({ url: `/packages/package/legacy/${encodeURIComponent(name)}/versions/${version}` });
+  const url = `/packages/package/legacy/${encodeURIComponent(name)}/versions/${version}`;
+  await waitFor(
+    `${name}@${version} to be stored`,
+    async () => ((await t.app.inject({ url })).statusCode === 200 ? true : undefined),
+    30_000,
+    50,
+  );
+  const res = await t.app.inject({ url });
   assert.equal(res.statusCode, 200, res.body);
   return Object.keys(res.json().files as Record<string, string>).sort();
 }
@@ -72,11 +80,13 @@ describe('the legacy mirror accepts the old tarballs and manifests npm installs 
     const res = await t.app.inject({ url: '/oldshapes/-/oldshapes-1.0.3.tgz' });
     assert.equal(res.statusCode, 200, res.body);
     assert.deepEqual(res.rawPayload, tarball);
+    await storedFiles(t, 'oldshapes', '1.0.3');
     const version = await t.app.inject({ url: '/packages/package/legacy/oldshapes/versions/1.0.3' });
     assert.deepEqual(version.json().dependencies, {});
     assert.deepEqual(version.json().devDependencies, { [`legacy@${t.host}/oldlinks`]: '1.0.0', [`legacy@${t.host}/oldspecial`]: '*' });
 
     assert.equal((await t.app.inject({ url: '/oldarray/-/oldarray-0.2.0.tgz' })).statusCode, 200);
+    await storedFiles(t, 'oldarray', '0.2.0');
     const arrayVersion = await t.app.inject({ url: '/packages/package/legacy/oldarray/versions/0.2.0' });
     assert.deepEqual(arrayVersion.json().dependencies, {
       [`legacy@${t.host}/oldshapes`]: '1.0.3',

@@ -13,6 +13,7 @@ import {
   createHttpUpstreamRegistry,
   findNpmTarball,
   getLocalPackuments,
+  type MirroredTarball,
   NpmMirror,
   type Packuments,
   putNpmPackage,
@@ -84,6 +85,8 @@ export function registerNpmRoutes(app: FastifyInstance): void {
     log: app.log,
   });
 
+  // first fetches store after their response: a shutdown waits for them (the database closes after)
+  app.addHook('onClose', () => mirror.drain());
   const names = app.packageNames;
   const tarballBytes = new LRUCache<string, Buffer>({ maxSize: TARBALL_CACHE_BYTES, sizeCalculation: (b) => Math.max(1, b.length) });
   /**
@@ -176,6 +179,26 @@ export function registerNpmRoutes(app: FastifyInstance): void {
     return reply.code(200).type(entry.contentType).send(entry.body);
   }
 
+  function tarballHeaders(reply: FastifyReply, etag: string | undefined): void {
+    if (etag) reply.header('etag', etag);
+    reply.header('cache-control', 'public, max-age=31536000, immutable').type('application/octet-stream');
+  }
+
+  /**
+   * A legacy tarball fetched for the first time: the upstream's bytes as they arrive (the mirror
+   * withholds the last chunk until they are verified; a failure aborts the response), or the
+   * verified bytes of a fetch another request started.
+   */
+  function sendFirstFetch(reply: FastifyReply, mirrored: Exclude<MirroredTarball, { kind: 'stored' }>): FastifyReply {
+    if (mirrored.kind === 'bytes') {
+      tarballHeaders(reply, `"${mirrored.integrity}"`);
+      return reply.send(mirrored.bytes);
+    }
+    tarballHeaders(reply, mirrored.integrity ? `"${mirrored.integrity}"` : undefined);
+    if (mirrored.size !== undefined) reply.header('content-length', String(mirrored.size));
+    return reply.send(mirrored.stream);
+  }
+
   async function sendTarball(request: FastifyRequest, reply: FastifyReply, npmName: string, file: string): Promise<FastifyReply> {
     const version = versionOfTarballFile(npmName, file);
     if (!version) throw appError('NOT_FOUND', `"${truncate(file)}" is not a tarball of "${truncate(npmName)}".`);
@@ -187,8 +210,13 @@ export function registerNpmRoutes(app: FastifyInstance): void {
     const key = `npm:tarball:${version}`;
     let integrity = responseCache.get(group, key)?.body.toString();
     if (!integrity) {
-      if (ref.namespace === LEGACY) integrity = await mirror.tarball(npmName, version);
-      else {
+      let mirrored: MirroredTarball | undefined;
+      if (ref.namespace === LEGACY) {
+        // HEAD is how `ds` asks for a version to be mirrored: it answers once the version is stored
+        mirrored = await mirror.tarball(npmName, version, { durable: request.method === 'HEAD' });
+        if (mirrored && mirrored.kind !== 'stored') return sendFirstFetch(reply, mirrored);
+        integrity = mirrored?.integrity;
+      } else {
         const pkg = await findPackage(deps.repos, ref, deps.host);
         if (pkg) integrity = await findNpmTarball(deps, pkg.id, npmName, version);
       }
@@ -196,7 +224,7 @@ export function registerNpmRoutes(app: FastifyInstance): void {
       responseCache.set(group, key, { status: 200, body: Buffer.from(integrity), contentType: 'text/plain' });
     }
     const etag = `"${integrity}"`;
-    reply.header('etag', etag).header('cache-control', 'public, max-age=31536000, immutable').type('application/octet-stream');
+    tarballHeaders(reply, etag);
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
     const cached = tarballBytes.get(integrity);
     if (cached) return reply.send(cached);
