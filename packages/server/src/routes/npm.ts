@@ -179,26 +179,6 @@ export function registerNpmRoutes(app: FastifyInstance): void {
     return reply.code(200).type(entry.contentType).send(entry.body);
   }
 
-  function tarballHeaders(reply: FastifyReply, etag: string | undefined): void {
-    if (etag) reply.header('etag', etag);
-    reply.header('cache-control', 'public, max-age=31536000, immutable').type('application/octet-stream');
-  }
-
-  /**
-   * A legacy tarball fetched for the first time: the upstream's bytes as they arrive (the mirror
-   * withholds the last chunk until they are verified; a failure aborts the response), or the
-   * verified bytes of a fetch another request started.
-   */
-  function sendFirstFetch(reply: FastifyReply, mirrored: Exclude<MirroredTarball, { kind: 'stored' }>): FastifyReply {
-    if (mirrored.kind === 'bytes') {
-      tarballHeaders(reply, `"${mirrored.integrity}"`);
-      return reply.send(mirrored.bytes);
-    }
-    tarballHeaders(reply, mirrored.integrity ? `"${mirrored.integrity}"` : undefined);
-    if (mirrored.size !== undefined) reply.header('content-length', String(mirrored.size));
-    return reply.send(mirrored.stream);
-  }
-
   async function sendTarball(request: FastifyRequest, reply: FastifyReply, npmName: string, file: string): Promise<FastifyReply> {
     const version = versionOfTarballFile(npmName, file);
     if (!version) throw appError('NOT_FOUND', `"${truncate(file)}" is not a tarball of "${truncate(npmName)}".`);
@@ -328,6 +308,26 @@ export function registerNpmRoutes(app: FastifyInstance): void {
     await invalidate(ref);
     return { ok: true, ...(await listDistTags(deps, { ref })) };
   });
+}
+
+function tarballHeaders(reply: FastifyReply, etag: string | undefined): void {
+  if (etag) reply.header('etag', etag);
+  reply.header('cache-control', 'public, max-age=31536000, immutable').type('application/octet-stream');
+}
+
+/**
+ * A legacy tarball fetched for the first time: the upstream's bytes as they arrive (the mirror
+ * withholds the last chunk until they are verified; a failure aborts the response), or the
+ * verified bytes of a fetch another request started.
+ */
+function sendFirstFetch(reply: FastifyReply, mirrored: Exclude<MirroredTarball, { kind: 'stored' }>): FastifyReply {
+  if (mirrored.kind === 'bytes') {
+    tarballHeaders(reply, `"${mirrored.integrity}"`);
+    return reply.send(mirrored.bytes);
+  }
+  tarballHeaders(reply, mirrored.integrity ? `"${mirrored.integrity}"` : undefined);
+  if (mirrored.size !== undefined) reply.header('content-length', String(mirrored.size));
+  return reply.send(mirrored.stream);
 }
 
 function readAllowlist(path: string): Set<string> {
