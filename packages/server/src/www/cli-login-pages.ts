@@ -1,8 +1,9 @@
 import { cancelCliLogin, completeCliLogin, createToken, findCliLogin, revokeToken } from '@entropic/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { html } from './html.ts';
-import { csrfField, renderPage, sendPage } from './layout.ts';
-import { requireSessionUser } from './session.ts';
+import { renderPage, sendPage } from './layout.ts';
+import { csrfToken, requireSessionUser } from './session.ts';
+import { cliLoginPage, cliLoginTitle } from './views/cli-login-page.ts';
+import { linkPage } from './views/link-page.ts';
 
 /**
  * /www/cli-login: the signed-in user confirms (or refuses) the login of the command-line client
@@ -26,7 +27,7 @@ export function registerCliLoginPages(www: FastifyInstance): void {
   };
 
   const finished = (request: FastifyRequest, title: string, message: string) =>
-    renderPage(request, { title, notice: message, body: html`<p><a href="/www/tokens">Your tokens</a></p>` });
+    renderPage(request, { title, notice: message, body: linkPage({ href: '/www/tokens', text: 'Your tokens' }) });
 
   www.get('/cli-login', async (request, reply) => {
     const user = requireSessionUser(request);
@@ -37,20 +38,9 @@ export function registerCliLoginPages(www: FastifyInstance): void {
         finished(request, 'No login waiting', 'No command-line login is waiting for you. Run the login command again if you need one.'),
         404,
       );
-    const client = login.hostname
-      ? `the command-line client on “${login.hostname}”`
-      : 'the command-line client (npm or ds) that sent you here';
     const page = renderPage(request, {
-      title: login.hostname ? `Log in ${login.hostname}?` : 'Log in the command line?',
-      body: html`<div class="card">
-        <p>Sign in ${client} as <strong>${user.name}</strong>? It will receive a new publish token.</p>
-        <p class="muted">Only continue if you started this login yourself, just now.</p>
-        <form method="post" action="/www/cli-login" class="actions">
-          ${csrfField(request)}
-          <button type="submit" name="action" value="confirm">Log in</button>
-          <button class="secondary" type="submit" name="action" value="cancel">Cancel</button>
-        </form>
-      </div>`,
+      title: cliLoginTitle(login.hostname),
+      body: cliLoginPage({ csrfToken: csrfToken(request), username: user.name, hostname: login.hostname }),
     });
     return sendPage(reply, page);
   });

@@ -23,5 +23,5 @@ export {
   signOut,
   WebSession,
 } from './session.ts';
-export { formatTime } from './token-pages.ts';
+export { formatTime } from './views/format-time.ts';
 export { configureWebsiteScope, sendErrorPage } from './website-scope.ts';

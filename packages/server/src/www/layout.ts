@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type HtmlValue, html, type SafeHtml } from './html.ts';
 import { csrfToken, sessionUser, takeFlash } from './session.ts';
+import { csrfInput } from './views/csrf-input.ts';
 
 export interface PageOptions {
   title: string;
@@ -12,7 +13,7 @@ export interface PageOptions {
 
 /** The hidden CSRF input that every POST form on the website must contain. */
 export function csrfField(request: FastifyRequest): SafeHtml {
-  return html`<input type="hidden" name="_csrf" value="${csrfToken(request)}">`;
+  return csrfInput(csrfToken(request));
 }
 
 /**

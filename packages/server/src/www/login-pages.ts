@@ -11,9 +11,10 @@ import {
 import { type AppError, appError, isAppError } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
-import { html } from './html.ts';
-import { csrfField, renderPage, sendPage } from './layout.ts';
+import type { SafeHtml } from './html.ts';
+import { renderPage, sendPage } from './layout.ts';
 import {
+  csrfToken,
   ensureSession,
   type PendingIdentity,
   safeNextPath,
@@ -24,6 +25,9 @@ import {
   touchSession,
 } from './session.ts';
 import { type AuthorizationChecks, type SignInProvider, suggestUsername, toExternalIdentity } from './sign-in-providers.ts';
+import { linkPage } from './views/link-page.ts';
+import { loginPage } from './views/login-page.ts';
+import { signupPage } from './views/signup-page.ts';
 
 const OAUTH_STATE_TTL_SECONDS = 600;
 const STATE_RE = /^[A-Za-z0-9_-]{43}$/;
@@ -59,41 +63,31 @@ function formError(error: unknown): AppError | undefined {
 
 /** /www/login, its password form and provider callbacks, /www/signup and /www/logout. */
 export function registerLoginPages(www: FastifyInstance, providers: readonly SignInProvider[]): void {
-  const { deps } = www;
-  const { config, kv } = deps;
-  const redirectUriOf = (provider: SignInProvider) => `${config.externalUrl}/www/login/providers/${provider.id}/callback`;
-  const findProvider = (id: string) => {
-    const provider = providers.find((p) => p.id === id);
-    if (!provider) throw appError('PROVIDER_NOT_FOUND');
-    return provider;
-  };
-
-  const loginPage = (request: FastifyRequest, options: { error?: string; username?: string } = {}) => {
+  const renderLoginPage = (request: FastifyRequest, options: { error?: string; username?: string } = {}) => {
     const waitingCli = request.webSession?.data.cli !== undefined;
-    const providerLinks = providers.map((p) => html`<a class="button" href="/www/login/providers/${p.id}">Continue with ${p.label}</a>`);
-    const passwordForm = config.localAccounts
-      ? html`<form method="post" action="/www/login" class="card">
-          ${csrfField(request)}
-          <label for="username">Username</label>
-          <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${options.username ?? ''}">
-          <label for="password">Password</label>
-          <input id="password" name="password" type="password" autocomplete="current-password" required>
-          <button type="submit">Sign in</button>
-          <p class="hint">New here? <a href="/www/signup">Create an account</a>.</p>
-        </form>`
-      : '';
-    const nothing = providers.length === 0 && !config.localAccounts;
+    const passwordForm = www.deps.config.localAccounts ? { csrfToken: csrfToken(request), username: options.username ?? '' } : undefined;
     return renderPage(request, {
       title: 'Sign in',
       ...(options.error ? { error: options.error } : {}),
       ...(waitingCli ? { notice: 'Sign in to finish logging in on the command line.' } : {}),
-      body: html`
-        ${providerLinks.length ? html`<div class="providers">${providerLinks}</div>` : ''}
-        ${providerLinks.length && passwordForm ? html`<p class="or">or with a password</p>` : ''}
-        ${passwordForm}
-        ${nothing ? html`<p class="error">No sign-in method is enabled. The operator can set LOCAL_ACCOUNTS, OAUTH_GITHUB_CLIENT or OIDC_ISSUER.</p>` : ''}`,
+      body: loginPage({ providers, passwordForm }),
     });
   };
+  registerPasswordSignIn(www, renderLoginPage);
+  registerProviderSignIn(www, providers);
+  registerSignup(www);
+  www.post('/logout', async (request: FastifyRequest, reply: FastifyReply) => {
+    signOut(request);
+    return reply.redirect('/www/login', 303);
+  });
+}
+
+type LoginPageRenderer = (request: FastifyRequest, options?: { error?: string; username?: string }) => SafeHtml;
+
+/** /www (where to go), /www/login (the page, with a pending CLI login or a return path) and the password form. */
+function registerPasswordSignIn(www: FastifyInstance, renderLoginPage: LoginPageRenderer): void {
+  const { deps } = www;
+  const { config } = deps;
 
   www.get('/', async (request, reply) => reply.redirect(sessionUser(request) ? '/www/tokens' : '/www/login', 303));
 
@@ -107,7 +101,7 @@ export function registerLoginPages(www: FastifyInstance, providers: readonly Sig
     const safeNext = safeNextPath(next);
     if (safeNext) touchSession(request).data.next = safeNext;
     if (sessionUser(request) && !error) return reply.redirect(afterSignInPath(request), 303);
-    return sendPage(reply, loginPage(request, error ? { error } : {}), error ? 404 : 200);
+    return sendPage(reply, renderLoginPage(request, error ? { error } : {}), error ? 404 : 200);
   });
 
   www.post('/login', async (request, reply) => {
@@ -119,13 +113,25 @@ export function registerLoginPages(www: FastifyInstance, providers: readonly Sig
     await countSignInAttempt(deps, { ...(username ? { account: username } : {}), address: request.ip, limits: config.signInLimits });
     const user = username && password ? await verifyLocalSignIn(deps, { name: username, password }) : undefined;
     if (!user) {
-      const page = loginPage(request, { error: 'The username or password is not right.', username });
+      const page = renderLoginPage(request, { error: 'The username or password is not right.', username });
       return sendPage(reply, page, 401);
     }
     await clearSignInAttempts(deps, { account: username });
     await signIn(request, user);
     return reply.redirect(afterSignInPath(request), 303);
   });
+}
+
+/** Sign-in with GitHub or OpenID Connect: the redirect to the provider and its callback. */
+function registerProviderSignIn(www: FastifyInstance, providers: readonly SignInProvider[]): void {
+  const { deps } = www;
+  const { config, kv } = deps;
+  const redirectUriOf = (provider: SignInProvider) => `${config.externalUrl}/www/login/providers/${provider.id}/callback`;
+  const findProvider = (id: string) => {
+    const provider = providers.find((p) => p.id === id);
+    if (!provider) throw appError('PROVIDER_NOT_FOUND');
+    return provider;
+  };
 
   www.get<{ Params: { provider: string } }>('/login/providers/:provider', async (request, reply) => {
     const provider = findProvider(request.params.provider);
@@ -155,7 +161,7 @@ export function registerLoginPages(www: FastifyInstance, providers: readonly Sig
         const page = renderPage(request, {
           title: 'Sign-in cancelled',
           error: `${provider.label} did not sign you in (${request.query.error.slice(0, 80)}).`,
-          body: html`<p><a href="/www/login">Try again</a></p>`,
+          body: linkPage({ href: '/www/login', text: 'Try again' }),
         });
         return sendPage(reply, page, 400);
       }
@@ -173,41 +179,29 @@ export function registerLoginPages(www: FastifyInstance, providers: readonly Sig
       return reply.redirect('/www/signup', 303);
     },
   );
+}
 
-  const signupPage = (request: FastifyRequest, options: { error?: string; username?: string; email?: string } = {}) => {
+/** /www/signup: a local account (password), or the username of a first-time provider identity. */
+function registerSignup(www: FastifyInstance): void {
+  const { deps } = www;
+  const { config } = deps;
+
+  const renderSignupPage = (request: FastifyRequest, options: { error?: string; username?: string; email?: string } = {}) => {
     const pending = request.webSession?.data.pending;
     const username = options.username ?? pending?.suggestedName ?? '';
     const email = options.email ?? pending?.identity.email ?? '';
-    const passwordFields = pending
-      ? ''
-      : html`<label for="password">Password</label>
-          <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required>
-          <p class="hint">At least 8 characters.</p>
-          <label for="password2">Password, again</label>
-          <input id="password2" name="password2" type="password" autocomplete="new-password" minlength="8" required>`;
     return renderPage(request, {
       title: pending ? 'Choose a username' : 'Create an account',
       ...(options.error ? { error: options.error } : {}),
       ...(pending ? { notice: `Signed in with ${pending.providerLabel}. One more step: pick the name you will publish under.` } : {}),
-      body: html`<form method="post" action="/www/signup" class="card">
-        ${csrfField(request)}
-        <label for="username">Username</label>
-        <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false"
-          required minlength="2" maxlength="64" pattern="[a-z0-9]+(-[a-z0-9]+)*" value="${username}">
-        <p class="hint">Lowercase letters, digits and single hyphens. Your packages will be named <code>${username || 'name'}/…</code>.</p>
-        <label for="email">Email <span class="muted">(optional)</span></label>
-        <input id="email" name="email" type="email" autocomplete="email" value="${email}">
-        ${passwordFields}
-        <button type="submit">Create account</button>
-      </form>
-      ${pending ? '' : html`<p class="muted">Already have an account? <a href="/www/login">Sign in</a>.</p>`}`,
+      body: signupPage({ csrfToken: csrfToken(request), username, email, withProvider: pending !== undefined }),
     });
   };
 
   www.get('/signup', async (request, reply) => {
     if (sessionUser(request)) return reply.redirect(afterSignInPath(request), 303);
     if (!request.webSession?.data.pending && !config.localAccounts) return reply.redirect('/www/login', 303);
-    return sendPage(reply, signupPage(request));
+    return sendPage(reply, renderSignupPage(request));
   });
 
   www.post('/signup', async (request, reply) => {
@@ -217,7 +211,7 @@ export function registerLoginPages(www: FastifyInstance, providers: readonly Sig
     const form = formOf(request);
     const username = field(form, 'username', 100).trim().toLowerCase();
     const email = field(form, 'email', 300).trim();
-    const again = (error: string, status: number) => sendPage(reply, signupPage(request, { error, username, email }), status);
+    const again = (error: string, status: number) => sendPage(reply, renderSignupPage(request, { error, username, email }), status);
     let user: { id: number; name: string };
     try {
       if (pending) {
@@ -235,10 +229,5 @@ export function registerLoginPages(www: FastifyInstance, providers: readonly Sig
     }
     await signIn(request, user);
     return reply.redirect(afterSignInPath(request), 303);
-  });
-
-  www.post('/logout', async (request: FastifyRequest, reply: FastifyReply) => {
-    signOut(request);
-    return reply.redirect('/www/login', 303);
   });
 }

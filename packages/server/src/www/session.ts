@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { type AccountUser, type ExternalIdentity, findAccountUser } from '@entropic/core';
+import { type AccountUser, type ExternalIdentity, findAccountUser, requireWebsiteSession } from '@entropic/core';
 import { appError } from '@entropic/types';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -161,13 +161,14 @@ export function sessionUser(request: FastifyRequest): AccountUser | undefined {
 }
 
 /**
- * The signed-in user; otherwise UNAUTHENTICATED, which the website turns into a redirect to
- * /www/login (for GET, returning here afterwards) or a 401 page.
+ * The signed-in user; otherwise UNAUTHENTICATED (the access module's requireWebsiteSession
+ * decides), which the website turns into a redirect to /www/login (for GET, returning here
+ * afterwards) or a 401 page.
  */
 export function requireSessionUser(request: FastifyRequest): AccountUser {
   const user = sessionUser(request);
-  if (!user) throw appError('UNAUTHENTICATED', 'Sign in to see this page.');
-  return user;
+  requireWebsiteSession(user ? request.principal : undefined);
+  return user as AccountUser;
 }
 
 /** The CSRF token for this browser's forms (creates the session when needed). */
