@@ -4,6 +4,7 @@ import { LEGACY } from '@entropic/types';
 import {
   assertMayListTokens,
   assertMayManageTokens,
+  assertMayRead,
   authorizePackageWrite,
   LEGACY_MIRROR_PRINCIPAL,
   type Principal,
@@ -37,6 +38,13 @@ describe('access module', () => {
     assert.equal(requireWebsiteSession(session), session);
     assert.throws(() => requireWebsiteSession(alice), { code: 'UNAUTHENTICATED' });
     assert.throws(() => requireWebsiteSession(undefined), { code: 'UNAUTHENTICATED', message: 'Sign in to see this page.' });
+  });
+
+  it('reads: every package and namespace is public for now, to anyone, signed in or not', () => {
+    const ref = packageRef(deps, 'alice', 'anything');
+    assert.doesNotThrow(() => assertMayRead(undefined, ref));
+    assert.doesNotThrow(() => assertMayRead({ ...alice, scope: 'read' }, ref));
+    assert.doesNotThrow(() => assertMayRead(undefined, { namespace: ref.namespace, host: ref.host }));
   });
 
   it('the legacy mirror writes into the legacy namespace as a system principal, and nowhere else', async () => {

@@ -1,5 +1,6 @@
 import {
   abandonPackage,
+  assertMayRead,
   getNamespace,
   getPackageDocument,
   getVersionDocument,
@@ -25,17 +26,22 @@ export function registerPackageRoutes(app: FastifyInstance): void {
   app.get<ListQuery>('/packages', async (request) => listPackages(deps, { filter: { kind: 'all' }, ...request.query }));
 
   app.get<ListQuery & { Params: { namespace: string } }>('/packages/authored-by/:namespace', async (request) => {
-    const ns = await getNamespace(deps.repos, parseNamespaceSegment(request.params.namespace, deps.host), deps.host);
+    const namespace = parseNamespaceSegment(request.params.namespace, deps.host);
+    assertMayRead(request.principal, namespace);
+    const ns = await getNamespace(deps.repos, namespace, deps.host);
     return listPackages(deps, { filter: { kind: 'authored-by', namespaceId: ns.id }, ...request.query });
   });
 
   app.get<ListQuery & { Params: { namespace: string } }>('/packages/maintained-by/:namespace', async (request) => {
-    const ns = await getNamespace(deps.repos, parseNamespaceSegment(request.params.namespace, deps.host), deps.host);
+    const namespace = parseNamespaceSegment(request.params.namespace, deps.host);
+    assertMayRead(request.principal, namespace);
+    const ns = await getNamespace(deps.repos, namespace, deps.host);
     return listPackages(deps, { filter: { kind: 'maintained-by', namespaceId: ns.id }, ...request.query });
   });
 
   app.get<{ Params: PackageParams }>(base, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
+    assertMayRead(request.principal, ref);
     return sendCachedJson(request, reply, packageGroup(ref), 'doc', () => getPackageDocument(deps, { ref }));
   });
 
@@ -54,11 +60,13 @@ export function registerPackageRoutes(app: FastifyInstance): void {
 
   app.get<{ Params: PackageParams }>(`${base}/versions`, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
+    assertMayRead(request.principal, ref);
     return sendCachedJson(request, reply, packageGroup(ref), 'versions', () => listVersions(deps, { ref }));
   });
 
   app.get<{ Params: PackageParams & { version: string } }>(`${base}/versions/:version`, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
+    assertMayRead(request.principal, ref);
     const version = parseVersionParam(request.params.version);
     return sendCachedJson(request, reply, packageGroup(ref), `v:${version}`, () => getVersionDocument(deps, { ref, version }));
   });
@@ -72,6 +80,7 @@ export function registerPackageRoutes(app: FastifyInstance): void {
 
   app.get<{ Params: PackageParams }>(`${base}/dist-tags`, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
+    assertMayRead(request.principal, ref);
     return sendCachedJson(request, reply, packageGroup(ref), 'tags', () => listDistTags(deps, { ref }));
   });
 
