@@ -2,6 +2,7 @@ export * from './clock.ts';
 export * from './events.ts';
 export * from './mirror.ts';
 export * from './namespaces.ts';
+export * from './npm-tarballs.ts';
 export * from './objects.ts';
 export * from './packages.ts';
 export * from './records.ts';

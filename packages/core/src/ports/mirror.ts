@@ -1,2 +1,26 @@
-// biome-ignore lint/suspicious/noEmptyInterface: filled as the use cases move off SQL
-export interface MirrorRepository {}
+/** An upstream packument cached by the `legacy` read-through mirror. */
+export interface UpstreamPackumentRow {
+  body: string;
+  etag: string | null;
+  fetched_at: Date;
+}
+
+export interface NewUpstreamPackument {
+  name: string;
+  body: string;
+  etag: string | null;
+  fetchedAt: Date;
+}
+
+/** What the `legacy` mirror keeps: upstream packuments (by npm name) and the user it records versions as. */
+export interface MirrorRepository {
+  findUpstreamPackument(name: string): Promise<UpstreamPackumentRow | undefined>;
+  /** Inserts or replaces the cached packument of `name`. */
+  putUpstreamPackument(packument: NewUpstreamPackument): Promise<void>;
+  /** Marks the cached packument fresh (a `304` from the upstream); answers its body, or undefined when none is cached. */
+  touchUpstreamPackument(name: string, fetchedAt: Date): Promise<string | undefined>;
+  /** False when nothing was cached for `name`. */
+  deleteUpstreamPackument(name: string): Promise<boolean>;
+  /** The system user mirrored versions are recorded as (created by migration 0003-npm). */
+  findMirrorUser(name: string): Promise<{ id: number; name: string } | undefined>;
+}

@@ -1,5 +1,6 @@
 import type { MirrorRepository } from './mirror.ts';
 import type { NamespaceRepository } from './namespaces.ts';
+import type { NpmTarballRepository } from './npm-tarballs.ts';
 import type { ObjectReferenceRepository } from './objects.ts';
 import type { PackageRepository } from './packages.ts';
 import type { TagRepository } from './tags.ts';
@@ -21,6 +22,7 @@ export interface Repositories {
   tokens: TokenRepository;
   users: UserRepository;
   mirror: MirrorRepository;
+  npmTarballs: NpmTarballRepository;
   objects: ObjectReferenceRepository;
 }
 

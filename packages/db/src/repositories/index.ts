@@ -4,6 +4,7 @@ import type { Database } from '../schema.ts';
 import type { Executor } from './executor.ts';
 import { mirrorRepository } from './mirror.ts';
 import { namespaceRepository } from './namespaces.ts';
+import { npmTarballRepository } from './npm-tarballs.ts';
 import { objectReferenceRepository } from './objects.ts';
 import { packageRepository } from './packages.ts';
 import { tagRepository } from './tags.ts';
@@ -23,6 +24,7 @@ export function createRepositories(db: Executor): Repositories {
     tokens: tokenRepository(db),
     users: userRepository(db),
     mirror: mirrorRepository(db),
+    npmTarballs: npmTarballRepository(db),
     objects: objectReferenceRepository(db),
   };
 }
