@@ -3,4 +3,5 @@ export * from './npm-names.ts';
 export * from './npm-packument.ts';
 export * from './npm-publish.ts';
 export * from './npm-tarball.ts';
+export * from './npm-tarball-builder.ts';
 export * from './npm-upstream.ts';

@@ -66,8 +66,6 @@ export interface NpmMirrorOptions {
   ttlSeconds: number;
   /** npm names that may be mirrored; undefined: any */
   allowlist: ReadonlySet<string> | undefined;
-  /** called when a cached upstream packument changed (to drop derived caches) */
-  onChange?: (npmName: string) => void;
   onError?: (error: unknown, npmName: string) => void;
   /** where the mirror reports what it did to upstream data (links skipped, removals followed, slow fetches) */
   log?: MirrorLog;
@@ -83,7 +81,8 @@ export interface MirrorLog {
  * The `legacy` read-through mirror: upstream packuments cached in the database with a TTL and
  * served stale while they revalidate; a version's tarball fetched once, checked against the
  * upstream integrity, exploded into the store as a version of `legacy@<host>/<name>` and served
- * from then on without the upstream.
+ * from then on without the upstream. A change to what a legacy package reads as (a refreshed or
+ * removed packument, a newly mirrored version) is announced as a `package-changed` event.
  */
 export class NpmMirror {
   private readonly refreshing = new Map<string, Promise<Json | undefined>>();
@@ -107,7 +106,7 @@ export class NpmMirror {
   /** The upstream packument (possibly stale), or undefined when the upstream does not have it. */
   async upstreamPackument(npmName: string): Promise<Json | undefined> {
     if (!this.isAllowed(npmName)) return undefined;
-    const row = await this.deps.db.selectFrom('npm_upstream_packuments').selectAll().where('name', '=', npmName).executeTakeFirst();
+    const row = await this.deps.repos.mirror.findUpstreamPackument(npmName);
     if (row) {
       const age = Date.now() - new Date(row.fetched_at).getTime();
       if (age > this.options.ttlSeconds * 1000) {
@@ -140,20 +139,14 @@ export class NpmMirror {
     const upstream = this.upstream;
     if (!upstream) return undefined;
     const result = await upstream.fetchPackument(npmName, etag);
-    const db = this.deps.db;
+    const mirror = this.deps.repos.mirror;
     if (result.status === 'not-found') {
-      const deleted = await db.deleteFrom('npm_upstream_packuments').where('name', '=', npmName).executeTakeFirst();
-      if (Number(deleted.numDeletedRows) > 0) this.options.onChange?.(npmName);
+      if (await mirror.deleteUpstreamPackument(npmName)) await this.changed(npmName);
       return undefined;
     }
     if (result.status === 'not-modified') {
-      const row = await db
-        .updateTable('npm_upstream_packuments')
-        .set({ fetched_at: new Date() })
-        .where('name', '=', npmName)
-        .returning('body')
-        .executeTakeFirst();
-      return row ? (JSON.parse(row.body) as Json) : this.fetchAndStore(npmName, undefined);
+      const body = await mirror.touchUpstreamPackument(npmName, new Date());
+      return body !== undefined ? (JSON.parse(body) as Json) : this.fetchAndStore(npmName, undefined);
     }
     let parsed: Json;
     try {
@@ -162,27 +155,30 @@ export class NpmMirror {
     } catch (error) {
       throw appError('UPSTREAM_UNAVAILABLE', `The upstream registry answered an invalid packument for "${npmName}".`, { cause: error });
     }
-    const now = new Date();
-    await db
-      .insertInto('npm_upstream_packuments')
-      .values({ name: npmName, body: result.body, etag: result.etag ?? null, fetched_at: now })
-      .onConflict((oc) => oc.column('name').doUpdateSet({ body: result.body, etag: result.etag ?? null, fetched_at: now }))
-      .execute();
-    this.options.onChange?.(npmName);
+    await mirror.putUpstreamPackument({ name: npmName, body: result.body, etag: result.etag ?? null, fetchedAt: new Date() });
+    await this.changed(npmName);
     return parsed;
+  }
+
+  /** After the commit: every cached view of the legacy package is dropped (cache subscriptions). */
+  private async changed(npmName: string): Promise<void> {
+    await this.deps.events.emit({ type: 'package-changed', ref: this.legacyRef(npmName) });
+  }
+
+  private legacyRef(npmName: string): PackageRef {
+    return { namespace: LEGACY, host: this.deps.host, name: parsePackageName(npmName, LEGACY) };
   }
 
   /** Packuments of a legacy package: the upstream's, with tarballs pointing here, plus versions only mirrored here. */
   async packuments(npmName: string, tarballBase: string): Promise<Packuments | undefined> {
-    const ref: PackageRef = { namespace: LEGACY, host: this.deps.host, name: parsePackageName(npmName, LEGACY) };
-    const local = await findPackage(this.deps.repos, ref, this.deps.host);
+    const local = await findPackage(this.deps.repos, this.legacyRef(npmName), this.deps.host);
     let upstream: Json | undefined;
     try {
       upstream = await this.upstreamPackument(npmName);
     } catch (error) {
       if (!local) throw error;
     }
-    const localVersions = local ? await listNpmVersions(this.deps, local.id, npmName) : [];
+    const localVersions = local ? await listNpmVersions(this.deps, { packageId: local.id }) : [];
     if (!upstream && localVersions.length === 0) return undefined;
     const versions: Json = {};
     const abbreviated: Json = {};
@@ -220,7 +216,7 @@ export class NpmMirror {
    * get its verified bytes. Undefined when the version is not known here or upstream.
    */
   async tarball(npmName: string, version: string, options: { durable?: boolean } = {}): Promise<MirroredTarball | undefined> {
-    const ref: PackageRef = { namespace: LEGACY, host: this.deps.host, name: parsePackageName(npmName, LEGACY) };
+    const ref = this.legacyRef(npmName);
     const found = await this.storedTarball(ref, version);
     if (found) return { kind: 'stored', integrity: found };
     if (!this.isAllowed(npmName)) return undefined;
@@ -259,18 +255,8 @@ export class NpmMirror {
   }
 
   private async storedTarball(ref: PackageRef, version: string): Promise<string | undefined> {
-    const row = await this.deps.db
-      .selectFrom('packages as p')
-      .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
-      .innerJoin('versions as v', 'v.package_id', 'p.id')
-      .innerJoin('npm_tarballs as t', 't.version_id', 'v.id')
-      .select('t.integrity')
-      .where('n.name', '=', LEGACY)
-      .where('n.host', 'is', null)
-      .where('p.name', '=', ref.name)
-      .where('v.version', '=', version)
-      .executeTakeFirst();
-    return row?.integrity;
+    const row = await this.deps.repos.npmTarballs.findByName(LEGACY, null, ref.name, version);
+    return row?.integrity ?? undefined;
   }
 
   private async openUpstreamTarball(npmName: string, version: string): Promise<OpenedTarball | undefined> {
@@ -324,28 +310,16 @@ export class NpmMirror {
     } catch (error) {
       if (!isAppError(error) || error.code !== 'VERSION_EXISTS') throw error;
     }
-    const row = await this.deps.db
-      .selectFrom('versions as v')
-      .innerJoin('packages as p', 'p.id', 'v.package_id')
-      .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
-      .select('v.id')
-      .where('n.name', '=', LEGACY)
-      .where('n.host', 'is', null)
-      .where('p.name', '=', ref.name)
-      .where('v.version', '=', version)
-      .executeTakeFirstOrThrow();
-    await this.deps.db
-      .insertInto('npm_tarballs')
-      .values({
-        version_id: row.id,
-        integrity: stored.integrity,
-        shasum: verified.sha1,
-        size: verified.bytes.length,
-        manifest: JSON.stringify(pickManifest(opened.manifest)),
-        source: 'upstream',
-      })
-      .onConflict((oc) => oc.column('version_id').doNothing())
-      .execute();
-    this.options.onChange?.(npmName);
+    const row = await this.deps.repos.npmTarballs.findByName(LEGACY, null, ref.name, version);
+    if (!row) throw new Error(`the mirrored version ${npmName}@${version} is missing`);
+    await this.deps.repos.npmTarballs.insert({
+      versionId: row.versionId,
+      integrity: stored.integrity,
+      shasum: verified.sha1,
+      size: verified.bytes.length,
+      manifest: pickManifest(opened.manifest),
+      source: 'upstream',
+    });
+    await this.changed(npmName);
   }
 }

@@ -1,8 +1,7 @@
-import { type CoreDeps, getPackage, type PackageRef } from '@entropic/core';
-import { appError, type DependencyMap, type Host, type Integrity } from '@entropic/types';
+import { type CoreDeps, findPackage, getPackage, type PackageRef } from '@entropic/core';
+import { appError, type DependencyMap, type Host } from '@entropic/types';
 import semver from 'semver';
 import { npmNameOfCanonical, npmTarballFile } from './npm-names.ts';
-import { buildTarball } from './npm-tarball.ts';
 
 /** package.json fields npm, pnpm and yarn read from a packument (dependencies come from the version). */
 const MANIFEST_FIELDS = [
@@ -104,118 +103,42 @@ export interface NpmVersionRecord {
   manifest: Json;
 }
 
-const building = new Map<number, Promise<{ integrity: string; shasum: string; manifest: Json }>>();
-
 /**
- * Every version of a local package with its npm tarball, building (once, then kept as a blob and
- * recorded) the tarballs that do not exist yet.
+ * Every version of a package whose npm tarball is recorded, in semver order. A read: a version
+ * whose tarball is not recorded yet (it is built when the version is published, and at start-up
+ * for versions published before; see docs/decisions/ports-and-events.md) is left out.
  */
-export async function listNpmVersions(deps: CoreDeps, packageId: number, npmName: string): Promise<NpmVersionRecord[]> {
-  const rows = await deps.db
-    .selectFrom('versions as v')
-    .leftJoin('npm_tarballs as t', 't.version_id', 'v.id')
-    .select([
-      'v.id',
-      'v.version',
-      'v.yanked',
-      'v.deprecated',
-      'v.created_at',
-      'v.files',
-      'v.dependencies',
-      'v.dev_dependencies',
-      'v.peer_dependencies',
-      'v.optional_dependencies',
-      'v.bundled_dependencies',
-      'v.file_count',
-      'v.total_bytes',
-      't.integrity as tarball_integrity',
-      't.shasum',
-      't.manifest',
-    ])
-    .where('v.package_id', '=', packageId)
-    .execute();
+export async function listNpmVersions(deps: CoreDeps, input: { packageId: number }): Promise<NpmVersionRecord[]> {
+  const rows = await deps.repos.npmTarballs.listVersions(input.packageId);
   rows.sort((a, b) => semver.compare(a.version, b.version));
-  return Promise.all(
-    rows.map(async (row) => {
-      let tarball =
-        row.tarball_integrity && row.shasum
-          ? { integrity: row.tarball_integrity, shasum: row.shasum, manifest: row.manifest ?? {} }
-          : undefined;
-      if (!tarball) {
-        let pending = building.get(row.id);
-        if (!pending) {
-          pending = buildNpmTarball(deps, { ...row, npmName }).finally(() => building.delete(row.id));
-          building.set(row.id, pending);
-        }
-        tarball = await pending;
-      }
-      return {
-        version: row.version,
-        yanked: row.yanked,
-        deprecated: row.deprecated,
-        created: row.created_at,
-        dependencies: row.dependencies,
-        devDependencies: row.dev_dependencies,
-        peerDependencies: row.peer_dependencies,
-        optionalDependencies: row.optional_dependencies,
-        bundledDependencies: row.bundled_dependencies,
-        fileCount: row.file_count,
-        unpackedSize: Number(row.total_bytes),
-        tarball: { integrity: tarball.integrity, shasum: tarball.shasum },
-        manifest: tarball.manifest as Json,
-      };
-    }),
-  );
-}
-
-async function buildNpmTarball(
-  deps: CoreDeps,
-  row: { id: number; version: string; files: Record<string, string>; dependencies: DependencyMap; npmName: string },
-): Promise<{ integrity: string; shasum: string; manifest: Json }> {
-  const packageJsonIntegrity = row.files['./package/package.json'];
-  let manifest: Json = {};
-  let extra: { path: string; content: Buffer } | undefined;
-  if (packageJsonIntegrity) {
-    const bytes = await deps.blobs.getBytes(packageJsonIntegrity as Integrity);
-    try {
-      manifest = pickManifest(JSON.parse(bytes?.toString('utf8') ?? ''), './package/binding.gyp' in row.files);
-    } catch {
-      manifest = {};
-    }
-  } else {
-    // A version published without a package.json (ds publish) still installs with npm.
-    const packageJson = { name: row.npmName, version: row.version, dependencies: translateDependencies(row.dependencies, deps.host) };
-    extra = { path: './package/package.json', content: Buffer.from(`${JSON.stringify(packageJson, null, 2)}\n`) };
+  const records: NpmVersionRecord[] = [];
+  for (const row of rows) {
+    if (!row.tarball_integrity || !row.shasum) continue;
+    records.push({
+      version: row.version,
+      yanked: row.yanked,
+      deprecated: row.deprecated,
+      created: row.created_at,
+      dependencies: row.dependencies,
+      devDependencies: row.dev_dependencies,
+      peerDependencies: row.peer_dependencies,
+      optionalDependencies: row.optional_dependencies,
+      bundledDependencies: row.bundled_dependencies,
+      fileCount: row.file_count,
+      unpackedSize: Number(row.total_bytes),
+      tarball: { integrity: row.tarball_integrity, shasum: row.shasum },
+      manifest: (row.manifest ?? {}) as Json,
+    });
   }
-  const built = await buildTarball(deps.blobs, { files: row.files, ...(extra ? { extra } : {}) });
-  await deps.db
-    .insertInto('npm_tarballs')
-    .values({
-      version_id: row.id,
-      integrity: built.integrity,
-      shasum: built.shasum,
-      size: built.size,
-      manifest: JSON.stringify(manifest),
-      source: 'built',
-    })
-    .onConflict((oc) => oc.column('version_id').doNothing())
-    .execute();
-  return { integrity: built.integrity, shasum: built.shasum, manifest };
+  return records;
 }
 
-/** The tarball blob of a version (built on demand), or undefined when the version does not exist. */
-export async function findNpmTarball(deps: CoreDeps, packageId: number, npmName: string, version: string): Promise<string | undefined> {
-  const row = await deps.db
-    .selectFrom('versions as v')
-    .leftJoin('npm_tarballs as t', 't.version_id', 'v.id')
-    .select(['v.id', 't.integrity'])
-    .where('v.package_id', '=', packageId)
-    .where('v.version', '=', version)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  if (row.integrity) return row.integrity;
-  const versions = await listNpmVersions(deps, packageId, npmName);
-  return versions.find((v) => v.version === version)?.tarball.integrity;
+/** The tarball blob of a local version, or undefined when the version (or its tarball) does not exist. */
+export async function findNpmTarball(deps: CoreDeps, input: { ref: PackageRef; version: string }): Promise<string | undefined> {
+  const pkg = await findPackage(deps.repos, input.ref, deps.host);
+  if (!pkg) return undefined;
+  const row = await deps.repos.npmTarballs.findByPackageId(pkg.id, input.version);
+  return row?.integrity ?? undefined;
 }
 
 export function translateDependencies(map: DependencyMap, localHost: Host): DependencyMap {
@@ -301,12 +224,13 @@ export function npmTarballUrl(base: string, npmName: string, version: string): s
 }
 
 /** Packuments of a local (non-legacy) package. */
-export async function getLocalPackuments(deps: CoreDeps, ref: PackageRef, npmName: string, tarballBase: string): Promise<Packuments> {
-  const pkg = await getPackage(deps.repos, ref, deps.host);
-  const [tags, versions] = await Promise.all([
-    deps.db.selectFrom('dist_tags').select(['tag', 'version']).where('package_id', '=', pkg.id).orderBy('tag').execute(),
-    listNpmVersions(deps, pkg.id, npmName),
-  ]);
+export async function getLocalPackuments(
+  deps: CoreDeps,
+  input: { ref: PackageRef; npmName: string; tarballBase: string },
+): Promise<Packuments> {
+  const { npmName } = input;
+  const pkg = await getPackage(deps.repos, input.ref, deps.host);
+  const [tags, versions] = await Promise.all([deps.repos.tags.list(pkg.id), listNpmVersions(deps, { packageId: pkg.id })]);
   if (versions.length === 0) throw appError('PACKAGE_NOT_FOUND', `The package "${npmName}" has no versions.`);
   return renderPackuments({
     npmName,
@@ -314,7 +238,7 @@ export async function getLocalPackuments(deps: CoreDeps, ref: PackageRef, npmNam
     modified: pkg.modified_at,
     tags: Object.fromEntries(tags.map((t) => [t.tag, t.version])),
     versions,
-    tarballBase,
+    tarballBase: input.tarballBase,
     localHost: deps.host,
   });
 }

@@ -88,20 +88,24 @@ function verifyDist(bytes: Buffer, dist: unknown): void {
   }
 }
 
+export interface PutNpmPackageInput {
+  principal: Principal | undefined;
+  npmName: string;
+  /** the JSON document npm sent */
+  body: unknown;
+  /** yank the stored versions the document leaves out (`PUT /:name/-rev/:rev` of `npm unpublish <name>@<version>`) */
+  removeMissing?: boolean;
+}
+
 export type NpmPutResult = { kind: 'published'; version: Version } | { kind: 'updated'; deprecated: string[]; yanked: string[] };
 
 /**
  * `PUT /:name` from npm: a publish (one version with its base64 tarball in `_attachments`), or,
  * without attachments, an update of the packument (`npm deprecate`, `npm unpublish`).
  */
-export async function putNpmPackage(
-  deps: CoreDeps,
-  principal: Principal | undefined,
-  npmName: string,
-  rawBody: unknown,
-  options: { removeMissing?: boolean } = {},
-): Promise<NpmPutResult> {
-  const body = object(rawBody, 'The body');
+export async function putNpmPackage(deps: CoreDeps, input: PutNpmPackageInput): Promise<NpmPutResult> {
+  const { principal, npmName } = input;
+  const body = object(input.body, 'The body');
   const ref = await resolveNpmName(deps.repos, deps.host, npmName);
   assertPublishable(ref, npmName);
   if (body.name !== undefined && body.name !== npmName) {
@@ -109,7 +113,7 @@ export async function putNpmPackage(
   }
   const versions = object(body.versions ?? {}, '"versions"');
   const attachments = body._attachments === undefined ? {} : object(body._attachments, '"_attachments"');
-  if (Object.keys(attachments).length === 0) return updateNpmPackage(deps, principal, ref, versions, options);
+  if (Object.keys(attachments).length === 0) return updateNpmPackage(deps, principal, ref, versions, input);
 
   const keys = Object.keys(versions);
   if (keys.length !== 1 || Object.keys(attachments).length !== 1) {
@@ -134,12 +138,7 @@ export async function putNpmPackage(
   // Authorise before reading the tarball, validate it whole before storing a byte of it.
   const { pkg } = await authorizePackageWrite(deps.repos, principal, ref, deps.host);
   if (pkg) {
-    const exists = await deps.db
-      .selectFrom('versions')
-      .select('id')
-      .where('package_id', '=', pkg.id)
-      .where('version', '=', version)
-      .executeTakeFirst();
+    const exists = await deps.repos.versions.findState(pkg.id, version);
     if (exists)
       throw appError('VERSION_EXISTS', `Cannot publish over "${npmName}@${version}": that version was published before.`, {
         hint: 'Bump the version and publish again.',
@@ -192,17 +191,13 @@ async function updateNpmPackage(
 }
 
 /** `npm unpublish <name> --force`: every version is yanked (the names stay taken). */
-export async function unpublishNpmPackage(deps: CoreDeps, principal: Principal | undefined, npmName: string): Promise<string[]> {
+export async function unpublishNpmPackage(deps: CoreDeps, input: { principal: Principal | undefined; npmName: string }): Promise<string[]> {
+  const { principal, npmName } = input;
   const ref = await resolveNpmName(deps.repos, deps.host, npmName);
   assertPublishable(ref, npmName);
   const { pkg } = await authorizePackageWrite(deps.repos, principal, ref, deps.host);
   if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${npmName}" does not exist.`);
-  const rows = await deps.db
-    .selectFrom('versions')
-    .select('version')
-    .where('package_id', '=', pkg.id)
-    .where('yanked', '=', false)
-    .execute();
+  const rows = await deps.repos.versions.listPublished(pkg.id);
   for (const row of rows) await yankVersion(deps, { principal, ref, version: row.version as Version });
   return rows.map((r) => r.version);
 }

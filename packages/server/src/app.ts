@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { NpmTarballBuilder } from '@entropic/npm';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { subscribeCaches } from './cache-subscriptions.ts';
@@ -58,12 +59,21 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
     app.log.warn({ err: error }, 'package name index: sync failed'),
   );
   await Promise.all([responseCache.start(), tokenCache.start(), packageNames.start()]);
+  // Before the caches: a version's npm tarball is recorded before its package's views are dropped.
+  const npmTarballs = new NpmTarballBuilder(deps, (error, what) => app.log.error({ err: error }, `npm tarball of ${what} not built`));
+  const unsubscribeNpm = npmTarballs.subscribe();
   const unsubscribe = subscribeCaches(deps.events, { responseCache, tokenCache, packageNames });
   app.decorate('deps', deps);
   app.decorate('responseCache', responseCache);
   app.decorate('tokenCache', tokenCache);
   app.decorate('packageNames', packageNames);
+  // Versions without an npm tarball yet (published before tarballs were built on publish) get one before the first request.
+  app.addHook('onReady', async () => {
+    const built = await npmTarballs.buildMissing();
+    if (built > 0) app.log.info({ built }, 'npm tarballs built for versions that had none');
+  });
   app.addHook('onClose', async () => {
+    unsubscribeNpm();
     unsubscribe();
     await Promise.allSettled([responseCache.stop(), tokenCache.stop(), packageNames.stop()]);
   });

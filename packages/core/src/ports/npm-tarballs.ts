@@ -16,6 +16,8 @@ export interface NpmVersionRow {
   id: number;
   version: string;
   yanked: boolean;
+  /** the maintainer's deprecation message; null: not deprecated */
+  deprecated: string | null;
   created_at: Date;
   files: Record<string, string>;
   dependencies: Record<string, string>;

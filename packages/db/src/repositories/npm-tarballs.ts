@@ -11,6 +11,7 @@ export function npmTarballRepository(db: Executor): NpmTarballRepository {
           'v.id',
           'v.version',
           'v.yanked',
+          'v.deprecated',
           'v.created_at',
           'v.files',
           'v.dependencies',

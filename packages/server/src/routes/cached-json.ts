@@ -1,10 +1,47 @@
-import { isAppError } from '@entropic/types';
+import { type AppError, isAppError } from '@entropic/types';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CachedResponse } from '../response-cache.ts';
 import { etagMatches } from './etag-matches.ts';
 
 const CACHE_CONTROL = 'public, max-age=10';
-const JSON_TYPE = 'application/json; charset=utf-8';
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** A response ready to cache: the value serialised once. */
+export function jsonResponse(value: unknown, contentType = JSON_TYPE, status = 200): Omit<CachedResponse, 'etag'> {
+  return { status, body: Buffer.from(JSON.stringify(value)), contentType };
+}
+
+/** The cacheable answer of an expected failure (`withHint`: the error's hint travels too). */
+export function errorResponse(error: AppError, withHint = false): Omit<CachedResponse, 'etag'> {
+  const body = { message: error.message, code: error.code, ...(withHint && error.hint ? { hint: error.hint } : {}) };
+  return jsonResponse(body, JSON_TYPE, error.status);
+}
+
+export interface SendCachedOptions {
+  /** a `Vary` header sent with every 200 and 304 */
+  vary?: string;
+  /** a `Content-Encoding` of the cached body (sent with the body only) */
+  encoding?: string;
+}
+
+/**
+ * Sends a cached response: a 200 with its ETag and a short public cache lifetime, or a `304`
+ * when `If-None-Match` matches with the weak comparison; any other status as it is.
+ */
+export function sendCachedResponse(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  entry: CachedResponse,
+  options: SendCachedOptions = {},
+): FastifyReply {
+  if (entry.status === 200) {
+    reply.header('etag', entry.etag).header('cache-control', CACHE_CONTROL);
+    if (options.vary) reply.header('vary', options.vary);
+    if (etagMatches(request.headers['if-none-match'], entry.etag)) return reply.code(304).send();
+    if (options.encoding) reply.header('content-encoding', options.encoding);
+  }
+  return reply.code(entry.status).type(entry.contentType).send(entry.body);
+}
 
 /**
  * Serves a JSON read from the pre-serialised response cache, computing it once on a miss.
@@ -22,17 +59,11 @@ export async function sendCachedJson(
   let entry: CachedResponse | undefined = cache.get(group, key);
   if (!entry) {
     try {
-      const value = await compute();
-      entry = cache.set(group, key, { status: 200, body: Buffer.from(JSON.stringify(value)), contentType: JSON_TYPE });
+      entry = cache.set(group, key, jsonResponse(await compute()));
     } catch (error) {
       if (!isAppError(error) || !cacheableErrors.includes(error.code)) throw error;
-      const body = { message: error.message, code: error.code };
-      entry = cache.set(group, key, { status: error.status, body: Buffer.from(JSON.stringify(body)), contentType: JSON_TYPE });
+      entry = cache.set(group, key, errorResponse(error));
     }
   }
-  if (entry.status === 200) {
-    reply.header('etag', entry.etag).header('cache-control', CACHE_CONTROL);
-    if (etagMatches(request.headers['if-none-match'], entry.etag)) return reply.code(304).send();
-  }
-  return reply.code(entry.status).type(entry.contentType).send(entry.body);
+  return sendCachedResponse(request, reply, entry);
 }

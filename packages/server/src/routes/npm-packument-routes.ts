@@ -1,0 +1,67 @@
+import { gzipSync } from 'node:zlib';
+import type { PackageRef } from '@entropic/core';
+import { getLocalPackuments, type Packuments } from '@entropic/npm';
+import { isAppError, LEGACY } from '@entropic/types';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CachedResponse } from '../response-cache.ts';
+import { errorResponse, jsonResponse, sendCachedResponse } from './cached-json.ts';
+import { type NameParams, type NpmContext, plainName, type ScopedParams, scopedName } from './npm-context.ts';
+import { packageGroup } from './refs.ts';
+
+const ABBREVIATED_TYPE = 'application/vnd.npm.install-v1+json';
+const VARY = 'Accept, Accept-Encoding';
+
+/**
+ * `GET /:name` and `GET /@scope/:name`: the full or abbreviated (`Accept`) packument, plain or
+ * gzipped, pre-serialised in the package's cache group. A read: it never writes.
+ */
+export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext): void {
+  const { responseCache } = app;
+
+  async function computePackuments(npmName: string, ref: PackageRef): Promise<Packuments> {
+    if (ref.namespace !== LEGACY) return getLocalPackuments(ctx.deps, { ref, npmName, tarballBase: ctx.base });
+    const found = await ctx.mirror.packuments(npmName, ctx.base);
+    if (!found) throw ctx.notHere(npmName, ref);
+    return found;
+  }
+
+  function storePackuments(group: string, packuments: Packuments, abbreviated: boolean): CachedResponse {
+    const full = responseCache.set(group, 'npm:full', jsonResponse(packuments.full));
+    const abbr = responseCache.set(group, 'npm:abbreviated', jsonResponse(packuments.abbreviated, `${ABBREVIATED_TYPE}; charset=utf-8`));
+    return abbreviated ? abbr : full;
+  }
+
+  /** The plain (not gzipped) packument, or the cached 404 of a local package that does not exist. */
+  async function plainEntry(npmName: string, ref: PackageRef, group: string, abbreviated: boolean): Promise<CachedResponse> {
+    // A local package that does not exist: its 404 is cached too (a publish drops the group).
+    const missing = ref.namespace === LEGACY ? undefined : responseCache.get(group, 'npm:missing');
+    if (missing) return missing;
+    const plain = responseCache.get(group, abbreviated ? 'npm:abbreviated' : 'npm:full');
+    if (plain) return plain;
+    try {
+      return storePackuments(group, await computePackuments(npmName, ref), abbreviated);
+    } catch (error) {
+      if (ref.namespace === LEGACY || !isAppError(error) || error.code !== 'PACKAGE_NOT_FOUND') throw error;
+      return responseCache.set(group, 'npm:missing', errorResponse(error, true));
+    }
+  }
+
+  async function sendPackument(request: FastifyRequest, reply: FastifyReply, npmName: string): Promise<FastifyReply> {
+    const abbreviated = (request.headers.accept ?? '').includes(ABBREVIATED_TYPE);
+    const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+    const ref = await ctx.resolve(npmName);
+    ctx.assertMayExist(npmName, ref);
+    const group = packageGroup(ref);
+    const key = `${abbreviated ? 'npm:abbreviated' : 'npm:full'}${gzip ? ':gzip' : ''}`;
+    let entry = responseCache.get(group, key);
+    if (!entry) {
+      const plain = await plainEntry(npmName, ref, group, abbreviated);
+      if (plain.status !== 200) return reply.code(plain.status).type(plain.contentType).send(plain.body);
+      entry = gzip ? responseCache.set(group, key, { ...plain, body: gzipSync(plain.body, { level: 6 }) }) : plain;
+    }
+    return sendCachedResponse(request, reply, entry, { vary: VARY, ...(gzip ? { encoding: 'gzip' } : {}) });
+  }
+
+  app.get<{ Params: NameParams }>('/:name', (request, reply) => sendPackument(request, reply, plainName(request.params)));
+  app.get<{ Params: ScopedParams }>('/:scope/:name', (request, reply) => sendPackument(request, reply, scopedName(request.params)));
+}

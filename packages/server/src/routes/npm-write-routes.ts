@@ -1,0 +1,42 @@
+import { authorizePackageWrite, requireWriter } from '@entropic/core';
+import { putNpmPackage, unpublishNpmPackage } from '@entropic/npm';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type NameParams, type NpmContext, plainName, type ScopedParams, scopedName } from './npm-context.ts';
+
+/**
+ * npm's writes: publish, `npm deprecate` (a message), `npm unpublish` (as yank). The use cases announce what
+ * changed; the caches follow their events.
+ */
+export function registerNpmWriteRoutes(app: FastifyInstance, ctx: NpmContext): void {
+  const { deps } = ctx;
+  // A publish body carries the tarball in base64: allow for it beyond the 1 MiB default.
+  const bodyLimit = Math.min(Math.ceil(deps.limits.maxVersionBytes * 1.4) + 1024 * 1024, 500 * 1024 * 1024);
+
+  app.put<{ Params: NameParams }>('/:name', { bodyLimit }, async (request, reply) => {
+    const npmName = plainName(request.params);
+    const result = await putNpmPackage(deps, { principal: request.principal, npmName, body: request.body });
+    return reply.code(result.kind === 'published' ? 201 : 200).send({ ok: true, id: npmName });
+  });
+  app.put<{ Params: NameParams & { rev: string } }>('/:name/-rev/:rev', { bodyLimit: 16 * 1024 * 1024 }, async (request) => {
+    const npmName = plainName(request.params);
+    await putNpmPackage(deps, { principal: request.principal, npmName, body: request.body, removeMissing: true });
+    return { ok: true, id: npmName };
+  });
+  app.delete<{ Params: NameParams & { rev: string } }>('/:name/-rev/:rev', async (request) => {
+    const npmName = plainName(request.params);
+    await unpublishNpmPackage(deps, { principal: request.principal, npmName });
+    return { ok: true, id: npmName };
+  });
+  // npm deletes the tarball after unpublishing a version: the version is yanked, its files stay.
+  const deleteTarball = async (request: FastifyRequest, npmName: string) => {
+    const ref = await ctx.resolve(npmName);
+    await authorizePackageWrite(deps.repos, requireWriter(request.principal), ref, deps.host);
+    return { ok: true };
+  };
+  app.delete<{ Params: NameParams & { file: string; rev: string } }>('/:name/-/:file/-rev/:rev', (request) =>
+    deleteTarball(request, plainName(request.params)),
+  );
+  app.delete<{ Params: ScopedParams & { file: string; rev: string } }>('/:scope/:name/-/:file/-rev/:rev', (request) =>
+    deleteTarball(request, scopedName(request.params)),
+  );
+}
