@@ -3,7 +3,6 @@ import { after, before, describe, it } from 'node:test';
 import { type CoreDeps, type Principal, publishVersion } from '@entropic/core';
 import { createRepositories, createUnitOfWork } from '@entropic/db';
 import { AppError, type Version } from '@entropic/types';
-import type { KyselyPlugin } from 'kysely';
 import { packageRef, partsOf, seedUser } from '../../core/test/support/catalog-fixtures.ts';
 import { createTestCoreDeps, type TestCoreDeps } from '../../core/test/support/core-deps.ts';
 import { findNpmTarball, getLocalPackuments, NpmTarballBuilder } from '../src/index.ts';
@@ -11,7 +10,7 @@ import { findNpmTarball, getLocalPackuments, NpmTarballBuilder } from '../src/in
 /** Deps whose repositories record the kind of every statement they run (Kysely sees each query before it is sent). */
 function recordingDeps(deps: TestCoreDeps): { deps: CoreDeps; statements: string[] } {
   const statements: string[] = [];
-  const recorder: KyselyPlugin = {
+  const recorder: Parameters<TestCoreDeps['db']['withPlugin']>[0] = {
     transformQuery({ node }) {
       statements.push(node.kind === 'RawNode' ? `RawNode ${node.sqlFragments.join('?')}` : node.kind);
       return node;
