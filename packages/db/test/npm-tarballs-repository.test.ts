@@ -96,11 +96,4 @@ describe('mirror repository', () => {
     assert.equal(await repos.mirror.deleteUpstreamPackument('left-pad'), false);
     assert.equal(await repos.mirror.findUpstreamPackument('left-pad'), undefined);
   });
-
-  it('finds the mirror user the migration created', async () => {
-    const user = await repos.mirror.findMirrorUser('legacy');
-    assert.equal(user?.name, 'legacy');
-    assert.equal(typeof user?.id, 'number');
-    assert.equal(await repos.mirror.findMirrorUser('nobody-here'), undefined);
-  });
 });

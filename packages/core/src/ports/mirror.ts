@@ -12,7 +12,7 @@ export interface NewUpstreamPackument {
   fetchedAt: Date;
 }
 
-/** What the `legacy` mirror keeps: upstream packuments (by npm name) and the user it records versions as. */
+/** What the `legacy` mirror keeps: the upstream packuments it read, by npm name. */
 export interface MirrorRepository {
   findUpstreamPackument(name: string): Promise<UpstreamPackumentRow | undefined>;
   /** Inserts or replaces the cached packument of `name`. */
@@ -21,6 +21,4 @@ export interface MirrorRepository {
   touchUpstreamPackument(name: string, fetchedAt: Date): Promise<string | undefined>;
   /** False when nothing was cached for `name`. */
   deleteUpstreamPackument(name: string): Promise<boolean>;
-  /** The system user mirrored versions are recorded as (created by migration 0003-npm). */
-  findMirrorUser(name: string): Promise<{ id: number; name: string } | undefined>;
 }

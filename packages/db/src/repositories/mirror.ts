@@ -29,9 +29,5 @@ export function mirrorRepository(db: Executor): MirrorRepository {
       const deleted = await db.deleteFrom('npm_upstream_packuments').where('name', '=', name).executeTakeFirst();
       return Number(deleted.numDeletedRows) > 0;
     },
-
-    async findMirrorUser(name) {
-      return db.selectFrom('users').select(['id', 'name']).where('name', '=', name).executeTakeFirst();
-    },
   };
 }
