@@ -7,7 +7,7 @@ import type { ServerDeps } from './deps.ts';
 import { PackageNameIndex } from './package-name-index.ts';
 import { AccessLogController, createAppLogger } from './plugins/access-log.ts';
 import { registerAuthentication } from './plugins/authentication.ts';
-import { registerErrorHandling, sendClientError, sendFrameworkError } from './plugins/errors.ts';
+import { registerErrorHandling, sendClientError, sendFrameworkError, useNpmErrorShape } from './plugins/errors.ts';
 import { ResponseCache } from './response-cache.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
 import { registerMaintainerRoutes } from './routes/maintainers.ts';
@@ -109,7 +109,11 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   registerPackageRoutes(app);
   registerPublishRoute(app);
   registerObjectRoutes(app);
-  registerNpmRoutes(app);
+  // The npm protocol's routes, in their own scope: their error bodies are shaped for the npm CLI.
+  app.register(async (npm) => {
+    useNpmErrorShape(npm);
+    registerNpmRoutes(npm);
+  });
   registerWebsite(app);
   registerNamespacePages(app);
   registerNamespaceRoutes(app);

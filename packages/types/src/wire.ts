@@ -40,4 +40,6 @@ export interface ErrorBody {
   message: string;
   code: string;
   hint?: string;
+  /** on the npm protocol's routes only: the message again, where the npm CLI prints it */
+  error?: string;
 }

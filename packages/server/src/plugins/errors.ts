@@ -4,6 +4,16 @@ import { isDatabaseUnavailable } from '@entropic/db';
 import { type AppError, appError, type ErrorBody, type ErrorCode, isAppError, truncate } from '@entropic/types';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `npm`: the route speaks the npm protocol, its error bodies also carry the message as `error` */
+    errorShape?: ErrorShape;
+  }
+}
+
+/** Entropic's `{message, code, hint?}`, or that plus `error` (what the npm CLI prints) on npm routes. */
+export type ErrorShape = 'entropic' | 'npm';
+
 /**
  * The longest message or hint an error body carries. Messages quote user input cut short
  * (`truncate`) where they are written; this bound at the one exit holds for every message,
@@ -77,15 +87,29 @@ export function retryAfterOf(error: AppError): string | undefined {
   return undefined;
 }
 
-/** The JSON body of an error: `{message, code, hint?}`, its texts bounded. */
-export function errorBody(error: AppError): ErrorBody {
+/**
+ * The JSON body of an error: `{message, code, hint?}`, its texts bounded. npm shows only the
+ * status line and an error body's `error` field, so on npm routes the message goes there too.
+ */
+export function errorBody(error: AppError, shape: ErrorShape = 'entropic'): ErrorBody {
   const body: ErrorBody = { message: truncate(error.message, MAX_ERROR_TEXT - 1), code: error.code };
   if (error.hint) body.hint = truncate(error.hint, MAX_ERROR_TEXT - 1);
+  if (shape === 'npm') body.error = body.hint ? `${body.message} ${body.hint}` : body.message;
   return body;
 }
 
+/**
+ * Marks every route registered in `scope` (an encapsulated plugin) as an npm protocol route, so
+ * its errors, the framework's included, leave in the npm shape.
+ */
+export function useNpmErrorShape(scope: FastifyInstance): void {
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...route.config, errorShape: 'npm' };
+  });
+}
+
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
-  const body = errorBody(error);
+  const body = errorBody(error, reply.request?.routeOptions?.config?.errorShape);
   const headers = codeHeaders(error);
   if (headers) reply.headers(headers);
   const retryAfter = retryAfterOf(error);

@@ -1,5 +1,6 @@
 import { type AppError, isAppError } from '@entropic/types';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorShape, errorBody } from '../plugins/errors.ts';
 import type { CachedResponse } from '../response-cache.ts';
 import { etagMatches } from './etag-matches.ts';
 
@@ -11,10 +12,13 @@ export function jsonResponse(value: unknown, contentType = JSON_TYPE, status = 2
   return { status, body: Buffer.from(JSON.stringify(value)), contentType };
 }
 
-/** The cacheable answer of an expected failure (`withHint`: the error's hint travels too). */
-export function errorResponse(error: AppError, withHint = false): Omit<CachedResponse, 'etag'> {
-  const body = { message: error.message, code: error.code, ...(withHint && error.hint ? { hint: error.hint } : {}) };
-  return jsonResponse(body, JSON_TYPE, error.status);
+/**
+ * The cacheable answer of an expected failure, shaped by the one error mapping (`withHint`: the
+ * error's hint travels too; `shape`: `npm` on npm routes).
+ */
+export function errorResponse(error: AppError, withHint = false, shape: ErrorShape = 'entropic'): Omit<CachedResponse, 'etag'> {
+  const { hint, ...body } = errorBody(error, shape);
+  return jsonResponse(withHint && hint ? { ...body, hint } : body, JSON_TYPE, error.status);
 }
 
 export interface SendCachedOptions {

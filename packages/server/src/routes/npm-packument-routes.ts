@@ -42,7 +42,7 @@ export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext
       return storePackuments(group, await computePackuments(npmName, ref), abbreviated);
     } catch (error) {
       if (ref.namespace === LEGACY || !isAppError(error) || error.code !== 'PACKAGE_NOT_FOUND') throw error;
-      return responseCache.set(group, 'npm:missing', errorResponse(error, true));
+      return responseCache.set(group, 'npm:missing', errorResponse(error, true, 'npm'));
     }
   }
 
