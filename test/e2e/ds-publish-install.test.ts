@@ -184,6 +184,38 @@ describe('ds publish → ds install, end to end', () => {
     assert.match(none.stderr, /NO_MATCHING_VERSION: No version of alice@[^ ]+\/dep satisfies "\^9"/);
   });
 
+  it('installs a deprecated version as before (ranges and tags still reach it) and warns with the message', async () => {
+    const dep = await writeProject(await tempDir(), {
+      'Package.toml': 'name = "alice/old"\nversion = "1.0.0"\nmain = "index.js"\n',
+      'index.js': 'module.exports = "old";\n',
+    });
+    assert.equal((await alice.ds(['publish'], { cwd: dep })).code, 0);
+    // npm deprecate @alice/old@1.0.0 "…" (the npm protocol: the packument sent back with `deprecated`)
+    const url = `${world.registry.url}/@alice%2fold`;
+    const packument = (await (await fetch(url)).json()) as { versions: Record<string, { deprecated?: string }> };
+    (packument.versions['1.0.0'] as { deprecated?: string }).deprecated = 'use alice/new\u001b[31m instead';
+    const put = await fetch(url, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${world.tokens.alice}`, 'content-type': 'application/json' },
+      body: JSON.stringify(packument),
+    });
+    assert.equal(put.status, 200, await put.text());
+    const project = await tempDir('ds-e2e-project-');
+    const installed = await consumer.ds(['install', 'alice/old@^1', '--json'], { cwd: project });
+    assert.equal(installed.code, 0, installed.stderr);
+    const result = installed.json<{
+      added: Array<{ version: string }>;
+      deprecated: Array<{ name: string; version: string; message: string }>;
+    }>();
+    assert.equal(result.added[0]?.version, '1.0.0');
+    assert.deepEqual(result.deprecated, [
+      { name: `alice@${world.registry.host}/old`, version: '1.0.0', message: 'use alice/new\u001b[31m instead' },
+    ]);
+    const again = await consumer.ds(['install', 'alice/old@latest'], { cwd: await tempDir('ds-e2e-project-') });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /warning: alice@[^ ]+\/old@1\.0\.0 is deprecated: use alice\/new \[31m instead/);
+  });
+
   it('refuses content that fails its integrity check, leaving nothing in the cache or node_modules', async () => {
     const proxy = await startTamperingProxy(world.registry.url);
     try {

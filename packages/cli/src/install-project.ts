@@ -34,11 +34,19 @@ export interface InstallResult {
   upToDate: boolean;
   added: Array<{ name: string; version: string; spec: string }>;
   packages: Array<{ path: string; name: string; version: string }>;
+  /** installed versions their maintainers deprecated (known when resolved against the registry) */
+  deprecated: Array<{ name: string; version: string; message: string }>;
   downloaded: number;
   downloadedBytes: number;
   files: number;
   bins: number;
   durationMs: number;
+}
+
+/** A registry-supplied text as one terminal line: control characters (escape sequences, newlines) become spaces. */
+function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is replaced
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, 300);
 }
 
 /** A manifest key as written back: `ns/name` on this host, `ns@host/name` elsewhere, npm names bare. */
@@ -187,6 +195,7 @@ export async function installProject(ctx: CliContext, options: InstallOptions): 
 
   let next: PackageLockfile;
   let units: InstallUnit[];
+  const deprecated: InstallResult['deprecated'] = [];
   const prefetch: Promise<unknown>[] = [];
   const prefetchFiles = (canonical: string, version: string, integrity: string, files: Record<string, string>) => {
     // A version document from the cache means its files are most likely there too: they are
@@ -235,6 +244,11 @@ export async function installProject(ctx: CliContext, options: InstallOptions): 
       (node) => prefetchFiles(node.spec.canonical, node.version, node.integrity, node.document.files),
       lock && lock.host === host ? lockedVersions(lock, new Set(added.map((a) => a.name))) : undefined,
     );
+    for (const node of graph.nodes.values()) {
+      if (node.deprecated === undefined) continue;
+      deprecated.push({ name: node.spec.canonical, version: node.version, message: node.deprecated });
+      ctx.info(`warning: ${node.spec.canonical}@${node.version} is deprecated: ${printable(node.deprecated)}`);
+    }
     const placements = placePackages(graph);
     const packages: Record<string, LockedPackage> = {};
     units = placements.map(({ path, id }) => {
@@ -267,6 +281,7 @@ export async function installProject(ctx: CliContext, options: InstallOptions): 
     upToDate,
     added,
     packages: units.map((u) => ({ path: u.path, name: u.canonical, version: u.version })).sort((a, b) => (a.path < b.path ? -1 : 1)),
+    deprecated: deprecated.sort((a, b) => (`${a.name}@${a.version}` < `${b.name}@${b.version}` ? -1 : 1)),
     downloaded: source.stats.downloaded,
     downloadedBytes: source.stats.downloadedBytes,
     files: linked.files,

@@ -15,6 +15,8 @@ export interface GraphNode {
   version: string;
   integrity: string;
   document: CanonicalDocument;
+  /** the maintainer's deprecation message (npm deprecate), when the version was resolved against the registry and is deprecated */
+  deprecated?: string;
   /** dependency canonical name → node id */
   edges: Map<string, string>;
 }
@@ -81,11 +83,13 @@ export async function resolvePackageGraph(
     const kept = isTag(request.spec.range) ? undefined : locked?.(holder, request.spec);
     let version: string;
     let integrity: string;
+    let deprecated: string | undefined;
     if (kept) ({ version, integrity } = kept);
     else {
       const picked = await source.pick(request.spec);
       version = picked.version;
       integrity = picked.document.versions[version] as string;
+      deprecated = picked.document.deprecated?.[version];
     }
     const id = `${request.spec.canonical}@${version}`;
     if (!kept) resolvedAnew.add(id);
@@ -94,6 +98,7 @@ export async function resolvePackageGraph(
       pending = (async () => {
         const document = await source.getDocument(integrity, id);
         const node: GraphNode = { id, spec: request.spec, version, integrity, document, edges: new Map() };
+        if (deprecated !== undefined) node.deprecated = deprecated;
         nodes.set(id, node);
         onNode?.(node);
         track(visit(node, transitiveRequests(document)));

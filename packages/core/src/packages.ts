@@ -28,8 +28,15 @@ export async function getPackage(repos: Repositories, ref: PackageRef, localHost
 }
 
 export async function buildPackageDocument(repos: Repositories, row: PackageRow, localHost: Host): Promise<PackageDocument> {
-  const [versions, tags] = await Promise.all([repos.versions.listPublished(row.id), repos.tags.list(row.id)]);
+  const [versions, tags, states] = await Promise.all([
+    repos.versions.listPublished(row.id),
+    repos.tags.list(row.id),
+    repos.versions.listDeprecations(row.id),
+  ]);
   versions.sort((a, b) => semver.compare(a.version, b.version));
+  const deprecated = states
+    .filter((v): v is typeof v & { deprecated: string } => !v.yanked && v.deprecated !== null)
+    .sort((a, b) => semver.compare(a.version, b.version));
   const ns = { name: row.namespace_name, host: row.namespace_host };
   return {
     name: `${formatNamespace(ns, localHost)}/${encodeURIComponent(row.name)}`,
@@ -40,6 +47,7 @@ export async function buildPackageDocument(repos: Repositories, row: PackageRow,
     modified: row.modified_at.toISOString(),
     versions: Object.fromEntries(versions.map((v) => [v.version, v.integrity])),
     tags: Object.fromEntries(tags.map((t) => [t.tag, t.version])),
+    ...(deprecated.length > 0 ? { deprecated: Object.fromEntries(deprecated.map((v) => [v.version, v.deprecated])) } : {}),
   };
 }
 

@@ -290,6 +290,12 @@ describe('npm registry protocol', () => {
       '2.0.0',
     ]);
     assert.equal((await t.app.inject({ url: '/@alice/dep/-/dep-1.1.0.tgz' })).statusCode, 200);
+    // the package document and the website (where the latest version is shown) carry the message
+    const doc = (await t.app.inject({ url: '/packages/package/alice/dep' })).json();
+    assert.deepEqual(doc.deprecated, { '1.0.0': 'Upgrade to 2.x: 1.x leaks memory', '1.1.0': 'Upgrade to 2.x: 1.x leaks memory' });
+    assert.deepEqual(doc.tags, tags);
+    const depOnPage = async () => (await t.app.inject({ url: '/www/namespaces/alice' })).body.split(/data-package="[^"]*\/dep"/)[1] ?? '';
+    assert.match(await depOnPage(), /data-deprecated="1\.1\.0"><strong>Deprecated:<\/strong> Upgrade to 2\.x: 1\.x leaks memory</);
 
     // a round trip that changes nothing else keeps the message; a version sent without the field is left alone
     const roundTrip = await full();
@@ -308,6 +314,12 @@ describe('npm registry protocol', () => {
     assert.equal((await abbreviated()).versions['1.1.0'].deprecated, undefined);
     assert.equal(p.versions['1.0.0'].deprecated, 'Upgrade to 2.x: 1.x leaks memory');
     assert.equal('deprecated' in (await t.app.inject({ url: '/packages/package/alice/dep/versions/1.1.0' })).json(), false);
+    assert.deepEqual((await t.app.inject({ url: '/packages/package/alice/dep' })).json().deprecated, {
+      '1.0.0': 'Upgrade to 2.x: 1.x leaks memory',
+      '2.0.0': 'try 3',
+    });
+    assert.match(await depOnPage(), /latest 1\.1\.0/);
+    assert.doesNotMatch(await depOnPage(), /data-deprecated/);
 
     // a yanked version keeps the yank notice (npm skips it for ranges); un-deprecating it is refused with a clear answer
     const yank = await t.app.inject({ method: 'DELETE', url: '/packages/package/alice/dep/versions/1.0.0', headers: bearer(alice.token) });

@@ -10,6 +10,8 @@ export interface PackageDocument {
   modified: string;
   versions: Record<string, string>;
   tags: Record<string, string>;
+  /** the versions of `versions` that are deprecated (npm deprecate), with the maintainer's message; absent when none is */
+  deprecated?: Record<string, string>;
 }
 
 export interface VersionDocument {

@@ -105,11 +105,20 @@ function formsOf(model: NamespacePageModel): Forms {
   };
 }
 
+/** The deprecation message (npm deprecate) of the version `latest` names, if it has one. */
+function latestDeprecation(doc: PackageDocument): SafeHtml | string {
+  const latest = doc.tags.latest;
+  const message = latest === undefined ? undefined : doc.deprecated?.[latest];
+  if (message === undefined) return '';
+  return html`<div class="deprecated" data-deprecated="${latest}"><strong>Deprecated:</strong> ${message}</div>`;
+}
+
 function packageSections(model: NamespacePageModel, isMember: boolean, form: Forms): SafeHtml {
   const packageName = (doc: PackageDocument) => html`<strong>${doc.name}</strong>`;
   const packageRows = model.maintained.packages.map(
     (doc) => html`<li data-package="${doc.name}">
       <div>${packageName(doc)} ${doc.tags.latest ? html`<span class="muted">· latest ${doc.tags.latest}</span>` : ''}</div>
+      ${latestDeprecation(doc)}
     </li>`,
   );
   const invitationRows = model.invitedTo.map((doc) => {
