@@ -36,6 +36,22 @@ describe('object reference repository', () => {
     assert.equal(await repos.objects.isReferenced(integrityOf(6)), false);
   });
 
+  it("a version's npm tarball is referenced too (gc keeps what npm clients download)", async () => {
+    const version = await repos.versions.findState(pkg, '1.0.1');
+    assert.equal(await repos.objects.isReferenced(integrityOf(7)), false);
+    await repos.npmTarballs.insert({
+      versionId: version?.id as number,
+      integrity: integrityOf(7),
+      shasum: 'b'.repeat(40),
+      size: 10,
+      manifest: {},
+      source: 'built',
+    });
+    assert.equal(await repos.objects.isReferenced(integrityOf(7)), true);
+    assert.ok((await repos.objects.referencedIntegrities()).has(integrityOf(7)));
+    assert.equal(await repos.objects.isReferenced(integrityOf(6)), false);
+  });
+
   it('listVersionBlobs pages by version id with the package and namespace names', async () => {
     const [first, ...rest] = await repos.objects.listVersionBlobs(0, 1);
     assert.equal(rest.length, 0);

@@ -13,7 +13,7 @@ export interface VersionBlobsRow {
   host: string | null;
 }
 
-/** Which blobs the database references (version documents, files, derived files). */
+/** Which blobs the database references (version documents, files, derived files, npm tarballs). */
 export interface ObjectReferenceRepository {
   referencedIntegrities(): Promise<Set<string>>;
   isReferenced(integrity: string): Promise<boolean>;

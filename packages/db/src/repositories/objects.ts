@@ -8,7 +8,8 @@ export function objectReferenceRepository(db: Executor): ObjectReferenceReposito
       const rows = await sql<{ integrity: string }>`
         SELECT integrity FROM versions
         UNION SELECT value AS integrity FROM versions, jsonb_each_text(files)
-        UNION SELECT value AS integrity FROM versions, jsonb_each_text(derived_files)`.execute(db);
+        UNION SELECT value AS integrity FROM versions, jsonb_each_text(derived_files)
+        UNION SELECT integrity FROM npm_tarballs`.execute(db);
       return new Set(rows.rows.map((r) => r.integrity));
     },
 
@@ -17,8 +18,9 @@ export function objectReferenceRepository(db: Executor): ObjectReferenceReposito
         SELECT count(*)::int AS n FROM versions
         WHERE integrity = ${integrity}
            OR EXISTS (SELECT 1 FROM jsonb_each_text(files) f WHERE f.value = ${integrity})
-           OR EXISTS (SELECT 1 FROM jsonb_each_text(derived_files) d WHERE d.value = ${integrity})`.execute(db);
-      return (still.rows[0]?.n ?? 0) > 0;
+           OR EXISTS (SELECT 1 FROM jsonb_each_text(derived_files) d WHERE d.value = ${integrity})
+        UNION ALL SELECT count(*)::int AS n FROM npm_tarballs WHERE integrity = ${integrity}`.execute(db);
+      return still.rows.some((row) => row.n > 0);
     },
 
     async listVersionBlobs(afterId, limit) {
