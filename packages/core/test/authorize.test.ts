@@ -58,7 +58,7 @@ describe('access module', () => {
     await assert.rejects(authorizePackageWrite(deps.repos, LEGACY_MIRROR_PRINCIPAL, packageRef(deps, 'alice', 'new'), deps.host), {
       code: 'FORBIDDEN',
     });
-    // and no user may write into legacy by being a member: the migration's legacy user is nobody's principal
+    // and no user writes into legacy: it has no members (migration 0005 removed the impersonated legacy user)
     await assert.rejects(authorizePackageWrite(deps.repos, alice, legacyRef, deps.host), { code: 'NOT_A_MEMBER' });
   });
 

@@ -37,6 +37,18 @@ describe('user repository', () => {
     assert.deepEqual(await repos.users.findById(created.user.id), { id: created.user.id, name: 'alice' });
   });
 
+  it('no user stands for the legacy mirror (0005): the legacy namespace has no members', async () => {
+    assert.equal(await repos.users.findByName('legacy'), undefined);
+    const legacy = await repos.namespaces.find('legacy', null);
+    assert.equal(legacy?.kind, 'system');
+    const members = await t.db
+      .selectFrom('namespace_members')
+      .select('user_id')
+      .where('namespace_id', '=', legacy?.id ?? -1)
+      .execute();
+    assert.deepEqual(members, []);
+  });
+
   it('unknown users are undefined', async () => {
     assert.equal(await repos.users.findByName('nobody'), undefined);
     assert.equal(await repos.users.findById(999_999), undefined);

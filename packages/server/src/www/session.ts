@@ -111,7 +111,7 @@ export function ensureSession(request: FastifyRequest): WebSession {
 /** Writes a changed session and its cookie (onSend hook of the website scope). */
 export async function saveSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const session = request.webSession;
-  if (!session || !session.dirty) return;
+  if (!session?.dirty) return;
   const { kv } = request.server.deps;
   const name = sessionCookieName(request);
   if (session.destroyed) {
