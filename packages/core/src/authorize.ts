@@ -47,7 +47,7 @@ export function requireWebsiteSession(principal: Principal | undefined): Princip
 
 /**
  * Reading a package (its document, versions, tags and files) or a namespace's listings: everyone
- * may, for now. Every read route asks here first; the private-packages issue decides it.
+ * may, for now. The package read routes ask here first; the private-packages issue decides it.
  */
 export function assertMayRead(_principal: Principal | undefined, _ref: NamespaceRef): void {}
 
