@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ClientError } from '@entropic/client';
 import { truncate } from '@entropic/types';
 import semver from 'semver';
 import type { CliContext } from './cli-context.ts';
@@ -26,6 +27,14 @@ export interface InstallOptions {
   offline: boolean;
   preferOffline: boolean;
   saveDev: boolean;
+  /** refuse, rather than warn about, a version whose `engines.node` does not fit this Node */
+  engineStrict?: boolean;
+}
+
+export interface InstallWarning {
+  code: string;
+  message: string;
+  hint?: string;
 }
 
 export interface InstallResult {
@@ -41,6 +50,8 @@ export interface InstallResult {
   files: number;
   bins: number;
   durationMs: number;
+  /** e.g. UNSUPPORTED_ENGINE: installed although its `engines.node` does not fit this Node */
+  warnings: InstallWarning[];
 }
 
 /** A registry-supplied text as one terminal line: control characters (escape sequences, newlines) become spaces. */
@@ -167,6 +178,13 @@ function lockedVersions(lock: PackageLockfile, update: Set<string>): LockedVersi
   };
 }
 
+/** Prints a warning once (stderr, silenced by --json) and keeps it for the result. */
+function warn(ctx: CliContext, warnings: Map<string, InstallWarning>, warning: ClientError): void {
+  if (warnings.has(warning.message)) return;
+  warnings.set(warning.message, { code: warning.code, message: warning.message, ...(warning.hint ? { hint: warning.hint } : {}) });
+  ctx.info(`ds: warning ${warning.code}: ${warning.message}${warning.hint ? `\nhint: ${warning.hint}` : ''}`);
+}
+
 export async function installProject(ctx: CliContext, options: InstallOptions): Promise<InstallResult> {
   const started = performance.now();
   const found = await findProjectManifest(ctx.io.cwd);
@@ -188,7 +206,12 @@ export async function installProject(ctx: CliContext, options: InstallOptions): 
   const dir = manifest.dir;
   const lock = await readLockfile(dir);
   const host = options.offline && lock ? lock.host : await ctx.registryHost();
-  const source = createPackageSource(ctx, { offline: options.offline, preferOffline: options.preferOffline });
+  const warnings = new Map<string, InstallWarning>();
+  const source = createPackageSource(ctx, {
+    offline: options.offline,
+    preferOffline: options.preferOffline,
+    engines: { nodeVersion: process.versions.node, strict: options.engineStrict === true, warn: (w) => warn(ctx, warnings, w) },
+  });
 
   const added = options.specs.length > 0 ? await addSpecs(ctx, source, manifest, options.specs, host, options.saveDev) : [];
   const root = canonicalRequests(manifest, host);
@@ -284,6 +307,7 @@ export async function installProject(ctx: CliContext, options: InstallOptions): 
     deprecated: deprecated.sort((a, b) => (`${a.name}@${a.version}` < `${b.name}@${b.version}` ? -1 : 1)),
     downloaded: source.stats.downloaded,
     downloadedBytes: source.stats.downloadedBytes,
+    warnings: [...warnings.values()],
     files: linked.files,
     bins: linked.bins,
     durationMs: Math.round(performance.now() - started),

@@ -4,7 +4,7 @@ import type { CliContext } from './cli-context.ts';
 import { cliError } from './cli-error.ts';
 import { createLimiter } from './create-limiter.ts';
 import type { PackageSpec } from './parse-package-spec.ts';
-import { pickVersion } from './pick-version.ts';
+import { type EngineCheck, pickVersion } from './pick-version.ts';
 
 /** The canonical version document (API.md §5): what a version's integrity hashes. */
 export type CanonicalDocument = CanonicalVersionInput;
@@ -44,7 +44,16 @@ export type PackageSource = ReturnType<typeof createPackageSource>;
  * then the registry (package documents are revalidated with their ETag unless offline). Every
  * byte that reaches the cache has been verified against the integrity that names it.
  */
-export function createPackageSource(ctx: CliContext, options: { offline: boolean; preferOffline?: boolean; concurrency?: number }) {
+export function createPackageSource(
+  ctx: CliContext,
+  options: {
+    offline: boolean;
+    preferOffline?: boolean;
+    concurrency?: number;
+    /** honour `engines.node` of npm packages (their packuments carry it) when picking versions */
+    engines?: Omit<EngineCheck, 'enginesNode'>;
+  },
+) {
   const cache = ctx.cache();
   // As many requests in flight as the client keeps connections (16): the limiter, not the
   // connection pool, queues the rest, so metadata can go before waiting file downloads.
@@ -130,7 +139,8 @@ export function createPackageSource(ctx: CliContext, options: { offline: boolean
         const document = await this.getPackage(spec);
         return { document, version: pickVersion(document, spec) };
       }
-      return pickLegacy({ ctx, limit, npmPackuments, mirroring, packages, getPackage: (legacy) => this.getPackage(legacy) }, spec);
+      const getPackage = (legacy: PackageSpec) => this.getPackage(legacy);
+      return pickLegacy({ ctx, limit, npmPackuments, mirroring, packages, getPackage, engines: options.engines }, spec);
     },
 
     /** The canonical version document named by `integrity`, verified. */
@@ -202,6 +212,37 @@ interface LegacyPick {
   /** the package documents read so far (a mirrored version makes one stale) */
   packages: Map<string, Promise<PackageDocument>>;
   getPackage(spec: PackageSpec): Promise<PackageDocument>;
+  engines: Omit<EngineCheck, 'enginesNode'> | undefined;
+}
+
+/**
+ * The version of an npm view to install: the deprecated ones only when nothing else satisfies the
+ * spec (as npm); with `engines`, preferring versions whose `engines.node` fits (as npm).
+ */
+function pickFromNpmView(npm: NpmPackument, spec: PackageSpec, engines: Omit<EngineCheck, 'enginesNode'> | undefined): string {
+  const view = (skipDeprecated: boolean) =>
+    ({
+      tags: npm['dist-tags'],
+      versions: Object.fromEntries(
+        Object.entries(npm.versions)
+          .filter(([, manifest]) => !skipDeprecated || !manifest?.deprecated)
+          .map(([v]) => [v, '']),
+      ),
+    }) as unknown as PackageDocument;
+  const check: EngineCheck | undefined = engines && {
+    ...engines,
+    enginesNode: (v) => {
+      const declared = npm.versions[v]?.engines as { node?: unknown } | undefined;
+      return typeof declared?.node === 'string' ? declared.node : undefined;
+    },
+  };
+  try {
+    return pickVersion(view(true), spec, check);
+  } catch (error) {
+    // an engine refusal stays one; otherwise every satisfying version is deprecated: pick among them
+    if (error instanceof ClientError && error.code === 'UNSUPPORTED_ENGINE') throw error;
+    return pickVersion(view(false), spec, check);
+  }
 }
 
 /**
@@ -209,7 +250,7 @@ interface LegacyPick {
  * mirrored yet is mirrored first, then its package document read again.
  */
 async function pickLegacy(
-  { ctx, limit, npmPackuments, mirroring, packages, getPackage }: LegacyPick,
+  { ctx, limit, npmPackuments, mirroring, packages, getPackage, engines }: LegacyPick,
   spec: PackageSpec,
 ): Promise<{ document: PackageDocument; version: string }> {
   const npmName = spec.ref.name;
@@ -229,21 +270,7 @@ async function pickLegacy(
       },
     );
   }
-  const view = (skipDeprecated: boolean) =>
-    ({
-      tags: npm['dist-tags'],
-      versions: Object.fromEntries(
-        Object.entries(npm.versions)
-          .filter(([, manifest]) => !skipDeprecated || !manifest?.deprecated)
-          .map(([v]) => [v, '']),
-      ),
-    }) as unknown as PackageDocument;
-  let version: string;
-  try {
-    version = pickVersion(view(true), spec);
-  } catch {
-    version = pickVersion(view(false), spec);
-  }
+  const version = pickFromNpmView(npm, spec, engines);
   let document = await getPackage(spec).catch((error: unknown) => {
     if (error instanceof ClientError && error.status === 404) return undefined;
     throw error;

@@ -9,11 +9,15 @@ export const install = defineCommand<InstallResult>({
   name: 'install',
   aliases: ['i', 'add'],
   summary: "Install the project's dependencies (and add new ones) into node_modules",
-  usage: ['install [<package>[@<range|tag>] …] [--save-dev] [--frozen-lockfile] [--offline]'],
+  usage: ['install [<package>[@<range|tag>] …] [--save-dev] [--frozen-lockfile] [--offline] [--engine-strict]'],
   options: {
     'save-dev': { type: 'boolean', short: 'D', description: 'add the packages to devDependencies' },
     'frozen-lockfile': { type: 'boolean', description: 'fail instead of changing Package.lock' },
     offline: { type: 'boolean', description: 'use only the local cache; never contact the registry' },
+    'engine-strict': {
+      type: 'boolean',
+      description: 'refuse a package whose engines.node does not fit this Node (default: warn and install it, as npm)',
+    },
     'prefer-offline': { type: 'boolean', description: 'use cached package metadata without revalidating it' },
     cache: { type: 'string', description: 'cache directory (default $XDG_CACHE_HOME/entropic or ~/.cache/entropic)' },
   },
@@ -31,6 +35,7 @@ export const install = defineCommand<InstallResult>({
       offline: ctx.options.offline === true,
       preferOffline: ctx.options['prefer-offline'] === true,
       saveDev: ctx.options['save-dev'] === true,
+      engineStrict: ctx.options['engine-strict'] === true,
     }),
   view(data) {
     const lines = data.added.map((a) => `+ ${a.name}@${a.version}`);
