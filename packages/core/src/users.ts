@@ -1,6 +1,5 @@
 import { appError, parseNewNamespaceName } from '@entropic/types';
 import type { CoreDeps } from './deps.ts';
-import type { Repositories } from './ports/repositories.ts';
 import type { AccountUser, ExternalIdentity, UserRow } from './ports/users.ts';
 
 export interface CreateUserInput {
@@ -35,12 +34,12 @@ export async function createUser(deps: CoreDeps, input: CreateUserInput): Promis
   });
 }
 
-export async function findUserByName(repos: Repositories, name: string): Promise<UserRow | undefined> {
-  return repos.users.findByName(name);
+export async function findUserByName(deps: CoreDeps, input: { name: string }): Promise<UserRow | undefined> {
+  return deps.repos.users.findByName(input.name);
 }
 
-export async function getUserByName(repos: Repositories, name: string): Promise<UserRow> {
-  const user = await findUserByName(repos, name);
-  if (!user) throw appError('USER_NOT_FOUND', `The user "${name}" does not exist.`);
+export async function getUserByName(deps: CoreDeps, input: { name: string }): Promise<UserRow> {
+  const user = await findUserByName(deps, input);
+  if (!user) throw appError('USER_NOT_FOUND', `The user "${input.name}" does not exist.`);
   return user;
 }

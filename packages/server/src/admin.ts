@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'token create': {
         if (!arg) throw usage('token create needs a user name');
-        const user = await getUserByName(deps.repos, arg);
+        const user = await getUserByName(deps, { name: arg });
         const scope = (values.scope ?? 'publish') as 'read' | 'publish';
         const days = values['expires-in-days'] ? Number(values['expires-in-days']) : undefined;
         if (days !== undefined && (!Number.isInteger(days) || days < 1)) throw usage('--expires-in-days takes a whole number of days');
