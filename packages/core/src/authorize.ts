@@ -8,10 +8,10 @@ import { type Actor, isSystemPrincipal, type Principal, type SystemCapability, t
  * The one place that answers "may this principal do that". Every route that changes something
  * goes through one of these, inside the transaction that does the change.
  */
-export function requireSignedIn(principal: Principal | undefined): Principal {
+export function requireSignedIn(principal: Principal | undefined, message = 'You must be signed in to do that.'): Principal {
   if (!principal) {
     // the HTTP edge adds `WWW-Authenticate: Bearer` for this code
-    throw appError('UNAUTHENTICATED', 'You must be signed in to do that.', {
+    throw appError('UNAUTHENTICATED', message, {
       hint: 'Send "Authorization: Bearer ent_v1_…" with a token from the website or `npm run admin -- token create`.',
     });
   }

@@ -11,6 +11,7 @@ import {
   listMaintainerships,
   listMembers,
   removeMember,
+  requireSignedIn,
   type TeamChange,
 } from '@entropic/core';
 import { appError, isAppError, type NamespaceRef, parseNamespaceSegment } from '@entropic/types';
@@ -94,6 +95,8 @@ async function loadNamespacePage(
   };
 }
 
+const SIGN_IN_TO_ANSWER = 'Sign in to answer invitations.';
+
 async function applyForm(deps: CoreDeps, request: FastifyRequest, ref: NamespaceRef, form: Form): Promise<TeamChange> {
   const principal = request.principal;
   const self = () => parseNamespaceSegment(principal?.username ?? '', deps.host);
@@ -103,12 +106,10 @@ async function applyForm(deps: CoreDeps, request: FastifyRequest, ref: Namespace
     case 'remove':
       return removeMember(deps, { principal, ref, username: form.user ?? '' });
     case 'accept':
-      if (!principal) throw appError('UNAUTHENTICATED', 'Sign in to answer invitations.');
-      return acceptMembership(deps, { principal, user: self(), ref });
+      return acceptMembership(deps, { principal: requireSignedIn(principal, SIGN_IN_TO_ANSWER), user: self(), ref });
     case 'decline':
     case 'leave':
-      if (!principal) throw appError('UNAUTHENTICATED', 'Sign in to answer invitations.');
-      return leaveMembership(deps, { principal, user: self(), ref });
+      return leaveMembership(deps, { principal: requireSignedIn(principal, SIGN_IN_TO_ANSWER), user: self(), ref });
     case 'accept-package':
     case 'decline-package': {
       const pkg = parsePackageRef({ namespace: form.pkgnamespace ?? '', name: form.pkgname ?? '' }, deps.host);
