@@ -100,7 +100,9 @@ export function errorBody(error: AppError, shape: ErrorShape = 'entropic'): Erro
 
 /**
  * Marks every route registered in `scope` (an encapsulated plugin) as an npm protocol route, so
- * its errors, the framework's included, leave in the npm shape.
+ * its errors leave in the npm shape: those of its handlers and hooks, and the framework's once the
+ * route is known (a body too large, bad JSON). What the router refuses before it has found a route
+ * (a parameter over its limit, a URL that does not decode) has no route, so no npm shape.
  */
 export function useNpmErrorShape(scope: FastifyInstance): void {
   scope.addHook('onRoute', (route) => {
