@@ -3,7 +3,7 @@ import semver from 'semver';
 import type { CoreDeps } from './deps.ts';
 import { authorizePackageWrite, fullName, getPackage, type PackageRef } from './packages.ts';
 import type { Repositories } from './ports/repositories.ts';
-import type { Principal } from './principal.ts';
+import type { Actor, Principal } from './principal.ts';
 
 export async function getVersionDocument(deps: CoreDeps, input: { ref: PackageRef; version: Version }): Promise<VersionDocument> {
   const { ref, version } = input;
@@ -38,7 +38,8 @@ export async function listVersions(deps: CoreDeps, input: { ref: PackageRef }): 
 }
 
 export interface YankVersionInput {
-  principal: Principal | undefined;
+  /** a user, or the `legacy` mirror following an upstream removal */
+  principal: Actor | undefined;
   ref: PackageRef;
   version: Version;
 }

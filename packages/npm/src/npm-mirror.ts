@@ -1,6 +1,14 @@
 import type { Readable } from 'node:stream';
-import { type CoreDeps, findPackage, LEGACY_MIRROR_PRINCIPAL, type PackageRef, type PublishPart, publishVersion } from '@entropic/core';
-import { appError, type Integrity, isAppError, LEGACY, parsePackageName, parseVersion } from '@entropic/types';
+import {
+  type CoreDeps,
+  findPackage,
+  LEGACY_MIRROR_PRINCIPAL,
+  type PackageRef,
+  type PublishPart,
+  publishVersion,
+  yankVersion,
+} from '@entropic/core';
+import { appError, type Integrity, isAppError, LEGACY, parsePackageName, parseVersion, truncate, type Version } from '@entropic/types';
 import { normalizeLegacyManifest } from './normalize-legacy-manifest.ts';
 import {
   abbreviateVersion,
@@ -13,7 +21,10 @@ import {
 } from './npm-packument.ts';
 import { npmManifestFields } from './npm-publish.ts';
 import { inspectTarball, type ReadTarballOptions, tarballParts } from './npm-tarball.ts';
+import { awaitUpstream, UpstreamClock, type UpstreamTiming } from './upstream-clock.ts';
 import { relayVerified, type TarballExpectation, type VerifiedBytes, type VerifiedRelay } from './verified-relay.ts';
+
+export type { UpstreamTiming } from './upstream-clock.ts';
 
 export type UpstreamPackumentResult =
   | { status: 'ok'; body: string; etag: string | undefined }
@@ -52,6 +63,13 @@ interface FirstFetch {
   stored: Promise<void>;
   /** settled either way, the entry removed */
   done: Promise<void>;
+  clock: UpstreamClock;
+}
+
+/** A packument refresh in flight, shared by whoever needs it. */
+interface Refresh {
+  promise: Promise<Json | undefined>;
+  clock: UpstreamClock;
 }
 
 interface OpenedTarball {
@@ -69,7 +87,17 @@ export interface NpmMirrorOptions {
   onError?: (error: unknown, npmName: string) => void;
   /** where the mirror reports what it did to upstream data (links skipped, removals followed, slow fetches) */
   log?: MirrorLog;
+  /** seconds an upstream 404 is remembered, so a missing name is not asked again at once (0 or unset: never) */
+  negativeTtlSeconds?: number;
+  /** versions the upstream removed stay servable by their exact tarball URL (lockfiles); off: they 404 too */
+  keepRemoved?: boolean;
+  /** an upstream fetch slower than this is logged once as a warning (0 or unset: never) */
+  slowFetchMs?: number;
 }
+
+/** At most this many upstream 404s are remembered (the oldest are forgotten first). */
+const NEGATIVE_CACHE_MAX = 10_000;
+const REMOVED_HINT = 'The upstream registry removed it (unpublished or taken down).';
 
 /** The part of a pino logger the mirror uses. */
 export interface MirrorLog {
@@ -85,7 +113,9 @@ export interface MirrorLog {
  * removed packument, a newly mirrored version) is announced as a `package-changed` event.
  */
 export class NpmMirror {
-  private readonly refreshing = new Map<string, Promise<Json | undefined>>();
+  private readonly refreshing = new Map<string, Refresh>();
+  /** npm name → until when its upstream 404 is believed (insertion order: oldest first) */
+  private readonly missing = new Map<string, number>();
   /** first fetches in flight, by `name@version`: verified bytes, then stored (`done`) */
   private readonly fetching = new Map<string, FirstFetch>();
 
@@ -103,19 +133,25 @@ export class NpmMirror {
     return this.upstream !== undefined && (this.options.allowlist === undefined || this.options.allowlist.has(npmName));
   }
 
-  /** The upstream packument (possibly stale), or undefined when the upstream does not have it. */
-  async upstreamPackument(npmName: string): Promise<Json | undefined> {
+  /**
+   * The upstream packument (possibly stale), or undefined when the upstream does not have it.
+   * `waiter` learns how much of the wait was the upstream's.
+   */
+  async upstreamPackument(npmName: string, waiter?: UpstreamTiming | UpstreamClock): Promise<Json | undefined> {
     if (!this.isAllowed(npmName)) return undefined;
     const row = await this.deps.repos.mirror.findUpstreamPackument(npmName);
     if (row) {
       const age = Date.now() - new Date(row.fetched_at).getTime();
       if (age > this.options.ttlSeconds * 1000) {
-        this.refresh(npmName, row.etag ?? undefined).catch((error) => this.options.onError?.(error, npmName));
+        this.refresh(npmName, row.etag ?? undefined).promise.catch((error) => this.options.onError?.(error, npmName));
       }
       return JSON.parse(row.body) as Json;
     }
+    if (this.isMissing(npmName)) return undefined;
     try {
-      return await this.refresh(npmName, undefined);
+      const found = await awaitUpstream(this.refresh(npmName, undefined), waiter);
+      if (!found) this.rememberMissing(npmName);
+      return found;
     } catch (error) {
       if (isAppError(error) && error.code !== 'UPSTREAM_UNAVAILABLE') throw error;
       throw appError(
@@ -126,27 +162,59 @@ export class NpmMirror {
     }
   }
 
-  private refresh(npmName: string, etag: string | undefined): Promise<Json | undefined> {
+  /** An upstream 404 remembered for a short while (a name resolved to a local namespace never gets here). */
+  private isMissing(npmName: string): boolean {
+    const until = this.missing.get(npmName);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.missing.delete(npmName);
+    return false;
+  }
+
+  private rememberMissing(npmName: string): void {
+    const ttl = this.options.negativeTtlSeconds ?? 0;
+    if (ttl <= 0) return;
+    this.missing.delete(npmName);
+    if (this.missing.size >= NEGATIVE_CACHE_MAX) this.missing.delete(this.missing.keys().next().value as string);
+    this.missing.set(npmName, Date.now() + ttl * 1000);
+  }
+
+  private refresh(npmName: string, etag: string | undefined): Refresh {
     let pending = this.refreshing.get(npmName);
     if (!pending) {
-      pending = this.fetchAndStore(npmName, etag).finally(() => this.refreshing.delete(npmName));
+      const clock = new UpstreamClock();
+      const promise = this.fetchAndStore(clock, npmName, etag).finally(() => {
+        this.refreshing.delete(npmName);
+        this.reportSlow(clock);
+      });
+      pending = { promise, clock };
       this.refreshing.set(npmName, pending);
     }
     return pending;
   }
 
-  private async fetchAndStore(npmName: string, etag: string | undefined): Promise<Json | undefined> {
+  /** Work with the upstream is done: each of its slow fetches is reported once. */
+  private reportSlow(clock: UpstreamClock): void {
+    const slowMs = this.options.slowFetchMs ?? 0;
+    if (slowMs <= 0) return;
+    for (const report of clock.slowFetches(slowMs)) this.options.log?.warn({ ...report }, 'upstream fetch slow');
+  }
+
+  private async fetchAndStore(clock: UpstreamClock, npmName: string, etag: string | undefined): Promise<Json | undefined> {
     const upstream = this.upstream;
     if (!upstream) return undefined;
-    const result = await upstream.fetchPackument(npmName, etag);
+    const result = await clock.fetch(`${upstream.url}/${npmName}`, () => upstream.fetchPackument(npmName, etag));
     const mirror = this.deps.repos.mirror;
     if (result.status === 'not-found') {
-      if (await mirror.deleteUpstreamPackument(npmName)) await this.changed(npmName);
+      if (await mirror.deleteUpstreamPackument(npmName)) {
+        await this.followRemovals(npmName, undefined);
+        await this.changed(npmName);
+      }
       return undefined;
     }
     if (result.status === 'not-modified') {
       const body = await mirror.touchUpstreamPackument(npmName, new Date());
-      return body !== undefined ? (JSON.parse(body) as Json) : this.fetchAndStore(npmName, undefined);
+      return body !== undefined ? (JSON.parse(body) as Json) : this.fetchAndStore(clock, npmName, undefined);
     }
     let parsed: Json;
     try {
@@ -156,6 +224,7 @@ export class NpmMirror {
       throw appError('UPSTREAM_UNAVAILABLE', `The upstream registry answered an invalid packument for "${npmName}".`, { cause: error });
     }
     await mirror.putUpstreamPackument({ name: npmName, body: result.body, etag: result.etag ?? null, fetchedAt: new Date() });
+    await this.followRemovals(npmName, parsed.versions as Json);
     await this.changed(npmName);
     return parsed;
   }
@@ -165,20 +234,54 @@ export class NpmMirror {
     await this.deps.events.emit({ type: 'package-changed', ref: this.legacyRef(npmName) });
   }
 
+  /**
+   * The upstream removed versions (or, `upstreamVersions` undefined, the whole package): the
+   * versions mirrored here that it no longer lists are yanked by the mirror, so they are no
+   * longer offered; their bytes stay for exact installs only when `keepRemoved`. Logged, since
+   * it usually means a takedown.
+   */
+  private async followRemovals(npmName: string, upstreamVersions: Json | undefined): Promise<void> {
+    const ref = this.legacyRef(npmName);
+    const local = await findPackage(this.deps.repos, ref, this.deps.host);
+    if (!local) return;
+    const published = await this.deps.repos.versions.listPublished(local.id);
+    const removed = published.map((v) => v.version).filter((v) => !upstreamVersions || !(v in upstreamVersions));
+    if (removed.length === 0) return;
+    for (const version of removed) await yankVersion(this.deps, { principal: LEGACY_MIRROR_PRINCIPAL, ref, version: version as Version });
+    this.options.log?.warn(
+      { name: npmName, versions: removed.slice(0, 50), count: removed.length, kept: this.options.keepRemoved === true },
+      upstreamVersions ? 'legacy mirror: the upstream removed versions' : 'legacy mirror: the upstream removed the package',
+    );
+  }
+
   private legacyRef(npmName: string): PackageRef {
     return { namespace: LEGACY, host: this.deps.host, name: parsePackageName(npmName, LEGACY) };
   }
 
-  /** Packuments of a legacy package: the upstream's, with tarballs pointing here, plus versions only mirrored here. */
-  async packuments(npmName: string, tarballBase: string): Promise<Packuments | undefined> {
+  /** A version the upstream removed is served only when the operator keeps removed versions (exact installs, lockfiles). */
+  private async servable(ref: PackageRef, npmName: string, version: string, integrity: string): Promise<string> {
+    if (this.options.keepRemoved) return integrity;
+    const pkg = await findPackage(this.deps.repos, ref, this.deps.host);
+    const state = pkg && (await this.deps.repos.versions.findState(pkg.id, version));
+    if (!state?.yanked) return integrity;
+    throw appError('VERSION_NOT_FOUND', `The version "${truncate(npmName)}@${version}" is no longer available.`, { hint: REMOVED_HINT });
+  }
+
+  /**
+   * Packuments of a legacy package: the upstream's, with tarballs pointing here; when the upstream
+   * cannot be asked, the versions mirrored here, never those the upstream removed.
+   */
+  async packuments(npmName: string, tarballBase: string, timing?: UpstreamTiming): Promise<Packuments | undefined> {
     const local = await findPackage(this.deps.repos, this.legacyRef(npmName), this.deps.host);
     let upstream: Json | undefined;
     try {
-      upstream = await this.upstreamPackument(npmName);
+      upstream = await this.upstreamPackument(npmName, timing);
     } catch (error) {
       if (!local) throw error;
     }
-    const localVersions = local ? await listNpmVersions(this.deps, { packageId: local.id }) : [];
+    // What the upstream lists is what is offered (a version it no longer lists was removed). Only
+    // when it cannot be asked are the versions mirrored here offered, never those it removed (yanked).
+    const localVersions = local && !upstream ? (await listNpmVersions(this.deps, { packageId: local.id })).filter((v) => !v.yanked) : [];
     if (!upstream && localVersions.length === 0) return undefined;
     const versions: Json = {};
     const abbreviated: Json = {};
@@ -199,7 +302,7 @@ export class NpmMirror {
       time[record.version] ??= record.created.toISOString();
     }
     const tags = (upstream?.['dist-tags'] ?? {}) as Record<string, string>;
-    if (!upstream && localVersions.length > 0) tags.latest ??= localVersions.filter((v) => !v.yanked).at(-1)?.version ?? '';
+    if (!upstream && localVersions.length > 0) tags.latest ??= localVersions.at(-1)?.version ?? '';
     const full: Json = { ...(upstream ?? {}), _id: npmName, name: npmName, 'dist-tags': tags, versions, time };
     delete full._attachments;
     return {
@@ -215,36 +318,60 @@ export class NpmMirror {
    * the tarball row is written last). Concurrent first requests share the one upstream fetch and
    * get its verified bytes. Undefined when the version is not known here or upstream.
    */
-  async tarball(npmName: string, version: string, options: { durable?: boolean } = {}): Promise<MirroredTarball | undefined> {
+  async tarball(
+    npmName: string,
+    version: string,
+    options: { durable?: boolean; timing?: UpstreamTiming } = {},
+  ): Promise<MirroredTarball | undefined> {
     const ref = this.legacyRef(npmName);
     const found = await this.storedTarball(ref, version);
-    if (found) return { kind: 'stored', integrity: found };
+    if (found) return { kind: 'stored', integrity: await this.servable(ref, npmName, version, found) };
     if (!this.isAllowed(npmName)) return undefined;
     const key = `${npmName}@${version}`;
+    const from = UpstreamClock.now();
     let fetch = this.fetching.get(key);
     let relay: MirroredTarball | undefined;
     if (!fetch) {
       // registered before the first await, so a concurrent request finds it
-      const opened = this.openUpstreamTarball(npmName, parseVersion(version));
+      const clock = new UpstreamClock();
+      const opened = this.openUpstreamTarball(clock, npmName, parseVersion(version));
       const verified = opened.then((o) => o?.relay.verified);
       const stored = verified.then(async (bytes) => {
         const o = await opened;
         if (bytes && o) await this.store(ref, npmName, version, o, bytes);
       });
-      const done = stored.catch((error) => this.options.onError?.(error, npmName)).finally(() => this.fetching.delete(key));
-      fetch = { verified, stored, done };
+      const done = stored
+        .catch((error) => this.options.onError?.(error, npmName))
+        .finally(() => {
+          this.fetching.delete(key);
+          this.reportSlow(clock);
+        });
+      fetch = { verified, stored, done, clock };
       this.fetching.set(key, fetch);
-      const o = await opened;
-      if (!o) return undefined;
+      const o = await awaitUpstream({ promise: opened, clock }, undefined);
+      if (!o) {
+        clock.credit(options.timing, from);
+        return undefined;
+      }
       // small tarballs (nearly all) are answered whole, so a refusal is a clear error, not an aborted body
       if (options.durable || (o.size !== undefined && o.size <= RELAY_MIN_BYTES)) o.relay.stream.destroy();
       else relay = { kind: 'relay', integrity: o.expect.sha512, size: o.size, stream: o.relay.stream };
     }
-    if (relay) return relay;
-    const verified = await fetch.verified;
-    if (!verified) return undefined;
-    if (!options.durable) return { kind: 'bytes', integrity: verified.sha512, bytes: verified.bytes };
-    await fetch.stored;
+    const clock = fetch.clock;
+    if (relay) {
+      // the response streams the upstream's body: that time is the upstream's, until it is verified
+      const credit = () => clock.credit(options.timing, from);
+      fetch.verified.then(credit, credit);
+      return relay;
+    }
+    try {
+      const verified = await fetch.verified;
+      if (!verified) return undefined;
+      if (!options.durable) return { kind: 'bytes', integrity: verified.sha512, bytes: verified.bytes };
+      await fetch.stored;
+    } finally {
+      clock.credit(options.timing, from);
+    }
     const integrity = await this.storedTarball(ref, version);
     return integrity ? { kind: 'stored', integrity } : undefined;
   }
@@ -259,8 +386,8 @@ export class NpmMirror {
     return row?.integrity ?? undefined;
   }
 
-  private async openUpstreamTarball(npmName: string, version: string): Promise<OpenedTarball | undefined> {
-    const packument = await this.upstreamPackument(npmName);
+  private async openUpstreamTarball(clock: UpstreamClock, npmName: string, version: string): Promise<OpenedTarball | undefined> {
+    const packument = await this.upstreamPackument(npmName, clock);
     const upstreamManifest = (packument?.versions as Record<string, Json> | undefined)?.[version];
     if (!packument || !upstreamManifest) return undefined;
     const manifest = normalizeLegacyManifest(npmName, upstreamManifest);
@@ -273,16 +400,26 @@ export class NpmMirror {
     };
     const limit = this.deps.limits.maxVersionBytes;
     let upstream: UpstreamTarball;
+    const url = dist.tarball;
+    const started = UpstreamClock.now();
     try {
-      upstream = await (this.upstream as UpstreamRegistry).openTarball(dist.tarball, limit);
+      upstream = await (this.upstream as UpstreamRegistry).openTarball(url, limit);
     } catch (error) {
+      clock.record(url, started, UpstreamClock.now());
       if (isAppError(error) && error.code !== 'UPSTREAM_UNAVAILABLE') throw error;
       throw appError('UPSTREAM_UNAVAILABLE', `The upstream tarball of "${npmName}@${version}" could not be fetched.`, { cause: error });
     }
     const skipped: string[] = [];
     const read: ReadTarballOptions = { mode: 'mirrored', onSkipped: (entry) => skipped.push(`${entry.path} (${entry.type})`) };
     // what would refuse the version refuses it before the client has the whole tarball
+    // the fetch lasts until the whole body is in (then it is checked, which is our time)
+    let fetched = false;
+    const endFetch = () => {
+      if (!fetched) clock.record(url, started, UpstreamClock.now());
+      fetched = true;
+    };
     const relay = relayVerified(upstream.body, expect, limit, `"${npmName}@${version}"`, async (bytes) => {
+      endFetch();
       await inspectTarball(bytes, this.deps.limits, read);
       if (skipped.length > 0) {
         this.options.log?.info(
@@ -291,6 +428,7 @@ export class NpmMirror {
         );
       }
     });
+    relay.verified.catch(endFetch);
     const tags = (packument['dist-tags'] ?? {}) as Record<string, string>;
     return { manifest, tag: tags.latest === version ? 'latest' : 'mirrored', expect, size: upstream.size, relay };
   }

@@ -23,6 +23,10 @@ import { registerNamespacePages } from './www/namespace-pages.ts';
 import { registerWebsite } from './www/register-website.ts';
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** milliseconds this request waited for the legacy mirror's upstream */
+    upstreamMs: number;
+  }
   interface FastifyInstance {
     deps: ServerDeps;
     responseCache: ResponseCache;
@@ -82,9 +86,17 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
     reply.header('x-request-id', request.id);
     done();
   });
+  // Time a request spent waiting for the legacy mirror's upstream (the mirror adds to it).
+  app.decorateRequest('upstreamMs', 0);
   if (deps.config.nodeEnv !== 'production' && deps.config.devLatencyErrorMs > 0) {
     app.addHook('onResponse', async (request, reply) => {
-      if (reply.elapsedTime > deps.config.devLatencyErrorMs) request.log.error({ elapsedMs: reply.elapsedTime }, 'STALL: slow response');
+      if (reply.elapsedTime <= deps.config.devLatencyErrorMs) return;
+      // Mostly the upstream's time: the mirror already warned once per slow fetch (`upstream fetch slow`).
+      if (request.upstreamMs * 2 >= reply.elapsedTime) {
+        request.log.debug({ elapsedMs: reply.elapsedTime, upstreamMs: request.upstreamMs }, 'slow response, mostly upstream time');
+        return;
+      }
+      request.log.error({ elapsedMs: reply.elapsedTime, upstreamMs: request.upstreamMs }, 'STALL: slow response');
     });
   }
   // JSON bodies are small; an empty body on a JSON route is `{}`.

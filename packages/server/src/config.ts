@@ -39,6 +39,12 @@ export interface Config {
   allowlistFile: string | undefined;
   /** seconds an upstream packument of the legacy mirror is fresh (then served stale while it revalidates) */
   legacyTtlSeconds: number;
+  /** seconds an upstream 404 is remembered (0: never) */
+  legacyNegativeTtlSeconds: number;
+  /** versions the upstream removed stay installable by exact tarball URL (lockfiles); off: they 404 too */
+  legacyKeepRemoved: boolean;
+  /** an upstream fetch slower than this is logged as a warning (0: never) */
+  legacySlowFetchMs: number;
 }
 
 export const DEFAULT_SESSION_SECRET = 'insecure-development-session-secret-change-me';
@@ -223,6 +229,9 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     legacyUpstream: url(env, 'LEGACY_UPSTREAM'),
     allowlistFile: env.ALLOWLIST ? resolve(cwd, env.ALLOWLIST) : undefined,
     legacyTtlSeconds: integer(env, 'LEGACY_TTL_SECONDS', 300, 0, 30 * 86_400),
+    legacyNegativeTtlSeconds: integer(env, 'LEGACY_NEGATIVE_TTL_SECONDS', 60, 0, 86_400),
+    legacyKeepRemoved: bool(env, 'LEGACY_KEEP_REMOVED', false),
+    legacySlowFetchMs: integer(env, 'LEGACY_SLOW_FETCH_MS', 2000, 0),
   };
   return Object.freeze(config);
 }

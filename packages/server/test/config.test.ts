@@ -51,6 +51,10 @@ describe('loadConfig', () => {
     ['LOCAL_ACCOUNTS', 'maybe'],
     ['GC_GRACE_SECONDS', '1h'],
     ['CACHE_TTL_SECONDS', '100000'],
+    ['LEGACY_NEGATIVE_TTL_SECONDS', '100000'],
+    ['LEGACY_NEGATIVE_TTL_SECONDS', '1m'],
+    ['LEGACY_KEEP_REMOVED', 'maybe'],
+    ['LEGACY_SLOW_FETCH_MS', 'slow'],
   ];
   for (const [variable, value] of bad) {
     it(`refuses ${variable}=${value} with a message naming it`, () => {

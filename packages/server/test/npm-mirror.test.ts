@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestApp, type NpmUpstream, startNpmUpstream, type TestApp } from '@entropic/testkit';
+import { createTestApp, type NpmUpstream, publishVersion, startNpmUpstream, type TestApp } from '@entropic/testkit';
+import pino, { type Logger } from 'pino';
 import { countFiles } from './support/count-files.ts';
 import { makeNpmTarball } from './support/npm-tarball.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -112,5 +113,200 @@ describe('the legacy mirror accepts the old tarballs and manifests npm installs 
       assert.equal((await t.app.inject({ url: `/packages/package/legacy/${name}/versions/1.0.0` })).statusCode, 404);
       assert.equal(await countFiles(t.deps.config.cacheDir), blobsBefore, 'no blob was written');
     }
+  });
+});
+
+type LogLine = { level: number; msg: string; [field: string]: unknown };
+
+/** A pino logger whose lines a test can read. */
+function capturingLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+  return { logger, lines };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it holds (the mirror revalidates in the background). */
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`still not true after ${timeoutMs} ms: ${what}`);
+    await sleep(100);
+  }
+}
+
+describe('the legacy mirror and the upstream: misses, removals, slow fetches', () => {
+  const TTL_SECONDS = 3;
+  let upstream: NpmUpstream;
+  let t: TestApp;
+  let lines: LogLine[];
+  const storedHere = async (name: string, version: string) =>
+    (await t.app.inject({ url: `/packages/package/legacy/${name}/versions/${version}` })).statusCode === 200;
+  const versionsOf = async (name: string) => {
+    const res = await t.app.inject({ url: `/${name}` });
+    return res.statusCode === 200 ? Object.keys(res.json().versions as Record<string, unknown>) : res.statusCode;
+  };
+
+  before(async () => {
+    upstream = await startNpmUpstream();
+    const captured = capturingLogger();
+    lines = captured.lines;
+    t = await createTestApp({
+      logger: captured.logger,
+      env: {
+        LEGACY_UPSTREAM: upstream.url,
+        LEGACY_TTL_SECONDS: String(TTL_SECONDS),
+        CACHE_TTL_SECONDS: '1',
+        LEGACY_NEGATIVE_TTL_SECONDS: '2',
+        LEGACY_SLOW_FETCH_MS: '300',
+        DEV_LATENCY_ERROR_MS: '400',
+      },
+    });
+  });
+  after(async () => {
+    await t?.close();
+    await upstream?.stop();
+  });
+
+  it('asks the upstream once for a missing name while its 404 is remembered, then again (issue 17.6)', async () => {
+    for (let i = 0; i < 2; i++) {
+      // what an install asks: the abbreviated packument, then (a lockfile) the tarball
+      const res = await t.app.inject({ url: '/no-such-pkg', headers: { accept: 'application/vnd.npm.install-v1+json' } });
+      assert.equal(res.statusCode, 404, res.body);
+      assert.equal((await t.app.inject({ url: '/no-such-pkg/-/no-such-pkg-1.0.0.tgz' })).statusCode, 404);
+    }
+    assert.equal(upstream.requests('/no-such-pkg'), 1, upstream.log.join('\n'));
+    upstream.publish('no-such-pkg', '1.0.0', await makeNpmTarball([{ name: 'package/package.json', content: '{}' }]));
+    await sleep(2100);
+    assert.equal((await t.app.inject({ url: '/no-such-pkg' })).statusCode, 200);
+    assert.equal(upstream.requests('/no-such-pkg'), 2);
+  });
+
+  it('never answers a local name from a remembered upstream 404 (issue 17.6)', async () => {
+    assert.equal((await t.app.inject({ url: '/@later%2fpkg' })).statusCode, 404);
+    assert.equal(upstream.requests('/@later/pkg'), 1);
+    const later = await t.createUser('later');
+    await publishVersion(t.app, 'later/pkg', '1.0.0', { token: later.token });
+    const res = await t.app.inject({ url: '/@later%2fpkg' });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(Object.keys(res.json().versions), ['1.0.0']);
+    assert.equal(upstream.requests('/@later/pkg'), 1);
+  });
+
+  it('counts a 304 to revalidation as success: the cached packument is fresh again (issue 17.7)', async () => {
+    upstream.publish('stable', '1.0.0', await makeNpmTarball([{ name: 'package/package.json', content: '{}' }]));
+    assert.deepEqual(await versionsOf('stable'), ['1.0.0']);
+    await sleep(TTL_SECONDS * 1000 + 100);
+    assert.deepEqual(await versionsOf('stable'), ['1.0.0'], 'served stale while it revalidates');
+    await eventually('the upstream answered 304', async () => upstream.log.includes('304 /stable'));
+    await sleep(1200); // the response cache forgot it; the mirror's copy is fresh for TTL_SECONDS again
+    const asked = upstream.requests('/stable');
+    assert.deepEqual(await versionsOf('stable'), ['1.0.0']);
+    await sleep(200);
+    assert.equal(upstream.requests('/stable'), asked, 'no revalidation right after a 304');
+    assert.ok(!lines.some((l) => l.msg.includes('revalidation failed')), 'a 304 is not a failure');
+  });
+
+  it('follows the upstream removing a version, then the whole package (issue 17.7)', async () => {
+    for (const version of ['1.0.0', '1.1.0', '2.0.0']) {
+      upstream.publish('gone', version, await makeNpmTarball([{ name: 'package/index.js', content: `// ${version}\n` }]));
+    }
+    assert.deepEqual(await versionsOf('gone'), ['1.0.0', '1.1.0', '2.0.0']);
+    for (const version of ['1.0.0', '1.1.0']) {
+      assert.equal((await t.app.inject({ url: `/gone/-/gone-${version}.tgz` })).statusCode, 200, 'mirrored here');
+      await eventually(`gone@${version} is stored`, async () => storedHere('gone', version));
+    }
+
+    upstream.removeVersion('gone', '1.1.0');
+    upstream.removeVersion('gone', '2.0.0');
+    await sleep(TTL_SECONDS * 1000 + 100);
+    await eventually('1.1.0 and 2.0.0 are no longer offered', async () => JSON.stringify(await versionsOf('gone')) === '["1.0.0"]');
+    const packument = (await t.app.inject({ url: '/gone' })).json();
+    assert.deepEqual(packument['dist-tags'], { latest: '1.0.0' });
+    const removed = await t.app.inject({ url: '/gone/-/gone-1.1.0.tgz' });
+    assert.equal(removed.statusCode, 404, 'a removed version is not served (LEGACY_KEEP_REMOVED is off)');
+    assert.equal(removed.json().code, 'VERSION_NOT_FOUND');
+    assert.match(removed.json().hint, /upstream registry removed it/);
+    assert.equal((await t.app.inject({ url: '/gone/-/gone-2.0.0.tgz' })).statusCode, 404);
+    assert.equal((await t.app.inject({ url: '/gone/-/gone-1.0.0.tgz' })).statusCode, 200);
+    const logged = lines.find((l) => l.msg === 'legacy mirror: the upstream removed versions');
+    assert.ok(logged, 'the removal is logged');
+    assert.equal(logged.level, 40);
+    assert.deepEqual(logged.versions, ['1.1.0']);
+
+    upstream.removePackage('gone');
+    await sleep(TTL_SECONDS * 1000 + 100);
+    await eventually('the package is no longer offered', async () => (await versionsOf('gone')) === 404);
+    assert.equal((await t.app.inject({ url: '/gone/-/gone-1.0.0.tgz' })).statusCode, 404);
+    assert.ok(lines.some((l) => l.msg === 'legacy mirror: the upstream removed the package' && l.name === 'gone'));
+  });
+
+  it('logs a slow upstream as one warning per fetch with its share of the time, never as an error STALL (issue 17.15)', async () => {
+    upstream.publish('slowpkg', '1.0.0', await makeNpmTarball([{ name: 'package/index.js', content: '// slow\n' }]));
+    const from = lines.length;
+    upstream.delayMs = 600;
+    try {
+      assert.equal((await t.app.inject({ url: '/slowpkg' })).statusCode, 200);
+      // two installs at once want the same first-time tarball: one upstream fetch
+      const both = await Promise.all([1, 2].map(() => t.app.inject({ url: '/slowpkg/-/slowpkg-1.0.0.tgz' })));
+      for (const res of both) assert.equal(res.statusCode, 200, res.body);
+    } finally {
+      upstream.delayMs = 0;
+    }
+    assert.equal(upstream.requests('/slowpkg/-/slowpkg-1.0.0.tgz'), 1);
+    // the tarball's fetch is reported once its work is done (stored after the response)
+    await eventually(
+      'both slow fetches are reported',
+      async () => lines.slice(from).filter((l) => l.msg === 'upstream fetch slow').length >= 2,
+    );
+    const logged = lines.slice(from);
+    const slow = logged.filter((l) => l.msg === 'upstream fetch slow');
+    const host = new URL(upstream.url).host;
+    assert.deepEqual(
+      slow.map((l) => l.url),
+      [`${host}/slowpkg`, `${host}/slowpkg/-/slowpkg-1.0.0.tgz`],
+    );
+    for (const line of slow) {
+      assert.equal(line.level, 40, 'a warning');
+      assert.ok((line.upstreamMs as number) >= 550 && (line.totalMs as number) >= (line.upstreamMs as number), JSON.stringify(line));
+    }
+    const errors = logged.filter((l) => l.level >= 50);
+    assert.deepEqual(errors, [], 'nothing at error level: the time was the upstream');
+  });
+});
+
+describe('LEGACY_KEEP_REMOVED keeps a removed version for exact installs only (issue 17.7)', () => {
+  let upstream: NpmUpstream;
+  let t: TestApp;
+  const storedHere = async (name: string, version: string) =>
+    (await t.app.inject({ url: `/packages/package/legacy/${name}/versions/${version}` })).statusCode === 200;
+
+  before(async () => {
+    upstream = await startNpmUpstream();
+    t = await createTestApp({
+      env: { LEGACY_UPSTREAM: upstream.url, LEGACY_TTL_SECONDS: '1', CACHE_TTL_SECONDS: '1', LEGACY_KEEP_REMOVED: 'true' },
+    });
+  });
+  after(async () => {
+    await t?.close();
+    await upstream?.stop();
+  });
+
+  it('stops offering the version but still serves its bytes by exact tarball URL', async () => {
+    const tarball = await makeNpmTarball([{ name: 'package/index.js', content: '// kept\n' }]);
+    upstream.publish('kept', '1.0.0', tarball);
+    upstream.publish('kept', '1.1.0', await makeNpmTarball([{ name: 'package/index.js', content: '// newer\n' }]));
+    assert.equal((await t.app.inject({ url: '/kept/-/kept-1.0.0.tgz' })).statusCode, 200);
+    await eventually('kept@1.0.0 is stored', async () => storedHere('kept', '1.0.0'));
+    upstream.removeVersion('kept', '1.0.0');
+    await sleep(1100);
+    await eventually('1.0.0 is no longer offered', async () => {
+      const res = await t.app.inject({ url: '/kept' });
+      return JSON.stringify(Object.keys(res.json().versions)) === '["1.1.0"]';
+    });
+    const res = await t.app.inject({ url: '/kept/-/kept-1.0.0.tgz' });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.rawPayload, tarball);
   });
 });

@@ -8,6 +8,7 @@ import { loadConfig } from '@entropic/server/config';
 import { createDeps, type ServerDeps } from '@entropic/server/deps';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import type { Logger } from 'pino';
 
 export interface TestUser {
   id: number;
@@ -33,6 +34,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** port the app will listen on (EXTERNAL_HOST is derived from it); default: a free port */
   port?: number;
+  /** a pino logger the app logs to (a test reads what was logged); default: per LOG_LEVEL / TEST_LOG_LEVEL */
+  logger?: Logger;
 }
 
 /**
@@ -63,7 +66,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...(schema ? { schema } : {}),
     keyPrefix: `entropic-test:${suffix}:`,
   });
-  const app = await buildApp(deps, { logger: config.logLevel !== 'silent' });
+  const app = await buildApp(deps, options.logger ? { loggerInstance: options.logger } : { logger: config.logLevel !== 'silent' });
   const testApp: TestApp = {
     app,
     deps,

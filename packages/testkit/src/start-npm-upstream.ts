@@ -7,13 +7,13 @@ type Json = Record<string, unknown>;
 export interface NpmUpstream {
   /** `http://127.0.0.1:<port>` */
   url: string;
-  /** GET requests received by path (`/name`, `/name/-/name-1.0.0.tgz`), 304s included */
+  /** GET requests received by path (`/name`, `/@scope/name`, `/name/-/name-1.0.0.tgz`; compared decoded), 304s included */
   requests(path: string): number;
   /** Every request received, in order: `<status> <path>` */
   log: string[];
   /** Adds a version (a packument is created for a new name); its `dist` is computed from the bytes. */
   publish(name: string, version: string, tarball: Buffer, manifest?: Json): void;
-  /** The upstream unpublishes one version (its tarball 404s too). */
+  /** The upstream unpublishes one version (its tarball 404s too; `latest` moves to the newest left). */
   removeVersion(name: string, version: string): void;
   /** The upstream unpublishes the whole package: its packument and tarballs 404. */
   removePackage(name: string): void;
@@ -56,7 +56,8 @@ export async function startNpmUpstream(): Promise<NpmUpstream> {
 
   function answer(request: IncomingMessage, response: ServerResponse) {
     const path = (request.url ?? '/').split('?')[0] as string;
-    counts.set(path, (counts.get(path) ?? 0) + 1);
+    const key = decodeURIComponent(path);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
     const send = (status: number, body?: Buffer, headers: Record<string, string> = {}) => {
       log.push(`${status} ${path}`);
       response.writeHead(status, headers);
@@ -88,7 +89,7 @@ export async function startNpmUpstream(): Promise<NpmUpstream> {
 
   const upstream: NpmUpstream = {
     url,
-    requests: (path) => counts.get(path) ?? 0,
+    requests: (path) => counts.get(decodeURIComponent(path)) ?? 0,
     log,
     delayMs: 0,
     publish(name, version, tarball, manifest = {}) {
@@ -115,7 +116,11 @@ export async function startNpmUpstream(): Promise<NpmUpstream> {
       stored.latest = version;
     },
     removeVersion(name, version) {
-      packages.get(name)?.versions.delete(version);
+      const stored = packages.get(name);
+      if (!stored) return;
+      stored.versions.delete(version);
+      // as the npm registry does: latest moves to the newest version left
+      if (stored.latest === version) stored.latest = [...stored.versions.keys()].at(-1) ?? '';
     },
     removePackage(name) {
       packages.delete(name);

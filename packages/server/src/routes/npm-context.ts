@@ -48,6 +48,9 @@ export function createNpmContext(app: FastifyInstance): NpmContext {
     allowlist,
     onError: (error, name) => app.log.warn({ err: error, name }, 'legacy mirror: revalidation failed'),
     log: app.log,
+    negativeTtlSeconds: deps.config.legacyNegativeTtlSeconds,
+    keepRemoved: deps.config.legacyKeepRemoved,
+    slowFetchMs: deps.config.legacySlowFetchMs,
   });
   // first fetches store after their response: a shutdown waits for them (the database closes after)
   app.addHook('onClose', () => mirror.drain());

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import type { PackageRef } from '@entropic/core';
-import { getLocalPackuments, type Packuments } from '@entropic/npm';
+import { getLocalPackuments, type Packuments, type UpstreamTiming } from '@entropic/npm';
 import { isAppError, LEGACY } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CachedResponse } from '../response-cache.ts';
@@ -18,9 +18,10 @@ const VARY = 'Accept, Accept-Encoding';
 export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext): void {
   const { responseCache } = app;
 
-  async function computePackuments(npmName: string, ref: PackageRef): Promise<Packuments> {
+  /** `timing`: the request, which learns how much of its time the legacy mirror's upstream took. */
+  async function computePackuments(npmName: string, ref: PackageRef, timing: UpstreamTiming): Promise<Packuments> {
     if (ref.namespace !== LEGACY) return getLocalPackuments(ctx.deps, { ref, npmName, tarballBase: ctx.base });
-    const found = await ctx.mirror.packuments(npmName, ctx.base);
+    const found = await ctx.mirror.packuments(npmName, ctx.base, timing);
     if (!found) throw ctx.notHere(npmName, ref);
     return found;
   }
@@ -32,14 +33,20 @@ export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext
   }
 
   /** The plain (not gzipped) packument, or the cached 404 of a local package that does not exist. */
-  async function plainEntry(npmName: string, ref: PackageRef, group: string, abbreviated: boolean): Promise<CachedResponse> {
+  async function plainEntry(
+    npmName: string,
+    ref: PackageRef,
+    group: string,
+    abbreviated: boolean,
+    timing: UpstreamTiming,
+  ): Promise<CachedResponse> {
     // A local package that does not exist: its 404 is cached too (a publish drops the group).
     const missing = ref.namespace === LEGACY ? undefined : responseCache.get(group, 'npm:missing');
     if (missing) return missing;
     const plain = responseCache.get(group, abbreviated ? 'npm:abbreviated' : 'npm:full');
     if (plain) return plain;
     try {
-      return storePackuments(group, await computePackuments(npmName, ref), abbreviated);
+      return storePackuments(group, await computePackuments(npmName, ref, timing), abbreviated);
     } catch (error) {
       if (ref.namespace === LEGACY || !isAppError(error) || error.code !== 'PACKAGE_NOT_FOUND') throw error;
       return responseCache.set(group, 'npm:missing', errorResponse(error, true, 'npm'));
@@ -55,7 +62,7 @@ export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext
     const key = `${abbreviated ? 'npm:abbreviated' : 'npm:full'}${gzip ? ':gzip' : ''}`;
     let entry = responseCache.get(group, key);
     if (!entry) {
-      const plain = await plainEntry(npmName, ref, group, abbreviated);
+      const plain = await plainEntry(npmName, ref, group, abbreviated, request);
       if (plain.status !== 200) return reply.code(plain.status).type(plain.contentType).send(plain.body);
       entry = gzip ? responseCache.set(group, key, { ...plain, body: gzipSync(plain.body, { level: 6 }) }) : plain;
     }
