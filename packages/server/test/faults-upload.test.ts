@@ -76,7 +76,7 @@ describe('a registry killed with SIGKILL mid-upload', () => {
     assert.equal(keptResponse.status, 201, await keptResponse.clone().text());
     const keptDoc = (await keptResponse.json()) as { files: Record<string, string>; integrity: string };
     const referenced = await countFiles(objectsDir);
-    assert.equal(referenced, 2, 'the file and the version document');
+    assert.equal(referenced, 3, 'the file, the version document and its npm tarball (built on publish)');
 
     const { payload, contentType } = await cutOffBody(8 * 1024 * 1024);
     const upload = httpRequest(`${r.registry.url}/packages/package/alice/cut/versions/1.0.0`, {
