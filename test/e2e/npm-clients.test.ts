@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -166,6 +166,60 @@ describe('npm, pnpm and yarn against Entropic, with Verdaccio as the legacy upst
     await run(NPM, ['unpublish', '@alice/lib@1.0.1', '--registry', registry], root, env);
     const unpublished = (await (await fetch(`${registry}packages/package/alice/lib/versions/1.0.1`)).json()) as { yanked: boolean };
     assert.equal(unpublished.yanked, true);
+  });
+
+  it('npm publish: the exact tarball npm uploaded is served, so a lockfile made at publish time installs (issue 17.11)', async () => {
+    const env = clientEnv(await makeHome(root, registry, alice.token));
+    const dir = join(root, 'exact');
+    await writePackage(
+      dir,
+      { name: '@alice/exact', version: '1.0.0', main: 'index.js', bin: { exact: 'cli.js' } },
+      { 'index.js': "module.exports = 'exact';\n", 'cli.js': '#!/usr/bin/env node\nconsole.log(require("./index.js"));\n' },
+    );
+    await chmod(join(dir, 'cli.js'), 0o755);
+    // npm publishes the file npm pack wrote: these are the bytes npm uploads
+    const packs = join(root, 'packs');
+    await mkdir(packs, { recursive: true });
+    await run(NPM, ['pack', '--pack-destination', packs], dir, env);
+    const file = join(packs, 'alice-exact-1.0.0.tgz');
+    const sent = await readFile(file);
+    const integrity = `sha512-${createHash('sha512').update(sent).digest('base64')}`;
+    await run(NPM, ['publish', file, '--registry', registry], dir, env);
+
+    const packument = (await (await fetch(`${registry}@alice%2fexact`)).json()) as {
+      versions: Record<string, { dist: { integrity: string; shasum: string; tarball: string } }>;
+    };
+    const dist = packument.versions['1.0.0']?.dist;
+    assert.equal(dist?.integrity, integrity, 'the integrity npm printed at publish');
+    assert.equal(dist?.shasum, createHash('sha1').update(sent).digest('hex'));
+    assert.deepEqual(Buffer.from(await (await fetch(dist?.tarball as string)).arrayBuffer()), sent, 'byte for byte');
+
+    // a lockfile written at publish time (from what npm printed), installed by npm ci with a cold cache
+    const project = join(root, 'exact-project');
+    await writePackage(project, { name: 'exact-consumer', version: '1.0.0', private: true, dependencies: { '@alice/exact': '1.0.0' } }, {});
+    const lock = {
+      name: 'exact-consumer',
+      version: '1.0.0',
+      lockfileVersion: 3,
+      requires: true,
+      packages: {
+        '': { name: 'exact-consumer', version: '1.0.0', dependencies: { '@alice/exact': '1.0.0' } },
+        'node_modules/@alice/exact': {
+          version: '1.0.0',
+          resolved: `${registry}@alice/exact/-/exact-1.0.0.tgz`,
+          integrity,
+          bin: { exact: 'cli.js' },
+        },
+      },
+    };
+    await writeFile(join(project, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
+    await run(NPM, ['ci', '--registry', registry], project, clientEnv(await makeHome(root, registry, alice.token)));
+    assert.equal((await run(process.execPath, ['-p', "require('@alice/exact')"], project, env)).trim(), 'exact');
+    assert.equal((await run(join(project, 'node_modules/.bin/exact'), [], project, env)).trim(), 'exact', 'the bin keeps its mode');
+
+    // ds and the Entropic API read the exploded files
+    const doc = (await (await fetch(`${registry}packages/package/alice/exact/versions/1.0.0`)).json()) as { files: Record<string, string> };
+    assert.deepEqual(Object.keys(doc.files).sort(), ['./package/cli.js', './package/index.js', './package/package.json']);
   });
 
   it('npm installs a version published through the Entropic API, and Entropic serves the files of an npm publish', async () => {

@@ -15,6 +15,7 @@ import type { CoreDeps } from './deps.ts';
 import { parseDistTag } from './dist-tags.ts';
 import { collisionKey, parseFilePath, readmeRank } from './file-paths.ts';
 import { authorizePackageWrite, fullName, type PackageRef } from './packages.ts';
+import type { NewNpmTarball } from './ports/npm-tarballs.ts';
 import type { Actor } from './principal.ts';
 import { renderReadme } from './render-readme.ts';
 import { getVersionDocument } from './versions.ts';
@@ -38,6 +39,12 @@ export interface PublishVersionInput {
   ref: PackageRef;
   version: Version;
   parts: AsyncIterable<PublishPart>;
+  /**
+   * The tarball the client uploaded (`npm publish`), already in the blob store: recorded with the
+   * version in the same transaction, so npm clients are served these exact bytes (the integrity
+   * npm printed) and no tarball is built from the files.
+   */
+  npmTarball?: Omit<NewNpmTarball, 'versionId'>;
 }
 
 /** What the body's parts amount to, every file already in the blob store (not yet durable). */
@@ -76,7 +83,9 @@ export async function publishVersion(deps: CoreDeps, input: PublishVersionInput)
   const { integrity } = await deps.blobs.putBytes(canonical, { deferSync: true });
   // Every blob durable before the transaction that references them: one concurrent batch of
   // fsyncs (each file, each directory once) instead of two sequential fsyncs per file.
-  await deps.blobs.sync([...Object.values(files), ...Object.values(derivedFiles), integrity] as Integrity[]);
+  const durable = [...Object.values(files), ...Object.values(derivedFiles), integrity];
+  if (input.npmTarball) durable.push(input.npmTarball.integrity);
+  await deps.blobs.sync(durable as Integrity[]);
 
   await deps.uow.transaction(async (repos) => {
     const { namespace, pkg } = await authorizePackageWrite(repos, principal, ref, deps.host);
@@ -100,6 +109,11 @@ export async function publishVersion(deps: CoreDeps, input: PublishVersionInput)
       modified_at: now,
     });
     if (outcome === 'exists') throw versionExists(name, version);
+    if (input.npmTarball) {
+      const state = await repos.versions.findState(packageId, version);
+      if (!state) throw new Error(`${name}@${version} was inserted but cannot be read back in its transaction`);
+      await repos.npmTarballs.insert({ ...input.npmTarball, versionId: state.id });
+    }
     await repos.tags.set(packageId, manifest.tag, version, now);
     await repos.packages.update(packageId, { modifiedAt: now });
   });

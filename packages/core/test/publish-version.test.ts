@@ -116,4 +116,46 @@ describe('publishVersion (on real repositories and a temp-dir blob store)', () =
     assert.deepEqual(deps.emitted, []);
     await assert.rejects(getPackageDocument(deps, { ref }), { code: 'PACKAGE_NOT_FOUND' }, 'nothing was recorded');
   });
+
+  it('records the npm tarball the client uploaded with the version, in its transaction; a refused publish records none', async () => {
+    const ref = packageRef(deps, 'alice', 'uploaded');
+    const tarball = await deps.blobs.putBytes(Buffer.from('the bytes npm uploaded'));
+    const npmTarball = {
+      integrity: tarball.integrity,
+      shasum: 'a'.repeat(40),
+      size: 22,
+      manifest: { bin: { x: 'x.js' } },
+      source: 'published' as const,
+    };
+    let recordedWhenAnnounced: unknown;
+    const stop = deps.events.subscribe(async (event) => {
+      if (event.type !== 'version-published') return;
+      const pkg = await deps.repos.packages.find('alice', null, 'uploaded');
+      recordedWhenAnnounced = pkg ? (await deps.repos.npmTarballs.findByPackageId(pkg.id, event.version))?.integrity : undefined;
+    });
+    try {
+      await publishVersion(deps, { principal: alice, ref, version: v('1.0.0'), parts: partsOf(), npmTarball });
+    } finally {
+      stop();
+    }
+    assert.equal(recordedWhenAnnounced, tarball.integrity, 'recorded before version-published');
+    const pkg = await deps.repos.packages.find('alice', null, 'uploaded');
+    const [row] = await deps.repos.npmTarballs.listVersions(pkg?.id as number);
+    assert.equal(row?.tarball_integrity, tarball.integrity);
+    assert.equal(row?.shasum, 'a'.repeat(40));
+    assert.deepEqual(row?.manifest, { bin: { x: 'x.js' } });
+
+    const other = await deps.blobs.putBytes(Buffer.from('other bytes'));
+    await assert.rejects(
+      publishVersion(deps, {
+        principal: bob,
+        ref,
+        version: v('1.1.0'),
+        parts: partsOf(),
+        npmTarball: { ...npmTarball, integrity: other.integrity },
+      }),
+      { code: 'NOT_A_MAINTAINER' },
+    );
+    assert.equal((await deps.repos.npmTarballs.listVersions(pkg?.id as number)).length, 1);
+  });
 });

@@ -115,7 +115,8 @@ export interface NpmTarballsTable {
   size: ColumnType<string | number, number, number>;
   /** package.json fields npm clients need (bin, engines, scripts…), dependencies excluded */
   manifest: Json<Record<string, unknown>>;
-  source: 'built' | 'upstream';
+  /** built from the stored files, the verified upstream tarball (legacy), or the tarball npm published */
+  source: 'built' | 'upstream' | 'published';
   created_at: Timestamp;
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { buffer } from 'node:stream/consumers';
 import {
   authorizePackageWrite,
   type CoreDeps,
@@ -10,11 +11,11 @@ import {
   publishVersion,
   yankVersion,
 } from '@entropic/core';
-import { appError, formatPackageName, LEGACY, parseVersion, truncate, type Version } from '@entropic/types';
+import { appError, formatPackageName, type Integrity, LEGACY, parseVersion, truncate, type Version } from '@entropic/types';
 import semver from 'semver';
 import { resolveNpmName } from './npm-names.ts';
-import { npmDeprecation } from './npm-packument.ts';
-import { inspectTarball, tarballParts } from './npm-tarball.ts';
+import { npmDeprecation, pickManifest } from './npm-packument.ts';
+import { readTarball, tarballParts } from './npm-tarball.ts';
 
 type Json = Record<string, unknown>;
 
@@ -144,7 +145,7 @@ export async function putNpmPackage(deps: CoreDeps, input: PutNpmPackageInput): 
         hint: 'Bump the version and publish again.',
       });
   }
-  await inspectTarball(bytes, deps.limits);
+  const clientManifest = await inspectPublishedTarball(bytes, deps.limits);
   const fields = await npmManifestFields(deps, manifest);
   const limits = deps.limits;
   async function* parts(): AsyncGenerator<PublishPart> {
@@ -152,8 +153,41 @@ export async function putNpmPackage(deps: CoreDeps, input: PutNpmPackageInput): 
     yield { kind: 'field', name: 'tag', value: tag };
     yield* tarballParts(bytes, limits);
   }
-  await publishVersion(deps, { principal, ref, version, parts: parts() });
+  // The exact bytes npm uploaded are what npm clients get (issue 17.11); the files are exploded too.
+  const sha512 = `sha512-${createHash('sha512').update(bytes).digest('base64')}` as Integrity;
+  const stored = await deps.blobs.putBytes(bytes, { expected: sha512, deferSync: true });
+  const npmTarball = {
+    integrity: stored.integrity,
+    shasum: createHash('sha1').update(bytes).digest('hex'),
+    size: bytes.length,
+    manifest: clientManifest,
+    source: 'published' as const,
+  };
+  await publishVersion(deps, { principal, ref, version, parts: parts(), npmTarball });
   return { kind: 'published', version };
+}
+
+/**
+ * Validates the whole tarball before a byte is stored (as inspectTarball does) and answers the
+ * package.json fields npm clients read (pickManifest), taken from the tarball's own package.json
+ * as for a built tarball, never from the manifest beside it in the request.
+ */
+async function inspectPublishedTarball(bytes: Buffer, limits: CoreDeps['limits']): Promise<Json> {
+  let packageJson: Buffer | undefined;
+  let hasBindingGyp = false;
+  let count = 0;
+  for await (const entry of readTarball(bytes, limits)) {
+    count += 1;
+    if (entry.path === 'package/package.json') packageJson = await buffer(entry.stream);
+    else entry.stream.resume();
+    if (entry.path === 'package/binding.gyp') hasBindingGyp = true;
+  }
+  if (count === 0) throw appError('INVALID_TARBALL', 'The tarball holds no files.');
+  try {
+    return pickManifest(JSON.parse(packageJson?.toString('utf8') ?? ''), hasBindingGyp);
+  } catch {
+    return {};
+  }
 }
 
 /**

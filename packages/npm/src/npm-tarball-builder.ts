@@ -56,7 +56,8 @@ export async function buildNpmTarball(deps: CoreDeps, source: NpmTarballBuildSou
  * before the publish answers), and at start-up for versions that have none yet (published before
  * tarballs were built on publish, or whose build failed). Reads never build: a packument leaves
  * out a version until its tarball is recorded. `legacy` versions are skipped: the mirror records
- * the upstream's own tarball for them.
+ * the upstream's own tarball for them; so are versions published with npm, whose uploaded tarball
+ * is recorded with them.
  */
 export class NpmTarballBuilder {
   private readonly building = new Map<number, Promise<void>>();
@@ -78,10 +79,14 @@ export class NpmTarballBuilder {
     });
   }
 
-  /** Builds the tarball of one published version (a no-op when the version does not exist). */
+  /**
+   * Builds the tarball of one published version (a no-op when the version does not exist, or
+   * when its tarball is recorded already: `npm publish` records the uploaded one with the version).
+   */
   async buildVersion(ref: PackageRef, version: string): Promise<void> {
     const pkg = await findPackage(this.deps.repos, ref, this.deps.host);
-    const row = pkg ? await this.deps.repos.versions.find(pkg.id, version) : undefined;
+    if (!pkg || (await this.deps.repos.npmTarballs.findByPackageId(pkg.id, version))?.integrity) return;
+    const row = await this.deps.repos.versions.find(pkg.id, version);
     if (!row) return;
     await this.build({
       versionId: row.id,

@@ -129,34 +129,34 @@ describe('npm registry protocol', () => {
     assert.deepEqual(Object.keys(abbr.json()).sort(), ['dist-tags', 'modified', 'name', 'versions']);
   });
 
-  it('serves a deterministic tarball whose bytes match dist.integrity and the stored files', async () => {
-    const p = (await t.app.inject({ url: '/@alice%2flib' })).json();
-    const dist = p.versions['1.0.0'].dist;
-    const res = await t.app.inject({ url: '/@alice/lib/-/lib-1.0.0.tgz' });
-    assert.equal(res.statusCode, 200);
-    const bytes = res.rawPayload;
-    assert.equal(`sha512-${createHash('sha512').update(bytes).digest('base64')}`, dist.integrity);
-    assert.equal(createHash('sha1').update(bytes).digest('hex'), dist.shasum);
-    assert.equal(bytes.readUInt32LE(4), 0, 'gzip mtime is zero');
-    const names: string[] = [];
-    const extract = tar.extract();
-    extract.on('entry', (h, s, next) => {
-      names.push(`${h.name}:${(h.mode ?? 0).toString(8)}:${h.mtime?.toISOString()}`);
-      s.resume();
-      s.on('end', next);
-    });
-    extract.end(gunzipSync(bytes));
-    await new Promise<void>((r) => extract.on('finish', () => r()));
-    assert.deepEqual(names, [
-      'package/cli.js:644:1985-10-26T08:15:00.000Z',
-      'package/index.js:644:1985-10-26T08:15:00.000Z',
-      'package/package.json:644:1985-10-26T08:15:00.000Z',
+  it('serves an npm-published version with the exact tarball npm uploaded (issue 17.11), its files exploded too', async () => {
+    // a tarball as npm packs it (not in the registry's canonical form: its own mtimes, entry order, gzip level)
+    const uploaded = await makeTarball([
+      { name: 'package/package.json', content: JSON.stringify({ name: '@alice/exact', version: '1.0.0', bin: { exact: 'cli.js' } }) },
+      { name: 'package/lib/b.js', content: 'module.exports = 2;\n' },
+      { name: 'package/cli.js', content: '#!/usr/bin/env node\n' },
     ]);
-    // built once: the same bytes again
-    const again = await t.app.inject({ url: '/@alice/lib/-/lib-1.0.0.tgz' });
-    assert.deepEqual(again.rawPayload, bytes);
-    assert.equal((await t.app.inject({ url: '/@alice/lib/-/lib-9.9.9.tgz' })).statusCode, 404);
-    assert.equal((await t.app.inject({ url: '/@alice/lib/-/other-1.0.0.tgz' })).statusCode, 404);
+    const integrity = `sha512-${createHash('sha512').update(uploaded).digest('base64')}`;
+    const shasum = createHash('sha1').update(uploaded).digest('hex');
+    assert.equal((await put('@alice/exact', npmPublishBody('@alice/exact', '1.0.0', uploaded))).statusCode, 201);
+    for (const accept of ['application/json', 'application/vnd.npm.install-v1+json']) {
+      const dist = (await t.app.inject({ url: '/@alice%2fexact', headers: { accept } })).json().versions['1.0.0'].dist;
+      assert.equal(dist.integrity, integrity, 'the integrity npm printed at publish');
+      assert.equal(dist.shasum, shasum);
+      assert.equal(dist.fileCount, 3);
+    }
+    const full = (await t.app.inject({ url: '/@alice%2fexact' })).json();
+    assert.deepEqual(full.versions['1.0.0'].bin, { exact: 'cli.js' }, 'package.json fields from the tarball');
+    const res = await t.app.inject({ url: '/@alice/exact/-/exact-1.0.0.tgz' });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.rawPayload, uploaded, 'byte for byte');
+    // the files are in the store as for any version (ds and the Entropic API read them)
+    const doc = (await t.app.inject({ url: '/packages/package/alice/exact/versions/1.0.0' })).json();
+    assert.deepEqual(Object.keys(doc.files).sort(), ['./package/cli.js', './package/lib/b.js', './package/package.json']);
+    const blob = await t.app.inject({ url: `/objects/object/sha512/${encodeURIComponent(doc.files['./package/lib/b.js'].slice(7))}` });
+    assert.equal(blob.body, 'module.exports = 2;\n');
+    assert.equal((await t.app.inject({ url: '/@alice/exact/-/exact-9.9.9.tgz' })).statusCode, 404);
+    assert.equal((await t.app.inject({ url: '/@alice/exact/-/other-1.0.0.tgz' })).statusCode, 404);
   });
 
   it('answers ETag/304 and gzip on packuments', async () => {
@@ -186,6 +186,37 @@ describe('npm registry protocol', () => {
     const tgz = await t.app.inject({ url: '/@alice/plain/-/plain-0.1.0.tgz' });
     const text = gunzipSync(tgz.rawPayload).toString('latin1');
     assert.match(text, /"name": "@alice\/plain"/);
+  });
+
+  it('serves a deterministic tarball built from the files of a version published through the Entropic API', async () => {
+    await publishVersion(t.app, 'alice/built', '1.0.0', {
+      token: alice.token,
+      files: { 'package.json': JSON.stringify({ name: '@alice/built', version: '1.0.0' }), 'index.js': '1\n', 'cli.js': '2\n' },
+    });
+    const dist = (await t.app.inject({ url: '/@alice%2fbuilt' })).json().versions['1.0.0'].dist;
+    const res = await t.app.inject({ url: '/@alice/built/-/built-1.0.0.tgz' });
+    assert.equal(res.statusCode, 200);
+    const bytes = res.rawPayload;
+    assert.equal(`sha512-${createHash('sha512').update(bytes).digest('base64')}`, dist.integrity);
+    assert.equal(createHash('sha1').update(bytes).digest('hex'), dist.shasum);
+    assert.equal(bytes.readUInt32LE(4), 0, 'gzip mtime is zero');
+    const names: string[] = [];
+    const extract = tar.extract();
+    extract.on('entry', (h, s, next) => {
+      names.push(`${h.name}:${(h.mode ?? 0).toString(8)}:${h.mtime?.toISOString()}`);
+      s.resume();
+      s.on('end', next);
+    });
+    extract.end(gunzipSync(bytes));
+    await new Promise<void>((r) => extract.on('finish', () => r()));
+    assert.deepEqual(names, [
+      'package/cli.js:644:1985-10-26T08:15:00.000Z',
+      'package/index.js:644:1985-10-26T08:15:00.000Z',
+      'package/package.json:644:1985-10-26T08:15:00.000Z',
+    ]);
+    // built once: the same bytes again
+    const again = await t.app.inject({ url: '/@alice/built/-/built-1.0.0.tgz' });
+    assert.deepEqual(again.rawPayload, bytes);
   });
 
   it('a cached 404 packument gives way to a publish (npm and Entropic API); tarballs served from memory stay byte-identical', async () => {

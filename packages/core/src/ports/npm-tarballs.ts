@@ -1,4 +1,5 @@
-export type NpmTarballSource = 'built' | 'upstream';
+/** built from the stored files, the verified upstream tarball (legacy), or the exact tarball `npm publish` uploaded */
+export type NpmTarballSource = 'built' | 'upstream' | 'published';
 
 /** The npm tarball recorded for a version. */
 export interface NewNpmTarball {

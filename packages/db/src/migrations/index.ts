@@ -3,6 +3,7 @@ import { statements as accounts } from './0002-accounts.ts';
 import { statements as npm } from './0003-npm.ts';
 import { statements as deprecations } from './0004-deprecations.ts';
 import { statements as legacySystemPrincipal } from './0005-legacy-system-principal.ts';
+import { statements as npmPublished } from './0006-npm-published-tarballs.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction. Append only: never edit a
@@ -14,4 +15,5 @@ export const migrations: ReadonlyArray<{ name: string; statements: readonly stri
   { name: '0003-npm', statements: npm },
   { name: '0004-deprecations', statements: deprecations },
   { name: '0005-legacy-system-principal', statements: legacySystemPrincipal },
+  { name: '0006-npm-published-tarballs', statements: npmPublished },
 ];
