@@ -9,6 +9,7 @@ import {
   yankVersion,
 } from '@entropic/core';
 import { appError, type Integrity, isAppError, LEGACY, parsePackageName, parseVersion, truncate, type Version } from '@entropic/types';
+import { IdleQueue } from './idle-queue.ts';
 import { normalizeLegacyManifest } from './normalize-legacy-manifest.ts';
 import {
   abbreviateVersion,
@@ -53,8 +54,16 @@ export type MirroredTarball =
   /** a concurrent first fetch: the verified bytes of the one upstream fetch */
   | { kind: 'bytes'; integrity: string; bytes: Buffer };
 
+/** What the caller knows: `stored: false` when no legacy package of that name is stored here (skips the lookup). */
+export interface StoredHint {
+  stored?: boolean;
+}
+
 /** Tarballs above this size are relayed as they arrive on a first fetch; smaller ones answered once verified. */
 const RELAY_MIN_BYTES = 1024 * 1024;
+/** how long a parsed upstream packument is reused in memory (at most the mirror's TTL) */
+const PARSED_MS = 10_000;
+const PARSED_MAX = 500;
 
 interface FirstFetch {
   /** the verified bytes (undefined: the version is not upstream) */
@@ -64,6 +73,8 @@ interface FirstFetch {
   /** settled either way, the entry removed */
   done: Promise<void>;
   clock: UpstreamClock;
+  /** a caller waits for the store (HEAD): it does not wait for a quiet moment */
+  urgent: boolean;
 }
 
 /** A packument refresh in flight, shared by whoever needs it. */
@@ -118,6 +129,9 @@ export class NpmMirror {
   private readonly missing = new Map<string, number>();
   /** first fetches in flight, by `name@version`: verified bytes, then stored (`done`) */
   private readonly fetching = new Map<string, FirstFetch>();
+  private readonly parsed = new Map<string, { body: Json; until: number }>();
+  /** exploding first-fetched tarballs into the store, when requests leave room for it */
+  private readonly background = new IdleQueue({ quietMs: 250, maxDelayMs: 60_000, maxQueuedBytes: 256 * 1024 * 1024 });
 
   constructor(
     private readonly deps: CoreDeps,
@@ -139,6 +153,22 @@ export class NpmMirror {
    */
   async upstreamPackument(npmName: string, waiter?: UpstreamTiming | UpstreamClock): Promise<Json | undefined> {
     if (!this.isAllowed(npmName)) return undefined;
+    this.background.touch();
+    const memo = this.parsed.get(npmName);
+    if (memo && memo.until > Date.now()) return memo.body;
+    const body = await this.readUpstreamPackument(npmName, waiter);
+    if (body) this.remember(npmName, body);
+    return body;
+  }
+
+  /** Parsed upstream packuments, briefly: a first install asks for a package's tarballs right after its packument. */
+  private remember(npmName: string, body: Json): void {
+    this.parsed.delete(npmName);
+    if (this.parsed.size >= PARSED_MAX) this.parsed.delete(this.parsed.keys().next().value as string);
+    this.parsed.set(npmName, { body, until: Date.now() + Math.min(PARSED_MS, this.options.ttlSeconds * 1000) });
+  }
+
+  private async readUpstreamPackument(npmName: string, waiter?: UpstreamTiming | UpstreamClock): Promise<Json | undefined> {
     const row = await this.deps.repos.mirror.findUpstreamPackument(npmName);
     if (row) {
       const age = Date.now() - new Date(row.fetched_at).getTime();
@@ -206,6 +236,7 @@ export class NpmMirror {
     const result = await clock.fetch(`${upstream.url}/${npmName}`, () => upstream.fetchPackument(npmName, etag));
     const mirror = this.deps.repos.mirror;
     if (result.status === 'not-found') {
+      this.parsed.delete(npmName);
       if (await mirror.deleteUpstreamPackument(npmName)) {
         await this.followRemovals(npmName, undefined);
         await this.changed(npmName);
@@ -225,6 +256,7 @@ export class NpmMirror {
     }
     await mirror.putUpstreamPackument({ name: npmName, body: result.body, etag: result.etag ?? null, fetchedAt: new Date() });
     await this.followRemovals(npmName, parsed.versions as Json);
+    this.parsed.delete(npmName);
     await this.changed(npmName);
     return parsed;
   }
@@ -271,14 +303,19 @@ export class NpmMirror {
    * Packuments of a legacy package: the upstream's, with tarballs pointing here; when the upstream
    * cannot be asked, the versions mirrored here, never those the upstream removed.
    */
-  async packuments(npmName: string, tarballBase: string, timing?: UpstreamTiming): Promise<Packuments | undefined> {
-    const local = await findPackage(this.deps.repos, this.legacyRef(npmName), this.deps.host);
+  async packuments(npmName: string, tarballBase: string, timing?: UpstreamTiming, hint: StoredHint = {}): Promise<Packuments | undefined> {
+    this.background.touch();
+    const ref = this.legacyRef(npmName);
+    // the local package and the upstream document are read at once (one round trip less on a first fetch)
+    const [found, fromUpstream] = await Promise.allSettled([
+      hint.stored === false ? undefined : findPackage(this.deps.repos, ref, this.deps.host),
+      this.upstreamPackument(npmName, timing),
+    ]);
+    if (found.status === 'rejected') throw found.reason;
+    const local = found.value;
     let upstream: Json | undefined;
-    try {
-      upstream = await this.upstreamPackument(npmName, timing);
-    } catch (error) {
-      if (!local) throw error;
-    }
+    if (fromUpstream.status === 'fulfilled') upstream = fromUpstream.value;
+    else if (!local) throw fromUpstream.reason;
     // What the upstream lists is what is offered (a version it no longer lists was removed). Only
     // when it cannot be asked are the versions mirrored here offered, never those it removed (yanked).
     const localVersions = local && !upstream ? (await listNpmVersions(this.deps, { packageId: local.id })).filter((v) => !v.yanked) : [];
@@ -321,10 +358,11 @@ export class NpmMirror {
   async tarball(
     npmName: string,
     version: string,
-    options: { durable?: boolean; timing?: UpstreamTiming } = {},
+    options: StoredHint & { durable?: boolean; timing?: UpstreamTiming } = {},
   ): Promise<MirroredTarball | undefined> {
+    this.background.touch();
     const ref = this.legacyRef(npmName);
-    const found = await this.storedTarball(ref, version);
+    const found = options.stored === false ? undefined : await this.storedTarball(ref, version);
     if (found) return { kind: 'stored', integrity: await this.servable(ref, npmName, version, found) };
     if (!this.isAllowed(npmName)) return undefined;
     const key = `${npmName}@${version}`;
@@ -336,9 +374,14 @@ export class NpmMirror {
       const clock = new UpstreamClock();
       const opened = this.openUpstreamTarball(clock, npmName, parseVersion(version));
       const verified = opened.then((o) => o?.relay.verified);
+      // stored when the server is quiet (or at once for a caller that waits for it): nothing is
+      // visible until then, and a crash before leaves nothing behind (the next request fetches again)
       const stored = verified.then(async (bytes) => {
         const o = await opened;
-        if (bytes && o) await this.store(ref, npmName, version, o, bytes);
+        if (bytes && o) {
+          const run = () => this.store(ref, npmName, version, o, bytes);
+          await this.background.add(key, bytes.bytes.length, run, this.fetching.get(key)?.urgent === true);
+        }
       });
       const done = stored
         .catch((error) => this.options.onError?.(error, npmName))
@@ -346,7 +389,7 @@ export class NpmMirror {
           this.fetching.delete(key);
           this.reportSlow(clock);
         });
-      fetch = { verified, stored, done, clock };
+      fetch = { verified, stored, done, clock, urgent: options.durable === true };
       this.fetching.set(key, fetch);
       const o = await awaitUpstream({ promise: opened, clock }, undefined);
       if (!o) {
@@ -368,6 +411,8 @@ export class NpmMirror {
       const verified = await fetch.verified;
       if (!verified) return undefined;
       if (!options.durable) return { kind: 'bytes', integrity: verified.sha512, bytes: verified.bytes };
+      fetch.urgent = true;
+      this.background.expedite(key);
       await fetch.stored;
     } finally {
       clock.credit(options.timing, from);
@@ -378,6 +423,7 @@ export class NpmMirror {
 
   /** Waits for the tarballs being stored (at shutdown). */
   async drain(): Promise<void> {
+    this.background.flush();
     await Promise.allSettled([...this.fetching.values()].map((f) => f.done));
   }
 

@@ -38,6 +38,8 @@ export interface NpmContext {
   assertMayExist(npmName: string, ref: PackageRef): void;
   /** Why a name that is not stored here is not served. */
   notHere(npmName: string, ref: PackageRef): AppError;
+  /** False when no package of that name is stored here (the name index; no query). */
+  isStored(ref: PackageRef): boolean;
 }
 
 export function createNpmContext(app: FastifyInstance): NpmContext {
@@ -88,7 +90,8 @@ export function createNpmContext(app: FastifyInstance): NpmContext {
     throw notHere(npmName, ref);
   }
 
-  return { deps, base: deps.config.externalUrl, mirror, resolve, assertMayExist, notHere };
+  const isStored = (ref: PackageRef) => names.hasPackage(ref);
+  return { deps, base: deps.config.externalUrl, mirror, resolve, assertMayExist, notHere, isStored };
 }
 
 /** `/@scope/name` → `@scope/name` (anything else under two segments is no npm route). */

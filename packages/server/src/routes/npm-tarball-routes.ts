@@ -28,7 +28,8 @@ export function registerNpmTarballRoutes(app: FastifyInstance, ctx: NpmContext):
     let integrity: string | undefined;
     if (ref.namespace === LEGACY) {
       // HEAD is how `ds` asks for a version to be mirrored: it answers once the version is stored
-      const mirrored = await ctx.mirror.tarball(npmName, version, { durable: request.method === 'HEAD', timing: request });
+      const durable = request.method === 'HEAD';
+      const mirrored = await ctx.mirror.tarball(npmName, version, { durable, timing: request, stored: ctx.isStored(ref) });
       if (mirrored && mirrored.kind !== 'stored') return mirrored;
       integrity = mirrored?.integrity;
     } else {
