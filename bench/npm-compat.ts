@@ -34,11 +34,14 @@ const { values: flags } = parseArgs({
     skip: { type: 'string', default: '' },
     'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     'redis-url': { type: 'string', default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' },
+    backend: { type: 'string', default: 'postgres' },
+    'entropic-root': { type: 'string' },
+    label: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
-const CASE_IDS = 'full,abbreviated,gzip,tarball,not-found,whoami';
+const CASE_IDS = 'full,abbreviated,gzip,tarball,not-found,not-found-unscoped,whoami';
 if (flags.help) {
   console.log(`Usage: npm run bench:npm -- [--quick] [--duration <s>] [--no-write] [--only <ids>] [--skip install,publish] [--cpu-prof <dir>]
   --quick          short runs and a smaller corpus (at most 6 versions a package), writes npm-<date>-quick.md
@@ -47,12 +50,19 @@ if (flags.help) {
   --only <ids>     read runs to do, comma-separated (${CASE_IDS})
   --skip <phases>  leave out install and/or publish (comma-separated)
   --cpu-prof <dir> run Entropic with --cpu-prof, writing its profile to <dir> when it stops
+  --backend <b>    postgres (default: PostgreSQL + Redis) or embedded (PGlite, in-process key-value: the default install)
+  --entropic-root  run the Entropic of another checkout (its own node_modules), e.g. a worktree of an older commit
+  --label <text>   added to the results file name (npm-<date>-<label>.md) and the title
   --postgres-url   an admin URL for creating/dropping the bench database (BENCH_POSTGRES_URL)
   --redis-url      (BENCH_REDIS_URL)`);
   process.exit(0);
 }
 
 const quick = flags.quick as boolean;
+const BACKEND = flags.backend === 'embedded' ? 'embedded' : 'postgres';
+if (flags.backend !== BACKEND) throw new Error(`--backend: postgres or embedded, not ${flags.backend}`);
+const BACKEND_LABEL = BACKEND === 'embedded' ? 'embedded default: PGlite, in-process key-value' : 'PostgreSQL + Redis';
+const LABEL = flags.label ? `-${flags.label.replace(/[^a-z0-9-]/gi, '')}` : '';
 const durationSeconds = Math.min(60, Math.max(1, Number(flags.duration ?? (quick ? 2 : 5))));
 const warmupSeconds = quick ? 0.5 : 1;
 const CONNECTIONS = [10, 50];
@@ -378,6 +388,7 @@ const CASES: ReadCase[] = [
   { id: 'gzip', label: 'packument, abbreviated, gzip', ratio: 20, p99: 10 },
   { id: 'tarball', label: 'tarball', ratio: 10, bulk: true },
   { id: 'not-found', label: '404 unknown package', ratio: 5 },
+  { id: 'not-found-unscoped', label: '404 unknown unscoped name (mirror off)', ratio: 5 },
   { id: 'whoami', label: 'whoami (token)', ratio: 5 },
 ];
 
@@ -403,6 +414,8 @@ function requestFor(id: string, t: Target, packageName: string, tarballFile: str
       return { path: `/${packageName}/-/${tarballFile}`, headers: {}, status: 200 };
     case 'not-found':
       return { path: `/${encodeName(`${SCOPE}/no-such-package`)}`, headers: { accept: NPM_ACCEPT_ABBREVIATED }, status: 404 };
+    case 'not-found-unscoped':
+      return { path: '/entropic-bench-no-such-package', headers: { accept: NPM_ACCEPT_ABBREVIATED }, status: 404 };
     case 'whoami':
       return { path: '/-/whoami', headers: { authorization: `Bearer ${t.token}` }, status: 200 };
     default:
@@ -605,12 +618,15 @@ function render(input: {
 }): string {
   const out: string[] = [];
   const top = Math.max(...CONNECTIONS);
-  out.push(`# Entropic vs Verdaccio 6.8.0 over the npm protocol, ${input.date}${quick ? ' (quick)' : ''}`, '');
+  out.push(
+    `# Entropic vs Verdaccio 6.8.0 over the npm protocol, ${input.date}${quick ? ' (quick)' : ''}${LABEL ? ` (${LABEL.slice(1)})` : ''}`,
+    '',
+  );
   out.push(`Command: \`${input.command}\``, '');
   out.push(
     `Node ${process.version} · ${cpus()[0]?.model ?? 'unknown CPU'} · ${cpus().length} cores · ` +
       (canPin() ? 'Entropic, Verdaccio and nginx pinned to core 0 (one at a time), load generator and npm on core 1' : 'not pinned') +
-      ` · ${durationSeconds} s per run after ${warmupSeconds} s warm-up · Entropic: PostgreSQL + Redis, NODE_ENV=production, bundled server, default log level (info)` +
+      ` · ${durationSeconds} s per run after ${warmupSeconds} s warm-up · Entropic: ${BACKEND_LABEL}${flags['entropic-root'] ? ` (checkout ${flags['entropic-root']})` : ''}, NODE_ENV=production, bundled server, default log level (info)` +
       ` · Verdaccio: htpasswd, JWT API tokens, no uplinks, log level http as JSON to a file · corpus ${input.corpus.packages} packages,` +
       ` ${input.corpus.versions} versions, ${(input.corpus.bytes / 1024 / 1024).toFixed(1)} MB of tarballs` +
       ` · whole run ${((performance.now() - started) / 1000).toFixed(0)} s`,
@@ -747,10 +763,11 @@ async function main(): Promise<void> {
   const corpus = await buildCorpus();
   log(`${corpus.packages.length} packages, ${corpus.versions} versions, ${(corpus.bytes / 1024 / 1024).toFixed(1)} MB of tarballs`);
 
-  log('starting Entropic (PostgreSQL + Redis) and Verdaccio 6.8.0');
+  log(`starting Entropic (${BACKEND_LABEL}) and Verdaccio 6.8.0`);
   const registry = track(
     await startRegistry({
-      backend: 'postgres',
+      backend: BACKEND,
+      ...(flags['entropic-root'] ? { root: flags['entropic-root'] } : {}),
       postgresAdminUrl: flags['postgres-url'] as string,
       redisUrl: flags['redis-url'] as string,
       logLevel: undefined,
@@ -883,7 +900,7 @@ async function main(): Promise<void> {
   if (!flags['no-write']) {
     const dir = join(REPO_ROOT, 'bench/results');
     await mkdir(dir, { recursive: true });
-    const file = join(dir, `npm-${date}${quick ? '-quick' : ''}.md`);
+    const file = join(dir, `npm-${date}${quick ? '-quick' : ''}${LABEL}.md`);
     await writeFile(file, `${report}\n`);
     log(`wrote ${file}`);
   }

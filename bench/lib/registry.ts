@@ -32,6 +32,10 @@ export interface RegistryOptions {
   user: string;
   /** extra node flags for the registry, e.g. ['--cpu-prof', '--cpu-prof-dir=…'] */
   nodeArgs?: string[];
+  /** extra environment for the registry, e.g. LEGACY_UPSTREAM */
+  env?: Record<string, string>;
+  /** another checkout of the repository to run (with its own node_modules), for before/after figures */
+  root?: string;
 }
 
 function runNode(script: string, args: string[], env: Record<string, string>, cwd: string, timeoutMs: number): Promise<string> {
@@ -86,6 +90,8 @@ export async function startRegistry(options: RegistryOptions): Promise<BenchRegi
     OAUTH_PASSWORD: randomBytes(32).toString('hex'),
   };
   if (options.logLevel) env.LOG_LEVEL = options.logLevel;
+  Object.assign(env, options.env ?? {});
+  const root = options.root ?? REPO_ROOT;
   let database: string | undefined;
   if (options.backend === 'postgres') {
     database = `entropic_bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
@@ -104,17 +110,17 @@ export async function startRegistry(options: RegistryOptions): Promise<BenchRegi
   const logFile = join(dataDir, 'registry.log');
   let child: ChildProcess | undefined;
   try {
-    const out = await runNode(join(REPO_ROOT, 'packages/server/src/admin.ts'), ['user', 'create', options.user], env, dataDir, 120_000);
+    const out = await runNode(join(root, 'packages/server/src/admin.ts'), ['user', 'create', options.user], env, dataDir, 120_000);
     const token = out.trim().split('\n').at(-1)?.trim() ?? '';
     if (!token.startsWith('ent_')) throw new Error(`admin user create printed no token:\n${out}`);
     const logFd = openSync(logFile, 'a');
     // Measure what `npm start` runs: the bundled server on plain node.
-    execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/build-server.mjs')], { stdio: 'inherit' });
+    execFileSync(process.execPath, [join(root, 'scripts/build-server.mjs')], { stdio: 'inherit', cwd: root });
     const { command, args } = pinnedCommand(SERVER_CPU, process.execPath, [
       // the same V8 flags as `npm start` (package.json)
       '--max-semi-space-size=4',
       ...(options.nodeArgs ?? []),
-      join(REPO_ROOT, 'packages/server/dist/main.mjs'),
+      join(root, 'packages/server/dist/main.mjs'),
     ]);
     child = spawn(command, args, { cwd: dataDir, env, stdio: ['ignore', logFd, logFd] });
     closeSync(logFd);

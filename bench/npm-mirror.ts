@@ -1,0 +1,501 @@
+// `npm run bench:mirror [-- --before <checkout>] [--packages 150] [--runs 3]` (issue 17.9): a cold
+// `npm install` straight from an upstream registry, through Entropic's `legacy` mirror of it, and
+// through Verdaccio 6.8.0 proxying it, in one run. The upstream is local: nginx serving a
+// generated, realistic set of npm packages (full packuments with many versions, readmes and
+// metadata; tarballs of source-like files) as static files. Every install is cold for everyone:
+// each round installs a set of packages no server has seen, with a fresh npm cache. Loopback only,
+// every step bounded. Not part of `npm test`.
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
+import type { ReferenceServer } from './lib/children.ts';
+import { prng, sourceText } from './lib/corpus.ts';
+import { canPin, LOAD_CPU, pinnedCommand, pinProcess, SERVER_CPU } from './lib/cpu.ts';
+import { percentile } from './lib/load.ts';
+import { freePort, waitForHttp } from './lib/net.ts';
+import { REPO_ROOT, startRegistry } from './lib/registry.ts';
+import { processCpuNs } from './lib/rss.ts';
+import { createRunGuard } from './lib/run-guard.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    packages: { type: 'string', default: '150' },
+    runs: { type: 'string', default: '3' },
+    before: { type: 'string' },
+    'no-write': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    only: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (flags.help) {
+  console.log(`Usage: npm run bench:mirror -- [--packages 150] [--runs 3] [--before <checkout>] [--no-write]
+  --packages   packages in each install's dependency graph (10 direct dependencies)
+  --runs       measured cold installs per server (each on a set of packages nobody has seen)
+  --before     also run the Entropic of another checkout (its own node_modules), e.g. a worktree of an older commit
+  --no-write   print the report only (default also writes bench/results/mirror-<date>.md)
+  --cpu-prof <dir>  run Entropic with --cpu-prof, writing its profile to <dir> when it stops
+  --only entropic   install only from the upstream directly and through Entropic (for profiling)`);
+  process.exit(0);
+}
+const COUNT = Math.max(20, Math.min(1000, Number(flags.packages)));
+const RUNS = Math.max(1, Math.min(9, Number(flags.runs)));
+const ROOTS = 10;
+const NPM_MTIME = new Date(499162500000);
+const BIN = join(REPO_ROOT, 'node_modules/.bin');
+const started = performance.now();
+const log = (message: string) =>
+  process.stderr.write(`[bench:mirror ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
+const { cleanups, track, runCleanups, disarm } = createRunGuard(25 * 60_000, log);
+
+// ---------------------------------------------------------------------------------------------
+// The upstream's packages
+
+interface UpstreamFiles {
+  /** packument file name → body */
+  packuments: Map<string, Buffer>;
+  /** `<name>/-/<file>.tgz` → bytes */
+  tarballs: Map<string, Buffer>;
+}
+
+async function makeTarball(files: readonly { path: string; content: Buffer }[]): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const file of files) {
+    pack.entry({ name: `package/${file.path}`, size: file.content.length, mode: 0o644, mtime: NPM_MTIME }, file.content);
+  }
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack) chunks.push(chunk as Buffer);
+  return gzipSync(Buffer.concat(chunks), { level: 9 });
+}
+
+/**
+ * One set of `count` packages named `<set>-pkg-NNN`: the first 10 are the project's direct
+ * dependencies, every other one a dependency of 1–3 earlier ones (so all are installed). Each has
+ * 2–40 versions (the latest, which npm installs, with 4–24 source files of 8–150 KB in all; older
+ * ones small), and a full packument as the npm registry serves it (readme, maintainers, time,
+ * per-version metadata).
+ */
+async function generateSet(set: string, count: number, baseUrl: string, out: UpstreamFiles): Promise<Record<string, string>> {
+  const random = prng(`entropic-bench-mirror-${set}`);
+  const name = (i: number) => `${set}-pkg-${String(i).padStart(3, '0')}`;
+  const deps: string[][] = Array.from({ length: count }, () => []);
+  for (let i = ROOTS; i < count; i++) {
+    const parents = 1 + Math.floor(random() * 3);
+    for (let k = 0; k < parents; k++) {
+      const parent = deps[Math.floor(random() * i)] as string[];
+      if (!parent.includes(name(i))) parent.push(name(i));
+    }
+  }
+  for (let i = 0; i < count; i++) {
+    const pkg = name(i);
+    const versionCount = random() < 0.2 ? 20 + Math.floor(random() * 21) : 2 + Math.floor(random() * 10);
+    const dependencies = Object.fromEntries((deps[i] as string[]).map((d) => [d, '^1.0.0']));
+    const meta = {
+      description: `${pkg}: ${sourceText(`${pkg}/description`, 60).toString().replace(/\s+/g, ' ')}`,
+      keywords: ['bench', 'mirror', set],
+      repository: { type: 'git', url: `git+https://git.example.test/${pkg}.git` },
+      author: { name: 'Bench Author', email: 'author@example.test' },
+      license: 'MIT',
+      bugs: { url: `https://git.example.test/${pkg}/issues` },
+      homepage: `https://git.example.test/${pkg}#readme`,
+    };
+    const versions: Record<string, unknown> = {};
+    const time: Record<string, string> = { created: '2020-01-01T00:00:00.000Z' };
+    for (let v = 0; v < versionCount; v++) {
+      const version = `1.${Math.floor(v / 10)}.${v % 10}`;
+      const manifest = { name: pkg, version, main: 'lib/index.js', ...meta, dependencies };
+      const files: { path: string; content: Buffer }[] = [
+        { path: 'package.json', content: Buffer.from(JSON.stringify(manifest, null, 2)) },
+      ];
+      if (v === versionCount - 1) {
+        const fileCount = 4 + Math.floor(random() * 21);
+        const total = 8 * 1024 + Math.floor(random() * 142 * 1024);
+        for (let f = 0; f < fileCount; f++) {
+          const path = f === 0 ? 'README.md' : f === 1 ? 'lib/index.js' : `lib/part-${f}.js`;
+          files.push({ path, content: sourceText(`${pkg}@${version}/${path}`, Math.floor(total / fileCount)) });
+        }
+      } else {
+        files.push({ path: 'lib/index.js', content: sourceText(`${pkg}@${version}/index`, 600) });
+      }
+      const tarball = await makeTarball(files);
+      const file = `${pkg}-${version}.tgz`;
+      out.tarballs.set(`${pkg}/-/${file}`, tarball);
+      versions[version] = {
+        ...manifest,
+        scripts: { test: 'node test.js' },
+        devDependencies: { mocha: '^10.0.0', eslint: '^8.0.0', prettier: '^3.0.0' },
+        gitHead: createHash('sha1').update(`${pkg}@${version}`).digest('hex'),
+        _id: `${pkg}@${version}`,
+        _nodeVersion: '20.11.0',
+        _npmVersion: '10.2.4',
+        _npmUser: { name: 'bench', email: 'bench@example.test' },
+        maintainers: [{ name: 'bench', email: 'bench@example.test' }],
+        directories: {},
+        dist: {
+          integrity: `sha512-${createHash('sha512').update(tarball).digest('base64')}`,
+          shasum: createHash('sha1').update(tarball).digest('hex'),
+          tarball: `${baseUrl}/${pkg}/-/${file}`,
+          fileCount: files.length,
+          unpackedSize: files.reduce((sum, f) => sum + f.content.length, 0),
+        },
+      };
+      time[version] = new Date(Date.UTC(2020, 0, 2 + v)).toISOString();
+    }
+    const latest = Object.keys(versions).at(-1) as string;
+    time.modified = time[latest] as string;
+    const packument = {
+      _id: pkg,
+      _rev: `${versionCount}-${createHash('md5').update(pkg).digest('hex')}`,
+      name: pkg,
+      'dist-tags': { latest },
+      versions,
+      time,
+      maintainers: [{ name: 'bench', email: 'bench@example.test' }],
+      readme: `# ${pkg}\n\n${sourceText(`${pkg}/readme`, 2048 + Math.floor(random() * 6144))}`,
+      readmeFilename: 'README.md',
+      ...meta,
+    };
+    out.packuments.set(pkg, Buffer.from(JSON.stringify(packument)));
+  }
+  return Object.fromEntries(Array.from({ length: ROOTS }, (_, i) => [name(i), '^1.0.0']));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+function stopper(child: ChildProcess, graceMs = 10_000): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+}
+
+/** nginx (one worker, sendfile, ETags) as the upstream: `/<name>` is the packument, `/<name>/-/<file>` a tarball. */
+async function startUpstream(dir: string, port: number, files: UpstreamFiles): Promise<ReferenceServer> {
+  const root = join(dir, 'www');
+  await mkdir(join(root, 'packuments'), { recursive: true });
+  for (const [name, body] of files.packuments) await writeFile(join(root, 'packuments', `${name}.json`), body);
+  for (const [path, bytes] of files.tarballs) {
+    await mkdir(join(root, path, '..'), { recursive: true });
+    await writeFile(join(root, path), bytes);
+  }
+  for (const temp of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir, temp), { recursive: true });
+  const config = `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  keepalive_timeout 65;
+  types { application/octet-stream tgz; application/json json; }
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+    location ~ ^/([^/]+)$ { try_files /packuments/$1.json =404; }
+  }
+}
+`;
+  await writeFile(join(dir, 'nginx.conf'), config);
+  const { command, args } = pinnedCommand(SERVER_CPU, 'nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')]);
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  const first = files.packuments.keys().next().value as string;
+  await waitForHttp(`${url}/${first}`, 15_000, () => (child.exitCode !== null ? `nginx exited ${child.exitCode}` : undefined)).catch(
+    (error) => {
+      child.kill('SIGKILL');
+      throw error;
+    },
+  );
+  return { url, pid: child.pid as number, stop: stopper(child) };
+}
+
+/** Verdaccio 6.8.0 proxying the upstream for every package (its shipped defaults otherwise). */
+async function startVerdaccioProxy(dir: string, upstreamUrl: string): Promise<ReferenceServer> {
+  await mkdir(dir, { recursive: true });
+  const port = await freePort();
+  const config = [
+    `storage: ${join(dir, 'storage')}`,
+    'auth:',
+    '  htpasswd:',
+    `    file: ${join(dir, 'htpasswd')}`,
+    'uplinks:',
+    '  upstream:',
+    `    url: ${upstreamUrl}/`,
+    'packages:',
+    "  '**':",
+    '    access: $all',
+    '    publish: $authenticated',
+    '    proxy: upstream',
+    'server:',
+    '  keepAliveTimeout: 60',
+    'web:',
+    '  enable: false',
+    'log: { type: stdout, format: json, level: http }',
+  ].join('\n');
+  await writeFile(join(dir, 'config.yaml'), `${config}\n`);
+  const logFile = join(dir, 'verdaccio.log');
+  const logFd = openSync(logFile, 'a');
+  const { command, args } = pinnedCommand(SERVER_CPU, process.execPath, [
+    join(BIN, 'verdaccio'),
+    '--config',
+    join(dir, 'config.yaml'),
+    '--listen',
+    `127.0.0.1:${port}`,
+  ]);
+  const child = spawn(command, args, {
+    cwd: dir,
+    env: { ...process.env, HOME: dir, NODE_ENV: 'production' },
+    stdio: ['ignore', logFd, logFd],
+  });
+  closeSync(logFd);
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/-/ping`, 60_000, () =>
+    child.exitCode !== null ? `verdaccio exited ${child.exitCode}:\n${readFileSync(logFile, 'utf8').slice(-3000)}` : undefined,
+  ).catch((error) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+  return { url, pid: child.pid as number, stop: stopper(child) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Installs
+
+function runCommand(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd, env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
+      else resolve(`${stdout}${stderr}`);
+    });
+  });
+}
+
+/** One cold `npm install` (fresh HOME, cache, project, no lockfile), pinned to the load core; wall time in ms. */
+async function coldInstall(root: string, server: { name: string; url: string }, dependencies: Record<string, string>, expected: number) {
+  const dir = await mkdtemp(join(root, `install-${server.name}-`));
+  try {
+    const home = join(dir, 'home');
+    const project = join(dir, 'project');
+    await mkdir(home, { recursive: true });
+    await mkdir(project, { recursive: true });
+    await writeFile(join(home, '.npmrc'), `registry=${server.url}/\naudit=false\nfund=false\nupdate-notifier=false\n`);
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies }));
+    const env: NodeJS.ProcessEnv = {};
+    for (const [key, value] of Object.entries(process.env)) if (!/^(npm_|yarn_|pnpm_)/i.test(key)) env[key] = value;
+    Object.assign(env, {
+      HOME: home,
+      npm_config_userconfig: join(home, '.npmrc'),
+      npm_config_cache: join(dir, 'cache'),
+      npm_config_update_notifier: 'false',
+      CI: 'true',
+    });
+    const { command, args } = pinnedCommand(LOAD_CPU, 'npm', [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      '--loglevel=error',
+    ]);
+    const t0 = performance.now();
+    await runCommand(command, args, project, env, 300_000);
+    const ms = performance.now() - t0;
+    const installed = (await readdir(join(project, 'node_modules'))).filter((n) => !n.startsWith('.')).length;
+    if (installed !== expected) throw new Error(`${server.name}: npm installed ${installed} packages, expected ${expected}`);
+    const lock = readFileSync(join(project, 'package-lock.json'), 'utf8');
+    if (!lock.includes(`"resolved": "${server.url}/`)) throw new Error(`${server.name}: the lockfile does not resolve to ${server.url}`);
+    return ms;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Waits until a server's CPU use stays under 5% of a core for half a second (bounded to 120 s), so
+ * work it does after answering (the mirror stores after the response) is not measured against the
+ * next install; answers how long that took.
+ */
+async function settle(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  const t0 = performance.now();
+  let quiet = 0;
+  let before = processCpuNs(pid);
+  while (quiet < 2 && performance.now() - t0 < 120_000) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = processCpuNs(pid);
+    quiet = now - before < 0.05 * 250e6 ? quiet + 1 : 0;
+    before = now;
+  }
+  return performance.now() - t0;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const pinned = canPin() && pinProcess(process.pid, LOAD_CPU);
+  if (spawnSync('nginx', ['-v'], { stdio: 'ignore' }).status !== 0) throw new Error('nginx is not installed (apt-get install -y nginx)');
+  const uptimeAtStart = spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
+  log(`uptime: ${uptimeAtStart}`);
+  const workDir = await mkdtemp(join(tmpdir(), 'entropic-bench-mirror-'));
+  cleanups.add(() => rm(workDir, { recursive: true, force: true }));
+
+  const upstreamPort = await freePort();
+  const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+  const files: UpstreamFiles = { packuments: new Map(), tarballs: new Map() };
+  const sets = ['warm', ...Array.from({ length: RUNS }, (_, i) => `run${i + 1}`)];
+  const roots: Record<string, Record<string, string>> = {};
+  for (const set of sets) roots[set] = await generateSet(set, COUNT, upstreamUrl, files);
+  let bytes = 0;
+  for (const b of files.tarballs.values()) bytes += b.length;
+  let packumentBytes = 0;
+  for (const b of files.packuments.values()) packumentBytes += b.length;
+  log(
+    `upstream: ${files.packuments.size} packages, ${files.tarballs.size} tarballs (${(bytes / 1024 / 1024).toFixed(1)} MB), ` +
+      `packuments ${(packumentBytes / 1024 / 1024).toFixed(1)} MB`,
+  );
+  const upstream = track(await startUpstream(join(workDir, 'upstream'), upstreamPort, files));
+
+  const servers: { name: string; url: string; pid?: number }[] = [{ name: 'upstream (direct)', url: upstream.url }];
+  const entropic = track(
+    await startRegistry({
+      backend: 'embedded',
+      postgresAdminUrl: '',
+      redisUrl: '',
+      logLevel: undefined,
+      user: 'bench',
+      env: { LEGACY_UPSTREAM: upstream.url },
+      ...(flags['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`] } : {}),
+    }),
+  );
+  servers.push({ name: 'Entropic mirror', url: entropic.url, pid: entropic.pid });
+  const onlyEntropic = flags.only === 'entropic';
+  if (flags.before && !onlyEntropic) {
+    const before = track(
+      await startRegistry({
+        backend: 'embedded',
+        postgresAdminUrl: '',
+        redisUrl: '',
+        logLevel: undefined,
+        user: 'bench',
+        env: { LEGACY_UPSTREAM: upstream.url },
+        root: flags.before,
+      }),
+    );
+    servers.push({ name: 'Entropic mirror (before)', url: before.url, pid: before.pid });
+  }
+  if (!onlyEntropic) {
+    const verdaccio = track(await startVerdaccioProxy(join(workDir, 'verdaccio'), upstream.url));
+    servers.push({ name: 'Verdaccio 6.8.0 proxy', url: verdaccio.url, pid: verdaccio.pid });
+  }
+
+  const installRoot = join(workDir, 'installs');
+  await mkdir(installRoot, { recursive: true });
+  for (const server of servers) {
+    const ms = await coldInstall(installRoot, server, roots.warm as Record<string, string>, COUNT);
+    log(`warm-up (set "warm", discarded): ${server.name} ${ms.toFixed(0)} ms, then busy ${(await settle(server.pid)).toFixed(0)} ms`);
+  }
+  const runs = servers.map(() => [] as number[]);
+  const settles = servers.map(() => [] as number[]);
+  for (let round = 0; round < RUNS; round++) {
+    const set = `run${round + 1}`;
+    for (let k = 0; k < servers.length; k++) {
+      const i = (k + round) % servers.length;
+      const server = servers[i] as { name: string; url: string; pid?: number };
+      const ms = await coldInstall(installRoot, server, roots[set] as Record<string, string>, COUNT);
+      const after = await settle(server.pid);
+      runs[i]?.push(ms);
+      settles[i]?.push(after);
+      log(`set "${set}": ${server.name} ${ms.toFixed(0)} ms, then busy ${after.toFixed(0)} ms`);
+    }
+  }
+
+  const uptimeAtEnd = spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
+  const medians = runs.map((r) => percentile(r, 50));
+  const direct = medians[0] as number;
+  const verdaccioMedian = medians.at(-1) as number;
+  const entropicMedian = medians[1] as number;
+  const date = new Date().toISOString().slice(0, 10);
+  const command = `npm run bench:mirror${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const out: string[] = [];
+  out.push(`# Cold \`npm install\` through a mirror of a local upstream, ${date}`, '');
+  out.push(`Command: \`${command}\``, '');
+  out.push(
+    `Node ${process.version} · ${cpus()[0]?.model ?? 'unknown CPU'} · ${cpus().length} cores · ` +
+      (pinned ? 'upstream (nginx), Entropic and Verdaccio pinned to core 0, npm and this process to core 1' : 'not pinned') +
+      ` · whole run ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    '',
+  );
+  out.push(
+    `The upstream is nginx serving ${files.packuments.size} generated packages as static files (full packuments with 2–40 versions, ` +
+      `readme and metadata, ${(packumentBytes / 1024 / 1024).toFixed(1)} MB in all; ${files.tarballs.size} tarballs, ` +
+      `${(bytes / 1024 / 1024).toFixed(1)} MB). Each install is a project with ${ROOTS} direct dependencies whose graph is ${COUNT} packages, ` +
+      'with a fresh npm cache and no lockfile; after each install the harness waits until the server is idle (under 5% of a core ' +
+      'for 0.5 s: "busy after", which includes that 0.5 s; Entropic stores and explodes first-fetched tarballs after answering) so ' +
+      'no server’s leftover work lands in another’s install; every round installs a set of packages none of the servers has seen (cold for the ' +
+      'mirrors too), rotating which server goes first, after one discarded warm-up install of its own set each. Entropic is the ' +
+      'embedded default (PGlite, in-process key-value, `NODE_ENV=production`, bundled server, log level info) with ' +
+      '`LEGACY_UPSTREAM` set to the upstream; Verdaccio proxies it for every package (`proxy: upstream`, its shipped cache settings).',
+    '',
+  );
+  out.push('| server | runs (ms) | median | × upstream direct | busy after the install (ms) |');
+  out.push('|---|---|---|---|---|');
+  servers.forEach((s, i) => {
+    const m = medians[i] as number;
+    const busy = s.pid === undefined ? '–' : (settles[i] ?? []).map((x) => x.toFixed(0)).join(', ');
+    out.push(
+      `| ${s.name} | ${(runs[i] ?? []).map((x) => x.toFixed(0)).join(', ')} | ${m.toFixed(0)} | ${(m / direct).toFixed(2)}× | ${busy} |`,
+    );
+  });
+  out.push('');
+  out.push(
+    `Targets (issue 17.9): Entropic within 1.2× of the upstream directly — ${(entropicMedian / direct).toFixed(2)}× ` +
+      `**${entropicMedian / direct <= 1.2 ? 'PASS' : 'FAIL'}**; faster than Verdaccio's proxy — ` +
+      `${(entropicMedian / verdaccioMedian).toFixed(2)}× Verdaccio **${entropicMedian < verdaccioMedian ? 'PASS' : 'FAIL'}**.`,
+    '',
+  );
+  out.push(
+    `Machine load: \`${uptimeAtStart}\` at the start, \`${uptimeAtEnd}\` at the end (1-minute load average ${(loadavg()[0] ?? 0).toFixed(1)}); ` +
+      'the machine is shared, so the ratios of one run are the figures to read, not the milliseconds.',
+    '',
+  );
+  const report = out.join('\n');
+  process.stdout.write(`${report}\n`);
+  if (!flags['no-write']) {
+    const dir = join(REPO_ROOT, 'bench/results');
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, `mirror-${date}.md`);
+    await writeFile(file, `${report}\n`);
+    log(`wrote ${file}`);
+  }
+}
+
+main()
+  .catch((error) => {
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await runCleanups();
+    disarm();
+  });
