@@ -391,11 +391,13 @@ export class NpmMirror {
         });
       fetch = { verified, stored, done, clock, urgent: options.durable === true };
       this.fetching.set(key, fetch);
-      const o = await awaitUpstream({ promise: opened, clock }, undefined);
-      if (!o) {
-        clock.credit(options.timing, from);
-        return undefined;
+      let o: OpenedTarball | undefined;
+      try {
+        o = await opened;
+      } finally {
+        if (!o) clock.credit(options.timing, from);
       }
+      if (!o) return undefined;
       // small tarballs (nearly all) are answered whole, so a refusal is a clear error, not an aborted body
       if (options.durable || (o.size !== undefined && o.size <= RELAY_MIN_BYTES)) o.relay.stream.destroy();
       else relay = { kind: 'relay', integrity: o.expect.sha512, size: o.size, stream: o.relay.stream };

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type NpmUpstream, publishVersion, startNpmUpstream, type TestApp } from '@entropic/testkit';
 import pino, { type Logger } from 'pino';
@@ -244,6 +245,10 @@ describe('the legacy mirror and the upstream: misses, removals, slow fetches', (
 
   it('logs a slow upstream as one warning per fetch with its share of the time, never as an error STALL (issue 17.15)', async () => {
     upstream.publish('slowpkg', '1.0.0', await makeNpmTarball([{ name: 'package/index.js', content: '// slow\n' }]));
+    // over 1 MiB (incompressible): relayed to the client as it arrives on its first fetch
+    const big = await makeNpmTarball([{ name: 'package/blob.bin', content: randomBytes(1536 * 1024) }]);
+    assert.ok(big.length > 1024 * 1024);
+    upstream.publish('slowbig', '1.0.0', big);
     const from = lines.length;
     upstream.delayMs = 600;
     try {
@@ -251,21 +256,24 @@ describe('the legacy mirror and the upstream: misses, removals, slow fetches', (
       // two installs at once want the same first-time tarball: one upstream fetch
       const both = await Promise.all([1, 2].map(() => t.app.inject({ url: '/slowpkg/-/slowpkg-1.0.0.tgz' })));
       for (const res of both) assert.equal(res.statusCode, 200, res.body);
+      const relayed = await t.app.inject({ url: '/slowbig/-/slowbig-1.0.0.tgz' });
+      assert.equal(relayed.statusCode, 200);
+      assert.deepEqual(relayed.rawPayload, big);
     } finally {
       upstream.delayMs = 0;
     }
     assert.equal(upstream.requests('/slowpkg/-/slowpkg-1.0.0.tgz'), 1);
     // the tarball's fetch is reported once its work is done (stored after the response)
     await eventually(
-      'both slow fetches are reported',
-      async () => lines.slice(from).filter((l) => l.msg === 'upstream fetch slow').length >= 2,
+      'every slow fetch is reported',
+      async () => lines.slice(from).filter((l) => l.msg === 'upstream fetch slow').length >= 4,
     );
     const logged = lines.slice(from);
     const slow = logged.filter((l) => l.msg === 'upstream fetch slow');
     const host = new URL(upstream.url).host;
     assert.deepEqual(
       slow.map((l) => l.url),
-      [`${host}/slowpkg`, `${host}/slowpkg/-/slowpkg-1.0.0.tgz`],
+      [`${host}/slowpkg`, `${host}/slowpkg/-/slowpkg-1.0.0.tgz`, `${host}/slowbig`, `${host}/slowbig/-/slowbig-1.0.0.tgz`],
     );
     for (const line of slow) {
       assert.equal(line.level, 40, 'a warning');
