@@ -166,6 +166,12 @@ describe('npm, pnpm and yarn against Entropic, with Verdaccio as the legacy upst
     await run(NPM, ['unpublish', '@alice/lib@1.0.1', '--registry', registry], root, env);
     const unpublished = (await (await fetch(`${registry}packages/package/alice/lib/versions/1.0.1`)).json()) as { yanked: boolean };
     assert.equal(unpublished.yanked, true);
+    // un-deprecating a yanked version gets a clear answer (a yank is final)
+    await assert.rejects(run(NPM, ['deprecate', '@alice/lib@1.0.1', '', '--registry', registry], root, env), (error: Error) => {
+      assert.match(error.message, /409/);
+      assert.match(error.message, /@alice\/lib@1\.0\.1 was yanked: a yank is final, npm deprecate cannot undo it/);
+      return true;
+    });
   });
 
   it('npm publish: the exact tarball npm uploaded is served, so a lockfile made at publish time installs (issue 17.11)', async () => {

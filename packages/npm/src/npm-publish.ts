@@ -13,7 +13,7 @@ import {
 } from '@entropic/core';
 import { appError, formatPackageName, type Integrity, LEGACY, parseVersion, truncate, type Version } from '@entropic/types';
 import semver from 'semver';
-import { resolveNpmName } from './npm-names.ts';
+import { npmNameOf, resolveNpmName } from './npm-names.ts';
 import { npmDeprecation, pickManifest } from './npm-packument.ts';
 import { readTarball, tarballParts } from './npm-tarball.ts';
 
@@ -217,7 +217,17 @@ async function updateNpmPackage(
     const sent = object(view, `The manifest of ${row.version}`).deprecated;
     if (sent === undefined) continue;
     if (typeof sent !== 'string') throw appError('INVALID_FIELD', `"deprecated" of ${row.version} must be a string.`);
-    if (sent !== npmDeprecation(row)) messages[row.version] = sent === '' ? null : sent;
+    if (sent === npmDeprecation(row)) continue;
+    if (sent === '' && row.yanked) {
+      throw appError(
+        'VERSION_YANKED',
+        `${npmNameOf(ref, deps.host)}@${row.version} was yanked: a yank is final, npm deprecate cannot undo it.`,
+        {
+          hint: 'Un-deprecate a version or range that leaves the yanked version out; nothing was changed.',
+        },
+      );
+    }
+    messages[row.version] = sent === '' ? null : sent;
   }
   const deprecated = Object.keys(messages).length > 0 ? await deprecateVersions(deps, { principal, ref, messages }) : [];
   for (const version of toYank) await yankVersion(deps, { principal, ref, version: version as Version });

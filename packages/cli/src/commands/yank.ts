@@ -5,7 +5,7 @@ import { isTag } from '../parse-package-spec.ts';
 
 export const yank = defineCommand({
   name: 'yank',
-  summary: 'Yank (deprecate) a version: it stays fetchable by exact version but is never resolved again',
+  summary: 'Yank a version (final): it stays fetchable by exact version but is never resolved again',
   usage: ['yank <package>@<version>'],
   async run(ctx) {
     ctx.requireToken();
