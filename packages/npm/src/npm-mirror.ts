@@ -254,6 +254,10 @@ export class NpmMirror {
     } catch (error) {
       throw appError('UPSTREAM_UNAVAILABLE', `The upstream registry answered an invalid packument for "${npmName}".`, { cause: error });
     }
+    // An upstream that ignores If-None-Match (Verdaccio 6.8.0 does) answers 200 with the ETag it
+    // was sent: unchanged, as good as a 304 (nothing rewritten, no change announced).
+    if (etag !== undefined && result.etag === etag && (await mirror.touchUpstreamPackument(npmName, new Date())) !== undefined)
+      return parsed;
     await mirror.putUpstreamPackument({ name: npmName, body: result.body, etag: result.etag ?? null, fetchedAt: new Date() });
     await this.followRemovals(npmName, parsed.versions as Json);
     this.parsed.delete(npmName);

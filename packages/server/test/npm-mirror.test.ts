@@ -209,6 +209,32 @@ describe('the legacy mirror and the upstream: misses, removals, slow fetches', (
     assert.ok(!lines.some((l) => l.msg.includes('revalidation failed')), 'a 304 is not a failure');
   });
 
+  it('counts an unchanged 200 (an upstream ignoring If-None-Match, as Verdaccio 6.8.0) as a 304: nothing rewritten, no change announced (issue 17.7)', async () => {
+    upstream.publish('steady', '1.0.0', await makeNpmTarball([{ name: 'package/package.json', content: '{}' }]));
+    assert.deepEqual(await versionsOf('steady'), ['1.0.0']);
+    let changes = 0;
+    const unsubscribe = t.deps.events.subscribe((event) => {
+      if (event.type === 'package-changed' && event.ref.namespace === 'legacy' && event.ref.name === 'steady') changes += 1;
+    });
+    upstream.ignoreIfNoneMatch = true;
+    try {
+      await sleep(TTL_SECONDS * 1000 + 100);
+      const asked = upstream.requests('/steady');
+      assert.deepEqual(await versionsOf('steady'), ['1.0.0']);
+      await eventually('the mirror revalidated', async () => upstream.requests('/steady') > asked);
+      await sleep(300);
+      assert.equal(changes, 0, 'an unchanged packument announces no change');
+      await sleep(1200); // the mirror's copy counts as fresh again: no second revalidation
+      const after = upstream.requests('/steady');
+      assert.deepEqual(await versionsOf('steady'), ['1.0.0']);
+      await sleep(200);
+      assert.equal(upstream.requests('/steady'), after);
+    } finally {
+      upstream.ignoreIfNoneMatch = false;
+      unsubscribe();
+    }
+  });
+
   it('follows the upstream removing a version, then the whole package (issue 17.7)', async () => {
     for (const version of ['1.0.0', '1.1.0', '2.0.0']) {
       upstream.publish('gone', version, await makeNpmTarball([{ name: 'package/index.js', content: `// ${version}\n` }]));

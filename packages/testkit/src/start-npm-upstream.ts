@@ -19,6 +19,8 @@ export interface NpmUpstream {
   removePackage(name: string): void;
   /** Every answer waits this long first (a slow upstream). */
   delayMs: number;
+  /** Answer 200 even to a matching If-None-Match, as Verdaccio 6.8.0 does (the ETag is still sent). */
+  ignoreIfNoneMatch: boolean;
   stop(): Promise<void>;
 }
 
@@ -75,7 +77,7 @@ export async function startNpmUpstream(): Promise<NpmUpstream> {
       return send(404, Buffer.from('{"error":"not found"}'), { 'content-type': 'application/json' });
     const body = packument(name, stored);
     const etag = `"${createHash('sha1').update(body).digest('hex')}"`;
-    if (request.headers['if-none-match'] === etag) return send(304, undefined, { etag });
+    if (!upstream.ignoreIfNoneMatch && request.headers['if-none-match'] === etag) return send(304, undefined, { etag });
     return send(200, body, { 'content-type': 'application/json', etag });
   }
 
@@ -92,6 +94,7 @@ export async function startNpmUpstream(): Promise<NpmUpstream> {
     requests: (path) => counts.get(decodeURIComponent(path)) ?? 0,
     log,
     delayMs: 0,
+    ignoreIfNoneMatch: false,
     publish(name, version, tarball, manifest = {}) {
       let stored = packages.get(name);
       if (!stored) {
