@@ -62,6 +62,19 @@ describe('npm tarball repository', () => {
     );
   });
 
+  it('findBuildSource reads what building needs, with the recorded tarball if any', async () => {
+    const source = newVersion(pkg, '2.0.0');
+    assert.deepEqual(await repos.npmTarballs.findBuildSource(pkg, '2.0.0'), {
+      id: v2,
+      version: '2.0.0',
+      files: source.files,
+      dependencies: source.dependencies,
+      tarball_integrity: null,
+    });
+    assert.equal((await repos.npmTarballs.findBuildSource(pkg, '1.0.0'))?.tarball_integrity, integrityOf(20));
+    assert.equal(await repos.npmTarballs.findBuildSource(pkg, '3.0.0'), undefined);
+  });
+
   it('findByName finds a version by its package coordinates, local host as null', async () => {
     assert.deepEqual(await repos.npmTarballs.findByName('alice', null, 'lib', '1.0.0'), { versionId: v1, integrity: integrityOf(20) });
     assert.deepEqual(await repos.npmTarballs.findByName('alice', null, 'lib', '2.0.0'), { versionId: v2, integrity: null });

@@ -85,9 +85,8 @@ export class NpmTarballBuilder {
    */
   async buildVersion(ref: PackageRef, version: string): Promise<void> {
     const pkg = await findPackage(this.deps.repos, ref, this.deps.host);
-    if (!pkg || (await this.deps.repos.npmTarballs.findByPackageId(pkg.id, version))?.integrity) return;
-    const row = await this.deps.repos.versions.find(pkg.id, version);
-    if (!row) return;
+    const row = pkg ? await this.deps.repos.npmTarballs.findBuildSource(pkg.id, version) : undefined;
+    if (!row || row.tarball_integrity !== null) return;
     await this.build({
       versionId: row.id,
       version: row.version,

@@ -33,12 +33,16 @@ export interface NpmVersionRow {
   manifest: Record<string, unknown> | null;
 }
 
-/** A version that has no npm tarball recorded yet, with the package it belongs to. */
-export interface UnbuiltNpmVersionRow {
+/** What building a version's npm tarball reads. */
+export interface NpmBuildSourceRow {
   id: number;
   version: string;
   files: Record<string, string>;
   dependencies: Record<string, string>;
+}
+
+/** A version that has no npm tarball recorded yet, with the package it belongs to. */
+export interface UnbuiltNpmVersionRow extends NpmBuildSourceRow {
   /** package name */
   name: string;
   /** namespace name */
@@ -60,6 +64,8 @@ export interface NpmTarballRepository {
     name: string,
     version: string,
   ): Promise<{ versionId: number; integrity: string | null } | undefined>;
+  /** What building the version's tarball needs, with the integrity of the one recorded (null: none yet). */
+  findBuildSource(packageId: number, version: string): Promise<(NpmBuildSourceRow & { tarball_integrity: string | null }) | undefined>;
   /** Records the tarball of a version; the first one recorded stays (a second insert is a no-op). */
   insert(tarball: NewNpmTarball): Promise<void>;
   /** Versions with an id above `afterId` and no tarball recorded, in id order, at most `limit`. */

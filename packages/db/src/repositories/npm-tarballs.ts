@@ -55,6 +55,16 @@ export function npmTarballRepository(db: Executor): NpmTarballRepository {
       return row ? { versionId: row.id, integrity: row.integrity } : undefined;
     },
 
+    async findBuildSource(packageId, version) {
+      return db
+        .selectFrom('versions as v')
+        .leftJoin('npm_tarballs as t', 't.version_id', 'v.id')
+        .select(['v.id', 'v.version', 'v.files', 'v.dependencies', 't.integrity as tarball_integrity'])
+        .where('v.package_id', '=', packageId)
+        .where('v.version', '=', version)
+        .executeTakeFirst();
+    },
+
     async insert(tarball) {
       await db
         .insertInto('npm_tarballs')
