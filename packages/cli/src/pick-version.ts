@@ -43,8 +43,9 @@ function engineMismatch(engines: EngineCheck, spec: PackageSpec, version: string
 }
 
 /**
- * The version a spec installs: for a range, the highest non-yanked version satisfying it; for
- * `latest`, the tagged version; for another tag, the version it points at. With `engines`, as
+ * The version a spec installs: for a range, the highest non-yanked version satisfying it (one
+ * that is not deprecated first, as npm); for `latest`, the tagged version; for another tag, the
+ * version it points at. With `engines`, as
  * npm: a range or `latest` prefers the highest version whose `engines.node` fits the running
  * Node (`latest`'s own version first when it fits).
  */
@@ -66,7 +67,9 @@ export function pickVersion(doc: PackageDocument, spec: PackageSpec, engines?: E
       `Tags: ${Object.keys(doc.tags).join(', ') || 'none'}.`,
     );
   }
-  const picked = semver.maxSatisfying(fitting, spec.range);
+  // As npm: a deprecated version is still resolvable, but one that is not deprecated is preferred.
+  const current = fitting.filter((v) => doc.deprecated?.[v] === undefined);
+  const picked = semver.maxSatisfying(current, spec.range) ?? semver.maxSatisfying(fitting, spec.range);
   if (picked) return picked;
   const any = engines ? semver.maxSatisfying(versions, spec.range) : null;
   if (any && engines) return engineMismatch(engines, spec, any);

@@ -88,3 +88,29 @@ describe('pickVersion honours engines.node as npm does (issue 17.14)', () => {
     assert.throws(() => pick('chalk@nope', check('20.19.0')), { code: 'UNKNOWN_TAG' });
   });
 });
+
+describe('pickVersion and deprecated versions (npm deprecate, issue 17.12)', () => {
+  const deprecatedDoc = (deprecated: Record<string, string>) =>
+    ({
+      tags: { latest: '6.1.0' },
+      versions: Object.fromEntries(Object.keys(ENGINES).map((v) => [v, `sha512-${v}`])),
+      deprecated,
+    }) as unknown as PackageDocument;
+  const pickFrom = (raw: string, deprecated: Record<string, string>, engines?: EngineCheck) =>
+    pickVersion(deprecatedDoc(deprecated), parsePackageSpec(raw, HOST), engines);
+
+  it('a range prefers the highest version that is not deprecated, as npm does', () => {
+    assert.equal(pickFrom('chalk@^6', { '6.1.0': 'broken' }), '6.0.0');
+    assert.equal(pickFrom('chalk@>=5', { '6.1.0': 'broken', '6.0.0': 'broken' }), '5.6.2');
+  });
+
+  it('a deprecated version stays resolvable when nothing else satisfies the range, and tags still name it', () => {
+    assert.equal(pickFrom('chalk@^6', { '6.1.0': 'broken', '6.0.0': 'broken' }), '6.1.0');
+    assert.equal(pickFrom('chalk@6.1.0', { '6.1.0': 'broken' }), '6.1.0');
+    assert.equal(pickFrom('chalk', { '6.1.0': 'broken' }), '6.1.0');
+  });
+
+  it('with engines: not deprecated and fitting first', () => {
+    assert.equal(pickFrom('chalk@^5', { '5.6.2': 'broken' }, check('20.19.0')), '5.6.0');
+  });
+});

@@ -22,8 +22,9 @@ export const install = defineCommand<InstallResult>({
     cache: { type: 'string', description: 'cache directory (default $XDG_CACHE_HOME/entropic or ~/.cache/entropic)' },
   },
   details: [
-    'Resolves the highest non-yanked version satisfying each range (or the version a tag names),',
-    'verifies every link package → version → file against its sha512 integrity, downloads into a',
+    'Resolves the highest non-yanked version satisfying each range (one not deprecated first, as',
+    'npm; a deprecated one installed is warned about), or the version a tag names; verifies every',
+    'link package → version → file against its sha512 integrity, downloads into a',
     'content-addressed cache shared by all projects, writes node_modules (ns@host/pkg at',
     'node_modules/@ns/pkg, npm packages under their own name) and Package.lock. An unchanged',
     'Package.lock is reused without asking the registry for metadata.',
