@@ -130,6 +130,8 @@ export class NpmMirror {
   /** first fetches in flight, by `name@version`: verified bytes, then stored (`done`) */
   private readonly fetching = new Map<string, FirstFetch>();
   private readonly parsed = new Map<string, { body: Json; until: number }>();
+  /** upstream packuments fetched for the first time, being stored after their answer */
+  private readonly persisting = new Set<Promise<void>>();
   /** exploding first-fetched tarballs into the store, when requests leave room for it */
   private readonly background = new IdleQueue({ quietMs: 250, maxDelayMs: 60_000, maxQueuedBytes: 256 * 1024 * 1024 });
 
@@ -258,10 +260,21 @@ export class NpmMirror {
     // was sent: unchanged, as good as a 304 (nothing rewritten, no change announced).
     if (etag !== undefined && result.etag === etag && (await mirror.touchUpstreamPackument(npmName, new Date())) !== undefined)
       return parsed;
-    await mirror.putUpstreamPackument({ name: npmName, body: result.body, etag: result.etag ?? null, fetchedAt: new Date() });
-    await this.followRemovals(npmName, parsed.versions as Json);
-    this.parsed.delete(npmName);
-    await this.changed(npmName);
+    const persist = async () => {
+      await mirror.putUpstreamPackument({ name: npmName, body: result.body, etag: result.etag ?? null, fetchedAt: new Date() });
+      await this.followRemovals(npmName, parsed.versions as Json);
+      await this.changed(npmName);
+    };
+    this.remember(npmName, parsed);
+    if (etag !== undefined) {
+      await persist();
+      return parsed;
+    }
+    // A first fetch answers with the parsed document (kept in memory meanwhile) and stores it after.
+    const stored = persist()
+      .catch((error) => this.options.onError?.(error, npmName))
+      .finally(() => this.persisting.delete(stored));
+    this.persisting.add(stored);
     return parsed;
   }
 
@@ -431,6 +444,7 @@ export class NpmMirror {
   async drain(): Promise<void> {
     this.background.flush();
     await Promise.allSettled([...this.fetching.values()].map((f) => f.done));
+    await Promise.allSettled([...this.persisting]);
   }
 
   private async storedTarball(ref: PackageRef, version: string): Promise<string | undefined> {

@@ -1,4 +1,5 @@
 import type { EventBus } from '@entropic/core';
+import { LEGACY } from '@entropic/types';
 import type { PackageNameIndex } from './package-name-index.ts';
 import type { ResponseCache } from './response-cache.ts';
 import { packageGroup } from './routes/refs.ts';
@@ -21,7 +22,12 @@ export function subscribeCaches(events: EventBus, { responseCache, tokenCache, p
     switch (event.type) {
       case 'package-changed':
       case 'version-published':
-        await Promise.all([packageNames.added(event.ref), responseCache.invalidate(packageGroup(event.ref))]);
+        await Promise.all([
+          // a legacy package exists once the mirror stored a version; its package-changed events
+          // (an upstream packument fetched or refreshed) name packages that may have none here
+          event.type === 'version-published' || event.ref.namespace !== LEGACY ? packageNames.added(event.ref) : undefined,
+          responseCache.invalidate(packageGroup(event.ref)),
+        ]);
         return;
       case 'token-revoked':
         await tokenCache.revoked(event.hash);

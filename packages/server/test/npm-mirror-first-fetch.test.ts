@@ -185,6 +185,15 @@ describe('the legacy mirror: first fetch of a tarball (issue 17.9)', () => {
     });
   }
 
+  it('the name index learns a legacy package when a version is stored, not when its upstream packument is read', async () => {
+    upstream.publish('indexed', '1.0.0', { tarball: await small('indexed') });
+    const ref = { namespace: 'legacy', host: t.host, name: 'indexed' } as Parameters<typeof t.app.packageNames.hasPackage>[0];
+    assert.equal((await t.app.inject({ url: '/indexed' })).statusCode, 200);
+    assert.equal(t.app.packageNames.hasPackage(ref), false, 'nothing is stored here yet');
+    assert.equal((await t.app.inject({ method: 'HEAD', url: '/indexed/-/indexed-1.0.0.tgz' })).statusCode, 200);
+    assert.equal(t.app.packageNames.hasPackage(ref), true);
+  });
+
   it('HEAD (how ds asks for a version to be mirrored) answers once the version is stored', async () => {
     upstream.publish('headfirst', '1.0.0', { tarball: await small('headfirst') });
     const head = await t.app.inject({ method: 'HEAD', url: '/headfirst/-/headfirst-1.0.0.tgz' });
