@@ -1,8 +1,6 @@
 import type { BlobStore } from '@entropic/blobs';
-import type { Database } from '@entropic/db';
 import type { KeyValueStore } from '@entropic/kv';
 import type { Host } from '@entropic/types';
-import type { Kysely } from 'kysely';
 import type { Clock } from './ports/clock.ts';
 import type { EventBus } from './ports/events.ts';
 import type { Repositories, UnitOfWork } from './ports/repositories.ts';
@@ -25,9 +23,4 @@ export interface CoreDeps {
   events: EventBus;
   host: Host;
   limits: CoreLimits;
-  /** @deprecated being removed: use `repos` / `uow` */
-  db: Kysely<Database>;
 }
-
-/** @deprecated being removed with `CoreDeps.db` */
-export type Tx = Kysely<Database>;

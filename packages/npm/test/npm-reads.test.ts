@@ -20,7 +20,7 @@ function recordingDeps(deps: TestCoreDeps): { deps: CoreDeps; statements: string
     },
   };
   const db = deps.db.withPlugin(recorder);
-  return { deps: { ...deps, db, repos: createRepositories(db), uow: createUnitOfWork(db) }, statements };
+  return { deps: { ...deps, repos: createRepositories(db), uow: createUnitOfWork(db) }, statements };
 }
 
 const writes = (statements: string[]) => statements.filter((kind) => !/^SelectQueryNode$|^RawNode\s*SELECT\b/i.test(kind));

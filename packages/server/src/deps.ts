@@ -1,13 +1,15 @@
 import { type BlobStore, createFsBlobStore } from '@entropic/blobs';
 import { type CoreDeps, createEventBus, systemClock } from '@entropic/core';
-import { createDatabase, createRepositories, createUnitOfWork, type DatabaseHandle, migrate } from '@entropic/db';
+import { createDatabase, createRepositories, createUnitOfWork, type Database, type DatabaseHandle, migrate } from '@entropic/db';
 import { createMemoryKeyValueStore, createRedisKeyValueStore, type KeyValueStore } from '@entropic/kv';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Config } from './config.ts';
 
 export interface ServerDeps extends CoreDeps {
   config: Readonly<Config>;
   database: DatabaseHandle;
+  /** the adapter under the repositories: the server owns it (admin, readiness, tests); use cases never see it */
+  db: Kysely<Database>;
   blobs: BlobStore;
   kv: KeyValueStore;
   /** readiness: one round trip to the database */

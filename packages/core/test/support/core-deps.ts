@@ -2,13 +2,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFsBlobStore } from '@entropic/blobs';
-import { createRepositories, createUnitOfWork } from '@entropic/db';
+import { createRepositories, createUnitOfWork, type Database } from '@entropic/db';
 import { createMemoryKeyValueStore } from '@entropic/kv';
 import { hostFromUrl } from '@entropic/types';
+import type { Kysely } from 'kysely';
 import { createTestDatabase } from '../../../db/test/support/test-database.ts';
 import { type CoreDeps, createEventBus, type DomainEvent, systemClock } from '../../src/index.ts';
 
 export interface TestCoreDeps extends CoreDeps {
+  /** the database under the repositories, for fixtures and assertions (use cases never see it) */
+  db: Kysely<Database>;
   /** every event the use cases emitted, in order */
   emitted: DomainEvent[];
   close(): Promise<void>;
