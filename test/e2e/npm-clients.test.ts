@@ -125,8 +125,13 @@ describe('npm, pnpm and yarn against Entropic, with Verdaccio as the legacy upst
     assert.equal(out.trim(), 'lib + legacy 1.3');
     const lock = JSON.parse(await readFile(join(project, 'package-lock.json'), 'utf8'));
     assert.match(lock.packages['node_modules/legacy-dep'].resolved, new RegExp(`^${registry}legacy-dep/-/legacy-dep-1.3.0.tgz`));
-    // the mirrored version is exploded into the store as legacy@host/legacy-dep
-    const doc = await fetch(`${registry}packages/package/legacy/legacy-dep/versions/1.3.0`);
+    // the mirrored version is exploded into the store as legacy@host/legacy-dep (a moment after
+    // its first tarball response, issue 17.9)
+    const versionUrl = `${registry}packages/package/legacy/legacy-dep/versions/1.3.0`;
+    let doc = await fetch(versionUrl);
+    for (const deadline = Date.now() + 30_000; doc.status === 404 && Date.now() < deadline; doc = await fetch(versionUrl)) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     assert.equal(doc.status, 200);
     assert.ok('./package/index.js' in ((await doc.json()) as { files: Record<string, string> }).files);
   });
