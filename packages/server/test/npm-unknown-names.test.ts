@@ -64,7 +64,11 @@ describe('npm: unknown names are answered from memory (issue 17.8)', () => {
     assert.equal(queries.count, 0, 'unknown names ran database queries');
     const unscoped = (await get('/no-such-package')).json();
     assert.match(unscoped.message, /^The package "no-such-package" is not here: the legacy mirror is off/);
-    assert.equal((await get('/@alice/no-such-package')).json().message, 'The package "@alice/no-such-package" does not exist.');
+    assert.deepEqual((await get('/@alice/no-such-package')).json(), {
+      message: 'The package "@alice/no-such-package" does not exist.',
+      code: 'PACKAGE_NOT_FOUND',
+      error: 'The package "@alice/no-such-package" does not exist.',
+    });
   });
 
   it('a flood of random names evicts nothing: a cached packument is still answered without a query', async () => {

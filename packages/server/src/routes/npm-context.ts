@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { PackageRef } from '@entropic/core';
 import { createHttpUpstreamRegistry, NpmMirror, resolveNpmName } from '@entropic/npm';
 import { type AppError, appError, LEGACY, type NamespaceName, parsePackageName, truncate } from '@entropic/types';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServerDeps } from '../deps.ts';
+import { sendErrorMessage } from '../plugins/errors.ts';
 
 /** First path segments that are routes of the registry, never npm names (nothing is fetched upstream for them). */
 const ROUTE_WORDS = new Set([
@@ -38,6 +39,10 @@ export interface NpmContext {
   assertMayExist(npmName: string, ref: PackageRef): void;
   /** Why a name that is not stored here is not served. */
   notHere(npmName: string, ref: PackageRef): AppError;
+  /** False when the name is certainly not served (answered from memory). */
+  mayExist(npmName: string, ref: PackageRef): boolean;
+  /** The 404 of `notHere`, sent without making an error (a flood of unknown names costs no more than a cached answer). */
+  replyNotHere(reply: FastifyReply, npmName: string, ref: PackageRef): FastifyReply;
   /** False when no package of that name is stored here (the name index; no query). */
   isStored(ref: PackageRef): boolean;
 }
@@ -74,24 +79,28 @@ export function createNpmContext(app: FastifyInstance): NpmContext {
     return legacyRef(parsePackageName(npmName, LEGACY));
   }
 
-  function notHere(npmName: string, ref: PackageRef): AppError {
-    if (ref.namespace !== LEGACY) return appError('PACKAGE_NOT_FOUND', `The package "${truncate(npmName)}" does not exist.`);
+  function notHereMessage(npmName: string, ref: PackageRef): string {
+    if (ref.namespace !== LEGACY) return `The package "${truncate(npmName)}" does not exist.`;
     const why = !mirror.enabled
       ? 'the legacy mirror is off (LEGACY_UPSTREAM is not set)'
       : mirror.isAllowed(npmName)
         ? 'the upstream registry does not have it'
         : 'it is not on the mirror allowlist';
-    return appError('PACKAGE_NOT_FOUND', `The package "${truncate(npmName)}" is not here: ${why}.`);
+    return `The package "${truncate(npmName)}" is not here: ${why}.`;
   }
+
+  const notHere = (npmName: string, ref: PackageRef) => appError('PACKAGE_NOT_FOUND', notHereMessage(npmName, ref));
+  const mayExist = (npmName: string, ref: PackageRef) => names.hasPackage(ref) || (ref.namespace === LEGACY && mirror.isAllowed(npmName));
 
   function assertMayExist(npmName: string, ref: PackageRef): void {
-    if (names.hasPackage(ref)) return;
-    if (ref.namespace === LEGACY && mirror.isAllowed(npmName)) return;
-    throw notHere(npmName, ref);
+    if (!mayExist(npmName, ref)) throw notHere(npmName, ref);
   }
 
+  const replyNotHere = (reply: FastifyReply, npmName: string, ref: PackageRef) =>
+    sendErrorMessage(reply, 'PACKAGE_NOT_FOUND', notHereMessage(npmName, ref));
+
   const isStored = (ref: PackageRef) => names.hasPackage(ref);
-  return { deps, base: deps.config.externalUrl, mirror, resolve, assertMayExist, notHere, isStored };
+  return { deps, base: deps.config.externalUrl, mirror, resolve, assertMayExist, mayExist, replyNotHere, notHere, isStored };
 }
 
 /** `/@scope/name` → `@scope/name` (anything else under two segments is no npm route). */

@@ -57,7 +57,7 @@ export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext
     const abbreviated = (request.headers.accept ?? '').includes(ABBREVIATED_TYPE);
     const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
     const ref = await ctx.resolve(npmName);
-    ctx.assertMayExist(npmName, ref);
+    if (!ctx.mayExist(npmName, ref)) return ctx.replyNotHere(reply, npmName, ref);
     const group = packageGroup(ref);
     const key = `${abbreviated ? 'npm:abbreviated' : 'npm:full'}${gzip ? ':gzip' : ''}`;
     let entry = responseCache.get(group, key);

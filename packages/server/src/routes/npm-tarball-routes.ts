@@ -44,7 +44,7 @@ export function registerNpmTarballRoutes(app: FastifyInstance, ctx: NpmContext):
     if (!version) throw appError('NOT_FOUND', `"${truncate(file)}" is not a tarball of "${truncate(npmName)}".`);
     parseVersion(version);
     const ref = await ctx.resolve(npmName);
-    ctx.assertMayExist(npmName, ref);
+    if (!ctx.mayExist(npmName, ref)) return ctx.replyNotHere(reply, npmName, ref);
     // version → tarball integrity never changes once known; kept in the package's cache group
     const group = packageGroup(ref);
     const key = `npm:tarball:${version}`;
