@@ -1,12 +1,11 @@
 import { close, createReadStream, open as fsOpen, fstat, read } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import { createBrotliDecompress } from 'node:zlib';
-import { BLOB_HEADER_SIZE, decodeBlobHeader } from './blob-header.ts';
 import type { BlobContent, ByteRange } from './blob-store.ts';
 import { resolveRange, sliceBytes } from './byte-range.ts';
 import { ENCODINGS, type ObjectLayout, objectPath } from './object-layout.ts';
-import { corruptObject, io, isMissing, storeError } from './store-error.ts';
+import { isMissing, storeError } from './store-error.ts';
+import { openEncodedFile } from './stored-object.ts';
 
 /**
  * The content of an object, or the part `range` names: inline bytes when it is at most maxInline
@@ -65,18 +64,10 @@ export async function openRawObject(path: string, range: ByteRange | undefined, 
 
 /** A brotli object (header + payload), decoded as a stream; undefined when there is no such file. */
 export async function openBrotliObject(path: string, range: ByteRange | undefined, maxInline: number): Promise<BlobContent | undefined> {
-  let handle: Awaited<ReturnType<typeof open>>;
+  const opened = await openEncodedFile(path);
+  if (opened === undefined) return undefined;
+  const { handle, header } = opened;
   try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    throw storeError(error);
-  }
-  try {
-    const bytes = Buffer.alloc(BLOB_HEADER_SIZE);
-    const { bytesRead } = await io(handle.read(bytes, 0, BLOB_HEADER_SIZE, 0));
-    const header = decodeBlobHeader(bytes.subarray(0, bytesRead));
-    if (header === undefined) throw corruptObject();
     const wanted = resolveRange(range, header.size);
     const length = wanted.end - wanted.start + 1;
     if (length === 0) {

@@ -12,9 +12,14 @@ export interface StoredObject {
   info: BlobInfo;
 }
 
-/** The header of an encoded file; undefined when the file is missing, INTERNAL when it is unreadable. */
-export async function readHeader(path: string): Promise<{ header: BlobHeader; storedSize: number; mtime: Date } | undefined> {
-  let handle: Awaited<ReturnType<typeof open>>;
+type FileHandle = Awaited<ReturnType<typeof open>>;
+
+/**
+ * An encoded file opened with its header read; undefined when the file is missing, INTERNAL when
+ * it is unreadable or its header is corrupt (the handle is closed then). The caller closes it.
+ */
+export async function openEncodedFile(path: string): Promise<{ handle: FileHandle; header: BlobHeader } | undefined> {
+  let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (error) {
@@ -26,10 +31,22 @@ export async function readHeader(path: string): Promise<{ header: BlobHeader; st
     const { bytesRead } = await io(handle.read(bytes, 0, BLOB_HEADER_SIZE, 0));
     const header = decodeBlobHeader(bytes.subarray(0, bytesRead));
     if (header === undefined) throw corruptObject();
-    const stats = await io(handle.stat());
-    return { header, storedSize: stats.size, mtime: stats.mtime };
-  } finally {
+    return { handle, header };
+  } catch (error) {
     await handle.close();
+    throw error;
+  }
+}
+
+/** The header of an encoded file; undefined when the file is missing, INTERNAL when it is unreadable. */
+export async function readHeader(path: string): Promise<{ header: BlobHeader; storedSize: number; mtime: Date } | undefined> {
+  const opened = await openEncodedFile(path);
+  if (opened === undefined) return undefined;
+  try {
+    const stats = await io(opened.handle.stat());
+    return { header: opened.header, storedSize: stats.size, mtime: stats.mtime };
+  } finally {
+    await opened.handle.close();
   }
 }
 
