@@ -4,9 +4,9 @@
 // the npm read paths under autocannon, a cold `npm install` against each and against nginx serving
 // the same files, and the npm publish round trip. Loopback only; every loop is bounded in count
 // and in time, and a watchdog stops every child. Not part of `npm test`.
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { generateCorpus } from './lib/corpus.ts';
 import { canPin, LOAD_CPU, pinnedCommand, pinProcess, SERVER_CPU } from './lib/cpu.ts';
 import { keepAliveAgent, type LoadResult, measure, percentile, send } from './lib/load.ts';
 import { freePort, waitForHttp } from './lib/net.ts';
+import { startPinnedVerdaccio, stopper } from './lib/pinned-verdaccio.ts';
 import { REPO_ROOT, startRegistry } from './lib/registry.ts';
 import { processCpuNs } from './lib/rss.ts';
 import { createRunGuard } from './lib/run-guard.ts';
@@ -73,7 +74,6 @@ const PUBLISH_COUNT = quick ? 20 : 50;
 const HARD_LIMIT_MS = (quick ? 12 : 30) * 60_000;
 const USER = 'bench';
 const SCOPE = `@${USER}`;
-const BIN = join(REPO_ROOT, 'node_modules/.bin');
 /** npm's fixed tarball mtime (1985-10-26T08:15:00Z) */
 const NPM_MTIME = new Date(499162500000);
 const NPM_ACCEPT_ABBREVIATED = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*';
@@ -84,17 +84,6 @@ const log = (message: string) =>
   process.stderr.write(`[bench:npm ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
 
 const { cleanups, track, runCleanups, disarm } = createRunGuard(HARD_LIMIT_MS, log);
-
-function stopper(child: ChildProcess, graceMs = 10_000): () => Promise<void> {
-  return async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The corpus as npm tarballs
@@ -266,31 +255,7 @@ async function startVerdaccio(dir: string): Promise<ReferenceServer & { logFile:
     'max_body_size: 50mb',
     'log: { type: stdout, format: json, level: http }',
   ].join('\n');
-  const configFile = join(dir, 'config.yaml');
-  await writeFile(configFile, `${config}\n`);
-  const logFile = join(dir, 'verdaccio.log');
-  const logFd = openSync(logFile, 'a');
-  const { command, args } = pinnedCommand(SERVER_CPU, process.execPath, [
-    join(BIN, 'verdaccio'),
-    '--config',
-    configFile,
-    '--listen',
-    `127.0.0.1:${port}`,
-  ]);
-  const child = spawn(command, args, {
-    cwd: dir,
-    env: { ...process.env, HOME: dir, NODE_ENV: 'production' },
-    stdio: ['ignore', logFd, logFd],
-  });
-  closeSync(logFd);
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/-/ping`, 60_000, () =>
-    child.exitCode !== null ? `verdaccio exited ${child.exitCode}:\n${readFileSync(logFile, 'utf8').slice(-3000)}` : undefined,
-  ).catch((error) => {
-    child.kill('SIGKILL');
-    throw error;
-  });
-  return { url, pid: child.pid as number, logFile, stop: stopper(child) };
+  return startPinnedVerdaccio(dir, config, port);
 }
 
 /** Debian's nginx (one worker, no master, sendfile, no gzip) serving `root` as static files. */

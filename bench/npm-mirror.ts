@@ -5,9 +5,9 @@
 // metadata; tarballs of source-like files) as static files. Every install is cold for everyone:
 // each round installs a set of packages no server has seen, with a fresh npm cache. Loopback only,
 // every step bounded. Not part of `npm test`.
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { prng, sourceText } from './lib/corpus.ts';
 import { canPin, LOAD_CPU, pinnedCommand, pinProcess, SERVER_CPU } from './lib/cpu.ts';
 import { percentile } from './lib/load.ts';
 import { freePort, waitForHttp } from './lib/net.ts';
+import { startPinnedVerdaccio, stopper } from './lib/pinned-verdaccio.ts';
 import { REPO_ROOT, startRegistry } from './lib/registry.ts';
 import { processCpuNs } from './lib/rss.ts';
 import { createRunGuard } from './lib/run-guard.ts';
@@ -49,7 +50,6 @@ const COUNT = Math.max(20, Math.min(1000, Number(flags.packages)));
 const RUNS = Math.max(1, Math.min(9, Number(flags.runs)));
 const ROOTS = 10;
 const NPM_MTIME = new Date(499162500000);
-const BIN = join(REPO_ROOT, 'node_modules/.bin');
 const started = performance.now();
 const log = (message: string) =>
   process.stderr.write(`[bench:mirror ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
@@ -171,17 +171,6 @@ async function generateSet(set: string, count: number, baseUrl: string, out: Ups
 // ---------------------------------------------------------------------------------------------
 // Servers
 
-function stopper(child: ChildProcess, graceMs = 10_000): () => Promise<void> {
-  return async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
-  };
-}
-
 /** nginx (one worker, sendfile, ETags) as the upstream: `/<name>` is the packument, `/<name>/-/<file>` a tarball. */
 async function startUpstream(dir: string, port: number, files: UpstreamFiles): Promise<ReferenceServer> {
   const root = join(dir, 'www');
@@ -254,30 +243,7 @@ async function startVerdaccioProxy(dir: string, upstreamUrl: string): Promise<Re
     '  enable: false',
     'log: { type: stdout, format: json, level: http }',
   ].join('\n');
-  await writeFile(join(dir, 'config.yaml'), `${config}\n`);
-  const logFile = join(dir, 'verdaccio.log');
-  const logFd = openSync(logFile, 'a');
-  const { command, args } = pinnedCommand(SERVER_CPU, process.execPath, [
-    join(BIN, 'verdaccio'),
-    '--config',
-    join(dir, 'config.yaml'),
-    '--listen',
-    `127.0.0.1:${port}`,
-  ]);
-  const child = spawn(command, args, {
-    cwd: dir,
-    env: { ...process.env, HOME: dir, NODE_ENV: 'production' },
-    stdio: ['ignore', logFd, logFd],
-  });
-  closeSync(logFd);
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/-/ping`, 60_000, () =>
-    child.exitCode !== null ? `verdaccio exited ${child.exitCode}:\n${readFileSync(logFile, 'utf8').slice(-3000)}` : undefined,
-  ).catch((error) => {
-    child.kill('SIGKILL');
-    throw error;
-  });
-  return { url, pid: child.pid as number, stop: stopper(child) };
+  return startPinnedVerdaccio(dir, config, port);
 }
 
 // ---------------------------------------------------------------------------------------------
