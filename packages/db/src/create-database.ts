@@ -58,8 +58,13 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     mkdirSync(location, { recursive: true });
   }
   // Loaded only on the embedded path: PGlite's WASM costs ~45 MB a process that runs on PostgreSQL does not need.
-  const [{ PGlite }, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
-  const client = await PGlite.create(location);
+  const [{ PGlite }, { PGliteDialect }, { pg_trgm }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('kysely-pglite-dialect'),
+    import('@electric-sql/pglite/contrib/pg_trgm'),
+  ]);
+  // pg_trgm: search's typo-tolerant name matching (migration 0007), as on PostgreSQL
+  const client = await PGlite.create(location, { extensions: { pg_trgm } });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
   return { db, kind: 'pglite', close: () => db.destroy() };
 }

@@ -128,6 +128,25 @@ export interface NpmUpstreamPackumentsTable {
   fetched_at: Timestamp;
 }
 
+/** One row per searchable package (migration 0007), written by the search indexer. */
+export interface PackageSearchTable {
+  package_id: number;
+  npm_name: string;
+  namespace: string;
+  host: string | null;
+  name: string;
+  version: string;
+  description: string;
+  keywords: Json<string[]>;
+  maintainers: Json<string[]>;
+  published_at: Timestamp;
+  /** written with SQL (setweight(to_tsvector(…))), never read as a value */
+  document: ColumnType<string, never, never>;
+  downloads: ColumnType<string | number, number | undefined, number>;
+  source_modified_at: Timestamp;
+  indexed_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   namespaces: NamespacesTable;
@@ -140,4 +159,5 @@ export interface Database {
   identities: IdentitiesTable;
   npm_tarballs: NpmTarballsTable;
   npm_upstream_packuments: NpmUpstreamPackumentsTable;
+  package_search: PackageSearchTable;
 }
