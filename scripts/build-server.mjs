@@ -35,4 +35,4 @@ await build({
   plugins: [externalDependencies],
 });
 // Files the server reads next to its code.
-copyFileSync(join(root, 'packages/server/src/www/style.css'), join(outdir, 'style.css'));
+for (const file of ['style.css', 'site.js']) copyFileSync(join(root, 'packages/server/src/www', file), join(outdir, file));

@@ -6,7 +6,11 @@ import { createSignInProviders } from './sign-in-providers.ts';
 import { registerTokenPages } from './token-pages.ts';
 import { configureWebsiteScope, websiteNotFound } from './website-scope.ts';
 
-const STYLESHEET = readFileSync(new URL('./style.css', import.meta.url));
+/** The website's static files, read once: the one stylesheet and the one small script (progressive enhancement). */
+const STATIC_FILES = {
+  'style.css': { type: 'text/css; charset=utf-8', bytes: readFileSync(new URL('./style.css', import.meta.url)) },
+  'site.js': { type: 'text/javascript; charset=utf-8', bytes: readFileSync(new URL('./site.js', import.meta.url)) },
+} as const;
 
 /**
  * The website under /www: sign-in (password, GitHub, OpenID Connect), sign-up, tokens and the
@@ -16,9 +20,11 @@ export function registerWebsite(app: FastifyInstance): void {
   app.decorateRequest('webSession', undefined);
   const providers = createSignInProviders(app.deps.config);
   // outside the website scope: no session lookup for a static file
-  app.get('/www/static/style.css', async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
-  );
+  for (const [name, file] of Object.entries(STATIC_FILES)) {
+    app.get(`/www/static/${name}`, async (_request, reply) =>
+      reply.type(file.type).header('cache-control', 'public, max-age=3600').header('x-content-type-options', 'nosniff').send(file.bytes),
+    );
+  }
   app.register(
     async (www) => {
       configureWebsiteScope(www);
