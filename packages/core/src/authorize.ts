@@ -47,9 +47,16 @@ export function requireWebsiteSession(principal: Principal | undefined): Princip
 
 /**
  * Reading a package (its document, versions, tags and files) or a namespace's listings: everyone
- * may, for now. The package read routes ask here first; the private-packages issue decides it.
+ * may, for now. The package read routes ask here first, search filters its hits with mayRead; the
+ * private-packages issue decides it.
  */
-export function assertMayRead(_principal: Principal | undefined, _ref: NamespaceRef): void {}
+export function assertMayRead(principal: Principal | undefined, ref: NamespaceRef): void {
+  if (!mayRead(principal, ref)) throw appError('FORBIDDEN', `You may not read "${ref.namespace}@${ref.host}".`);
+}
+
+export function mayRead(_principal: Principal | undefined, _ref: NamespaceRef): boolean {
+  return true;
+}
 
 /** The one namespace each system capability may write to. */
 const CAPABILITY_NAMESPACE: Record<SystemCapability, string> = { 'mirror-legacy': LEGACY };

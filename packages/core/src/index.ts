@@ -17,6 +17,7 @@ export * from './ports/index.ts';
 export * from './principal.ts';
 export * from './publish-version.ts';
 export * from './render-readme.ts';
+export * from './search.ts';
 export * from './secret-box.ts';
 export * from './sign-in-throttle.ts';
 export * from './tokens.ts';

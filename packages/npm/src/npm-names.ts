@@ -1,5 +1,5 @@
 import { findNamespace, type PackageRef, type Repositories } from '@entropic/core';
-import { type Host, isValidNamespaceName, LEGACY, type NamespaceName, parsePackageName } from '@entropic/types';
+import { type Host, isValidNamespaceName, LEGACY, type NamespaceName, npmNameOf, parsePackageName } from '@entropic/types';
 
 const SCOPED_RE = /^@([^/]+)\/([^/]+)$/;
 
@@ -22,12 +22,6 @@ export async function resolveNpmName(repos: Repositories, localHost: Host, npmNa
     }
   }
   return { namespace: LEGACY, host: localHost, name: parsePackageName(npmName, LEGACY) };
-}
-
-/** Entropic package → npm name (the inverse of resolveNpmName for this host). */
-export function npmNameOf(ref: { namespace: string; host: string; name: string }, localHost: Host): string {
-  if (ref.host !== localHost) return `${ref.namespace}@${ref.host}/${ref.name}`;
-  return ref.namespace === LEGACY ? ref.name : `@${ref.namespace}/${ref.name}`;
 }
 
 /** A stored canonical dependency name (`ns@host/<url-encoded name>`) → its npm name. */

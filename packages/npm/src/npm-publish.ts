@@ -11,9 +11,9 @@ import {
   publishVersion,
   yankVersion,
 } from '@entropic/core';
-import { appError, formatPackageName, type Integrity, LEGACY, parseVersion, truncate, type Version } from '@entropic/types';
+import { appError, formatPackageName, type Integrity, LEGACY, npmNameOf, parseVersion, truncate, type Version } from '@entropic/types';
 import semver from 'semver';
-import { npmNameOf, resolveNpmName } from './npm-names.ts';
+import { resolveNpmName } from './npm-names.ts';
 import { npmDeprecation, pickManifest } from './npm-packument.ts';
 import { readTarball, tarballParts } from './npm-tarball.ts';
 

@@ -1,6 +1,5 @@
 import { type CoreDeps, findPackage, type PackageRef } from '@entropic/core';
-import { type DependencyMap, type Integrity, LEGACY } from '@entropic/types';
-import { npmNameOf } from './npm-names.ts';
+import { type DependencyMap, type Integrity, LEGACY, npmNameOf } from '@entropic/types';
 import { type Json, pickManifest, translateDependencies } from './npm-packument.ts';
 import { buildTarball } from './npm-tarball.ts';
 

@@ -35,6 +35,8 @@ export const errorCatalogue = {
   SYSTEM_NAMESPACE: { status: 400, message: 'System namespaces (legacy, abandonware) cannot be invited or joined.' },
   INVALID_STATUS: { status: 400, message: 'The status filter is not valid.' },
   INVALID_TARBALL: { status: 400, message: 'The tarball is corrupt or holds an entry that is not allowed.' },
+  SEARCH_QUERY_EMPTY: { status: 400, message: 'The search query is empty.' },
+  SEARCH_QUERY_TOO_LONG: { status: 400, message: 'The search query is too long.' },
   // 401 / 403
   UNAUTHENTICATED: { status: 401, message: 'You must be signed in to do that.' },
   INVALID_TOKEN: { status: 401, message: 'The token is malformed, unknown, revoked or expired.' },

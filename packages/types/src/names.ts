@@ -190,3 +190,9 @@ function decodeURIComponentSafe(value: string): string {
 export function truncate(value: string, max = 80): string {
   return value.length > max ? `${value.slice(0, max)}…` : value;
 }
+
+/** Entropic package → npm name: `@ns/name` here, the bare name for `legacy`, `ns@host/name` elsewhere (npm's resolveNpmName inverts it). */
+export function npmNameOf(ref: { namespace: string; host: string; name: string }, localHost: Host): string {
+  if (ref.host !== localHost) return `${ref.namespace}@${ref.host}/${ref.name}`;
+  return ref.namespace === LEGACY ? ref.name : `@${ref.namespace}/${ref.name}`;
+}

@@ -7,6 +7,7 @@ export * from './objects.ts';
 export * from './packages.ts';
 export * from './records.ts';
 export * from './repositories.ts';
+export * from './search.ts';
 export * from './tags.ts';
 export * from './teams.ts';
 export * from './tokens.ts';

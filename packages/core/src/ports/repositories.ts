@@ -3,6 +3,7 @@ import type { NamespaceRepository } from './namespaces.ts';
 import type { NpmTarballRepository } from './npm-tarballs.ts';
 import type { ObjectReferenceRepository } from './objects.ts';
 import type { PackageRepository } from './packages.ts';
+import type { SearchRepository } from './search.ts';
 import type { TagRepository } from './tags.ts';
 import type { TeamRepository } from './teams.ts';
 import type { TokenRepository } from './tokens.ts';
@@ -24,6 +25,7 @@ export interface Repositories {
   mirror: MirrorRepository;
   npmTarballs: NpmTarballRepository;
   objects: ObjectReferenceRepository;
+  search: SearchRepository;
 }
 
 /** A transaction: the repositories handed to `work` all act in it; it commits when `work` resolves. */

@@ -7,6 +7,7 @@ import { namespaceRepository } from './namespaces.ts';
 import { npmTarballRepository } from './npm-tarballs.ts';
 import { objectReferenceRepository } from './objects.ts';
 import { packageRepository } from './packages.ts';
+import { searchRepository } from './search.ts';
 import { tagRepository } from './tags.ts';
 import { teamRepository } from './teams.ts';
 import { tokenRepository } from './tokens.ts';
@@ -26,6 +27,7 @@ export function createRepositories(db: Executor): Repositories {
     mirror: mirrorRepository(db),
     npmTarballs: npmTarballRepository(db),
     objects: objectReferenceRepository(db),
+    search: searchRepository(db),
   };
 }
 

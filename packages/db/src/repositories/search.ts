@@ -1,0 +1,189 @@
+import type { SearchHit, SearchRepository } from '@entropic/core';
+import { sql } from 'kysely';
+import type { Executor } from './executor.ts';
+
+/** `%`, `_` and `\` are LIKE wildcards: a query is matched as a literal prefix. */
+function likePrefix(text: string): string {
+  return `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+interface HitRow {
+  npm_name: string;
+  namespace: string;
+  host: string | null;
+  name: string;
+  version: string;
+  description: string;
+  keywords: string[];
+  maintainers: string[];
+  published_at: Date;
+  downloads: string | number;
+  name_tier: number;
+  relevance: number;
+  total: string | number;
+}
+
+function toHit(row: HitRow): SearchHit {
+  return {
+    npmName: row.npm_name,
+    namespace: row.namespace,
+    host: row.host,
+    name: row.name,
+    version: row.version,
+    description: row.description,
+    keywords: row.keywords,
+    maintainers: row.maintainers,
+    publishedAt: new Date(row.published_at),
+    downloads: Number(row.downloads),
+    nameTier: Number(row.name_tier),
+    relevance: Number(row.relevance),
+  };
+}
+
+export function searchRepository(db: Executor): SearchRepository {
+  return {
+    async findSource(packageId) {
+      const pkg = await db
+        .selectFrom('packages as p')
+        .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
+        .leftJoin('dist_tags as t', (join) => join.onRef('t.package_id', '=', 'p.id').on('t.tag', '=', 'latest'))
+        .leftJoin('versions as v', (join) =>
+          join.onRef('v.package_id', '=', 'p.id').onRef('v.version', '=', 't.version').on('v.yanked', '=', false),
+        )
+        .leftJoin('npm_tarballs as nt', 'nt.version_id', 'v.id')
+        .select([
+          'p.id',
+          'p.name',
+          'p.yanked',
+          'p.modified_at',
+          'n.name as namespace',
+          'n.host',
+          'v.version',
+          'v.created_at as version_created_at',
+          'v.files',
+          'v.derived_files',
+          'nt.manifest',
+        ])
+        .where('p.id', '=', packageId)
+        .executeTakeFirst();
+      if (!pkg) return undefined;
+      const maintainers = await db
+        .selectFrom('package_maintainers as pm')
+        .innerJoin('namespaces as n', 'n.id', 'pm.namespace_id')
+        .select('n.name')
+        .where('pm.package_id', '=', packageId)
+        .where('pm.accepted', '=', true)
+        .orderBy('n.name')
+        .execute();
+      const latest =
+        pkg.version && pkg.version_created_at && pkg.files && pkg.derived_files
+          ? {
+              version: pkg.version,
+              createdAt: pkg.version_created_at,
+              files: pkg.files,
+              derivedFiles: pkg.derived_files,
+              manifest: pkg.manifest,
+            }
+          : undefined;
+      return {
+        packageId: pkg.id,
+        namespace: pkg.namespace,
+        host: pkg.host,
+        name: pkg.name,
+        yanked: pkg.yanked,
+        modifiedAt: pkg.modified_at,
+        latest,
+        maintainers: maintainers.map((m) => m.name),
+      };
+    },
+
+    async save(doc) {
+      // Names are split on - _ . / @ so `express-session` is found by `session`; the simple
+      // configuration keeps names and keywords unstemmed, english stems prose.
+      const nameWords = `${doc.name} ${doc.npmName.replace(/[-_./@]+/g, ' ')}`;
+      const document = sql<string>`setweight(to_tsvector('simple', ${nameWords}), 'A')
+        || setweight(to_tsvector('simple', ${doc.keywords.join(' ')}), 'B')
+        || setweight(to_tsvector('english', ${doc.description}), 'B')
+        || setweight(to_tsvector('simple', ${doc.namespace}), 'C')
+        || setweight(to_tsvector('english', ${doc.readme}), 'D')`;
+      const values = {
+        npm_name: doc.npmName,
+        namespace: doc.namespace,
+        host: doc.host,
+        name: doc.name,
+        version: doc.version,
+        description: doc.description,
+        keywords: JSON.stringify(doc.keywords),
+        maintainers: JSON.stringify(doc.maintainers),
+        published_at: doc.publishedAt,
+        source_modified_at: doc.sourceModifiedAt,
+      };
+      await sql`INSERT INTO package_search (package_id, npm_name, namespace, host, name, version, description, keywords,
+          maintainers, published_at, source_modified_at, indexed_at, document)
+        VALUES (${doc.packageId}, ${values.npm_name}, ${values.namespace}, ${values.host}, ${values.name}, ${values.version},
+          ${values.description}, ${values.keywords}::jsonb, ${values.maintainers}::jsonb, ${values.published_at},
+          ${values.source_modified_at}, now(), ${document})
+        ON CONFLICT (package_id) DO UPDATE SET npm_name = excluded.npm_name, namespace = excluded.namespace,
+          host = excluded.host, name = excluded.name, version = excluded.version, description = excluded.description,
+          keywords = excluded.keywords, maintainers = excluded.maintainers, published_at = excluded.published_at,
+          source_modified_at = excluded.source_modified_at, indexed_at = excluded.indexed_at, document = excluded.document`.execute(db);
+    },
+
+    async remove(packageId) {
+      await db.deleteFrom('package_search').where('package_id', '=', packageId).execute();
+    },
+
+    async search({ text, limit, offset }) {
+      const prefix = likePrefix(text);
+      const result = await sql<HitRow>`
+        WITH q AS (SELECT plainto_tsquery('english', ${text}) || plainto_tsquery('simple', ${text}) AS tsq)
+        SELECT s.npm_name, s.namespace, s.host, s.name, s.version, s.description, s.keywords, s.maintainers,
+          s.published_at, s.downloads,
+          CASE WHEN lower(s.name) = ${text} OR lower(s.npm_name) = ${text} THEN 3
+            WHEN lower(s.name) LIKE ${prefix} ESCAPE '\\' OR lower(s.npm_name) LIKE ${prefix} ESCAPE '\\' THEN 2
+            ELSE 1 END AS name_tier,
+          ts_rank_cd(s.document, q.tsq) + public.similarity(lower(s.name), ${text}) AS relevance,
+          count(*) OVER () AS total
+        FROM package_search s, q
+        WHERE s.document @@ q.tsq
+          OR lower(s.name) OPERATOR(public.%) ${text}
+          OR lower(s.name) LIKE ${prefix} ESCAPE '\\'
+          OR lower(s.npm_name) LIKE ${prefix} ESCAPE '\\'
+        ORDER BY name_tier DESC, relevance DESC, s.downloads DESC, s.npm_name
+        LIMIT ${limit} OFFSET ${offset}`.execute(db);
+      const first = result.rows[0];
+      if (first || offset === 0) return { total: first ? Number(first.total) : 0, hits: result.rows.map(toHit) };
+      // a page past the end still reports how many there are
+      const counted = await sql<{ total: string | number }>`
+        WITH q AS (SELECT plainto_tsquery('english', ${text}) || plainto_tsquery('simple', ${text}) AS tsq)
+        SELECT count(*) AS total FROM package_search s, q
+        WHERE s.document @@ q.tsq OR lower(s.name) OPERATOR(public.%) ${text}
+          OR lower(s.name) LIKE ${prefix} ESCAPE '\\' OR lower(s.npm_name) LIKE ${prefix} ESCAPE '\\'`.execute(db);
+      return { total: Number(counted.rows[0]?.total ?? 0), hits: [] };
+    },
+
+    async listStale(afterId, limit) {
+      const rows = await db
+        .selectFrom('packages as p')
+        .leftJoin('package_search as s', 's.package_id', 'p.id')
+        .select('p.id')
+        .where('p.id', '>', afterId)
+        .where((eb) =>
+          eb.or([
+            eb('s.source_modified_at', '<', eb.ref('p.modified_at')),
+            eb.and([
+              eb('s.package_id', 'is', null),
+              eb('p.yanked', '=', false),
+              eb.exists(
+                eb.selectFrom('dist_tags as t').select('t.package_id').whereRef('t.package_id', '=', 'p.id').where('t.tag', '=', 'latest'),
+              ),
+            ]),
+          ]),
+        )
+        .orderBy('p.id')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => r.id);
+    },
+  };
+}
