@@ -5,6 +5,8 @@ export * from './deps.ts';
 export * from './dist-tags.ts';
 export * from './events.ts';
 export * from './file-paths.ts';
+export * from './jobs/job-kinds.ts';
+export * from './jobs/job-worker.ts';
 export * from './maintainerships.ts';
 export * from './maintenance.ts';
 export * from './memberships.ts';

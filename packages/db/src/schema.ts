@@ -147,6 +147,21 @@ export interface PackageSearchTable {
   indexed_at: Timestamp;
 }
 
+export interface JobsTable {
+  id: Generated<number>;
+  kind: string;
+  payload: Json<unknown>;
+  state: 'queued' | 'running' | 'dead';
+  attempts: Generated<number>;
+  max_attempts: number;
+  run_at: Timestamp;
+  locked_by: string | null;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   namespaces: NamespacesTable;
@@ -160,4 +175,5 @@ export interface Database {
   npm_tarballs: NpmTarballsTable;
   npm_upstream_packuments: NpmUpstreamPackumentsTable;
   package_search: PackageSearchTable;
+  jobs: JobsTable;
 }

@@ -1,5 +1,6 @@
 export * from './clock.ts';
 export * from './events.ts';
+export * from './jobs.ts';
 export * from './mirror.ts';
 export * from './namespaces.ts';
 export * from './npm-tarballs.ts';

@@ -1,3 +1,4 @@
+import type { JobRepository } from './jobs.ts';
 import type { MirrorRepository } from './mirror.ts';
 import type { NamespaceRepository } from './namespaces.ts';
 import type { NpmTarballRepository } from './npm-tarballs.ts';
@@ -26,6 +27,8 @@ export interface Repositories {
   npmTarballs: NpmTarballRepository;
   objects: ObjectReferenceRepository;
   search: SearchRepository;
+  /** the durable job queue: enqueue in the transaction of the change that needs the job */
+  jobs: JobRepository;
 }
 
 /** A transaction: the repositories handed to `work` all act in it; it commits when `work` resolves. */

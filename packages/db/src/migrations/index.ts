@@ -5,6 +5,7 @@ import { statements as deprecations } from './0004-deprecations.ts';
 import { statements as legacySystemPrincipal } from './0005-legacy-system-principal.ts';
 import { statements as npmPublished } from './0006-npm-published-tarballs.ts';
 import { statements as search } from './0007-search.ts';
+import { statements as jobs } from './0008-jobs.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction. Append only: never edit a
@@ -18,4 +19,5 @@ export const migrations: ReadonlyArray<{ name: string; statements: readonly stri
   { name: '0005-legacy-system-principal', statements: legacySystemPrincipal },
   { name: '0006-npm-published-tarballs', statements: npmPublished },
   { name: '0007-search', statements: search },
+  { name: '0008-jobs', statements: jobs },
 ];

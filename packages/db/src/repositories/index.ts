@@ -1,7 +1,8 @@
-import type { Repositories, UnitOfWork } from '@entropic/core';
+import { type Clock, type Repositories, systemClock, type UnitOfWork } from '@entropic/core';
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
 import type { Executor } from './executor.ts';
+import { jobRepository } from './jobs.ts';
 import { mirrorRepository } from './mirror.ts';
 import { namespaceRepository } from './namespaces.ts';
 import { npmTarballRepository } from './npm-tarballs.ts';
@@ -14,8 +15,15 @@ import { tokenRepository } from './tokens.ts';
 import { userRepository } from './users.ts';
 import { versionRepository } from './versions.ts';
 
+export interface RepositoryOptions {
+  /** the time jobs are enqueued and retried at (default: the system clock) */
+  clock?: Clock;
+  /** told when jobs were enqueued and committed (a worker in this process looks for them at once) */
+  onJobsEnqueued?: () => void;
+}
+
 /** The SQL behind every port of `core/src/ports`, on the database or on one transaction. */
-export function createRepositories(db: Executor): Repositories {
+export function createRepositories(db: Executor, options: RepositoryOptions = {}): Repositories {
   return {
     namespaces: namespaceRepository(db),
     packages: packageRepository(db),
@@ -28,11 +36,19 @@ export function createRepositories(db: Executor): Repositories {
     npmTarballs: npmTarballRepository(db),
     objects: objectReferenceRepository(db),
     search: searchRepository(db),
+    jobs: jobRepository(db, options.clock ?? systemClock, options.onJobsEnqueued ?? (() => {})),
   };
 }
 
-export function createUnitOfWork(db: Kysely<Database>): UnitOfWork {
+export function createUnitOfWork(db: Kysely<Database>, options: RepositoryOptions = {}): UnitOfWork {
   return {
-    transaction: (work) => db.transaction().execute((tx) => work(createRepositories(tx))),
+    async transaction(work) {
+      let enqueued = false;
+      const txOptions = { clock: options.clock ?? systemClock, onJobsEnqueued: () => (enqueued = true) };
+      const result = await db.transaction().execute((tx) => work(createRepositories(tx, txOptions)));
+      // Only now may another worker see the jobs: tell this process's worker after the commit.
+      if (enqueued) options.onJobsEnqueued?.();
+      return result;
+    },
   };
 }

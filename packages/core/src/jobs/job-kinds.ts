@@ -1,0 +1,36 @@
+/**
+ * Every kind of background job, in one place: its payload (JSON, so it survives the database)
+ * and its retry policy. A change that needs background work enqueues it in its own transaction
+ * (`repos.jobs.enqueue({ kind, payload })`); the server registers one handler per kind
+ * (`packages/server/src/job-handlers.ts`). Handlers are idempotent: a job runs at least once.
+ */
+export interface JobPayloads {
+  /** build and record the npm tarball of a version published through the Entropic API or `ds` */
+  'npm-tarball': { versionId: number };
+  /** render a version's README file to its derived `./readme.html` */
+  'render-readme': { versionId: number; path: string };
+}
+
+export type JobKind = keyof JobPayloads;
+
+export interface JobPolicy {
+  /** tries before the job is dead (kept with its last error for `admin jobs`) */
+  maxAttempts: number;
+  /** the wait before the second try; doubled for each further one, up to `maxBackoffMs` */
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const JOB_POLICIES: Readonly<Record<JobKind, JobPolicy>> = {
+  'npm-tarball': { maxAttempts: 8, backoffMs: 1000, maxBackoffMs: 10 * 60_000 },
+  'render-readme': { maxAttempts: 8, backoffMs: 1000, maxBackoffMs: 10 * 60_000 },
+};
+
+export function isJobKind(kind: string): kind is JobKind {
+  return Object.hasOwn(JOB_POLICIES, kind);
+}
+
+/** When the next try of a job that failed its `attempts`-th try runs. */
+export function retryDelayMs(policy: JobPolicy, attempts: number): number {
+  return Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** Math.max(0, attempts - 1));
+}
