@@ -1,4 +1,13 @@
-import { appError, truncate, type Version, type VersionDocument } from '@entropic/types';
+import {
+  appError,
+  formatPackageName,
+  type Host,
+  type NamespaceName,
+  type PackageName,
+  truncate,
+  type Version,
+  type VersionDocument,
+} from '@entropic/types';
 import semver from 'semver';
 import type { CoreDeps } from './deps.ts';
 import { authorizePackageWrite, fullName, getPackage, type PackageRef } from './packages.ts';
@@ -121,4 +130,48 @@ export async function deprecateVersions(deps: CoreDeps, input: DeprecateVersions
   });
   if (changed.length > 0) await deps.events.emit({ type: 'package-changed', ref });
   return changed;
+}
+
+/** One version in a package's history, as the website lists it. */
+export interface VersionHistoryEntry {
+  version: string;
+  integrity: string;
+  yanked: boolean;
+  deprecated?: string;
+  /** ISO time of publication */
+  created: string;
+  totalBytes: number;
+  fileCount: number;
+}
+
+/** Every version of a package, yanked ones included, newest (by semver) first. */
+export async function listVersionHistory(deps: CoreDeps, input: { ref: PackageRef }): Promise<VersionHistoryEntry[]> {
+  const pkg = await getPackage(deps.repos, input.ref, deps.host);
+  const rows = await deps.repos.versions.listSummaries(pkg.id);
+  rows.sort((a, b) => semver.rcompare(a.version, b.version));
+  return rows.map((row) => ({
+    version: row.version,
+    integrity: row.integrity,
+    yanked: row.yanked,
+    ...(row.deprecated === null ? {} : { deprecated: row.deprecated }),
+    created: row.created_at.toISOString(),
+    totalBytes: Number(row.total_bytes),
+    fileCount: row.file_count,
+  }));
+}
+
+/**
+ * Full names (`ns@host/name`) of packages with a live version whose runtime dependencies name this
+ * package, by namespace and name, at most `limit`. The package itself need not exist here (a
+ * dependency on another host, or a legacy package not mirrored yet, can still have dependents).
+ */
+export async function listDependents(deps: CoreDeps, input: { ref: PackageRef; limit: number }): Promise<string[]> {
+  const rows = await deps.repos.versions.listDependents(fullName(input.ref), input.limit);
+  return rows.map((row) =>
+    formatPackageName({
+      namespace: row.namespace_name as NamespaceName,
+      host: (row.namespace_host ?? deps.host) as Host,
+      name: row.name as PackageName,
+    }),
+  );
 }

@@ -106,4 +106,36 @@ describe('version repository', () => {
     await repos.versions.setDeprecated(state?.id as number, null, when);
     assert.equal((await repos.versions.find(pkg, '3.0.0'))?.deprecated, null);
   });
+
+  it('listSummaries lists every version with its time and size; listDependents finds packages whose live versions depend on a name', async () => {
+    const summaries = (await repos.versions.listSummaries(pkg)).sort((a, b) => a.version.localeCompare(b.version));
+    assert.deepEqual(
+      summaries.map((v) => [v.version, v.yanked, Number(v.total_bytes), v.file_count]),
+      [
+        ['1.0.0', true, 12, 1],
+        ['1.1.0', true, 12, 1],
+        ['2.0.0', true, 12, 1],
+        ['3.0.0', false, 12, 1],
+      ],
+    );
+    assert.ok(summaries[0]?.created_at instanceof Date);
+    // every version of alice/lib depends on alice@registry.test/dep; only 3.0.0 is not yanked
+    assert.deepEqual(await repos.versions.listDependents('alice@registry.test/dep', 10), [
+      { namespace_name: 'alice', namespace_host: null, name: 'lib' },
+    ]);
+    const other = (await repos.packages.ensure(await insertNamespace(t.db, 'bob'), 'app')).id;
+    await repos.versions.insert(newVersion(other, '1.0.0'));
+    assert.deepEqual(
+      (await repos.versions.listDependents('alice@registry.test/dep', 10)).map((d) => `${d.namespace_name}/${d.name}`),
+      ['alice/lib', 'bob/app'],
+    );
+    assert.equal((await repos.versions.listDependents('alice@registry.test/dep', 1)).length, 1, 'bounded');
+    assert.deepEqual(await repos.versions.listDependents("alice@registry.test/nobody' OR 1=1 --", 10), [], 'a name, not SQL');
+    await repos.versions.yankAll(other, new Date());
+    assert.deepEqual(
+      (await repos.versions.listDependents('alice@registry.test/dep', 10)).map((d) => d.name),
+      ['lib'],
+      'yanked versions do not count',
+    );
+  });
 });

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { getVersionDocument } from '@entropic/core';
 import { NpmTarballBuilder } from '@entropic/npm';
+import { parseDependencyName, type Version } from '@entropic/types';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { subscribeCaches } from './cache-subscriptions.ts';
@@ -20,6 +22,7 @@ import { registerPublishRoute } from './routes/publish.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { TokenCache } from './token-cache.ts';
 import { registerNamespacePages } from './www/namespace-pages.ts';
+import { registerPackagePages } from './www/package-pages.ts';
 import { registerWebsite } from './www/register-website.ts';
 
 declare module 'fastify' {
@@ -66,7 +69,15 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   // Before the caches: a version's npm tarball is recorded before its package's views are dropped.
   const npmTarballs = new NpmTarballBuilder(deps, (error, what) => app.log.error({ err: error }, `npm tarball of ${what} not built`));
   const unsubscribeNpm = npmTarballs.subscribe();
-  const unsubscribe = subscribeCaches(deps.events, { responseCache, tokenCache, packageNames });
+  const unsubscribe = subscribeCaches(deps.events, {
+    responseCache,
+    tokenCache,
+    packageNames,
+    dependenciesOf: async (ref, version) =>
+      Object.keys((await getVersionDocument(deps, { ref, version: version as Version })).dependencies).map((name) =>
+        parseDependencyName(name, deps.host),
+      ),
+  });
   app.decorate('deps', deps);
   app.decorate('responseCache', responseCache);
   app.decorate('tokenCache', tokenCache);
@@ -128,6 +139,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   });
   registerWebsite(app);
   registerNamespacePages(app);
+  registerPackagePages(app);
   registerNamespaceRoutes(app);
   registerUserRoutes(app);
   registerMaintainerRoutes(app);

@@ -1,4 +1,4 @@
-import type { EventBus } from '@entropic/core';
+import type { EventBus, PackageRef } from '@entropic/core';
 import { LEGACY } from '@entropic/types';
 import type { PackageNameIndex } from './package-name-index.ts';
 import type { ResponseCache } from './response-cache.ts';
@@ -9,15 +9,18 @@ export interface Caches {
   responseCache: ResponseCache;
   tokenCache: TokenCache;
   packageNames: PackageNameIndex;
+  /** the packages a published version depends on at run time: their pages list it as a dependent */
+  dependenciesOf?: (ref: PackageRef, version: string) => Promise<PackageRef[]>;
 }
 
 /**
  * The caches follow the domain's events: a change to a package drops every cached view of it
  * (here and, through the key-value store's broadcast, in every other process) and makes its name
- * known to the name index (here and elsewhere); a revoked token leaves the token cache. Routes
- * and pages never invalidate by hand.
+ * known to the name index (here and elsewhere); a published version also drops the cached views
+ * of the packages it depends on (their website pages list their dependents); a revoked token
+ * leaves the token cache. Routes and pages never invalidate by hand.
  */
-export function subscribeCaches(events: EventBus, { responseCache, tokenCache, packageNames }: Caches): () => void {
+export function subscribeCaches(events: EventBus, { responseCache, tokenCache, packageNames, dependenciesOf }: Caches): () => void {
   return events.subscribe(async (event) => {
     switch (event.type) {
       case 'package-changed':
@@ -27,6 +30,11 @@ export function subscribeCaches(events: EventBus, { responseCache, tokenCache, p
           // (an upstream packument fetched or refreshed) name packages that may have none here
           event.type === 'version-published' || event.ref.namespace !== LEGACY ? packageNames.added(event.ref) : undefined,
           responseCache.invalidate(packageGroup(event.ref)),
+          event.type === 'version-published' && dependenciesOf
+            ? dependenciesOf(event.ref, event.version).then((refs) =>
+                Promise.all(refs.map((ref) => responseCache.invalidate(packageGroup(ref)))),
+              )
+            : undefined,
         ]);
         return;
       case 'token-revoked':

@@ -20,6 +20,24 @@ export interface VersionRow {
   modified_at: Date;
 }
 
+/** One line of a package's version history (yanked versions included). */
+export interface VersionSummary {
+  version: string;
+  integrity: string;
+  yanked: boolean;
+  deprecated: string | null;
+  created_at: Date;
+  total_bytes: string | number;
+  file_count: number;
+}
+
+/** A package that depends on another: its namespace (stored host, null for this registry) and name. */
+export interface DependentPackage {
+  namespace_name: string;
+  namespace_host: string | null;
+  name: string;
+}
+
 export type NewVersion = Omit<VersionRow, 'id' | 'yanked' | 'deprecated' | 'total_bytes'> & { total_bytes: number };
 
 export interface VersionRepository {
@@ -28,6 +46,13 @@ export interface VersionRepository {
   findState(packageId: number, version: string): Promise<{ id: number; yanked: boolean } | undefined>;
   /** Every version of the package (yanked ones included) with its yank and deprecation, in no particular order. */
   listDeprecations(packageId: number): Promise<Array<{ id: number; version: string; yanked: boolean; deprecated: string | null }>>;
+  /** Every version of the package (yanked ones included) with its publish time and size, in no particular order. */
+  listSummaries(packageId: number): Promise<VersionSummary[]>;
+  /**
+   * Packages (not yanked) with a version (not yanked) whose runtime `dependencies` name
+   * `dependency` (a canonical full name, `ns@host/name`), by namespace and name, at most `limit`.
+   */
+  listDependents(dependency: string, limit: number): Promise<DependentPackage[]>;
   /** Versions that are not yanked, in no particular order. */
   listPublished(packageId: number): Promise<Array<{ version: string; integrity: string }>>;
   /** `'exists'` when (package, version) was published before: the unique constraint decides. */

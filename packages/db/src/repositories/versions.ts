@@ -1,4 +1,5 @@
 import type { VersionRepository } from '@entropic/core';
+import { sql } from 'kysely';
 import { isUniqueViolation } from '../create-database.ts';
 import type { Executor } from './executor.ts';
 
@@ -19,6 +20,37 @@ export function versionRepository(db: Executor): VersionRepository {
 
     async listDeprecations(packageId) {
       return db.selectFrom('versions').select(['id', 'version', 'yanked', 'deprecated']).where('package_id', '=', packageId).execute();
+    },
+
+    async listSummaries(packageId) {
+      return db
+        .selectFrom('versions')
+        .select(['version', 'integrity', 'yanked', 'deprecated', 'created_at', 'total_bytes', 'file_count'])
+        .where('package_id', '=', packageId)
+        .execute();
+    },
+
+    async listDependents(dependency, limit) {
+      return db
+        .selectFrom('packages as p')
+        .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
+        .select(['n.name as namespace_name', 'n.host as namespace_host', 'p.name'])
+        .where('p.yanked', '=', false)
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('versions as v')
+              .select('v.id')
+              .whereRef('v.package_id', '=', 'p.id')
+              .where('v.yanked', '=', false)
+              // jsonb key existence (the ? operator, spelled as its function so no driver mistakes it for a placeholder)
+              .where(sql<boolean>`jsonb_exists(v.dependencies, ${dependency})`),
+          ),
+        )
+        .orderBy('n.name')
+        .orderBy('p.name')
+        .limit(limit)
+        .execute();
     },
 
     async listPublished(packageId) {
