@@ -10,8 +10,7 @@ import {
   readmeRank,
   type VersionHistoryEntry,
 } from '@entropic/core';
-import { npmNameOf } from '@entropic/npm';
-import { appError, type Integrity, LEGACY, type Version, type VersionDocument } from '@entropic/types';
+import { appError, type Integrity, LEGACY, npmNameOf, type Version, type VersionDocument } from '@entropic/types';
 import type { DependencyGroup, PackagePageModel, ReadmeState } from './views/package-page.ts';
 
 /** The package page's bounds: enough to be useful, small enough to stay well under 100 KB. */
