@@ -20,10 +20,12 @@ import { registerObjectRoutes } from './routes/objects.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
 import { registerPublishRoute } from './routes/publish.ts';
 import { registerUserRoutes } from './routes/users.ts';
+import { SearchIndexing } from './search-indexing.ts';
 import { TokenCache } from './token-cache.ts';
 import { registerNamespacePages } from './www/namespace-pages.ts';
 import { registerPackagePages } from './www/package-pages.ts';
 import { registerWebsite } from './www/register-website.ts';
+import { registerSearchPages } from './www/search-pages.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -35,6 +37,7 @@ declare module 'fastify' {
     responseCache: ResponseCache;
     tokenCache: TokenCache;
     packageNames: PackageNameIndex;
+    searchIndexing: SearchIndexing;
   }
 }
 
@@ -78,6 +81,10 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
         parseDependencyName(name, deps.host),
       ),
   });
+  // off the request path: events queue a package, a background loop indexes it
+  const searchIndexing = new SearchIndexing(deps, (error, what) => app.log.error({ err: error }, `search index of ${what} not updated`));
+  searchIndexing.start();
+  app.decorate('searchIndexing', searchIndexing);
   app.decorate('deps', deps);
   app.decorate('responseCache', responseCache);
   app.decorate('tokenCache', tokenCache);
@@ -86,10 +93,14 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   app.addHook('onReady', async () => {
     const built = await npmTarballs.buildMissing();
     if (built > 0) app.log.info({ built }, 'npm tarballs built for versions that had none');
+    searchIndexing.backfill((indexed) => {
+      if (indexed > 0) app.log.info({ indexed }, 'search: packages indexed that had no or an older document');
+    });
   });
   app.addHook('onClose', async () => {
     unsubscribeNpm();
     unsubscribe();
+    await searchIndexing.stop();
     await Promise.allSettled([responseCache.stop(), tokenCache.stop(), packageNames.stop()]);
   });
   // Callback-style hooks where no await is needed: an async hook costs a promise and a microtask per request.
@@ -140,6 +151,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   registerWebsite(app);
   registerNamespacePages(app);
   registerPackagePages(app);
+  registerSearchPages(app);
   registerNamespaceRoutes(app);
   registerUserRoutes(app);
   registerMaintainerRoutes(app);

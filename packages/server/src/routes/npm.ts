@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createNpmContext } from './npm-context.ts';
 import { registerNpmDistTagRoutes } from './npm-dist-tag-routes.ts';
 import { registerNpmPackumentRoutes } from './npm-packument-routes.ts';
+import { registerNpmSearchRoutes } from './npm-search-routes.ts';
 import { registerNpmTarballRoutes } from './npm-tarball-routes.ts';
 import { registerNpmWriteRoutes } from './npm-write-routes.ts';
 
@@ -17,5 +18,6 @@ export function registerNpmRoutes(app: FastifyInstance): void {
   registerNpmTarballRoutes(app, ctx);
   registerNpmWriteRoutes(app, ctx);
   registerNpmDistTagRoutes(app, ctx);
+  registerNpmSearchRoutes(app, ctx);
   app.get('/-/ping', async () => ({}));
 }
