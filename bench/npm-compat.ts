@@ -5,14 +5,12 @@
 // the same files, and the npm publish round trip. Loopback only; every loop is bounded in count
 // and in time, and a watchdog stops every child. Not part of `npm test`.
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { measureBulk } from './lib/bulk.ts';
 import type { ReferenceServer } from './lib/children.ts';
@@ -20,7 +18,8 @@ import { generateCorpus } from './lib/corpus.ts';
 import { canPin, LOAD_CPU, pinnedCommand, pinProcess, SERVER_CPU } from './lib/cpu.ts';
 import { keepAliveAgent, type LoadResult, measure, percentile, send } from './lib/load.ts';
 import { freePort, waitForHttp } from './lib/net.ts';
-import { startPinnedVerdaccio, stopper } from './lib/pinned-verdaccio.ts';
+import { type NpmVersion, npmVersion, publishDocument } from './lib/npm-document.ts';
+import { startRegistryVerdaccio, stopper } from './lib/pinned-verdaccio.ts';
 import { REPO_ROOT, startRegistry } from './lib/registry.ts';
 import { processCpuNs } from './lib/rss.ts';
 import { createRunGuard } from './lib/run-guard.ts';
@@ -74,8 +73,6 @@ const PUBLISH_COUNT = quick ? 20 : 50;
 const HARD_LIMIT_MS = (quick ? 12 : 30) * 60_000;
 const USER = 'bench';
 const SCOPE = `@${USER}`;
-/** npm's fixed tarball mtime (1985-10-26T08:15:00Z) */
-const NPM_MTIME = new Date(499162500000);
 const NPM_ACCEPT_ABBREVIATED = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*';
 
 const started = performance.now();
@@ -87,45 +84,6 @@ const { cleanups, track, runCleanups, disarm } = createRunGuard(HARD_LIMIT_MS, l
 
 // ---------------------------------------------------------------------------------------------
 // The corpus as npm tarballs
-
-interface NpmVersion {
-  name: string;
-  version: string;
-  manifest: Record<string, unknown>;
-  tarball: Buffer;
-}
-
-async function makeTarball(files: readonly { path: string; content: Buffer }[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const file of files) {
-    pack.entry({ name: `package/${file.path}`, size: file.content.length, mode: 0o644, mtime: NPM_MTIME }, file.content);
-  }
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk as Buffer);
-  return gzipSync(Buffer.concat(chunks), { level: 9 });
-}
-
-/** One npm version: the corpus files, with a real package.json naming the npm dependencies. */
-async function npmVersion(
-  name: string,
-  version: string,
-  files: readonly { path: string; content: Buffer }[],
-  dependencies: Record<string, string>,
-): Promise<NpmVersion> {
-  const manifest: Record<string, unknown> = {
-    name,
-    version,
-    description: `${name}, a package of the Entropic npm benchmark corpus`,
-    main: 'lib/file-2.js',
-    license: 'MIT',
-    dependencies,
-  };
-  const withManifest = files.map((f) =>
-    f.path === 'package.json' ? { path: f.path, content: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) } : f,
-  );
-  return { name, version, manifest, tarball: await makeTarball(withManifest) };
-}
 
 async function buildCorpus(): Promise<{ packages: { name: string; versions: NpmVersion[] }[]; versions: number; bytes: number }> {
   const corpus = generateCorpus(USER, { quick });
@@ -148,30 +106,6 @@ async function buildCorpus(): Promise<{ packages: { name: string; versions: NpmV
     packages.push({ name, versions: built });
   }
   return { packages, versions, bytes };
-}
-
-/** The document `npm publish` sends: PUT /<name> with the manifest and the base64 tarball. */
-function publishDocument(registryUrl: string, v: NpmVersion): Buffer {
-  const file = `${v.name}-${v.version}.tgz`;
-  const integrity = `sha512-${createHash('sha512').update(v.tarball).digest('base64')}`;
-  const shasum = createHash('sha1').update(v.tarball).digest('hex');
-  const doc = {
-    _id: v.name,
-    name: v.name,
-    description: v.manifest.description,
-    'dist-tags': { latest: v.version },
-    versions: {
-      [v.version]: {
-        ...v.manifest,
-        _id: `${v.name}@${v.version}`,
-        readme: '',
-        dist: { integrity, shasum, tarball: `${registryUrl}/${v.name}/-/${file}` },
-      },
-    },
-    access: null,
-    _attachments: { [file]: { content_type: 'application/octet-stream', data: v.tarball.toString('base64'), length: v.tarball.length } },
-  };
-  return Buffer.from(JSON.stringify(doc));
 }
 
 const encodeName = (name: string) => name.replace('/', '%2f');
@@ -222,41 +156,6 @@ async function publishCorpus(t: Target, packages: readonly { name: string; versi
 
 // ---------------------------------------------------------------------------------------------
 // Verdaccio and nginx
-
-async function startVerdaccio(dir: string): Promise<ReferenceServer & { logFile: string }> {
-  await mkdir(dir, { recursive: true });
-  const port = await freePort();
-  // Its shipped defaults (format/level of the log, keep-alive), with JWT API tokens, no uplinks.
-  const config = [
-    `storage: ${join(dir, 'storage')}`,
-    'auth:',
-    '  htpasswd:',
-    `    file: ${join(dir, 'htpasswd')}`,
-    '    max_users: 100',
-    'security:',
-    '  api:',
-    '    jwt:',
-    '      sign:',
-    '        expiresIn: 7d',
-    'uplinks: {}',
-    'packages:',
-    "  '@*/*':",
-    '    access: $all',
-    '    publish: $authenticated',
-    '    unpublish: $authenticated',
-    "  '**':",
-    '    access: $all',
-    '    publish: $authenticated',
-    '    unpublish: $authenticated',
-    'server:',
-    '  keepAliveTimeout: 60',
-    'web:',
-    '  enable: false',
-    'max_body_size: 50mb',
-    'log: { type: stdout, format: json, level: http }',
-  ].join('\n');
-  return startPinnedVerdaccio(dir, config, port);
-}
 
 /** Debian's nginx (one worker, no master, sendfile, no gzip) serving `root` as static files. */
 async function startStaticNginx(dir: string, root: string, port: number): Promise<ReferenceServer> {
@@ -740,22 +639,8 @@ async function main(): Promise<void> {
       ...(flags['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`] } : {}),
     }),
   );
-  const verdaccio = track(await startVerdaccio(join(workDir, 'verdaccio')));
-  const signup = await fetch(`${verdaccio.url}/-/user/org.couchdb.user:${USER}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      _id: `org.couchdb.user:${USER}`,
-      name: USER,
-      password: randomBytes(12).toString('hex'),
-      type: 'user',
-      roles: [],
-    }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const { token: verdaccioToken } = (await signup.json()) as { token?: string };
-  if (signup.status !== 201 || !verdaccioToken) throw new Error(`verdaccio adduser: ${signup.status}`);
-  if (!verdaccioToken.startsWith('eyJ')) throw new Error('verdaccio issued a legacy (AES) token, not a JWT: check security.api.jwt');
+  const verdaccio = track(await startRegistryVerdaccio(join(workDir, 'verdaccio'), USER));
+  const verdaccioToken = verdaccio.token;
   const entropic: Target = { name: 'entropic', url: registry.url, pid: registry.pid, token: registry.token };
   const verd: Target = { name: 'verdaccio', url: verdaccio.url, pid: verdaccio.pid, token: verdaccioToken };
 

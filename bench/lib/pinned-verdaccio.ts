@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReferenceServer } from './children.ts';
 import { pinnedCommand, SERVER_CPU } from './cpu.ts';
-import { waitForHttp } from './net.ts';
+import { freePort, waitForHttp } from './net.ts';
 import { REPO_ROOT } from './registry.ts';
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves when the child has exited. */
@@ -50,4 +51,63 @@ export async function startPinnedVerdaccio(dir: string, config: string, port: nu
     throw error;
   });
   return { url, pid: child.pid as number, logFile, stop: stopper(child) };
+}
+
+/**
+ * Verdaccio as the npm benchmarks run it: its shipped defaults (format/level of the log,
+ * keep-alive) with htpasswd, JWT API tokens, no uplinks; `user` signed up, its token returned.
+ */
+export async function startRegistryVerdaccio(dir: string, user: string): Promise<ReferenceServer & { logFile: string; token: string }> {
+  await mkdir(dir, { recursive: true });
+  const port = await freePort();
+  const config = [
+    `storage: ${join(dir, 'storage')}`,
+    'auth:',
+    '  htpasswd:',
+    `    file: ${join(dir, 'htpasswd')}`,
+    '    max_users: 100',
+    'security:',
+    '  api:',
+    '    jwt:',
+    '      sign:',
+    '        expiresIn: 7d',
+    'uplinks: {}',
+    'packages:',
+    "  '@*/*':",
+    '    access: $all',
+    '    publish: $authenticated',
+    '    unpublish: $authenticated',
+    "  '**':",
+    '    access: $all',
+    '    publish: $authenticated',
+    '    unpublish: $authenticated',
+    'server:',
+    '  keepAliveTimeout: 60',
+    'web:',
+    '  enable: false',
+    'max_body_size: 50mb',
+    'log: { type: stdout, format: json, level: http }',
+  ].join('\n');
+  const verdaccio = await startPinnedVerdaccio(dir, config, port);
+  try {
+    const signup = await fetch(`${verdaccio.url}/-/user/org.couchdb.user:${user}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        _id: `org.couchdb.user:${user}`,
+        name: user,
+        password: randomBytes(12).toString('hex'),
+        type: 'user',
+        roles: [],
+      }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const { token } = (await signup.json()) as { token?: string };
+    if (signup.status !== 201 || !token) throw new Error(`verdaccio adduser: ${signup.status}`);
+    if (!token.startsWith('eyJ')) throw new Error('verdaccio issued a legacy (AES) token, not a JWT: check security.api.jwt');
+    return { ...verdaccio, token };
+  } catch (error) {
+    await verdaccio.stop();
+    throw error;
+  }
 }
