@@ -18,7 +18,6 @@ import { authorizePackageWrite, fullName, type PackageRef } from './packages.ts'
 import type { NewNpmTarball } from './ports/npm-tarballs.ts';
 import type { Actor } from './principal.ts';
 import { renderReadme } from './render-readme.ts';
-import { getVersionDocument } from './versions.ts';
 
 export type PublishPart = { kind: 'field'; name: string; value: string } | { kind: 'file'; filename: string; stream: Readable };
 
@@ -47,7 +46,7 @@ export interface PublishVersionInput {
   npmTarball?: Omit<NewNpmTarball, 'versionId'>;
 }
 
-/** What the body's parts amount to, every file already in the blob store (not yet durable). */
+/** What the body's parts amount to, every file already in the blob store (durable once its sync resolves). */
 interface ReceivedParts {
   fields: Map<string, string>;
   signatures: string[];
@@ -55,11 +54,14 @@ interface ReceivedParts {
   totalBytes: number;
   fileCount: number;
   readme: { rank: number; chunks: Buffer[]; size: number } | undefined;
+  /** the fsyncs started so far (startSync); all must resolve before the version is committed */
+  syncs: Promise<void>[];
 }
 
 /**
- * Publishes a version: streams every file through sha512 into the blob store, makes them durable
- * in one batch, then records the version in one transaction. The unique (package, version) constraint decides concurrent
+ * Publishes a version: streams every file through sha512 into the blob store, fsyncing each in the
+ * background as soon as it is placed, then records the version in one transaction that commits
+ * only once every blob is durable. The unique (package, version) constraint decides concurrent
  * publishes; blobs of a failed publish are left unreferenced for gc.
  */
 export async function publishVersion(deps: CoreDeps, input: PublishVersionInput): Promise<PublishResult> {
@@ -69,10 +71,31 @@ export async function publishVersion(deps: CoreDeps, input: PublishVersionInput)
   const pre = await authorizePackageWrite(deps.repos, principal, ref, deps.host);
   if (pre.pkg && (await deps.repos.versions.findState(pre.pkg.id, version))) throw versionExists(name, version);
 
-  const received = await receiveParts(deps, input.parts);
-  if (received.fileCount === 0) throw appError('INVALID_MULTIPART', 'A version needs at least one file.');
-  const manifest = parseManifestFields(deps, received.fields);
+  const received: ReceivedParts = {
+    fields: new Map(),
+    signatures: [],
+    files: {},
+    totalBytes: 0,
+    fileCount: 0,
+    readme: undefined,
+    syncs: [],
+  };
+  try {
+    await receiveParts(deps, input.parts, received);
+    if (received.fileCount === 0) throw appError('INVALID_MULTIPART', 'A version needs at least one file.');
+    const document = await recordVersion(deps, input, received);
+    await deps.events.emit({ type: 'version-published', ref, version });
+    return { document };
+  } finally {
+    // nothing of a refused or failed publish is still being written when it answers
+    await Promise.allSettled(received.syncs);
+  }
+}
 
+/** Stores the derived files and the canonical document, then records the version once every blob is durable. */
+async function recordVersion(deps: CoreDeps, input: PublishVersionInput, received: ReceivedParts): Promise<VersionDocument> {
+  const { principal, ref, version } = input;
+  const manifest = parseManifestFields(deps, received.fields);
   const derivedFiles: Record<string, string> = {};
   if (received.readme) {
     const html = renderReadme(Buffer.concat(received.readme.chunks).toString('utf8'));
@@ -81,16 +104,13 @@ export async function publishVersion(deps: CoreDeps, input: PublishVersionInput)
   const { files } = received;
   const canonical = canonicalVersionDocument({ files, ...manifest.dependencyMaps, bundledDependencies: manifest.bundledDependencies });
   const { integrity } = await deps.blobs.putBytes(canonical, { deferSync: true });
-  // Every blob durable before the transaction that references them: one concurrent batch of
-  // fsyncs (each file, each directory once) instead of two sequential fsyncs per file.
-  const durable = [...Object.values(files), ...Object.values(derivedFiles), integrity];
-  if (input.npmTarball) durable.push(input.npmTarball.integrity);
-  await deps.blobs.sync(durable as Integrity[]);
-
+  const rest = [...Object.values(derivedFiles), integrity];
+  if (input.npmTarball) rest.push(input.npmTarball.integrity);
+  startSync(deps, received, rest as Integrity[]);
+  const now = deps.clock.now();
   await deps.uow.transaction(async (repos) => {
     const { namespace, pkg } = await authorizePackageWrite(repos, principal, ref, deps.host);
     const packageId = pkg ? pkg.id : (await repos.packages.ensure(namespace.id, ref.name)).id;
-    const now = deps.clock.now();
     const outcome = await repos.versions.insert({
       package_id: packageId,
       version,
@@ -108,22 +128,45 @@ export async function publishVersion(deps: CoreDeps, input: PublishVersionInput)
       created_at: now,
       modified_at: now,
     });
-    if (outcome === 'exists') throw versionExists(name, version);
+    if (outcome === 'exists') throw versionExists(fullName(ref), version);
     if (input.npmTarball) {
       const state = await repos.versions.findState(packageId, version);
-      if (!state) throw new Error(`${name}@${version} was inserted but cannot be read back in its transaction`);
+      if (!state) throw new Error(`${fullName(ref)}@${version} was inserted but cannot be read back in its transaction`);
       await repos.npmTarballs.insert({ ...input.npmTarball, versionId: state.id });
     }
     await repos.tags.set(packageId, manifest.tag, version, now);
     await repos.packages.update(packageId, { modifiedAt: now });
+    // The commit follows this callback: every blob the version references is durable before it
+    // (a crash before the commit leaves only unreferenced blobs). The fsyncs ran meanwhile.
+    await Promise.all(received.syncs);
   });
-  await deps.events.emit({ type: 'version-published', ref, version });
-  return { document: await getVersionDocument(deps, { ref, version }) };
+  return {
+    name: fullName(ref),
+    version,
+    integrity,
+    yanked: false,
+    files,
+    derivedFiles,
+    ...manifest.dependencyMaps,
+    bundledDependencies: manifest.bundledDependencies,
+    signatures: received.signatures,
+    created: now.toISOString(),
+    modified: now.toISOString(),
+  };
+}
+
+/**
+ * Starts making blobs put with deferSync durable (files, then their directory entries), in the
+ * background while the rest of the body is received; awaited before the version is committed.
+ */
+function startSync(deps: CoreDeps, received: ReceivedParts, integrities: Integrity[]): void {
+  const pending = deps.blobs.sync(integrities);
+  pending.catch(() => {}); // observed when awaited before the commit (or settled in publishVersion's finally)
+  received.syncs.push(pending);
 }
 
 /** Reads every part: fields kept, files streamed into the blob store within the limits. */
-async function receiveParts(deps: CoreDeps, parts: AsyncIterable<PublishPart>): Promise<ReceivedParts> {
-  const received: ReceivedParts = { fields: new Map(), signatures: [], files: {}, totalBytes: 0, fileCount: 0, readme: undefined };
+async function receiveParts(deps: CoreDeps, parts: AsyncIterable<PublishPart>, received: ReceivedParts): Promise<void> {
   const seen = new Set<string>();
   for await (const part of parts) {
     if (part.kind === 'field') {
@@ -155,7 +198,6 @@ async function receiveParts(deps: CoreDeps, parts: AsyncIterable<PublishPart>): 
     }
     await storeFile(deps, received, path, part.stream);
   }
-  return received;
 }
 
 /** One file into the blob store, capturing it when it is the best README candidate so far. */
@@ -193,6 +235,7 @@ async function storeFile(deps: CoreDeps, received: ReceivedParts, path: string, 
   }
   received.totalBytes += stored.size;
   received.files[path] = stored.integrity;
+  startSync(deps, received, [stored.integrity]);
   if (capture && rank !== undefined && capture.size <= MAX_README_BYTES) received.readme = { rank, ...capture };
 }
 

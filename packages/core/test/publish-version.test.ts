@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import type { Integrity, Version } from '@entropic/types';
-import { getPackageDocument, type Principal, type PublishPart, publishVersion } from '../src/index.ts';
+import { appError, type Integrity, type Version } from '@entropic/types';
+import { getPackageDocument, getVersionDocument, type Principal, type PublishPart, publishVersion } from '../src/index.ts';
 import { packageRef, partsOf, publish, seedUser } from './support/catalog-fixtures.ts';
 import { createTestCoreDeps, type TestCoreDeps } from './support/core-deps.ts';
 
@@ -157,5 +157,54 @@ describe('publishVersion (on real repositories and a temp-dir blob store)', () =
       { code: 'NOT_A_MAINTAINER' },
     );
     assert.equal((await deps.repos.npmTarballs.listVersions(pkg?.id as number)).length, 1);
+  });
+
+  it('commits only once every blob it references is durable (the fsyncs run meanwhile), and answers what it recorded', async () => {
+    const ref = packageRef(deps, 'alice', 'durable');
+    const order: string[] = [];
+    let syncing = 0;
+    const blobs = {
+      ...deps.blobs,
+      async sync(integrities: Iterable<Integrity>) {
+        const list = [...integrities];
+        syncing += 1;
+        await deps.blobs.sync(list);
+        syncing -= 1;
+        order.push(`synced ${list.length}`);
+      },
+    };
+    const uow = {
+      async transaction<T>(work: Parameters<typeof deps.uow.transaction<T>>[0]) {
+        const result = await deps.uow.transaction(work);
+        order.push(`committed with ${syncing} syncs pending`);
+        return result;
+      },
+    };
+    const files = { 'a.js': 'a', 'b.js': 'b', 'README.md': '# r' };
+    const { document } = await publish({ ...deps, blobs, uow }, alice, ref, '1.0.0', { files });
+    assert.equal(order.at(-1), 'committed with 0 syncs pending');
+    // one sync per file, then one for the readme, the version document (and an npm tarball)
+    assert.deepEqual(order.slice(0, -1).sort(), ['synced 1', 'synced 1', 'synced 1', 'synced 2']);
+    assert.deepEqual(document, await getVersionDocument(deps, { ref, version: v('1.0.0') }));
+  });
+
+  it('a failed fsync fails the publish and commits nothing', async () => {
+    const ref = packageRef(deps, 'alice', 'unsynced');
+    let calls = 0;
+    const blobs = {
+      ...deps.blobs,
+      async sync(integrities: Iterable<Integrity>) {
+        calls += 1;
+        if (calls === 2) throw appError('SERVICE_UNAVAILABLE', 'The blob storage failed.');
+        await deps.blobs.sync(integrities);
+      },
+    };
+    deps.emitted.length = 0;
+    await assert.rejects(publish({ ...deps, blobs }, alice, ref, '1.0.0', { files: { 'a.js': 'a', 'b.js': 'b' } }), {
+      code: 'SERVICE_UNAVAILABLE',
+    });
+    assert.deepEqual(deps.emitted, []);
+    await assert.rejects(getPackageDocument(deps, { ref }), { code: 'PACKAGE_NOT_FOUND' }, 'nothing was recorded');
+    await publish(deps, alice, ref, '1.0.0', { files: { 'a.js': 'a' } });
   });
 });
