@@ -10,6 +10,7 @@ import { PackageNameIndex } from './package-name-index.ts';
 import { AccessLogController, createAppLogger } from './plugins/access-log.ts';
 import { registerAuthentication } from './plugins/authentication.ts';
 import { registerErrorHandling, sendClientError, sendFrameworkError, useNpmErrorShape } from './plugins/errors.ts';
+import { registerMetrics } from './plugins/metrics.ts';
 import { ResponseCache } from './response-cache.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
 import { registerMaintainerRoutes } from './routes/maintainers.ts';
@@ -63,10 +64,15 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
-  const responseCache = new ResponseCache(deps.kv, { ttlSeconds: deps.config.cacheTtlSeconds });
-  const tokenCache = new TokenCache(deps);
-  const packageNames = new PackageNameIndex(deps.repos, deps.kv, deps.host, (error) =>
-    app.log.warn({ err: error }, 'package name index: sync failed'),
+  const { metrics } = deps;
+  const responseCache = new ResponseCache(deps.kv, { ttlSeconds: deps.config.cacheTtlSeconds, stats: metrics?.cacheStats('response') });
+  const tokenCache = new TokenCache(deps, metrics?.cacheStats('token'));
+  const packageNames = new PackageNameIndex(
+    deps.repos,
+    deps.kv,
+    deps.host,
+    (error) => app.log.warn({ err: error }, 'package name index: sync failed'),
+    metrics?.nameLookup(),
   );
   await Promise.all([responseCache.start(), tokenCache.start(), packageNames.start()]);
   // Before the caches: a version's npm tarball is recorded before its package's views are dropped.
@@ -137,6 +143,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   // Multipart bodies are streamed by the publish route itself (never buffered here).
   app.addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null));
   registerErrorHandling(app);
+  if (metrics) registerMetrics(app, metrics, deps.config.metrics.token);
   registerAuthentication(app, tokenCache);
   registerMetaRoutes(app);
   registerAuthRoutes(app);

@@ -45,6 +45,11 @@ export interface Config {
   legacyKeepRemoved: boolean;
   /** an upstream fetch slower than this is logged as a warning (0: never) */
   legacySlowFetchMs: number;
+  /**
+   * Prometheus metrics (`METRICS`, default on): served at GET /metrics. With `METRICS_TOKEN` set a
+   * scrape must send `Authorization: Bearer <token>`; unset, /metrics is open (aggregates only).
+   */
+  metrics: { enabled: boolean; token: string | undefined };
 }
 
 export const DEFAULT_SESSION_SECRET = 'insecure-development-session-secret-change-me';
@@ -114,6 +119,13 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function metricsToken(env: Env): string | undefined {
+  const token = env.METRICS_TOKEN;
+  if (token === undefined || token === '') return undefined;
+  if (token.length < 16 || /\s/.test(token)) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters, without spaces');
+  return token;
 }
 
 const NODE_ENV_ALIASES: Record<string, NodeEnv> = {
@@ -232,6 +244,7 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     legacyNegativeTtlSeconds: integer(env, 'LEGACY_NEGATIVE_TTL_SECONDS', 60, 0, 86_400),
     legacyKeepRemoved: bool(env, 'LEGACY_KEEP_REMOVED', false),
     legacySlowFetchMs: integer(env, 'LEGACY_SLOW_FETCH_MS', 2000, 0),
+    metrics: { enabled: bool(env, 'METRICS', true), token: metricsToken(env) },
   };
   return Object.freeze(config);
 }

@@ -4,6 +4,9 @@ import { createDatabase, createRepositories, createUnitOfWork, type Database, ty
 import { createMemoryKeyValueStore, createRedisKeyValueStore, type KeyValueStore } from '@entropic/kv';
 import { type Kysely, sql } from 'kysely';
 import type { Config } from './config.ts';
+import { Metrics } from './metrics.ts';
+import { timeBlobStore } from './timed-blob-store.ts';
+import { timeRepositories, timeUnitOfWork } from './timed-repositories.ts';
 
 export interface ServerDeps extends CoreDeps {
   config: Readonly<Config>;
@@ -12,6 +15,8 @@ export interface ServerDeps extends CoreDeps {
   db: Kysely<Database>;
   blobs: BlobStore;
   kv: KeyValueStore;
+  /** Prometheus metrics (undefined with METRICS=off); repos, uow and blobs are timed when set */
+  metrics: Metrics | undefined;
   /** readiness: one round trip to the database */
   pingDatabase(): Promise<void>;
   close(): Promise<void>;
@@ -38,16 +43,21 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
   const kv = config.redisUrl
     ? createRedisKeyValueStore({ url: config.redisUrl, keyPrefix: overrides.keyPrefix ?? 'entropic:' })
     : createMemoryKeyValueStore();
+  const metrics = config.metrics.enabled ? new Metrics() : undefined;
+  const repos = createRepositories(database.db);
+  const uow = createUnitOfWork(database.db);
   return {
     config,
     database,
     db: database.db,
-    repos: createRepositories(database.db),
-    uow: createUnitOfWork(database.db),
+    // Timed by decorators on the ports: the adapters and core know nothing of metrics.
+    repos: metrics ? timeRepositories(repos, metrics) : repos,
+    uow: metrics ? timeUnitOfWork(uow, metrics) : uow,
     clock: systemClock,
     events: createEventBus(),
-    blobs,
+    blobs: metrics ? timeBlobStore(blobs, metrics) : blobs,
     kv,
+    metrics,
     host: config.host,
     limits: config.limits,
     async pingDatabase() {

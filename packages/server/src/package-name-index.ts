@@ -40,6 +40,8 @@ export class PackageNameIndex {
     private readonly kv: KeyValueStore,
     private readonly localHost: Host,
     private readonly onError: (error: unknown) => void = () => {},
+    /** told each answer of `hasPackage` for a local name (metrics) */
+    private readonly onLookup: (present: boolean) => void = () => {},
   ) {}
 
   /** Reads every name, subscribes to other processes' announcements, and starts the sync. */
@@ -65,13 +67,19 @@ export class PackageNameIndex {
   hasPackage(ref: PackageRef): boolean {
     if (ref.host !== this.localHost) return true;
     const k = key(ref.namespace, ref.name);
+    const present = this.knows(k);
+    this.onLookup(present);
+    return present;
+  }
+
+  private knows(k: string): boolean {
     return this.packages.has(k) || this.announced.has(k);
   }
 
   /** A package was created or changed (a domain event, after commit): known here at once, and in other processes. */
   async added(ref: PackageRef): Promise<void> {
-    if (ref.host !== this.localHost || this.hasPackage(ref)) return;
     const k = key(ref.namespace, ref.name);
+    if (ref.host !== this.localHost || this.knows(k)) return;
     this.remember(k);
     try {
       await this.kv.publish(CHANNEL, k);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KeyValueStore } from '@entropic/kv';
 import { LRUCache } from 'lru-cache';
+import { type CacheStats, NO_CACHE_STATS } from './metrics.ts';
 
 export interface CachedResponse {
   status: number;
@@ -19,12 +20,14 @@ const CHANNEL = 'cache-invalidate';
 export class ResponseCache {
   private readonly groups: LRUCache<string, Map<string, CachedResponse>>;
   private unsubscribe: (() => Promise<void>) | undefined;
+  private readonly stats: CacheStats;
 
   constructor(
     private readonly kv: KeyValueStore,
-    options: { maxGroups?: number; ttlSeconds: number },
+    options: { maxGroups?: number; ttlSeconds: number; stats?: CacheStats },
   ) {
     this.groups = new LRUCache({ max: options.maxGroups ?? 5000, ttl: Math.max(1, options.ttlSeconds) * 1000 });
+    this.stats = options.stats ?? NO_CACHE_STATS;
   }
 
   async start(): Promise<void> {
@@ -32,7 +35,10 @@ export class ResponseCache {
   }
 
   get(group: string, key: string): CachedResponse | undefined {
-    return this.groups.get(group)?.get(key);
+    const found = this.groups.get(group)?.get(key);
+    if (found) this.stats.hit();
+    else this.stats.miss();
+    return found;
   }
 
   set(group: string, key: string, response: Omit<CachedResponse, 'etag'>): CachedResponse {

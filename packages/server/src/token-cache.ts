@@ -1,5 +1,6 @@
 import { type AuthenticatedToken, authenticateToken, type CoreDeps, hashToken, touchToken } from '@entropic/core';
 import { LRUCache } from 'lru-cache';
+import { type CacheStats, NO_CACHE_STATS } from './metrics.ts';
 
 const CHANNEL = 'token-revoked';
 const TOUCH_INTERVAL_MS = 60_000;
@@ -13,7 +14,10 @@ export class TokenCache {
   private readonly touched = new LRUCache<string, number>({ max: 10_000 });
   private unsubscribe: (() => Promise<void>) | undefined;
 
-  constructor(private readonly deps: CoreDeps) {}
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly stats: CacheStats = NO_CACHE_STATS,
+  ) {}
 
   async start(): Promise<void> {
     this.unsubscribe = await this.deps.kv.subscribe(CHANNEL, (hash) => this.cache.delete(hash));
@@ -26,7 +30,9 @@ export class TokenCache {
       this.cache.delete(hash);
       found = undefined;
     }
-    if (!found) {
+    if (found) this.stats.hit();
+    else {
+      this.stats.miss();
       found = await authenticateToken(this.deps, { token });
       this.cache.set(hash, found);
     }

@@ -1,0 +1,28 @@
+import type { BlobStore } from '@entropic/blobs';
+import type { Metrics } from './metrics.ts';
+
+/** The operations timed; `list` (an iterator for gc and fsck) and `close` are passed through. */
+const TIMED = ['put', 'putBytes', 'stat', 'get', 'getBytes', 'sync', 'delete', 'verify', 'check'] as const;
+
+/**
+ * The blob store port with each call's latency recorded (`entropic_blob_store_operation_duration_seconds`),
+ * whatever the backend: the server's composition wraps whichever store the config chose.
+ */
+export function timeBlobStore(store: BlobStore, metrics: Metrics): BlobStore {
+  const timed: BlobStore = Object.create(store);
+  for (const operation of TIMED) {
+    const call = store[operation].bind(store) as (...args: unknown[]) => Promise<unknown>;
+    (timed as unknown as Record<string, unknown>)[operation] = async (...args: unknown[]) => {
+      const start = performance.now();
+      let ok = false;
+      try {
+        const result = await call(...args);
+        ok = true;
+        return result;
+      } finally {
+        metrics.observeBlobOperation(operation, ok, (performance.now() - start) / 1000);
+      }
+    };
+  }
+  return timed;
+}
