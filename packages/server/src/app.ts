@@ -23,6 +23,7 @@ import { registerPublishRoute } from './routes/publish.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { SearchIndexing } from './search-indexing.ts';
 import { TokenCache } from './token-cache.ts';
+import { registerFilePages } from './www/file-pages.ts';
 import { registerNamespacePages } from './www/namespace-pages.ts';
 import { registerPackagePages } from './www/package-pages.ts';
 import { registerWebsite } from './www/register-website.ts';
@@ -159,6 +160,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   registerNamespacePages(app);
   registerPackagePages(app);
   registerSearchPages(app);
+  registerFilePages(app);
   registerNamespaceRoutes(app);
   registerUserRoutes(app);
   registerMaintainerRoutes(app);

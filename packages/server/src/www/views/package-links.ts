@@ -24,6 +24,11 @@ export function diffPath(fullName: string, from: string, to: string): string {
   return `${packagePath(fullName)}/diff/${encodeURIComponent(from)}..${encodeURIComponent(to)}`;
 }
 
+/** The raw bytes of an object (`sha512-<base64>`), served by the objects route. */
+export function objectPath(integrity: string): string {
+  return `/objects/object/sha512/${encodeURIComponent(integrity.slice('sha512-'.length)).replace(/%2F/g, '/')}`;
+}
+
 /** `ns@host/<url-encoded name>` → its parts, the name decoded. */
 export function splitFullName(fullName: string): { namespace: string; name: string } {
   const slash = fullName.indexOf('/');
