@@ -40,6 +40,8 @@ declare module 'fastify' {
     tokenCache: TokenCache;
     packageNames: PackageNameIndex;
     searchIndexing: SearchIndexing;
+    /** set by main.ts on SIGTERM: readiness answers 503 and every response closes its connection */
+    draining: boolean;
   }
 }
 
@@ -96,6 +98,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   app.decorate('responseCache', responseCache);
   app.decorate('tokenCache', tokenCache);
   app.decorate('packageNames', packageNames);
+  app.decorate('draining', false);
   // Versions without an npm tarball yet (published before tarballs were built on publish) get one before the first request.
   app.addHook('onReady', async () => {
     const built = await npmTarballs.buildMissing();
@@ -113,6 +116,9 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   // Callback-style hooks where no await is needed: an async hook costs a promise and a microtask per request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    // a keep-alive connection ends after this answer, so a load balancer's next request goes to
+    // an instance that is not draining
+    if (app.draining) reply.header('connection', 'close');
     done();
   });
   // Time a request spent waiting for the legacy mirror's upstream (the mirror adds to it).

@@ -21,6 +21,8 @@ export interface Config {
   cacheDir: string;
   postgresUrl: string | undefined;
   redisUrl: string | undefined;
+  /** prefix of every Redis key and channel: processes of one registry share it, other registries on the same Redis do not */
+  redisKeyPrefix: string;
   blobCompression: 'none' | 'brotli';
   limits: Limits;
   sessionSecret: string;
@@ -50,6 +52,10 @@ export interface Config {
    * scrape must send `Authorization: Bearer <token>`; unset, /metrics is open (aggregates only).
    */
   metrics: { enabled: boolean; token: string | undefined };
+  /** on SIGTERM, milliseconds readiness answers 503 before the listener closes (a load balancer's checks see it first) */
+  shutdownDrainMs: number;
+  /** after the drain, milliseconds in-flight requests get to finish before the process exits anyway */
+  shutdownTimeoutMs: number;
 }
 
 export const DEFAULT_SESSION_SECRET = 'insecure-development-session-secret-change-me';
@@ -126,6 +132,13 @@ function metricsToken(env: Env): string | undefined {
   if (token === undefined || token === '') return undefined;
   if (token.length < 16 || /\s/.test(token)) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters, without spaces');
   return token;
+}
+
+function redisKeyPrefix(env: Env): string {
+  const raw = env.REDIS_KEY_PREFIX;
+  if (raw === undefined || raw === '') return 'entropic:';
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(raw)) throw new ConfigError('REDIS_KEY_PREFIX', `must be 1-64 of A-Z a-z 0-9 _ . : -, got "${raw}"`);
+  return raw;
 }
 
 const NODE_ENV_ALIASES: Record<string, NodeEnv> = {
@@ -211,6 +224,7 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     cacheDir,
     postgresUrl: url(env, 'POSTGRES_URL'),
     redisUrl: url(env, 'REDIS_URL'),
+    redisKeyPrefix: redisKeyPrefix(env),
     blobCompression: oneOf(env, 'BLOB_COMPRESSION', ['none', 'brotli'] as const, 'none'),
     limits: {
       maxDependencies: integer(env, 'MAX_DEPENDENCIES', 1024, 0),
@@ -245,6 +259,8 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     legacyKeepRemoved: bool(env, 'LEGACY_KEEP_REMOVED', false),
     legacySlowFetchMs: integer(env, 'LEGACY_SLOW_FETCH_MS', 2000, 0),
     metrics: { enabled: bool(env, 'METRICS', true), token: metricsToken(env) },
+    shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 600) * 1000,
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600) * 1000,
   };
   return Object.freeze(config);
 }

@@ -41,7 +41,7 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
   await migrate(database.db);
   const blobs = createFsBlobStore({ dir: config.cacheDir, compression: config.blobCompression });
   const kv = config.redisUrl
-    ? createRedisKeyValueStore({ url: config.redisUrl, keyPrefix: overrides.keyPrefix ?? 'entropic:' })
+    ? createRedisKeyValueStore({ url: config.redisUrl, keyPrefix: overrides.keyPrefix ?? config.redisKeyPrefix })
     : createMemoryKeyValueStore();
   const metrics = config.metrics.enabled ? new Metrics() : undefined;
   const repos = createRepositories(database.db);

@@ -24,8 +24,13 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => process.exit(1), 10_000).unref();
+    // Drain: readiness answers 503 at once; the load balancer's checks see it within the drain
+    // period and stop sending new requests; then the listener closes and in-flight requests finish.
+    app.draining = true;
+    app.log.info({ signal, drainMs: config.shutdownDrainMs }, 'draining: readiness answers 503');
+    const timer = setTimeout(() => process.exit(1), config.shutdownDrainMs + config.shutdownTimeoutMs).unref();
+    if (config.shutdownDrainMs > 0) await new Promise((done) => setTimeout(done, config.shutdownDrainMs));
+    app.log.info('closing the listener; requests in flight finish');
     // app.close() closes the connections idle at that moment; a keep-alive connection whose
     // request is still in flight would otherwise idle on after its answer until its timeout.
     const sweep = setInterval(() => app.server.closeIdleConnections(), 100).unref();

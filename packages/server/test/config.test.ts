@@ -55,6 +55,10 @@ describe('loadConfig', () => {
     ['LEGACY_NEGATIVE_TTL_SECONDS', '1m'],
     ['LEGACY_KEEP_REMOVED', 'maybe'],
     ['LEGACY_SLOW_FETCH_MS', 'slow'],
+    ['REDIS_KEY_PREFIX', 'has spaces'],
+    ['SHUTDOWN_DRAIN_SECONDS', '5s'],
+    ['SHUTDOWN_DRAIN_SECONDS', '601'],
+    ['SHUTDOWN_TIMEOUT_SECONDS', '0'],
   ];
   for (const [variable, value] of bad) {
     it(`refuses ${variable}=${value} with a message naming it`, () => {
@@ -111,6 +115,10 @@ describe('loadConfig', () => {
     assert.equal(config.cacheDir, join(cwd, 'data', 'blobs'));
     assert.equal(config.postgresUrl, undefined);
     assert.equal(config.redisUrl, undefined);
+    assert.equal(config.redisKeyPrefix, 'entropic:');
+    assert.equal(config.shutdownDrainMs, 0, 'no drain unless a load balancer needs one');
+    assert.equal(config.shutdownTimeoutMs, 10_000);
+    assert.equal(loadConfig({ SHUTDOWN_DRAIN_SECONDS: '5', REDIS_KEY_PREFIX: 'reg-b:' }, { cwd }).shutdownDrainMs, 5000);
     assert.deepEqual(config.limits, {
       maxDependencies: 1024,
       maxFiles: 10_000,

@@ -31,6 +31,12 @@ export interface RegistryProcessOptions {
   env?: Record<string, string>;
   dataDir?: string;
   port?: number;
+  /** POSTGRES_URL names a database the caller made for this registry: no schema of its own, none dropped */
+  ownDatabase?: boolean;
+  /** `dist`: the bundle `npm run build` makes (plain JavaScript, as `npm start` runs it); default the sources via tsx */
+  entry?: 'source' | 'dist';
+  /** pins the process to these CPUs (taskset -c) */
+  cpus?: string;
 }
 
 /**
@@ -52,7 +58,7 @@ export async function startRegistryProcess(options: RegistryProcessOptions = {})
   };
   const adminPostgresUrl = env.POSTGRES_URL;
   // A restart passes the first process's env (ENTROPIC_TEST_SCHEMA set): same schema, same data.
-  if (env.POSTGRES_URL && !env.PGOPTIONS && !env.ENTROPIC_TEST_SCHEMA) {
+  if (env.POSTGRES_URL && !options.ownDatabase && !env.PGOPTIONS && !env.ENTROPIC_TEST_SCHEMA) {
     const schema = `proc_${randomBytes(6).toString('hex')}`;
     const url = new URL(env.POSTGRES_URL);
     url.searchParams.set('options', `-c search_path=${schema}`);
@@ -67,7 +73,12 @@ export async function startRegistryProcess(options: RegistryProcessOptions = {})
   }
   let output = '';
   const launch = () => {
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, join(REPO_ROOT, 'packages/server/src/main.ts')], {
+    const script =
+      options.entry === 'dist'
+        ? [join(REPO_ROOT, 'packages/server/dist/main.mjs')]
+        : ['--import', TSX_LOADER, join(REPO_ROOT, 'packages/server/src/main.ts')];
+    const [command, args] = options.cpus ? ['taskset', ['-c', options.cpus, process.execPath, ...script]] : [process.execPath, script];
+    const child = spawn(command, args, {
       cwd: dataDir,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

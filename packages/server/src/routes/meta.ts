@@ -18,8 +18,13 @@ export function registerMetaRoutes(app: FastifyInstance): void {
   app.get('/-/whoami', whoami);
 
   // Readiness for load balancers and orchestrators: every backing service answers, each within a
-  // bound, or 503 naming what is down (never hangs on a service that does not answer).
+  // bound, or 503 naming what is down (never hangs on a service that does not answer). A draining
+  // process (SIGTERM received) answers 503 at once, so the balancer stops sending it new requests.
   app.get('/-/ready', async (_request, reply) => {
+    if (app.draining) {
+      reply.code(503).header('retry-after', '2');
+      return { ready: false, draining: true };
+    }
     const { pingDatabase, kv, blobs } = app.deps;
     const checks = await Promise.all([
       probe('database', pingDatabase),
