@@ -4,6 +4,7 @@ export * from './github-stand-in.ts';
 export * from './multipart.ts';
 export * from './start-load-balancer.ts';
 export * from './start-npm-upstream.ts';
+export * from './start-redis-server.ts';
 export * from './start-registry-process.ts';
 export * from './start-s3-gateway.ts';
 export * from './start-topology.ts';

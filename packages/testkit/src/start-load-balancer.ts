@@ -60,19 +60,26 @@ function unavailablePage(): string {
  * was never made (a publish is never sent twice).
  */
 export function haproxyConfig(options: {
-  port: number;
-  statsPort: number;
-  backends: number[];
+  /** where clients connect: `127.0.0.1:8080`, `*:8080` */
+  bind: string;
+  statsBind: string;
+  /** the instances, `host:port` */
+  servers: string[];
   checkIntervalMs: number;
   errorPage: string;
   log?: boolean;
+  /** servers named by DNS (compose): start even when a name does not resolve yet */
+  resolveLater?: boolean;
 }): string {
-  const servers = options.backends.map((port, i) => `  server i${i + 1} 127.0.0.1:${port} check`);
+  const servers = options.servers.map((address, i) => `  server i${i + 1} ${address} check`);
   const log = options.log ? '\n  log stderr format raw local0 info\n  option httplog' : '';
+  const every = options.checkIntervalMs;
+  const initAddr = options.resolveLater ? ' init-addr last,libc,none resolvers dns' : '';
+  const resolvers = options.resolveLater ? '\nresolvers dns\n  parse-resolv-conf\n  hold valid 10s\n' : '';
   return `global
   maxconn 4000
   nbthread 1
-
+${resolvers}
 defaults
   mode http${log}
   timeout connect 2s
@@ -83,6 +90,10 @@ defaults
   # a readiness answer may take a while on a loaded machine (unset, it would be bounded by inter)
   timeout check 5s
   retries 3
+  # a new connection to the instance for every request: on a reused one, HAProxy answers an
+  # instance that dies mid-request by closing the client's connection without a word (so a client
+  # would retry); on a fresh one it answers 502, which the error page below turns into 503
+  option http-server-close
   option redispatch 1
   retry-on conn-failure empty-response 503
   errorfile 502 ${options.errorPage}
@@ -90,11 +101,11 @@ defaults
   errorfile 504 ${options.errorPage}
 
 frontend registry
-  bind 127.0.0.1:${options.port}
+  bind ${options.bind}
   default_backend instances
 
 frontend stats
-  bind 127.0.0.1:${options.statsPort}
+  bind ${options.statsBind}
   stats enable
   stats uri /stats
   stats refresh 0
@@ -104,10 +115,13 @@ backend instances
   option httpchk GET /-/ready
   http-check expect status 200
   http-request disable-l7-retry unless METH_GET || METH_HEAD
-  default-server inter ${options.checkIntervalMs} fastinter ${options.checkIntervalMs} downinter ${options.checkIntervalMs} fall 2 rise 2
+  default-server inter ${every} fastinter ${every} downinter ${every} fall 2 rise 2${initAddr}
 ${servers.join('\n')}
 `;
 }
+
+/** The error page HAProxy answers with when no instance could (the file errorfile names). */
+export { unavailablePage as haproxyUnavailablePage };
 
 /** Starts HAProxy (Debian's `haproxy`, in the foreground) and waits until it answers. */
 export async function startLoadBalancer(options: LoadBalancerOptions): Promise<LoadBalancer> {
@@ -116,9 +130,9 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
   const errorPage = join(options.dir, 'unavailable.http');
   const configFile = join(options.dir, 'haproxy.cfg');
   const config = haproxyConfig({
-    port,
-    statsPort,
-    backends: options.backends,
+    bind: `127.0.0.1:${port}`,
+    statsBind: `127.0.0.1:${statsPort}`,
+    servers: options.backends.map((backend) => `127.0.0.1:${backend}`),
     checkIntervalMs: options.checkIntervalMs ?? 500,
     errorPage,
     log: options.log,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { freePort } from './create-test-app.ts';
 import { type LoadBalancer, startLoadBalancer } from './start-load-balancer.ts';
 import { type RegistryProcess, startRegistryProcess } from './start-registry-process.ts';
+import { type S3Gateway, startS3Gateway } from './start-s3-gateway.ts';
 
 export interface TopologyOptions {
   /** a PostgreSQL server (any database on it): the topology's database is made there */
@@ -29,8 +30,10 @@ export interface TopologyOptions {
   lbCpus?: string;
   /** HAProxy logs every request (Topology.lb.output()) */
   lbLog?: boolean;
-  /** more environment for every instance (BLOB_STORE=s3 and its settings, LOG_LEVEL, …) */
+  /** more environment for every instance (LOG_LEVEL, CACHE_TTL_SECONDS, …) */
   env?: Record<string, string>;
+  /** `s3`: a Ceph RADOS Gateway of its own (startS3Gateway) holds the blobs; default `fs`, one directory shared by every instance */
+  blobStore?: 'fs' | 's3';
 }
 
 export interface TopologyInstance {
@@ -49,7 +52,10 @@ export interface Topology {
   url: string;
   databaseUrl: string;
   redisKeyPrefix: string;
+  /** the shared blob directory (BLOB_STORE=fs) */
   blobDir: string;
+  /** the object store (BLOB_STORE=s3) */
+  s3: S3Gateway | undefined;
   lb: LoadBalancer;
   instances: TopologyInstance[];
   /** `npm run admin -- …` on the topology's database and blob store */
@@ -97,6 +103,8 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
   const ports = options.instancePorts ?? (await Promise.all(Array.from({ length: count }, () => freePort())));
   const stopped: Array<() => Promise<void>> = [];
   try {
+    const s3 = options.blobStore === 's3' ? await startS3Gateway() : undefined;
+    if (s3) stopped.push(() => s3.stop());
     const lb = await startLoadBalancer({
       dir,
       backends: ports,
@@ -113,6 +121,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       CACHE_DIR: blobDir,
       EXTERNAL_HOST: lb.url,
       SHUTDOWN_DRAIN_SECONDS: String(options.drainSeconds ?? 2),
+      ...s3?.env,
       ...options.env,
     };
     const instances = await Promise.all(
@@ -127,6 +136,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       databaseUrl: env.POSTGRES_URL as string,
       redisKeyPrefix,
       blobDir,
+      s3,
       lb,
       instances,
       admin: (args) => (instances[0] as StartedInstance).current().admin(args),
@@ -134,6 +144,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
         // instances first (they drain), then the balancer, then the data
         await Promise.allSettled(instances.map((instance) => instance.stop()));
         await lb.stop();
+        await s3?.stop();
         if (dropDatabase) await withPostgres(adminUrl, (query) => query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
         if (ownDir) await rm(dir, { recursive: true, force: true });
       },
