@@ -75,7 +75,11 @@ export interface SearchRepository {
   findSource(packageId: number): Promise<SearchSourceRow | undefined>;
   save(document: SearchDocument): Promise<void>;
   remove(packageId: number): Promise<void>;
-  /** Ranked: exact name, then name prefix, then relevance (text rank + name similarity), then downloads. */
+  /**
+   * Ranked: exact name, then name prefix, then relevance (text rank + name similarity), then
+   * downloads. Typos: a first page that full text and prefixes do not fill is completed with
+   * names trigram-similar to the text.
+   */
   search(query: SearchQuery): Promise<SearchResult>;
   /** Packages whose document is missing or older than the package (id above `afterId`, in id order). */
   listStale(afterId: number, limit: number): Promise<number[]>;

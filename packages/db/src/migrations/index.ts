@@ -6,6 +6,7 @@ import { statements as legacySystemPrincipal } from './0005-legacy-system-princi
 import { statements as npmPublished } from './0006-npm-published-tarballs.ts';
 import { statements as search } from './0007-search.ts';
 import { statements as jobs } from './0008-jobs.ts';
+import { statements as searchPrefixIndexes } from './0009-search-prefix-indexes.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction. Append only: never edit a
@@ -20,4 +21,5 @@ export const migrations: ReadonlyArray<{ name: string; statements: readonly stri
   { name: '0006-npm-published-tarballs', statements: npmPublished },
   { name: '0007-search', statements: search },
   { name: '0008-jobs', statements: jobs },
+  { name: '0009-search-prefix-indexes', statements: searchPrefixIndexes },
 ];

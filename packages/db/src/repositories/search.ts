@@ -40,6 +40,20 @@ function toHit(row: HitRow): SearchHit {
   };
 }
 
+const HIT_COLUMNS = sql.raw(
+  's.npm_name, s.namespace, s.host, s.name, s.version, s.description, s.keywords, s.maintainers, s.published_at, s.downloads',
+);
+/** At most this many typo matches complete a first page (and count in its total). */
+const FUZZY_LIMIT = 50;
+
+async function countMatches(db: Executor, text: string, prefix: string): Promise<number> {
+  const counted = await sql<{ total: string | number }>`
+    SELECT count(*) AS total FROM package_search s
+    WHERE s.document @@ (plainto_tsquery('english', ${text}) || plainto_tsquery('simple', ${text}))
+      OR lower(s.name) LIKE ${prefix} ESCAPE '\\' OR lower(s.npm_name) LIKE ${prefix} ESCAPE '\\'`.execute(db);
+  return Number(counted.rows[0]?.total ?? 0);
+}
+
 export function searchRepository(db: Executor): SearchRepository {
   return {
     async findSource(packageId) {
@@ -135,31 +149,35 @@ export function searchRepository(db: Executor): SearchRepository {
 
     async search({ text, limit, offset }) {
       const prefix = likePrefix(text);
-      const result = await sql<HitRow>`
-        WITH q AS (SELECT plainto_tsquery('english', ${text}) || plainto_tsquery('simple', ${text}) AS tsq)
-        SELECT s.npm_name, s.namespace, s.host, s.name, s.version, s.description, s.keywords, s.maintainers,
-          s.published_at, s.downloads,
-          CASE WHEN lower(s.name) = ${text} OR lower(s.npm_name) = ${text} THEN 3
+      const tsq = sql`(plainto_tsquery('english', ${text}) || plainto_tsquery('simple', ${text}))`;
+      const tier = sql`CASE WHEN lower(s.name) = ${text} OR lower(s.npm_name) = ${text} THEN 3
             WHEN lower(s.name) LIKE ${prefix} ESCAPE '\\' OR lower(s.npm_name) LIKE ${prefix} ESCAPE '\\' THEN 2
-            ELSE 1 END AS name_tier,
-          ts_rank_cd(s.document, q.tsq) + public.similarity(lower(s.name), ${text}) AS relevance,
+            ELSE 1 END`;
+      // full text and name prefixes (GIN + btree indexes); no trigram operator here: it is the costly part
+      const result = await sql<HitRow>`
+        SELECT ${HIT_COLUMNS}, ${tier} AS name_tier,
+          ts_rank_cd(s.document, ${tsq}) + public.similarity(lower(s.name), ${text}) AS relevance,
           count(*) OVER () AS total
-        FROM package_search s, q
-        WHERE s.document @@ q.tsq
-          OR lower(s.name) OPERATOR(public.%) ${text}
-          OR lower(s.name) LIKE ${prefix} ESCAPE '\\'
-          OR lower(s.npm_name) LIKE ${prefix} ESCAPE '\\'
+        FROM package_search s
+        WHERE s.document @@ ${tsq} OR lower(s.name) LIKE ${prefix} ESCAPE '\\' OR lower(s.npm_name) LIKE ${prefix} ESCAPE '\\'
         ORDER BY name_tier DESC, relevance DESC, s.downloads DESC, s.npm_name
         LIMIT ${limit} OFFSET ${offset}`.execute(db);
-      const first = result.rows[0];
-      if (first || offset === 0) return { total: first ? Number(first.total) : 0, hits: result.rows.map(toHit) };
-      // a page past the end still reports how many there are
-      const counted = await sql<{ total: string | number }>`
-        WITH q AS (SELECT plainto_tsquery('english', ${text}) || plainto_tsquery('simple', ${text}) AS tsq)
-        SELECT count(*) AS total FROM package_search s, q
-        WHERE s.document @@ q.tsq OR lower(s.name) OPERATOR(public.%) ${text}
-          OR lower(s.name) LIKE ${prefix} ESCAPE '\\' OR lower(s.npm_name) LIKE ${prefix} ESCAPE '\\'`.execute(db);
-      return { total: Number(counted.rows[0]?.total ?? 0), hits: [] };
+      const hits = result.rows.map(toHit);
+      let total = result.rows[0] ? Number(result.rows[0].total) : 0;
+      if (total === 0 && offset > 0) total = await countMatches(db, text, prefix);
+      // typos: a first page that is not full is completed with names trigram-similar to the text
+      if (offset === 0 && total < limit && text.length >= 3) {
+        const fuzzy = await sql<HitRow>`
+          SELECT ${HIT_COLUMNS}, 1 AS name_tier, public.similarity(lower(s.name), ${text}) AS relevance, 0 AS total
+          FROM package_search s
+          WHERE lower(s.name) OPERATOR(public.%) ${text}
+            AND NOT (s.document @@ ${tsq} OR lower(s.name) LIKE ${prefix} ESCAPE '\\' OR lower(s.npm_name) LIKE ${prefix} ESCAPE '\\')
+          ORDER BY relevance DESC, s.downloads DESC, s.npm_name
+          LIMIT ${FUZZY_LIMIT}`.execute(db);
+        hits.push(...fuzzy.rows.slice(0, limit - hits.length).map(toHit));
+        total += fuzzy.rows.length;
+      }
+      return { total, hits };
     },
 
     async listStale(afterId, limit) {
