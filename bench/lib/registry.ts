@@ -36,6 +36,8 @@ export interface RegistryOptions {
   env?: Record<string, string>;
   /** another checkout of the repository to run (with its own node_modules), for before/after figures */
   root?: string;
+  /** runs once the database is migrated and before the server starts (seeding a corpus with SQL) */
+  beforeStart?: (env: Record<string, string>) => Promise<void>;
 }
 
 function runNode(script: string, args: string[], env: Record<string, string>, cwd: string, timeoutMs: number): Promise<string> {
@@ -113,6 +115,7 @@ export async function startRegistry(options: RegistryOptions): Promise<BenchRegi
     const out = await runNode(join(root, 'packages/server/src/admin.ts'), ['user', 'create', options.user], env, dataDir, 120_000);
     const token = out.trim().split('\n').at(-1)?.trim() ?? '';
     if (!token.startsWith('ent_')) throw new Error(`admin user create printed no token:\n${out}`);
+    await options.beforeStart?.(env);
     const logFd = openSync(logFile, 'a');
     // Measure what `npm start` runs: the bundled server on plain node.
     execFileSync(process.execPath, [join(root, 'scripts/build-server.mjs')], { stdio: 'inherit', cwd: root });
