@@ -30,7 +30,7 @@ if (flags.help) {
   console.log(`Usage: npm run bench:website -- [--only search] [--packages N] [--requests N] [--no-write]
   --packages   corpus size (default 5000), seeded with SQL before the registry starts, indexed by its start-up backfill
   --requests   measured requests per case and concurrency (default 2000, after 200 warm-up requests)
-  --only       cases to run, comma-separated (${'search-api,search-page'})`);
+  --only       cases to run, comma-separated (${'baseline,search-api,search-page'})`);
   process.exit(0);
 }
 
@@ -218,7 +218,7 @@ async function measureCase(id: string, connections: number, urls: string[], coun
         throw new Error(`${urls[i % urls.length]} answered ${answer.status}: ${answer.body.toString().slice(0, 200)}`);
       if (measured) {
         latencies.push(answer.ms);
-        if (!answer.body.includes('"total":0') && !answer.body.includes('No packages match')) withHits++;
+        if (answer.body.length > 2 && !answer.body.includes('"total":0') && !answer.body.includes('No packages match')) withHits++;
       }
     }
   };
@@ -243,6 +243,8 @@ async function measureCase(id: string, connections: number, urls: string[], coun
 
 /** The cases, by id: pages adds the package-page read here (same registry, same corpus). */
 const cases: Record<string, (registry: BenchRegistry, queries: string[]) => Promise<CaseResult[]>> = {
+  // the floor on this machine at this load: a request that does no work
+  baseline: async (registry) => [await measureCase('GET /-/ping (floor)', 1, [`${registry.url}/-/ping`], REQUESTS)],
   'search-api': async (registry, queries) => {
     const urls = queries.map((q) => `${registry.url}/-/v1/search?text=${encodeURIComponent(q)}&size=20`);
     return [
