@@ -1,8 +1,7 @@
 import { constants as bufferConstants } from 'node:buffer';
-import { createHash } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { appError, hexToIntegrity, type Integrity, isAppError } from '@entropic/types';
+import { appError, hexToIntegrity, type Integrity } from '@entropic/types';
 import type { BlobContent, BlobStore, ByteRange, GetOptions, PutOptions, PutResult } from './blob-store.ts';
 import { cleanTemp } from './clean-temp.ts';
 import { digestHex } from './digest-hex.ts';
@@ -11,10 +10,11 @@ import { ENCODINGS, objectLayout, objectPath } from './object-layout.ts';
 import { placeObject } from './place-object.ts';
 import { readObject } from './read-object.ts';
 import { createStoreDirs } from './store-dirs.ts';
-import { hasErrnoCode, isMissing, storeError } from './store-error.ts';
+import { isMissing, storeError } from './store-error.ts';
 import { findStoredObject } from './stored-object.ts';
 import { syncObjects } from './sync-objects.ts';
 import { createUnsyncedObjects } from './unsynced-objects.ts';
+import { verifyObject } from './verify-object.ts';
 import { writeTempObject } from './write-temp-object.ts';
 
 export interface FsBlobStoreOptions {
@@ -147,27 +147,6 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
     },
   };
   return store;
-}
-
-/** Whether the stored content still hashes to its name (false when missing, corrupt or undecodable). */
-async function verifyObject(store: BlobStore, integrity: Integrity): Promise<boolean> {
-  let content: { stream: Readable; size: number } | undefined;
-  try {
-    content = await store.get(integrity);
-  } catch (error) {
-    if (isAppError(error) && error.code === 'INTERNAL') return false;
-    throw error;
-  }
-  if (content === undefined) return false;
-  const hash = createHash('sha512');
-  try {
-    for await (const chunk of content.stream) hash.update(chunk as Buffer);
-  } catch (error) {
-    if (isAppError(error) && error.code === 'INTERNAL') return false;
-    if (hasErrnoCode(error)) throw storeError(error);
-    return false; // undecodable payload
-  }
-  return hexToIntegrity(hash.digest('hex')) === integrity;
 }
 
 async function contentBytes(content: BlobContent): Promise<Buffer> {

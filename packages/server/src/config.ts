@@ -24,6 +24,10 @@ export interface Config {
   /** prefix of every Redis key and channel: processes of one registry share it, other registries on the same Redis do not */
   redisKeyPrefix: string;
   blobCompression: 'none' | 'brotli';
+  /** where blobs live: the filesystem under cacheDir (default) or an S3 bucket */
+  blobStore: 'fs' | 's3';
+  /** BLOB_STORE=s3 only */
+  s3: S3Config | undefined;
   limits: Limits;
   sessionSecret: string;
   sessionExpirySeconds: number;
@@ -56,6 +60,21 @@ export interface Config {
   shutdownDrainMs: number;
   /** after the drain, milliseconds in-flight requests get to finish before the process exits anyway */
   shutdownTimeoutMs: number;
+}
+
+export interface S3Config {
+  bucket: string;
+  /** an S3-compatible endpoint (radosgw, MinIO, R2…); undefined for AWS */
+  endpoint: string | undefined;
+  region: string;
+  forcePathStyle: boolean;
+  /** undefined: the AWS SDK's default chain (shared config files, instance and container roles) */
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
+  /** prefix of every key (several registries may share a bucket) */
+  prefix: string;
+  /** the in-memory cache of small hot objects in front of S3: total bytes (0: off) and largest object */
+  cacheBytes: number;
+  cacheMaxObjectBytes: number;
 }
 
 export const DEFAULT_SESSION_SECRET = 'insecure-development-session-secret-change-me';
@@ -214,6 +233,7 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     };
   }
 
+  const blobStore = oneOf(env, 'BLOB_STORE', ['fs', 's3'] as const, 'fs');
   const config: Config = {
     nodeEnv,
     port,
@@ -226,6 +246,8 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     redisUrl: url(env, 'REDIS_URL'),
     redisKeyPrefix: redisKeyPrefix(env),
     blobCompression: oneOf(env, 'BLOB_COMPRESSION', ['none', 'brotli'] as const, 'none'),
+    blobStore,
+    s3: blobStore === 's3' ? loadS3Config(env) : undefined,
     limits: {
       maxDependencies: integer(env, 'MAX_DEPENDENCIES', 1024, 0),
       maxFiles: integer(env, 'MAX_FILES', 10_000, 1),
@@ -263,4 +285,32 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600) * 1000,
   };
   return Object.freeze(config);
+}
+
+function loadS3Config(env: Env): S3Config {
+  const bucket = env.S3_BUCKET;
+  if (!bucket) throw new ConfigError('S3_BUCKET', 'must be set when BLOB_STORE=s3');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError('S3_BUCKET', `is not a valid bucket name: "${bucket}"`);
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+    throw new ConfigError(accessKeyId ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID', 'must be set with the other AWS key variable');
+  }
+  const prefix = env.S3_PREFIX ?? '';
+  if (prefix !== '' && !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/.test(prefix)) {
+    throw new ConfigError('S3_PREFIX', `must be path segments ending in "/", got "${prefix}"`);
+  }
+  return {
+    bucket,
+    endpoint: url(env, 'S3_ENDPOINT'),
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', false),
+    credentials:
+      accessKeyId && secretAccessKey
+        ? { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) }
+        : undefined,
+    prefix,
+    cacheBytes: integer(env, 'BLOB_CACHE_BYTES', 64 * 1024 * 1024, 0),
+    cacheMaxObjectBytes: integer(env, 'BLOB_CACHE_MAX_OBJECT_BYTES', 1024 * 1024, 0),
+  };
 }

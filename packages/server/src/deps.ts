@@ -1,4 +1,4 @@
-import { type BlobStore, createFsBlobStore } from '@entropic/blobs';
+import { type BlobStore, createCachedBlobStore, createFsBlobStore } from '@entropic/blobs';
 import { type CoreDeps, createEventBus, systemClock } from '@entropic/core';
 import { createDatabase, createRepositories, createUnitOfWork, type Database, type DatabaseHandle, migrate } from '@entropic/db';
 import { createMemoryKeyValueStore, createRedisKeyValueStore, type KeyValueStore } from '@entropic/kv';
@@ -39,7 +39,7 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     schema: overrides.schema,
   });
   await migrate(database.db);
-  const blobs = createFsBlobStore({ dir: config.cacheDir, compression: config.blobCompression });
+  const blobs = await createBlobStore(config);
   const kv = config.redisUrl
     ? createRedisKeyValueStore({ url: config.redisUrl, keyPrefix: overrides.keyPrefix ?? config.redisKeyPrefix })
     : createMemoryKeyValueStore();
@@ -68,4 +68,13 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
       await database.close();
     },
   };
+}
+
+/** BLOB_STORE: the filesystem, or S3 behind an in-memory cache of small hot objects. */
+async function createBlobStore(config: Readonly<Config>): Promise<BlobStore> {
+  if (config.s3 === undefined) return createFsBlobStore({ dir: config.cacheDir, compression: config.blobCompression });
+  const { createS3BlobStore } = await import('@entropic/blobs/s3'); // loads the AWS SDK only when used
+  const { cacheBytes, cacheMaxObjectBytes, endpoint, credentials, ...s3 } = config.s3;
+  const store = createS3BlobStore({ ...s3, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}) });
+  return cacheBytes > 0 ? createCachedBlobStore(store, { maxBytes: cacheBytes, maxObjectBytes: cacheMaxObjectBytes }) : store;
 }

@@ -74,6 +74,40 @@ describe('loadConfig', () => {
     assert.equal(configError({ OIDC_ISSUER: 'https://id.example.com' }).variable, 'OIDC_CLIENT_ID');
   });
 
+  it('reads the S3 blob store settings only with BLOB_STORE=s3', () => {
+    const s3 = { BLOB_STORE: 's3', S3_BUCKET: 'entropic-blobs' };
+    assert.equal(configError({ BLOB_STORE: 'gcs' }).variable, 'BLOB_STORE');
+    assert.equal(configError({ BLOB_STORE: 's3' }).variable, 'S3_BUCKET');
+    assert.equal(configError({ ...s3, S3_BUCKET: 'Not_A_Bucket' }).variable, 'S3_BUCKET');
+    assert.equal(configError({ ...s3, S3_ENDPOINT: 'localhost:7480' }).variable, 'S3_ENDPOINT');
+    assert.equal(configError({ ...s3, AWS_ACCESS_KEY_ID: 'key' }).variable, 'AWS_SECRET_ACCESS_KEY');
+    assert.equal(configError({ ...s3, S3_PREFIX: 'no-slash' }).variable, 'S3_PREFIX');
+    assert.equal(configError({ ...s3, BLOB_CACHE_BYTES: '64MB' }).variable, 'BLOB_CACHE_BYTES');
+    assert.equal(loadConfig({ S3_BUCKET: 'ignored' }).s3, undefined);
+    assert.deepEqual(
+      loadConfig({
+        ...s3,
+        S3_ENDPOINT: 'http://127.0.0.1:7480',
+        S3_FORCE_PATH_STYLE: 'true',
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'key',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+        S3_PREFIX: 'registry-a/',
+      }).s3,
+      {
+        bucket: 'entropic-blobs',
+        endpoint: 'http://127.0.0.1:7480',
+        region: 'eu-west-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'key', secretAccessKey: 'secret' },
+        prefix: 'registry-a/',
+        cacheBytes: 64 * 1024 * 1024,
+        cacheMaxObjectBytes: 1024 * 1024,
+      },
+    );
+    assert.equal(loadConfig(s3).s3?.credentials, undefined, "without keys: the SDK's default chain");
+  });
+
   it('never echoes credentials of a malformed URL', () => {
     const error = configError({ POSTGRES_URL: 'postgres://admin:hunter2-password@db:notaport/x' });
     assert.equal(error.variable, 'POSTGRES_URL');
