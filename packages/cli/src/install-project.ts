@@ -185,6 +185,16 @@ function warn(ctx: CliContext, warnings: Map<string, InstallWarning>, warning: C
   ctx.info(`ds: warning ${warning.code}: ${warning.message}${warning.hint ? `\nhint: ${warning.hint}` : ''}`);
 }
 
+/** Versions whose documents came from the registry count as its downloads; a failed report only warns in debug output. */
+async function reportDownloads(ctx: CliContext, fetched: Array<{ package: string; version: string }>): Promise<void> {
+  if (fetched.length === 0) return;
+  try {
+    await ctx.client().reportDownloads(fetched);
+  } catch (error) {
+    ctx.debug(`download report not sent: ${(error as Error).message}`);
+  }
+}
+
 export async function installProject(ctx: CliContext, options: InstallOptions): Promise<InstallResult> {
   const started = performance.now();
   const found = await findProjectManifest(ctx.io.cwd);
@@ -220,10 +230,12 @@ export async function installProject(ctx: CliContext, options: InstallOptions): 
   let units: InstallUnit[];
   const deprecated: InstallResult['deprecated'] = [];
   const prefetch: Promise<unknown>[] = [];
+  const fetched: Array<{ package: string; version: string }> = [];
   const prefetchFiles = (canonical: string, version: string, integrity: string, files: Record<string, string>) => {
     // A version document from the cache means its files are most likely there too: they are
     // linked optimistically (no stat each), and fetched only if one is missing.
     if (source.documentWasCached(integrity)) return;
+    fetched.push({ package: canonical, version });
     ctx.progress.grow(Object.keys(files).length);
     for (const [key, fileIntegrity] of Object.entries(files)) {
       const pending = source.ensureObject(fileIntegrity, `${canonical}@${version}/${key.slice(2)}`).then(() => ctx.progress.tick());
@@ -297,6 +309,7 @@ export async function installProject(ctx: CliContext, options: InstallOptions): 
     linked = await linkNodeModules(dir, units, source, lockHash, () => ctx.progress.tick());
   }
   if (!reuse) await writeLockfile(dir, next);
+  await reportDownloads(ctx, fetched);
   ctx.progress.done();
   return {
     projectDir: dir,

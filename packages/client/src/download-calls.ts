@@ -51,6 +51,21 @@ export function downloadCalls({ transport }: JsonCalls) {
      * ordinary Entropic version (`legacy@host/name`). Resolves false when the registry has no
      * such version.
      */
+    /**
+     * Tells the registry which versions an install fetched from it (their documents come by
+     * integrity, which names no version), so they count as downloads (docs/downloads.md).
+     */
+    async reportDownloads(downloads: ReadonlyArray<{ package: string; version: string }>): Promise<void> {
+      for (let i = 0; i < downloads.length; i += 1000) {
+        const raw = await transport.send('/-/downloads/installs', {
+          method: 'POST',
+          json: { downloads: downloads.slice(i, i + 1000) },
+          auth: false,
+        });
+        await raw.body.dump();
+      }
+    },
+
     async mirrorNpmVersion(npmName: string, version: string): Promise<boolean> {
       const base = npmName.split('/').pop() as string;
       const path = `/${npmName.split('/').map(encodeURIComponent).join('/')}/-/${encodeURIComponent(`${base}-${version}.tgz`)}`;

@@ -162,6 +162,18 @@ export interface JobsTable {
   updated_at: Timestamp;
 }
 
+/** Downloads of a version on a day (UTC), added to by every flush (issue 16.5). */
+export interface DownloadCountsTable {
+  namespace: string;
+  /** '' for this registry's own namespaces */
+  host: string;
+  name: string;
+  version: string;
+  /** a date, written and compared as 'YYYY-MM-DD'; select it with to_char (drivers turn a date into a Date) */
+  day: string;
+  count: ColumnType<string | number, number, number>;
+}
+
 export interface Database {
   users: UsersTable;
   namespaces: NamespacesTable;
@@ -176,4 +188,5 @@ export interface Database {
   npm_upstream_packuments: NpmUpstreamPackumentsTable;
   package_search: PackageSearchTable;
   jobs: JobsTable;
+  download_counts: DownloadCountsTable;
 }

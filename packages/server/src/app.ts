@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { subscribeCaches } from './cache-subscriptions.ts';
 import type { ServerDeps } from './deps.ts';
+import { registerDownloadCounting } from './download-counting.ts';
 import { PackageNameIndex } from './package-name-index.ts';
 import { AccessLogController, createAppLogger } from './plugins/access-log.ts';
 import { registerAuthentication } from './plugins/authentication.ts';
@@ -151,6 +152,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   app.addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null));
   registerErrorHandling(app);
   if (metrics) registerMetrics(app, metrics, deps.config.metrics.token);
+  registerDownloadCounting(app);
   registerAuthentication(app, tokenCache);
   registerMetaRoutes(app);
   registerAuthRoutes(app);

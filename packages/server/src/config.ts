@@ -60,6 +60,10 @@ export interface Config {
   shutdownDrainMs: number;
   /** after the drain, milliseconds in-flight requests get to finish before the process exits anyway */
   shutdownTimeoutMs: number;
+  /** count tarball and version document downloads (in memory, flushed in batches) */
+  downloadCounts: boolean;
+  /** seconds between flushes of the download counts: what a crashed process may lose at most */
+  downloadFlushSeconds: number;
 }
 
 export interface S3Config {
@@ -283,6 +287,8 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     metrics: { enabled: bool(env, 'METRICS', true), token: metricsToken(env) },
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 600) * 1000,
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600) * 1000,
+    downloadCounts: bool(env, 'DOWNLOAD_COUNTS', true),
+    downloadFlushSeconds: integer(env, 'DOWNLOAD_FLUSH_SECONDS', 10, 1, 3600),
   };
   return Object.freeze(config);
 }

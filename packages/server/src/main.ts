@@ -36,6 +36,8 @@ async function main(): Promise<void> {
     const sweep = setInterval(() => app.server.closeIdleConnections(), 100).unref();
     try {
       await app.close();
+      // app.close flushed the download counts; a request that finished during the close counted after it
+      await app.downloads?.flush().catch((error: unknown) => app.log.error({ err: error }, 'download counts: last flush failed'));
       await deps.close();
     } finally {
       release();

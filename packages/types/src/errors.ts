@@ -37,6 +37,7 @@ export const errorCatalogue = {
   INVALID_TARBALL: { status: 400, message: 'The tarball is corrupt or holds an entry that is not allowed.' },
   SEARCH_QUERY_EMPTY: { status: 400, message: 'The search query is empty.' },
   SEARCH_QUERY_TOO_LONG: { status: 400, message: 'The search query is too long.' },
+  INVALID_PERIOD: { status: 400, message: 'The download period is not valid.' },
   // 401 / 403
   UNAUTHENTICATED: { status: 401, message: 'You must be signed in to do that.' },
   INVALID_TOKEN: { status: 401, message: 'The token is malformed, unknown, revoked or expired.' },

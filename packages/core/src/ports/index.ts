@@ -1,4 +1,5 @@
 export * from './clock.ts';
+export * from './downloads.ts';
 export * from './events.ts';
 export * from './jobs.ts';
 export * from './mirror.ts';

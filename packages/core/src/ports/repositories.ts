@@ -1,3 +1,4 @@
+import type { DownloadRepository } from './downloads.ts';
 import type { JobRepository } from './jobs.ts';
 import type { MirrorRepository } from './mirror.ts';
 import type { NamespaceRepository } from './namespaces.ts';
@@ -29,6 +30,7 @@ export interface Repositories {
   search: SearchRepository;
   /** the durable job queue: enqueue in the transaction of the change that needs the job */
   jobs: JobRepository;
+  downloads: DownloadRepository;
 }
 
 /** A transaction: the repositories handed to `work` all act in it; it commits when `work` resolves. */

@@ -40,7 +40,21 @@ export interface DependentPackage {
 
 export type NewVersion = Omit<VersionRow, 'id' | 'yanked' | 'deprecated' | 'total_bytes'> & { total_bytes: number };
 
+/** A version as listings show it: its package by name and when it was published. */
+export interface PublishedVersion {
+  namespace_name: string;
+  namespace_host: string | null;
+  name: string;
+  version: string;
+  created_at: Date;
+}
+
 export interface VersionRepository {
+  /**
+   * The versions published most recently (not yanked, of packages that are not yanked) in this
+   * registry's own user and organisation namespaces (not mirrored or abandoned ones), newest first.
+   */
+  listRecent(limit: number): Promise<PublishedVersion[]>;
   find(packageId: number, version: string): Promise<VersionRow | undefined>;
   /** Just what a write needs to decide: the id and whether it is yanked. */
   findState(packageId: number, version: string): Promise<{ id: number; yanked: boolean } | undefined>;

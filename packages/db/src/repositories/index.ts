@@ -1,6 +1,7 @@
 import { type Clock, type Repositories, systemClock, type UnitOfWork } from '@entropic/core';
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
+import { downloadRepository } from './downloads.ts';
 import type { Executor } from './executor.ts';
 import { jobRepository } from './jobs.ts';
 import { mirrorRepository } from './mirror.ts';
@@ -37,6 +38,7 @@ export function createRepositories(db: Executor, options: RepositoryOptions = {}
     objects: objectReferenceRepository(db),
     search: searchRepository(db),
     jobs: jobRepository(db, options.clock ?? systemClock, options.onJobsEnqueued ?? (() => {})),
+    downloads: downloadRepository(db),
   };
 }
 

@@ -9,6 +9,22 @@ export function versionRepository(db: Executor): VersionRepository {
       return db.selectFrom('versions').selectAll().where('package_id', '=', packageId).where('version', '=', version).executeTakeFirst();
     },
 
+    async listRecent(limit) {
+      return db
+        .selectFrom('versions as v')
+        .innerJoin('packages as p', 'p.id', 'v.package_id')
+        .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
+        .select(['n.name as namespace_name', 'n.host as namespace_host', 'p.name', 'v.version', 'v.created_at'])
+        .where('v.yanked', '=', false)
+        .where('p.yanked', '=', false)
+        .where('n.host', 'is', null)
+        .where('n.kind', '!=', 'system')
+        .orderBy('v.created_at', 'desc')
+        .orderBy('v.id', 'desc')
+        .limit(limit)
+        .execute();
+    },
+
     async findState(packageId, version) {
       return db
         .selectFrom('versions')

@@ -49,15 +49,21 @@ export function registerNpmTarballRoutes(app: FastifyInstance, ctx: NpmContext):
     const group = packageGroup(ref);
     const key = `npm:tarball:${version}`;
     let integrity = responseCache.get(group, key)?.body.toString();
+    // a download is a GET answered with the bytes (HEAD is `ds` asking for a mirror copy; a 304 sends nothing)
+    const counted = request.method === 'GET' ? app.downloads : undefined;
     if (!integrity) {
       const found = await lookUp(request, npmName, ref, version);
-      if (typeof found !== 'string') return sendFirstFetch(reply, found);
+      if (typeof found !== 'string') {
+        counted?.count(ref, version);
+        return sendFirstFetch(reply, found);
+      }
       integrity = found;
       responseCache.set(group, key, { status: 200, body: Buffer.from(integrity), contentType: 'text/plain' });
     }
     const etag = `"${integrity}"`;
     tarballHeaders(reply, etag);
     if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+    counted?.count(ref, version);
     const cached = tarballBytes.get(integrity);
     if (cached) return reply.send(cached);
     const found = await deps.blobs.get(integrity as Integrity);

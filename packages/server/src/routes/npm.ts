@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { registerDownloadRoutes } from './download-routes.ts';
 import { createNpmContext } from './npm-context.ts';
 import { registerNpmDistTagRoutes } from './npm-dist-tag-routes.ts';
 import { registerNpmPackumentRoutes } from './npm-packument-routes.ts';
@@ -19,5 +20,6 @@ export function registerNpmRoutes(app: FastifyInstance): void {
   registerNpmWriteRoutes(app, ctx);
   registerNpmDistTagRoutes(app, ctx);
   registerNpmSearchRoutes(app, ctx);
+  registerDownloadRoutes(app, ctx);
   app.get('/-/ping', async () => ({}));
 }

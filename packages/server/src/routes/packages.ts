@@ -68,7 +68,10 @@ export function registerPackageRoutes(app: FastifyInstance): void {
     const ref = parsePackageRef(request.params, deps.host);
     assertMayRead(request.principal, ref);
     const version = parseVersionParam(request.params.version);
-    return sendCachedJson(request, reply, packageGroup(ref), `v:${version}`, () => getVersionDocument(deps, { ref, version }));
+    await sendCachedJson(request, reply, packageGroup(ref), `v:${version}`, () => getVersionDocument(deps, { ref, version }));
+    // what `ds install` fetches once per version it installs (its files come by integrity): a download
+    if (reply.statusCode === 200 && request.method === 'GET') app.downloads?.count(ref, version);
+    return reply;
   });
 
   app.delete<{ Params: PackageParams & { version: string } }>(`${base}/versions/:version`, async (request, reply) => {
