@@ -57,6 +57,8 @@ describe('website in a real browser (chromium)', { skip: chromiumMissing(), time
   it('signs up with a local account, creates a token and revokes it (on a phone-sized screen)', async () => {
     const page = await newPage({ phone: true });
     await page.goto(`${url}/www`);
+    // the home page: sign in from the header
+    await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Sign in' }).click();
     assert.equal(await page.locator('h1').textContent(), 'Sign in');
     await page.getByRole('link', { name: 'Create an account' }).click();
     await page.getByLabel('Username').fill('browser-user');

@@ -25,6 +25,7 @@ import { registerUserRoutes } from './routes/users.ts';
 import { SearchIndexing } from './search-indexing.ts';
 import { TokenCache } from './token-cache.ts';
 import { registerFilePages } from './www/file-pages.ts';
+import { registerListingPages } from './www/listing-pages.ts';
 import { registerNamespacePages } from './www/namespace-pages.ts';
 import { registerPackagePages } from './www/package-pages.ts';
 import { registerWebsite } from './www/register-website.ts';
@@ -169,6 +170,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   registerPackagePages(app);
   registerSearchPages(app);
   registerFilePages(app);
+  registerListingPages(app);
   registerNamespaceRoutes(app);
   registerUserRoutes(app);
   registerMaintainerRoutes(app);

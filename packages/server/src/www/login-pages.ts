@@ -84,12 +84,10 @@ export function registerLoginPages(www: FastifyInstance, providers: readonly Sig
 
 type LoginPageRenderer = (request: FastifyRequest, options?: { error?: string; username?: string }) => SafeHtml;
 
-/** /www (where to go), /www/login (the page, with a pending CLI login or a return path) and the password form. */
+/** /www/login (the page, with a pending CLI login or a return path) and the password form. */
 function registerPasswordSignIn(www: FastifyInstance, renderLoginPage: LoginPageRenderer): void {
   const { deps } = www;
   const { config } = deps;
-
-  www.get('/', async (request, reply) => reply.redirect(sessionUser(request) ? '/www/tokens' : '/www/login', 303));
 
   www.get<{ Querystring: Record<string, unknown> }>('/login', async (request, reply) => {
     const { cli, next } = request.query;

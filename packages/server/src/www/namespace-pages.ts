@@ -18,6 +18,7 @@ import { appError, isAppError, type NamespaceRef, parseNamespaceSegment } from '
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parsePackageRef } from '../routes/refs.ts';
 import { renderPage, sendPage } from './layout.ts';
+import { LISTING_PAGE_SIZE } from './listing-pages.ts';
 import { csrfToken, sessionUser, setFlash } from './session.ts';
 import { type NamespacePageModel, namespacePage } from './views/namespace-page.ts';
 import { configureWebsiteScope } from './website-scope.ts';
@@ -35,8 +36,12 @@ export function registerNamespacePages(app: FastifyInstance): void {
       configureWebsiteScope(www);
       const deps: CoreDeps = www.deps;
 
-      const renderNamespacePage = async (request: FastifyRequest, ref: NamespaceRef, options: { error?: string; form?: Form } = {}) => {
-        const model = await loadNamespacePage(deps, request, ref, options.form?.user ?? '');
+      const renderNamespacePage = async (
+        request: FastifyRequest,
+        ref: NamespaceRef,
+        options: { error?: string; form?: Form; cursor?: string | undefined } = {},
+      ) => {
+        const model = await loadNamespacePage(deps, request, ref, options.form?.user ?? '', options.cursor);
         return renderPage(request, {
           title: model.label,
           ...(options.error ? { error: options.error } : {}),
@@ -44,8 +49,11 @@ export function registerNamespacePages(app: FastifyInstance): void {
         });
       };
 
-      www.get<{ Params: { namespace: string } }>('/namespaces/:namespace', async (request, reply) =>
-        sendPage(reply, await renderNamespacePage(request, parseNamespaceSegment(request.params.namespace, deps.host))),
+      www.get<{ Params: { namespace: string }; Querystring: { cursor?: string } }>('/namespaces/:namespace', async (request, reply) =>
+        sendPage(
+          reply,
+          await renderNamespacePage(request, parseNamespaceSegment(request.params.namespace, deps.host), { cursor: request.query.cursor }),
+        ),
       );
 
       www.post<{ Params: { namespace: string } }>('/namespaces/:namespace', async (request, reply) => {
@@ -72,12 +80,13 @@ async function loadNamespacePage(
   request: FastifyRequest,
   ref: NamespaceRef,
   inviteUser: string,
+  cursor?: string,
 ): Promise<NamespacePageModel> {
   const namespace = await getNamespace(deps.repos, ref, deps.host);
   const viewer = sessionUser(request);
   const [members, maintained, invitedTo, membership] = await Promise.all([
     listMembers(deps, { ref }),
-    listMaintainerships(deps, { ref }),
+    listMaintainerships(deps, { ref, limit: LISTING_PAGE_SIZE, cursor }),
     listMaintainerships(deps, { ref, status: 'pending' }),
     viewer ? findMembership(deps, { namespaceId: namespace.id, userId: viewer.id }) : undefined,
   ]);
@@ -87,7 +96,7 @@ async function loadNamespacePage(
     viewer: viewer?.name,
     membership,
     members: members.objects,
-    maintained: { packages: maintained.objects, more: maintained.next !== null },
+    maintained: { packages: maintained.objects, more: maintained.next !== null, next: maintained.next },
     invitedTo: invitedTo.objects,
     // only signed-in viewers get forms (and already have a session): no session for anonymous readers
     csrfToken: viewer ? csrfToken(request) : '',

@@ -38,7 +38,10 @@ export function runCommand(
 }
 
 /** `npm run admin -- …` as an operator runs it (same entry point), returning the exit code too. */
-export function runAdmin(args: string[], options: { env: Record<string, string | undefined>; cwd: string }): Promise<CommandResult> {
+export function runAdmin(
+  args: string[],
+  options: { env: Record<string, string | undefined>; cwd: string; timeoutMs?: number },
+): Promise<CommandResult> {
   return runCommand(process.execPath, ['--import', TSX_LOADER, join(REPO_ROOT, 'packages/server/src/admin.ts'), ...args], options);
 }
 

@@ -43,8 +43,10 @@ export async function startRegistryWithUser(name: string, options: { env?: Recor
         LOG_LEVEL: 'warn',
         ...envOverrides,
       },
+      // starting tsx and migrating a fresh embedded database took over 60 s at load 30
+      timeoutMs: 240_000,
     });
-    if (created.code !== 0) throw new Error(`admin user create failed: ${created.stderr}${created.stdout}`);
+    if (created.code !== 0) throw new Error(`admin user create failed (exit ${created.code}): ${created.stderr}${created.stdout}`);
     token = lastLine(created.stdout);
   }
   let registry = await startRegistryProcess({ dataDir, port, env: envOverrides });

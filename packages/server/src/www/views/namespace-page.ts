@@ -1,6 +1,7 @@
 import type { NamespaceRow } from '@entropic/core';
 import type { PackageDocument } from '@entropic/types';
 import { html, type SafeHtml } from '../html.ts';
+import { nextPageLink, packagePagePath } from './package-list.ts';
 
 /** What the namespace page shows: loaded by its handler, rendered by `namespacePage`. */
 export interface NamespacePageModel {
@@ -13,8 +14,8 @@ export interface NamespacePageModel {
   membership: { accepted: boolean } | undefined;
   /** accepted members' usernames */
   members: string[];
-  /** packages the namespace maintains (first page), and whether there are more */
-  maintained: { packages: PackageDocument[]; more: boolean };
+  /** packages the namespace maintains (one page), whether there are more, and the next page's cursor */
+  maintained: { packages: PackageDocument[]; more: boolean; next?: string | null };
   /** packages the namespace is invited to maintain */
   invitedTo: PackageDocument[];
   /** the session's CSRF token, for the forms (only signed-in viewers get forms) */
@@ -54,7 +55,7 @@ export function namespacePage(model: NamespacePageModel): SafeHtml {
 
   const memberRows = model.members.map(
     (name) => html`<li data-member="${name}">
-      <div><strong>${name}</strong>${model.viewer === name ? html` <span class="muted">(you)</span>` : ''}</div>
+      <div><a href="/www/users/${name}"><strong>${name}</strong></a>${model.viewer === name ? html` <span class="muted">(you)</span>` : ''}</div>
       ${
         isMember && model.viewer === name
           ? form.button({ action: 'leave' }, 'Leave', 'danger', `Leave ${label}`)
@@ -114,7 +115,7 @@ function latestDeprecation(doc: PackageDocument): SafeHtml | string {
 }
 
 function packageSections(model: NamespacePageModel, isMember: boolean, form: Forms): SafeHtml {
-  const packageName = (doc: PackageDocument) => html`<strong>${doc.name}</strong>`;
+  const packageName = (doc: PackageDocument) => html`<a href="${packagePagePath(doc.name)}"><strong>${doc.name}</strong></a>`;
   const packageRows = model.maintained.packages.map(
     (doc) => html`<li data-package="${doc.name}">
       <div>${packageName(doc)} ${doc.tags.latest ? html`<span class="muted">· latest ${doc.tags.latest}</span>` : ''}</div>
@@ -138,7 +139,13 @@ function packageSections(model: NamespacePageModel, isMember: boolean, form: For
   return html`<h2>Packages</h2>
     ${
       packageRows.length
-        ? html`<ul class="tokens card" data-testid="packages">${packageRows}</ul>${model.maintained.more ? html`<p class="muted">and more…</p>` : ''}`
+        ? html`<ul class="tokens card" data-testid="packages">${packageRows}</ul>${
+            model.maintained.next
+              ? nextPageLink(`/www/namespaces/${encodeURIComponent(model.label)}`, 'cursor', model.maintained.next, 'More packages')
+              : model.maintained.more
+                ? html`<p class="muted">and more…</p>`
+                : ''
+          }`
         : html`<p class="muted">${model.label} maintains no packages yet.</p>`
     }
     <h2>Pending package invitations</h2>
