@@ -91,6 +91,28 @@ describe('website in a real browser (chromium)', { skip: chromiumMissing(), time
     await page.context().close();
   });
 
+  it('creates an organisation from the home page, and finds it on the namespace list', async () => {
+    const page = await newPage();
+    await page.goto(`${url}/www/signup`);
+    await page.getByLabel('Username').fill('org-founder');
+    await page.getByLabel('Password', { exact: true }).fill('a long enough password');
+    await page.getByLabel('Password, again').fill('a long enough password');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(`${url}/www/tokens`);
+    await page.goto(`${url}/www`);
+    await page.getByRole('link', { name: 'Create an organisation' }).click();
+    await page.getByLabel('Name').fill('founders');
+    await page.getByRole('button', { name: 'Create organisation' }).click();
+    await page.waitForURL(/\/www\/namespaces\/founders%40/);
+    assert.equal(await page.locator('h1').textContent(), `founders@${t.host}`);
+    await page.getByText('you are its first member').waitFor();
+    await page.goto(`${url}/www`);
+    await page.getByRole('link', { name: 'All namespaces' }).click();
+    await page.getByRole('link', { name: `founders@${t.host}` }).click();
+    assert.equal(await page.locator('h1').textContent(), `founders@${t.host}`);
+    await page.context().close();
+  });
+
   it('signs in through the GitHub stand-in', async () => {
     const page = await newPage();
     await page.goto(`${url}/www/login`);

@@ -147,3 +147,30 @@ export async function countReportedDownloads(
   }
   return { counted };
 }
+
+/** What a package page shows: downloads today, over 7 and 30 days (all ending today, UTC), and per version over 30 days. */
+export interface PackageDownloadSummary {
+  lastDay: number;
+  lastWeek: number;
+  lastMonth: number;
+  /** downloads of each version over the 30 days (versions not downloaded are absent) */
+  versions: Record<string, number>;
+}
+
+/** The package page's counts in two queries (no PACKAGE_NOT_FOUND: the page has found the package). */
+export async function summarizePackageDownloads(deps: CoreDeps, input: { ref: PackageRef }): Promise<PackageDownloadSummary> {
+  const month = parseDownloadPeriod('last-month', deps.clock.now());
+  const week = parseDownloadPeriod('last-week', deps.clock.now());
+  const stored = { namespace: input.ref.namespace, host: storedHost(input.ref, deps.host), name: input.ref.name };
+  const [days, versions] = await Promise.all([
+    deps.repos.downloads.listDaily(stored, month.start, month.end),
+    deps.repos.downloads.listByVersion(stored, month.start, month.end),
+  ]);
+  const sum = (from: string) => days.filter((d) => d.day >= from).reduce((total, d) => total + d.downloads, 0);
+  return {
+    lastDay: sum(month.end),
+    lastWeek: sum(week.start),
+    lastMonth: sum(month.start),
+    versions: Object.fromEntries(versions.map((v) => [v.version, v.downloads])),
+  };
+}

@@ -2,7 +2,7 @@
 // served in the shape of npm's downloads API.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DownloadCounter } from '@entropic/core';
+import { DownloadCounter, summarizePackageDownloads } from '@entropic/core';
 import { createTestApp, publishVersion, type TestApp } from '@entropic/testkit';
 import { expectError } from './support/expect-error.ts';
 
@@ -107,6 +107,24 @@ describe('download counts', () => {
       end: '2026-12-08',
       package: `alice@${t.host}/other`,
     });
+  });
+
+  it('summarizePackageDownloads: today, 7 and 30 days, and per version (what the package page shows)', async () => {
+    const ref = { namespace: 'alice', host: t.host, name: 'lib' } as Parameters<typeof summarizePackageDownloads>[1]['ref'];
+    assert.deepEqual(await summarizePackageDownloads(t.deps, { ref }), {
+      lastDay: 2,
+      lastWeek: 7,
+      lastMonth: 7,
+      versions: { '1.0.0': 3, '1.1.0': 4 },
+    });
+    now = new Date('2026-12-15T12:00:00Z');
+    assert.deepEqual(await summarizePackageDownloads(t.deps, { ref }), {
+      lastDay: 0,
+      lastWeek: 0,
+      lastMonth: 7,
+      versions: { '1.0.0': 3, '1.1.0': 4 },
+    });
+    now = new Date('2026-12-08T12:00:00Z');
   });
 
   it('two processes flushing the same rows at once sum (UPSERT adds, never overwrites)', async () => {

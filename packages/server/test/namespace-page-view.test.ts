@@ -46,7 +46,7 @@ describe('namespace page view (model → HTML, no HTTP)', () => {
     const forms = page.match(/<form /g) ?? [];
     assert.equal(forms.length, 5, 'leave, remove bob, invite, accept and decline the package invitation');
     assert.equal((page.match(/name="_csrf" value="tok123"/g) ?? []).length, forms.length);
-    assert.match(page, /<strong>alice<\/strong> <span class="muted">\(you\)<\/span>/);
+    assert.match(page, /<a href="\/www\/users\/alice"><strong>alice<\/strong><\/a> <span class="muted">\(you\)<\/span>/);
     assert.match(page, /aria-label="Leave acme@registry.test"/);
     assert.match(page, /aria-label="Remove bob from acme@registry.test"/);
     assert.match(page, /value="&quot;&gt;&lt;script&gt;"/);
@@ -71,6 +71,9 @@ describe('namespace page view (model → HTML, no HTTP)', () => {
     assert.match(empty, /acme@registry.test maintains no packages yet\./);
     assert.match(empty, /<p class="muted">None\.<\/p>/);
     assert.match(namespacePage(model({ maintained: { packages: [doc('acme@registry.test/a')], more: true } })).value, /and more…/);
+    const paged = namespacePage(model({ maintained: { packages: [doc('acme@registry.test/a')], more: true, next: 'k1:c' } })).value;
+    assert.match(paged, /<a rel="next" href="\/www\/namespaces\/acme%40registry.test\?cursor=k1%3Ac">Next page<\/a>/);
+    assert.match(paged, /<a href="\/www\/packages\/acme@registry.test\/a"><strong>/);
     assert.match(namespacePage(model({ kind: 'user' })).value, /user namespace/);
   });
 });

@@ -1,7 +1,8 @@
 import type { NamespaceRow } from '@entropic/core';
 import type { PackageDocument } from '@entropic/types';
 import { html, type SafeHtml } from '../html.ts';
-import { nextPageLink, packagePagePath } from './package-list.ts';
+import { packagePath } from './package-links.ts';
+import { nextPageLink } from './package-list.ts';
 
 /** What the namespace page shows: loaded by its handler, rendered by `namespacePage`. */
 export interface NamespacePageModel {
@@ -115,7 +116,7 @@ function latestDeprecation(doc: PackageDocument): SafeHtml | string {
 }
 
 function packageSections(model: NamespacePageModel, isMember: boolean, form: Forms): SafeHtml {
-  const packageName = (doc: PackageDocument) => html`<a href="${packagePagePath(doc.name)}"><strong>${doc.name}</strong></a>`;
+  const packageName = (doc: PackageDocument) => html`<a href="${packagePath(doc.name)}"><strong>${doc.name}</strong></a>`;
   const packageRows = model.maintained.packages.map(
     (doc) => html`<li data-package="${doc.name}">
       <div>${packageName(doc)} ${doc.tags.latest ? html`<span class="muted">· latest ${doc.tags.latest}</span>` : ''}</div>

@@ -1,14 +1,10 @@
 import { html, type SafeHtml } from '../html.ts';
+import { packagePath } from './package-links.ts';
 
 /** One row of a package listing: the canonical `ns@host/<url-encoded name>` and what to say about it. */
 export interface PackageListItem {
   package: string;
   detail?: SafeHtml | string;
-}
-
-/** `ns@host/<url-encoded name>` → its package page (the path `pages` serves). */
-export function packagePagePath(fullName: string): string {
-  return `/www/packages/${fullName}`;
 }
 
 /** `ns@host/<url-encoded name>` → `ns@host/name`, as people read it. */
@@ -27,7 +23,7 @@ export function packageList(items: readonly PackageListItem[], empty: string, te
   return html`<ul class="tokens card" data-testid="${testId}">
     ${items.map(
       (item) => html`<li data-package="${item.package}">
-        <div><a href="${packagePagePath(item.package)}"><strong>${readablePackageName(item.package)}</strong></a>
+        <div><a href="${packagePath(item.package)}"><strong>${readablePackageName(item.package)}</strong></a>
         ${item.detail ? html` <span class="muted">· ${item.detail}</span>` : ''}</div>
       </li>`,
     )}
