@@ -100,13 +100,20 @@ export async function indexPackageRefForSearch(deps: CoreDeps, ref: PackageRef):
   return row ? indexPackageForSearch(deps, { packageId: row.id }) : 'missing';
 }
 
-/** Backfill: indexes every package whose document is missing or older than the package; answers how many. */
-export async function indexStalePackagesForSearch(deps: CoreDeps, options: { batchSize?: number } = {}): Promise<number> {
+/**
+ * Backfill: indexes every package whose document is missing or older than the package; answers
+ * how many. `signal` stops it between packages (a shutdown does not wait for a large backfill).
+ */
+export async function indexStalePackagesForSearch(
+  deps: CoreDeps,
+  options: { batchSize?: number; signal?: AbortSignal } = {},
+): Promise<number> {
   let afterId = 0;
   let count = 0;
   for (;;) {
     const ids = await deps.repos.search.listStale(afterId, options.batchSize ?? 200);
     for (const packageId of ids) {
+      if (options.signal?.aborted) return count;
       await indexPackageForSearch(deps, { packageId });
       count++;
     }

@@ -66,6 +66,9 @@ describe('search (indexer and query use cases on real repositories)', () => {
     assert.ok((await indexStalePackagesForSearch(deps, { batchSize: 1 })) >= 1);
     assert.equal((await search('wombat')).hits[0]?.npmName, '@alice/backfilled');
     assert.equal(await indexStalePackagesForSearch(deps), 0, 'nothing left to do');
+    await publish(deps, alice, packageRef(deps, 'alice', 'later'), '1.0.0', { files: { 'package.json': packageJson('echidna', []) } });
+    assert.equal(await indexStalePackagesForSearch(deps, { signal: AbortSignal.abort() }), 0, 'a stopped backfill does nothing');
+    assert.equal((await search('echidna')).total, 0);
   });
 
   it('refuses empty and over-long texts and bad paging with catalogue errors; control characters are dropped', async () => {

@@ -12,6 +12,7 @@ export class SearchIndexing {
   private readonly pending = new Map<string, PackageRef>();
   private running: Promise<void> | undefined;
   private stopped = false;
+  private readonly stopping = new AbortController();
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -35,6 +36,7 @@ export class SearchIndexing {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.unsubscribe?.();
     this.pending.clear();
     await this.idle();
