@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '@entropic/server/config';
 import { bearer, createTestApp, publishVersion, type TestApp } from '@entropic/testkit';
 import { type Family, parsePrometheusText } from './support/prometheus-text.ts';
 
@@ -124,60 +122,5 @@ describe('GET /metrics (open: METRICS_TOKEN unset)', () => {
       count(after, 'entropic_package_name_index_lookups_total', absent) >
         count(before, 'entropic_package_name_index_lookups_total', absent),
     );
-  });
-});
-
-describe('GET /metrics with METRICS_TOKEN', () => {
-  const metricsToken = 'scrape-secret-0123456789';
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ env: { METRICS_TOKEN: metricsToken } });
-  });
-  after(() => t.close());
-
-  it('answers 401 UNAUTHENTICATED without a token and 401 INVALID_TOKEN with a wrong one (an API token too)', async () => {
-    const missing = await t.app.inject({ url: '/metrics' });
-    assert.equal(missing.statusCode, 401);
-    assert.equal(missing.json().code, 'UNAUTHENTICATED');
-    assert.equal(missing.headers['www-authenticate'], 'Bearer');
-    const apiToken = (await t.createUser('bob')).token;
-    for (const header of [`Bearer ${metricsToken}x`, `Bearer ${apiToken}`, 'Basic abc', 'Bearer']) {
-      const wrong = await t.app.inject({ url: '/metrics', headers: { authorization: header } });
-      assert.equal(wrong.statusCode, 401, header);
-      assert.equal(wrong.json().code, 'INVALID_TOKEN', header);
-      assert.doesNotMatch(wrong.body, /entropic_/);
-    }
-  });
-
-  it('serves the metrics with the right token', async () => {
-    const families = await scrape(t, bearer(metricsToken));
-    family(families, HTTP);
-  });
-});
-
-describe('metrics configuration', () => {
-  it('refuses a METRICS_TOKEN under 16 characters or with spaces, naming the variable', () => {
-    for (const token of ['short', 'sixteen chars but spaced']) {
-      assert.throws(
-        () => loadConfig({ METRICS_TOKEN: token }, { cwd: tmpdir() }),
-        (error) => error instanceof ConfigError && error.variable === 'METRICS_TOKEN',
-      );
-    }
-    assert.deepEqual(loadConfig({}, { cwd: tmpdir() }).metrics, { enabled: true, token: undefined });
-    assert.equal(loadConfig({ METRICS: 'off' }, { cwd: tmpdir() }).metrics.enabled, false);
-  });
-});
-
-describe('METRICS=off', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ env: { METRICS: 'off' } });
-  });
-  after(() => t.close());
-
-  it('serves no /metrics and leaves the ports undecorated', async () => {
-    const response = await t.app.inject({ url: '/metrics' });
-    assert.equal(response.statusCode, 404);
-    assert.equal(t.deps.metrics, undefined);
   });
 });
