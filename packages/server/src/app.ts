@@ -9,13 +9,14 @@ import type { ServerDeps } from './deps.ts';
 import { registerDownloadCounting } from './download-counting.ts';
 import { PackageNameIndex } from './package-name-index.ts';
 import { AccessLogController, createAppLogger } from './plugins/access-log.ts';
+import { registerApiDescription } from './plugins/api-description.ts';
 import { registerAuthentication } from './plugins/authentication.ts';
 import { registerErrorHandling, sendClientError, sendFrameworkError, useNpmErrorShape } from './plugins/errors.ts';
 import { registerMetrics } from './plugins/metrics.ts';
 import { ResponseCache } from './response-cache.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
 import { registerMaintainerRoutes } from './routes/maintainers.ts';
-import { registerMetaRoutes } from './routes/meta.ts';
+import { registerMetaRoutes, SERVER_VERSION } from './routes/meta.ts';
 import { registerNamespaceRoutes } from './routes/namespaces.ts';
 import { registerNpmRoutes } from './routes/npm.ts';
 import { registerObjectRoutes } from './routes/objects.ts';
@@ -152,6 +153,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   // Multipart bodies are streamed by the publish route itself (never buffered here).
   app.addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null));
   registerErrorHandling(app);
+  await registerApiDescription(app, SERVER_VERSION);
   if (metrics) registerMetrics(app, metrics, deps.config.metrics.token);
   registerDownloadCounting(app);
   registerAuthentication(app, tokenCache);

@@ -1,11 +1,11 @@
 import { requireSignedIn } from '@entropic/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-const VERSION = '0.1.0';
+export const SERVER_VERSION = '0.1.0';
 
 export function registerMetaRoutes(app: FastifyInstance): void {
   const { config } = app.deps;
-  const info = Buffer.from(JSON.stringify({ server: 'entropic', version: VERSION, host: config.host }));
+  const info = Buffer.from(JSON.stringify({ server: 'entropic', version: SERVER_VERSION, host: config.host }));
   app.get('/ping', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('pong'));
   // A browser opening the registry's root gets the website; programs (npm, ds, curl) get the JSON.
   app.get('/', async (request, reply) => {

@@ -1,0 +1,365 @@
+/**
+ * The registry API's route schemas (`../shared/spec/API.md` §3), by `METHOD url` as the routes
+ * are registered: `plugins/api-description.ts` attaches each to its route, and @fastify/swagger
+ * builds `/-/openapi.json` from them. They describe; the handlers validate (typed ids parsed at the
+ * edge, each failure a catalogue code), so a schema never answers in place of a handler. A test
+ * checks that every entry names a registered route and that the document is valid OpenAPI 3.
+ */
+
+type Schema = Record<string, unknown>;
+
+const str = (description?: string): Schema => ({ type: 'string', ...(description ? { description } : {}) });
+const map = (description: string): Schema => ({ type: 'object', additionalProperties: { type: 'string' }, description });
+const object = (properties: Record<string, Schema>, required: string[] = Object.keys(properties), description?: string): Schema => ({
+  type: 'object',
+  properties,
+  required,
+  ...(description ? { description } : {}),
+});
+
+const ERROR = object(
+  { message: str('human text'), code: str('a stable code from docs/errors.md, e.g. PACKAGE_NOT_FOUND'), hint: str('what to do about it') },
+  ['message', 'code'],
+  'An error: its `code` is one of docs/errors.md',
+);
+const error = (description: string): Schema => ({ ...ERROR, description });
+
+const PACKAGE = object(
+  {
+    name: str('ns@host/name'),
+    owner: str('ns@host'),
+    yanked: { type: 'boolean' },
+    require_tfa: { type: 'boolean' },
+    created: { type: 'string', format: 'date-time' },
+    modified: { type: 'string', format: 'date-time' },
+    versions: map('version → integrity of its canonical version document (non-yanked versions only)'),
+    tags: map('tag → version'),
+    deprecated: map('deprecated versions → message (absent when none is)'),
+  },
+  ['name', 'owner', 'yanked', 'require_tfa', 'created', 'modified', 'versions', 'tags'],
+  'A package document (API.md §4)',
+);
+const DEPENDENCIES = map('name → semver range');
+const VERSION = object(
+  {
+    name: str('ns@host/name'),
+    version: str(),
+    integrity: str('sha512-… of the canonical version document'),
+    yanked: { type: 'boolean' },
+    deprecated: str("npm's deprecation message"),
+    files: map('./package/<path> → integrity'),
+    derivedFiles: map('./readme.html → integrity'),
+    dependencies: DEPENDENCIES,
+    devDependencies: DEPENDENCIES,
+    peerDependencies: DEPENDENCIES,
+    optionalDependencies: DEPENDENCIES,
+    bundledDependencies: DEPENDENCIES,
+    signatures: { type: 'array', items: { type: 'string' } },
+    created: { type: 'string', format: 'date-time' },
+    modified: { type: 'string', format: 'date-time' },
+  },
+  ['name', 'version', 'integrity', 'yanked', 'files', 'derivedFiles', 'dependencies', 'signatures', 'created', 'modified'],
+  'A version document (API.md §5)',
+);
+const page = (items: Schema, description: string): Schema =>
+  object(
+    { objects: { type: 'array', items }, next: { type: ['string', 'null'], description: 'cursor of the next page' } },
+    undefined,
+    description,
+  );
+const MESSAGE = { ...object({ message: str() }), additionalProperties: true, description: 'What changed (or that nothing had to)' };
+const EMPTY = { type: 'null', description: 'No content' };
+
+const params = (names: Record<string, string>): Schema =>
+  object(Object.fromEntries(Object.entries(names).map(([name, description]) => [name, str(description)])));
+const NAMESPACE = 'namespace, or namespace@host';
+const PACKAGE_PARAMS = { namespace: NAMESPACE, name: 'package name' };
+const LIST_QUERY = object(
+  { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, cursor: str('`next` of the previous page') },
+  [],
+);
+const STATUS_QUERY = object({ ...(LIST_QUERY.properties as Record<string, Schema>), status: { type: 'string', enum: ['pending'] } }, []);
+
+const BEARER = [{ bearer: [] }];
+const read = (tags: string[], summary: string, response: Schema, extra: Schema = {}): Schema => ({
+  tags,
+  summary,
+  ...extra,
+  response: { 200: response, 400: error('Invalid input'), 404: error('Not found') },
+});
+const write = (tags: string[], summary: string, responses: Record<number, Schema>, extra: Schema = {}): Schema => ({
+  tags,
+  summary,
+  security: BEARER,
+  ...extra,
+  response: {
+    ...responses,
+    400: error('Invalid input'),
+    401: error('No or invalid bearer token'),
+    403: error('Not allowed'),
+    404: error('Not found'),
+  },
+});
+
+const pkg = '/packages/package/:namespace/:name';
+const ns = '/namespaces/namespace/:namespace';
+const VERSION_PARAMS = params({ ...PACKAGE_PARAMS, version: 'canonical semver' });
+const TAG_PARAMS = params({ ...PACKAGE_PARAMS, tag: 'dist-tag' });
+
+export const API_SCHEMAS: Record<string, Schema> = {
+  'GET /ping': {
+    tags: ['meta'],
+    summary: 'Liveness',
+    response: { 200: { description: 'pong', content: { 'text/plain': { schema: { type: 'string' } } } } },
+  },
+  'GET /': read(
+    ['meta'],
+    'The server and its host (a browser asking for HTML is redirected to /www/)',
+    object({ server: str(), version: str(), host: str() }),
+  ),
+  'GET /-/ready': {
+    tags: ['meta'],
+    summary: 'Readiness: each backing service answers within 2 s',
+    response: {
+      200: object({ ready: { type: 'boolean' }, services: map('service → up | down') }),
+      503: { ...object({ ready: { type: 'boolean' }, services: map('service → up | down') }), description: 'A service is down' },
+    },
+  },
+  'GET /metrics': {
+    tags: ['meta'],
+    summary: "This process's Prometheus metrics (bearer METRICS_TOKEN when set; docs/operations.md)",
+    response: {
+      200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
+      401: error('METRICS_TOKEN is set and the request did not send it'),
+    },
+  },
+  'GET /auth/whoami': write(['auth'], 'Who the bearer token belongs to', { 200: object({ username: str() }) }),
+  'GET /-/whoami': write(['auth', 'npm'], 'Who the bearer token belongs to (npm whoami)', { 200: object({ username: str() }) }),
+  'GET /auth/tokens': write(['auth'], "The caller's tokens", { 200: page({ type: 'object' }, 'Token descriptions (never the token)') }),
+  'POST /auth/tokens': write(
+    ['auth'],
+    'Create a token (shown once)',
+    { 201: { ...object({ token: str('ent_v1_…') }), additionalProperties: true } },
+    {
+      body: object(
+        {
+          description: str(),
+          scope: { type: 'string', enum: ['read', 'publish'], default: 'publish' },
+          expiresInDays: { type: 'integer', minimum: 1, maximum: 3650 },
+        },
+        [],
+      ),
+    },
+  ),
+  'DELETE /auth/tokens/:id': write(['auth'], 'Revoke a token', { 204: EMPTY }, { params: params({ id: 'token id' }) }),
+  'POST /-/v1/login': read(['auth', 'npm'], 'Start a CLI / npm web login (API.md §7)', object({ loginUrl: str(), doneUrl: str() }), {
+    body: object({ hostname: str() }, []),
+  }),
+  'GET /-/v1/login/poll/:session': {
+    ...read(['auth', 'npm'], 'Poll a CLI login: 202 while pending, the token exactly once', object({ token: str('ent_v1_…') }), {
+      params: params({ session: 'login session id' }),
+    }),
+    response: {
+      200: object({ token: str('ent_v1_…') }),
+      202: { type: 'object', description: 'Pending: poll again after Retry-After' },
+      400: error('Malformed session id'),
+      404: error('Unknown, expired or already delivered'),
+    },
+  },
+  'GET /packages': read(['packages'], 'All non-yanked packages', page(PACKAGE, 'A page of package documents'), { querystring: LIST_QUERY }),
+  'GET /packages/authored-by/:namespace': read(
+    ['packages'],
+    'Packages owned by a namespace',
+    page(PACKAGE, 'A page of package documents'),
+    {
+      params: params({ namespace: NAMESPACE }),
+      querystring: LIST_QUERY,
+    },
+  ),
+  'GET /packages/maintained-by/:namespace': read(
+    ['packages'],
+    'Packages a namespace maintains',
+    page(PACKAGE, 'A page of package documents'),
+    {
+      params: params({ namespace: NAMESPACE }),
+      querystring: STATUS_QUERY,
+    },
+  ),
+  [`GET ${pkg}`]: read(['packages'], 'A package document (strong ETag; If-None-Match → 304)', PACKAGE, { params: params(PACKAGE_PARAMS) }),
+  [`PUT ${pkg}`]: write(
+    ['packages'],
+    'Create a package (201) or update its settings (200)',
+    { 200: PACKAGE, 201: PACKAGE },
+    { params: params(PACKAGE_PARAMS), body: object({ require_tfa: { type: 'boolean' } }, []) },
+  ),
+  [`DELETE ${pkg}`]: write(
+    ['packages'],
+    'Abandon a package: every version yanked, maintainers replaced by abandonware',
+    { 204: EMPTY },
+    {
+      params: params(PACKAGE_PARAMS),
+    },
+  ),
+  [`GET ${pkg}/versions`]: read(['versions'], 'version → integrity, non-yanked versions', map('version → integrity'), {
+    params: params(PACKAGE_PARAMS),
+  }),
+  [`GET ${pkg}/versions/:version`]: read(['versions'], 'A version document (also of a yanked version)', VERSION, {
+    params: VERSION_PARAMS,
+  }),
+  [`PUT ${pkg}/versions/:version`]: write(
+    ['versions'],
+    'Publish a version (multipart/form-data, optionally gzip or deflate; API.md §5)',
+    {
+      201: VERSION,
+      409: error('The version exists (also when yanked)'),
+      413: error('Over a limit'),
+      415: error('Not multipart/form-data'),
+    },
+    {
+      params: VERSION_PARAMS,
+      body: {
+        content: {
+          'multipart/form-data': {
+            schema: {
+              type: 'object',
+              description:
+                'One file part per file, named encodeURIComponent("package/" + path); text fields as below (dependency maps as JSON)',
+              properties: {
+                dependencies: str('JSON object: name → range'),
+                devDependencies: str('JSON object'),
+                peerDependencies: str('JSON object'),
+                optionalDependencies: str('JSON object'),
+                bundledDependencies: str('JSON array or object'),
+                tag: str('dist-tag to move (default latest)'),
+                signature: { type: 'array', items: { type: 'string' } },
+                'entry[]': { type: 'array', items: { type: 'string', format: 'binary' } },
+              },
+            },
+          },
+        },
+      },
+    },
+  ),
+  [`DELETE ${pkg}/versions/:version`]: write(['versions'], 'Yank a version', { 204: EMPTY }, { params: VERSION_PARAMS }),
+  [`GET ${pkg}/dist-tags`]: read(['versions'], 'tag → version', map('tag → version'), { params: params(PACKAGE_PARAMS) }),
+  [`PUT ${pkg}/dist-tags/:tag`]: write(
+    ['versions'],
+    'Point a tag at a version',
+    { 200: map('tag → version') },
+    {
+      params: TAG_PARAMS,
+      body: object({ version: str() }),
+    },
+  ),
+  [`DELETE ${pkg}/dist-tags/:tag`]: write(['versions'], 'Delete a tag (not latest)', { 204: EMPTY }, { params: TAG_PARAMS }),
+  [`GET ${pkg}/maintainers`]: read(['teams'], 'Maintainer namespaces', page(str(), 'A page of namespace names'), {
+    params: params(PACKAGE_PARAMS),
+    querystring: STATUS_QUERY,
+  }),
+  [`POST ${pkg}/maintainers/:invitee`]: write(
+    ['teams'],
+    'Invite a namespace to maintain the package',
+    { 200: MESSAGE },
+    {
+      params: params({ ...PACKAGE_PARAMS, invitee: 'namespace' }),
+    },
+  ),
+  [`DELETE ${pkg}/maintainers/:invitee`]: write(
+    ['teams'],
+    'Remove a maintainer (never the last)',
+    { 200: MESSAGE },
+    {
+      params: params({ ...PACKAGE_PARAMS, invitee: 'namespace' }),
+    },
+  ),
+  'GET /namespaces': read(['teams'], 'Namespaces on this host', page(str(), 'A page of namespace names'), { querystring: LIST_QUERY }),
+  [`PUT ${ns}`]: write(
+    ['teams'],
+    'Create a namespace (an organisation) with the caller as its first member',
+    { 201: { type: 'object' } },
+    {
+      params: params({ namespace: 'namespace' }),
+    },
+  ),
+  [`GET ${ns}/members`]: read(['teams'], 'Accepted members', page(str(), 'A page of usernames'), {
+    params: params({ namespace: NAMESPACE }),
+    querystring: LIST_QUERY,
+  }),
+  [`POST ${ns}/members/:user`]: write(
+    ['teams'],
+    'Invite a user',
+    { 200: MESSAGE },
+    { params: params({ namespace: NAMESPACE, user: 'username' }) },
+  ),
+  [`DELETE ${ns}/members/:user`]: write(
+    ['teams'],
+    'Remove a member, or leave',
+    { 200: MESSAGE },
+    {
+      params: params({ namespace: NAMESPACE, user: 'username' }),
+    },
+  ),
+  [`GET ${ns}/maintainerships`]: read(
+    ['teams'],
+    'Packages the namespace maintains (or is invited to)',
+    page(PACKAGE, 'A page of package documents'),
+    {
+      params: params({ namespace: NAMESPACE }),
+      querystring: STATUS_QUERY,
+    },
+  ),
+  [`POST ${ns}/maintainerships/:pkgnamespace/:name`]: write(
+    ['teams'],
+    'Accept an invitation to maintain a package',
+    { 200: MESSAGE },
+    {
+      params: params({ namespace: NAMESPACE, pkgnamespace: "the package's namespace", name: 'package name' }),
+    },
+  ),
+  [`DELETE ${ns}/maintainerships/:pkgnamespace/:name`]: write(
+    ['teams'],
+    'Decline, or stop maintaining',
+    { 200: MESSAGE },
+    {
+      params: params({ namespace: NAMESPACE, pkgnamespace: "the package's namespace", name: 'package name' }),
+    },
+  ),
+  'GET /users/user/:user/memberships': read(
+    ['teams'],
+    'Namespaces the user belongs to (pending: only that user)',
+    page(str(), 'A page of namespace names'),
+    {
+      params: params({ user: 'username' }),
+      querystring: STATUS_QUERY,
+    },
+  ),
+  'POST /users/user/:user/memberships/:namespace': write(
+    ['teams'],
+    'Accept a membership invitation',
+    { 200: MESSAGE },
+    {
+      params: params({ user: 'username', namespace: NAMESPACE }),
+    },
+  ),
+  'DELETE /users/user/:user/memberships/:namespace': write(
+    ['teams'],
+    'Decline, or leave',
+    { 200: MESSAGE },
+    {
+      params: params({ user: 'username', namespace: NAMESPACE }),
+    },
+  ),
+  'GET /objects/object/:algo/*': {
+    tags: ['objects'],
+    summary: 'A blob by integrity (Range, If-None-Match; immutable)',
+    params: params({ algo: 'sha512', '*': 'base64 digest (`/` raw or %2F)' }),
+    response: {
+      200: { description: 'The bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+      206: { description: 'A byte range', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+      304: { type: 'null', description: 'Not modified' },
+      400: error('Unsupported algorithm or malformed digest'),
+      404: error('No such object'),
+      416: error('Range not satisfiable'),
+    },
+  },
+};
