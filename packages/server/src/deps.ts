@@ -46,6 +46,7 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
   const metrics = config.metrics.enabled ? new Metrics() : undefined;
   const repos = createRepositories(database.db);
   const uow = createUnitOfWork(database.db);
+  metrics?.watchJobQueue(() => repos.jobs.countByState());
   return {
     config,
     database,

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** How a cache reports its lookups (`ResponseCache`, `TokenCache`); a no-op when metrics are off. */
 export interface CacheStats {
@@ -99,6 +99,26 @@ export class Metrics {
   observeDatabaseOperation(repository: string, method: string, ok: boolean, seconds: number): void {
     const labels = { repository, method, outcome: ok ? 'ok' : 'error' };
     this.child(this.databaseOperations, `d ${repository} ${method} ${ok}`, labels).observe(seconds);
+  }
+
+  /**
+   * Queue depth (`entropic_jobs{state}`: queued, running, dead), counted in the database at each
+   * scrape, so every instance reports the one shared queue. A failed count keeps the last values.
+   */
+  watchJobQueue(countByState: () => Promise<Record<string, number>>): void {
+    new Gauge({
+      name: 'entropic_jobs',
+      help: 'Jobs in the durable queue by state (the shared queue, counted at scrape time)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        try {
+          for (const [state, count] of Object.entries(await countByState())) this.set({ state }, count);
+        } catch {
+          // the database is down: /metrics still answers (the readiness probe reports the outage)
+        }
+      },
+    });
   }
 
   private child<T extends string>(histogram: Histogram<T>, key: string, labels: Labels<T>) {

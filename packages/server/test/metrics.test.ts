@@ -53,6 +53,7 @@ describe('GET /metrics (open: METRICS_TOKEN unset)', () => {
       'entropic_package_name_index_lookups_total',
       'entropic_blob_store_operation_duration_seconds',
       'entropic_database_operation_duration_seconds',
+      'entropic_jobs',
       'process_cpu_seconds_total',
       'nodejs_eventloop_lag_seconds',
       'nodejs_heap_size_used_bytes',
@@ -110,6 +111,20 @@ describe('GET /metrics (open: METRICS_TOKEN unset)', () => {
         count(before, HTTP, { route: 'unmatched', method: 'GET', status: '4xx' }),
       10,
     );
+  });
+
+  it('reports the job queue depth by state, counted at scrape time', async () => {
+    const before = await scrape(t);
+    const queued = { state: 'queued' };
+    // due in a day: no worker takes it during the test
+    await t.deps.repos.jobs.enqueue({
+      kind: 'npm-tarball',
+      payload: { versionId: 2_147_483_000 },
+      runAt: new Date(Date.now() + 86_400_000),
+    });
+    const after = await scrape(t);
+    assert.equal(count(after, 'entropic_jobs', queued), count(before, 'entropic_jobs', queued) + 1);
+    assert.deepEqual(new Set(family(after, 'entropic_jobs').samples.map((s) => s.labels.state)), new Set(['queued', 'running', 'dead']));
   });
 
   it('counts unknown npm names as answered by the package name index', async () => {
