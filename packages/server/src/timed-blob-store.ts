@@ -9,7 +9,8 @@ const TIMED = ['put', 'putBytes', 'stat', 'get', 'getBytes', 'sync', 'delete', '
  * whatever the backend: the server's composition wraps whichever store the config chose.
  */
 export function timeBlobStore(store: BlobStore, metrics: Metrics): BlobStore {
-  const timed: BlobStore = Object.create(store);
+  // A plain object (not a prototype trick): every call reaches the store with the store as `this`.
+  const timed = { list: store.list.bind(store), close: store.close.bind(store) } as BlobStore;
   for (const operation of TIMED) {
     const call = store[operation].bind(store) as (...args: unknown[]) => Promise<unknown>;
     (timed as unknown as Record<string, unknown>)[operation] = async (...args: unknown[]) => {
