@@ -44,7 +44,8 @@ try {
   }
   await mkdir(OUT, { recursive: true });
   const shots: Array<[file: string, size: keyof typeof SIZES, scheme: 'light' | 'dark', path: string]> = [];
-  for (const [name, path] of PAGES) for (const size of ['desktop', 'phone'] as const) shots.push([`${name}-${size}.png`, size, 'light', path]);
+  for (const [name, path] of PAGES)
+    for (const size of ['desktop', 'phone'] as const) shots.push([`${name}-${size}.png`, size, 'light', path]);
   shots.push(['package-desktop-dark.png', 'desktop', 'dark', '/www/packages/acme/rocket-lib']);
   for (const [file, size, scheme, path] of shots) {
     const context = await browser.newContext({ ...SIZES[size], colorScheme: scheme });
