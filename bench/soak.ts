@@ -8,7 +8,7 @@
 // Writes bench/results/soak-2026-12-07.md. Needs POSTGRES_URL (a server) and nothing else.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '5' },
     publishers: { type: 'string', default: '2' },
     installers: { type: 'string', default: '2' },
+    'blob-store': { type: 'string', default: 's3' },
     out: { type: 'string', default: 'bench/results/soak-2026-12-07.md' },
   },
 });
@@ -44,10 +45,10 @@ const percentile = (sorted: number[], p: number) =>
 function phases(t: Topology, redis: Awaited<ReturnType<typeof startRedisServer>>) {
   const victim = t.instances[2] as Topology['instances'][0];
   return [
-    { name: 'baseline', share: 0.2, fault: undefined },
+    { name: 'baseline', share: 0.15, fault: undefined },
     {
       name: 'instance i3 SIGKILLed, restarted after 15 s',
-      share: 0.3,
+      share: 0.25,
       fault: async () => {
         await victim.kill('SIGKILL');
         await sleep(15_000);
@@ -56,14 +57,29 @@ function phases(t: Topology, redis: Awaited<ReturnType<typeof startRedisServer>>
     },
     {
       name: 'Redis SIGKILLed, restarted after 5 s',
-      share: 0.3,
+      share: 0.25,
       fault: async () => {
         await redis.kill();
         await sleep(5_000);
         await redis.restart();
       },
     },
-    { name: 'after the faults', share: 0.2, fault: undefined },
+    ...(t.s3
+      ? [
+          {
+            name: 'object store unreachable 10 s (radosgw SIGSTOPped, then SIGCONT)',
+            share: 0.2,
+            fault: async () => {
+              // scripts/s3-gateway.sh writes the daemons' pids in start order: radosgw last
+              const pid = Number((await readFile(join((t.s3 as { dir: string }).dir, 'pids'), 'utf8')).trim().split('\n').at(-1));
+              process.kill(pid, 'SIGSTOP');
+              await sleep(10_000);
+              process.kill(pid, 'SIGCONT');
+            },
+          },
+        ]
+      : []),
+    { name: 'after the faults', share: t.s3 ? 0.15 : 0.35, fault: undefined },
   ];
 }
 
@@ -78,6 +94,7 @@ async function main(): Promise<void> {
     instances: 3,
     entry: 'dist',
     checkIntervalMs: 500,
+    blobStore: values['blob-store'] === 's3' ? 's3' : 'fs',
     env: { NODE_ENV: 'production', SESSION_SECRET: SECRET, OAUTH_PASSWORD: SECRET, LOG_LEVEL: 'warn' },
   });
   const started = new Date().toISOString();
@@ -227,12 +244,12 @@ function render(r: {
   return [
     '# Soak with faults, 2026-12-07',
     '',
-    `Command: \`POSTGRES_URL=postgres://postgres@127.0.0.1:5432/<db> npm run bench:soak -- --minutes ${values.minutes} --publishers ${values.publishers} --installers ${values.installers}\` ` +
+    `Command: \`POSTGRES_URL=postgres://postgres@127.0.0.1:5432/<db> npm run bench:soak -- --minutes ${values.minutes} --publishers ${values.publishers} --installers ${values.installers} --blob-store ${values['blob-store']}\` ` +
       `(bench/soak.ts) at ${commit}, started ${r.started}, load average before ${r.loadBefore}.`,
     '',
     'Topology: 3 instances of the bundled server (NODE_ENV=production) behind HAProxy 2.6 (checks of GET /-/ready every 500 ms), one ' +
-      'PostgreSQL database, a redis-server of its own (not the shared one), one blob directory (BLOB_STORE=fs: the S3 backend had not ' +
-      'landed on main when this ran). Publishers publish new versions of their package in a loop (waiting Retry-After on a 503); ' +
+      `PostgreSQL database, a redis-server of its own (not the shared one), blob store: ${values['blob-store'] === 's3' ? 'S3 (a Ceph RADOS Gateway of its own, startS3Gateway)' : 'one shared directory (BLOB_STORE=fs)'}. ` +
+      'Publishers publish new versions of their package in a loop (waiting Retry-After on a 503); ' +
       'installers read a random published version document and its object.',
     '',
     '| phase | kind | requests | answers by status | p50 ms (2xx) | p99 ms (2xx) |',
