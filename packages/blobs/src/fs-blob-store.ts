@@ -1,7 +1,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { appError, hexToIntegrity, type Integrity } from '@entropic/types';
+import { appError, hexToIntegrity, type Integrity, isAppError } from '@entropic/types';
 import type { BlobContent, BlobStore, ByteRange, GetOptions, PutOptions, PutResult } from './blob-store.ts';
 import { cleanTemp } from './clean-temp.ts';
 import { digestHex } from './digest-hex.ts';
@@ -12,6 +12,7 @@ import { readObject } from './read-object.ts';
 import { createStoreDirs } from './store-dirs.ts';
 import { isMissing, storeError } from './store-error.ts';
 import { findStoredObject } from './stored-object.ts';
+import { createSyncJournal } from './sync-journal.ts';
 import { syncObjects } from './sync-objects.ts';
 import { createUnsyncedObjects } from './unsynced-objects.ts';
 import { verifyObject } from './verify-object.ts';
@@ -24,6 +25,13 @@ export interface FsBlobStoreOptions {
   compression?: 'none' | 'brotli';
   /** temp files untouched for longer than this are removed by cleanTemp() (default 1 hour) */
   tmpGraceMs?: number;
+  /**
+   * deferSync puts of objects up to this size keep their content so that sync() journals them
+   * (sync-journal.ts) instead of fsyncing every file (default 1 MiB; 0: never)
+   */
+  journalObjectBytes?: number;
+  /** how long after a journaled sync its objects are fsynced and the journal removed (default 1 s) */
+  checkpointDelayMs?: number;
 }
 
 export interface FsBlobStore extends BlobStore {
@@ -51,6 +59,8 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
   const tmpGraceMs = options.tmpGraceMs ?? 60 * 60 * 1000;
   const dirs = createStoreDirs(layout);
   const unsynced = createUnsyncedObjects();
+  const journal = createSyncJournal(layout.root, { checkpointDelayMs: options.checkpointDelayMs });
+  const journalObjectBytes = options.journalObjectBytes ?? 1024 * 1024;
   let closed = false;
 
   function assertOpen(): void {
@@ -72,14 +82,20 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
       const expectedHex = putOptions.expected === undefined ? undefined : digestHex(putOptions.expected);
       await dirs.ensure();
       const deferred = putOptions.deferSync === true;
-      const temp = await writeTempObject(source, { tmpDir: layout.tmpDir, compress, maxBytes: putOptions.maxBytes, sync: !deferred });
+      const temp = await writeTempObject(source, {
+        tmpDir: layout.tmpDir,
+        compress,
+        maxBytes: putOptions.maxBytes,
+        sync: !deferred,
+        ...(deferred && journalObjectBytes > 0 ? { keepContentUpTo: journalObjectBytes } : {}),
+      });
       try {
         const integrity = hexToIntegrity(temp.hex);
         if (expectedHex !== undefined && expectedHex !== temp.hex) {
           throw appError('INTEGRITY_MISMATCH', undefined, { details: { expected: putOptions.expected, actual: integrity } });
         }
         const { hex, encoding, size } = temp;
-        const created = await placeObject({ layout, unsynced, tempPath: temp.path, hex, encoding, size, deferred });
+        const created = await placeObject({ layout, unsynced, tempPath: temp.path, hex, encoding, size, deferred, content: temp.content });
         return { integrity, size, created };
       } finally {
         await unlink(temp.path).catch(() => {}); // one syscall (rm would lstat first)
@@ -102,7 +118,7 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
 
     async sync(integrities) {
       assertOpen();
-      await syncObjects(layout, unsynced, integrities);
+      await syncObjects(layout, unsynced, journal, integrities);
     },
 
     async getBytes(integrity) {
@@ -144,9 +160,82 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
 
     async close() {
       closed = true;
+      await journal.flush();
     },
   };
-  return store;
+  return withRecovery(store, async () => {
+    // A journal left by a crashed writer: every object in it is made whole and durable again.
+    await journal.recover(async (hex, content) => {
+      const integrity = hexToIntegrity(hex);
+      if (!(await verifyObject(store, integrity))) {
+        await store.delete(integrity);
+        await store.put(Readable.from([content]), { expected: integrity });
+      } else {
+        await syncObjects(layout, createUnsyncedObjects(), journal, [integrity]);
+      }
+    });
+  });
+}
+
+/** The store, every operation of which first waits for `recover` (run once, on first use; again after a failure). */
+function withRecovery(store: FsBlobStore, recover: () => Promise<void>): FsBlobStore {
+  let recovered: Promise<void> | undefined;
+  const ready = () => {
+    recovered ??= recover().catch((error: unknown) => {
+      recovered = undefined;
+      throw isAppError(error) ? error : storeError(error);
+    });
+    return recovered;
+  };
+  const gated: FsBlobStore = {
+    dir: store.dir,
+    put: async (source, options) => {
+      await ready();
+      return store.put(source, options);
+    },
+    putBytes: async (bytes, options) => {
+      await ready();
+      return store.putBytes(bytes, options);
+    },
+    stat: async (integrity) => {
+      await ready();
+      return store.stat(integrity);
+    },
+    get: (async (integrity: Integrity, range?: ByteRange, options?: GetOptions) => {
+      await ready();
+      return store.get(integrity, range, options as GetOptions);
+    }) as BlobStore['get'],
+    getBytes: async (integrity) => {
+      await ready();
+      return store.getBytes(integrity);
+    },
+    sync: async (integrities) => {
+      await ready();
+      return store.sync(integrities);
+    },
+    delete: async (integrity) => {
+      await ready();
+      return store.delete(integrity);
+    },
+    async *list() {
+      await ready();
+      yield* store.list();
+    },
+    verify: async (integrity) => {
+      await ready();
+      return store.verify(integrity);
+    },
+    check: async () => {
+      await ready();
+      return store.check();
+    },
+    cleanTemp: async (olderThanMs) => {
+      await ready();
+      return store.cleanTemp(olderThanMs);
+    },
+    close: () => store.close(),
+  };
+  return gated;
 }
 
 async function contentBytes(content: BlobContent): Promise<Buffer> {

@@ -18,6 +18,8 @@ export interface PlaceObject {
   size: number;
   /** deferSync: fsync nothing, remember what must be for sync() */
   deferred: boolean;
+  /** the content, when kept for the sync journal (deferred puts of small objects) */
+  content?: Buffer;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface PlaceObject {
  * created. The temp file is linked (or renamed where there are no hard links), never copied.
  */
 export async function placeObject(input: PlaceObject): Promise<boolean> {
-  const { layout, unsynced, tempPath, hex, encoding, size, deferred } = input;
+  const { layout, unsynced, tempPath, hex, encoding, size, deferred, content } = input;
   const target = objectPath(layout, hex, encoding);
   const leaf = dirname(target);
   const createdDir = await io(mkdir(leaf, { recursive: true }));
@@ -42,11 +44,11 @@ export async function placeObject(input: PlaceObject): Promise<boolean> {
       return false;
     }
     // possibly placed by another process that has not synced it yet
-    unsynced.note(hex, path, [leaf, ...newDirs]);
+    unsynced.note(hex, path, [leaf, ...newDirs], content);
     return true;
   };
   const placed = async (): Promise<void> => {
-    if (deferred) unsynced.note(hex, target, [leaf, ...newDirs]);
+    if (deferred) unsynced.note(hex, target, [leaf, ...newDirs], content);
     else await fsyncDir(leaf);
   };
   for (let attempt = 0; attempt < 5; attempt++) {

@@ -22,6 +22,8 @@ export interface TempObject {
   hex: string;
   size: number;
   storedSize: number;
+  /** the content itself, when asked for (keepContentUpTo) and no larger */
+  content?: Buffer;
 }
 
 export interface WriteTempObjectOptions {
@@ -30,6 +32,8 @@ export interface WriteTempObjectOptions {
   maxBytes?: number;
   /** fsync the kept file (default true); false leaves that to the caller (a batched sync) */
   sync?: boolean;
+  /** keep the content in memory too (TempObject.content) when it is at most this many bytes */
+  keepContentUpTo?: number;
 }
 
 interface Sink {
@@ -97,6 +101,7 @@ export async function writeTempObject(source: Readable | AsyncIterable<Uint8Arra
     }
     const hash = createHash('sha512');
     let size = 0;
+    let kept: Buffer[] | undefined = options.keepContentUpTo === undefined ? undefined : [];
     const chunks = source instanceof Readable ? source.iterator({ destroyOnReturn: false }) : source;
     for await (const item of chunks as AsyncIterable<Uint8Array | string>) {
       const chunk = typeof item === 'string' ? Buffer.from(item) : Buffer.from(item.buffer, item.byteOffset, item.byteLength);
@@ -105,9 +110,12 @@ export async function writeTempObject(source: Readable | AsyncIterable<Uint8Arra
         throw appError('FILE_TOO_LARGE', `The content exceeds ${options.maxBytes} bytes.`, { details: { maxBytes: options.maxBytes } });
       }
       hash.update(chunk);
+      if (kept !== undefined && size <= (options.keepContentUpTo as number)) kept.push(chunk);
+      else kept = undefined;
       await io(Promise.all([writeChunk(raw.stream, chunk), compressed && writeChunk(compressed.encoder, chunk)]));
     }
     const hex = hash.digest('hex');
+    const content = kept === undefined ? {} : { content: Buffer.concat(kept) };
 
     if (compressed !== undefined) {
       compressed.encoder.end();
@@ -115,17 +123,17 @@ export async function writeTempObject(source: Readable | AsyncIterable<Uint8Arra
       const storedSize = BLOB_HEADER_SIZE + compressed.stream.bytesWritten;
       if (storedSize <= size * MAX_COMPRESSED_RATIO) {
         await complete(compressed, encodeBlobHeader('brotli', size), options.sync ?? true);
-        const kept = compressed;
+        const keptSink = compressed;
         compressed = undefined;
         await discard(raw);
         raw = undefined;
-        return { path: kept.path, encoding: 'brotli', hex, size, storedSize };
+        return { path: keptSink.path, encoding: 'brotli', hex, size, storedSize, ...content };
       }
       await discard(compressed);
       compressed = undefined;
     }
     await complete(raw, undefined, options.sync ?? true);
-    return { path: raw.path, encoding: 'raw', hex, size, storedSize: size };
+    return { path: raw.path, encoding: 'raw', hex, size, storedSize: size, ...content };
   } catch (error) {
     await Promise.all([discard(raw), discard(compressed)]);
     throw error;

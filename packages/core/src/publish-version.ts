@@ -54,14 +54,14 @@ interface ReceivedParts {
   totalBytes: number;
   fileCount: number;
   readme: { rank: number; chunks: Buffer[]; size: number } | undefined;
-  /** the fsyncs started so far (startSync); all must resolve before the version is committed */
+  /** the syncs started (startSync); all must resolve before the version is committed */
   syncs: Promise<void>[];
 }
 
 /**
- * Publishes a version: streams every file through sha512 into the blob store, fsyncing each in the
- * background as soon as it is placed, then records the version in one transaction that commits
- * only once every blob is durable. The unique (package, version) constraint decides concurrent
+ * Publishes a version: streams every file through sha512 into the blob store, then records the
+ * version in one transaction that commits only once every blob is durable (the sync runs while
+ * the transaction does its queries). The unique (package, version) constraint decides concurrent
  * publishes; blobs of a failed publish are left unreferenced for gc.
  */
 export async function publishVersion(deps: CoreDeps, input: PublishVersionInput): Promise<PublishResult> {
@@ -104,9 +104,11 @@ async function recordVersion(deps: CoreDeps, input: PublishVersionInput, receive
   const { files } = received;
   const canonical = canonicalVersionDocument({ files, ...manifest.dependencyMaps, bundledDependencies: manifest.bundledDependencies });
   const { integrity } = await deps.blobs.putBytes(canonical, { deferSync: true });
-  const rest = [...Object.values(derivedFiles), integrity];
-  if (input.npmTarball) rest.push(input.npmTarball.integrity);
-  startSync(deps, received, rest as Integrity[]);
+  // One sync for every blob (the filesystem store journals small ones: two fsyncs in all), run
+  // while the transaction does its queries; the commit waits for it.
+  const durable = [...Object.values(files), ...Object.values(derivedFiles), integrity];
+  if (input.npmTarball) durable.push(input.npmTarball.integrity);
+  startSync(deps, received, durable as Integrity[]);
   const now = deps.clock.now();
   await deps.uow.transaction(async (repos) => {
     const { namespace, pkg } = await authorizePackageWrite(repos, principal, ref, deps.host);
@@ -137,7 +139,7 @@ async function recordVersion(deps: CoreDeps, input: PublishVersionInput, receive
     await repos.tags.set(packageId, manifest.tag, version, now);
     await repos.packages.update(packageId, { modifiedAt: now });
     // The commit follows this callback: every blob the version references is durable before it
-    // (a crash before the commit leaves only unreferenced blobs). The fsyncs ran meanwhile.
+    // (a crash before the commit leaves only unreferenced blobs).
     await Promise.all(received.syncs);
   });
   return {
@@ -155,10 +157,7 @@ async function recordVersion(deps: CoreDeps, input: PublishVersionInput, receive
   };
 }
 
-/**
- * Starts making blobs put with deferSync durable (files, then their directory entries), in the
- * background while the rest of the body is received; awaited before the version is committed.
- */
+/** Starts making blobs put with deferSync durable, in the background; awaited before the version is committed. */
 function startSync(deps: CoreDeps, received: ReceivedParts, integrities: Integrity[]): void {
   const pending = deps.blobs.sync(integrities);
   pending.catch(() => {}); // observed when awaited before the commit (or settled in publishVersion's finally)
@@ -235,7 +234,6 @@ async function storeFile(deps: CoreDeps, received: ReceivedParts, path: string, 
   }
   received.totalBytes += stored.size;
   received.files[path] = stored.integrity;
-  startSync(deps, received, [stored.integrity]);
   if (capture && rank !== undefined && capture.size <= MAX_README_BYTES) received.readme = { rank, ...capture };
 }
 
