@@ -112,7 +112,7 @@ export async function startRegistry(options: RegistryOptions): Promise<BenchRegi
   const logFile = join(dataDir, 'registry.log');
   let child: ChildProcess | undefined;
   try {
-    const out = await runNode(join(root, 'packages/server/src/admin.ts'), ['user', 'create', options.user], env, dataDir, 120_000);
+    const out = await runNode(join(root, 'packages/server/src/admin.ts'), ['user', 'create', options.user], env, dataDir, 300_000);
     const token = out.trim().split('\n').at(-1)?.trim() ?? '';
     if (!token.startsWith('ent_')) throw new Error(`admin user create printed no token:\n${out}`);
     await options.beforeStart?.(env);
