@@ -9,6 +9,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { encodePublishBody } from '@entropic/testkit';
 import pg from 'pg';
 import { canPin, LOAD_CPU, pinProcess } from './lib/cpu.ts';
 import { keepAliveAgent, percentile, send } from './lib/load.ts';
@@ -30,7 +31,7 @@ if (flags.help) {
   console.log(`Usage: npm run bench:website -- [--only search] [--packages N] [--requests N] [--no-write]
   --packages   corpus size (default 5000), seeded with SQL before the registry starts, indexed by its start-up backfill
   --requests   measured requests per case and concurrency (default 2000, after 200 warm-up requests)
-  --only       cases to run, comma-separated (${'baseline,search-api,search-page'})`);
+  --only       cases to run, comma-separated (${'baseline,search-api,search-page,package-page'})`);
   process.exit(0);
 }
 
@@ -256,7 +257,53 @@ const cases: Record<string, (registry: BenchRegistry, queries: string[]) => Prom
     const urls = queries.map((q) => `${registry.url}/www/search?q=${encodeURIComponent(q)}`);
     return [await measureCase('GET /www/search?q=<word>', 1, urls, REQUESTS)];
   },
+  // pages: the package page, warm (its body is cached until a domain event drops it). One
+  // realistic package published through the API (README, code, dependencies, three versions),
+  // and the pages of 100 corpus packages in turn.
+  'package-page': async (registry, _queries) => {
+    const name = await publishPagePackage(registry);
+    const page = `${registry.url}/www/packages/${registry.namespace}/${name}`;
+    const corpusPages = seededPages.slice(0, 100).map((p) => `${registry.url}/www/packages/${p}`);
+    return [
+      await measureCase(`GET /www/packages/<ns>/${name} (README, 3 versions)`, 1, [page], REQUESTS),
+      await measureCase(`GET /www/packages/<ns>/${name} (README, 3 versions)`, 10, [page], REQUESTS * 5),
+      await measureCase('GET /www/packages/<ns>/<name> (100 corpus packages in turn)', 10, corpusPages, REQUESTS * 5),
+    ];
+  },
 };
+
+/** `ns/name` of the seeded corpus packages (legacy ones as `legacy/name`), for the package-page case. */
+let seededPages: string[] = [];
+
+/** Publishes `<ns>/bench-page` 1.0.0–1.2.0 through the API: a README of ~8 KB, code, a manifest, dependencies. */
+async function publishPagePackage(registry: BenchRegistry): Promise<string> {
+  const name = 'bench-page';
+  const readme = `# ${name}\n\n${Array.from({ length: 40 }, (_, i) => `## Section ${i}\n\nSome prose about option \`opt${i}\`, with a [link](https://example.com/${i}).\n\n\`\`\`js\nconst value${i} = await run({ option: ${i} });\n\`\`\`\n`).join('\n')}`;
+  for (const version of ['1.0.0', '1.1.0', '1.2.0']) {
+    const { payload, contentType } = await encodePublishBody({
+      files: {
+        'package.json': JSON.stringify({
+          name,
+          version,
+          description: 'The package-page bench package',
+          keywords: ['bench', 'page'],
+          license: 'MIT',
+        }),
+        'README.md': readme,
+        'index.js': `export const version = ${JSON.stringify(version)};\n`,
+        'lib/util.js': 'export function util(x) {\n  return x * 2;\n}\n',
+      },
+      fields: { dependencies: Object.fromEntries(seededPages.slice(0, 8).map((p) => [p, '^1.0.0'])) },
+    });
+    const response = await fetch(`${registry.url}/packages/package/${registry.namespace}/${name}/versions/${version}`, {
+      method: 'PUT',
+      headers: { 'content-type': contentType, authorization: `Bearer ${registry.token}` },
+      body: new Uint8Array(payload),
+    });
+    if (response.status !== 201) throw new Error(`publishing ${name}@${version} failed: ${response.status} ${await response.text()}`);
+  }
+  return name;
+}
 
 const ms = (value: number) => value.toFixed(1);
 
@@ -302,6 +349,7 @@ async function main(): Promise<void> {
   const load = loadavg();
   const corpus = generateCorpus(PACKAGES);
   const queries = generateQueries(corpus, 400);
+  seededPages = corpus.map((p) => `${p.namespace ?? 'legacy'}/${encodeURIComponent(p.name)}`);
   let postgresUrl = '';
   const registry = await startRegistry({
     backend: 'postgres',
