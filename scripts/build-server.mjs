@@ -22,7 +22,11 @@ const externalDependencies = {
 };
 
 await build({
-  entryPoints: { main: join(root, 'packages/server/src/main.ts'), admin: join(root, 'packages/server/src/admin.ts') },
+  entryPoints: {
+    main: join(root, 'packages/server/src/main.ts'),
+    admin: join(root, 'packages/server/src/admin.ts'),
+    worker: join(root, 'packages/server/src/worker.ts'),
+  },
   outdir,
   outExtension: { '.js': '.mjs' },
   bundle: true,

@@ -9,6 +9,7 @@ export * from './events.ts';
 export * from './file-paths.ts';
 export * from './jobs/job-kinds.ts';
 export * from './jobs/job-worker.ts';
+export * from './jobs/render-version-readme.ts';
 export * from './maintainerships.ts';
 export * from './maintenance.ts';
 export * from './memberships.ts';

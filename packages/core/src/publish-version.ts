@@ -1,10 +1,11 @@
-import { type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import {
   appError,
   canonicalVersionDocument,
   type DependencyMap,
   formatPackageName,
   type Integrity,
+  LEGACY,
   parseDependencyName,
   parseRange,
   truncate,
@@ -17,7 +18,6 @@ import { collisionKey, parseFilePath, readmeRank } from './file-paths.ts';
 import { authorizePackageWrite, fullName, type PackageRef } from './packages.ts';
 import type { NewNpmTarball } from './ports/npm-tarballs.ts';
 import type { Actor } from './principal.ts';
-import { renderReadme } from './render-readme.ts';
 
 export type PublishPart = { kind: 'field'; name: string; value: string } | { kind: 'file'; filename: string; stream: Readable };
 
@@ -26,7 +26,6 @@ type DependencyField = (typeof DEPENDENCY_FIELDS)[number];
 
 const MAX_FIELD_BYTES = 1024 * 1024;
 const MAX_SIGNATURES = 64;
-const MAX_README_BYTES = 1024 * 1024;
 
 export interface PublishResult {
   document: VersionDocument;
@@ -53,7 +52,8 @@ interface ReceivedParts {
   files: Record<string, string>;
   totalBytes: number;
   fileCount: number;
-  readme: { rank: number; chunks: Buffer[]; size: number } | undefined;
+  /** the best README candidate so far (rendered by the render-readme job) */
+  readme: { rank: number; path: string } | undefined;
   /** the syncs started (startSync); all must resolve before the version is committed */
   syncs: Promise<void>[];
 }
@@ -96,11 +96,8 @@ export async function publishVersion(deps: CoreDeps, input: PublishVersionInput)
 async function recordVersion(deps: CoreDeps, input: PublishVersionInput, received: ReceivedParts): Promise<VersionDocument> {
   const { principal, ref, version } = input;
   const manifest = parseManifestFields(deps, received.fields);
+  // Derived files (./readme.html) are made by the render-readme job, enqueued with the version.
   const derivedFiles: Record<string, string> = {};
-  if (received.readme) {
-    const html = renderReadme(Buffer.concat(received.readme.chunks).toString('utf8'));
-    derivedFiles['./readme.html'] = (await deps.blobs.putBytes(html, { deferSync: true })).integrity;
-  }
   const { files } = received;
   const canonical = canonicalVersionDocument({ files, ...manifest.dependencyMaps, bundledDependencies: manifest.bundledDependencies });
   const { integrity } = await deps.blobs.putBytes(canonical, { deferSync: true });
@@ -131,11 +128,13 @@ async function recordVersion(deps: CoreDeps, input: PublishVersionInput, receive
       modified_at: now,
     });
     if (outcome === 'exists') throw versionExists(fullName(ref), version);
-    if (input.npmTarball) {
-      const state = await repos.versions.findState(packageId, version);
-      if (!state) throw new Error(`${fullName(ref)}@${version} was inserted but cannot be read back in its transaction`);
-      await repos.npmTarballs.insert({ ...input.npmTarball, versionId: state.id });
-    }
+    const versionId = outcome;
+    if (input.npmTarball) await repos.npmTarballs.insert({ ...input.npmTarball, versionId });
+    // The version's background work commits with it (docs/decisions/job-queue.md): its npm tarball
+    // (unless npm uploaded one, or the legacy mirror records the upstream's) and its README.
+    else if (!(ref.namespace === LEGACY && ref.host === deps.host))
+      await repos.jobs.enqueue({ kind: 'npm-tarball', payload: { versionId } });
+    if (received.readme) await repos.jobs.enqueue({ kind: 'render-readme', payload: { versionId, path: received.readme.path } });
     await repos.tags.set(packageId, manifest.tag, version, now);
     await repos.packages.update(packageId, { modifiedAt: now });
     // The commit follows this callback: every blob the version references is durable before it
@@ -199,30 +198,13 @@ async function receiveParts(deps: CoreDeps, parts: AsyncIterable<PublishPart>, r
   }
 }
 
-/** One file into the blob store, capturing it when it is the best README candidate so far. */
+/** One file into the blob store, remembered when it is the best README candidate so far. */
 async function storeFile(deps: CoreDeps, received: ReceivedParts, path: string, stream: Readable): Promise<void> {
   const remaining = deps.limits.maxVersionBytes - received.totalBytes;
   const maxBytes = Math.min(deps.limits.maxFileBytes, remaining);
-  const rank = readmeRank(path);
-  let source: Readable = stream;
-  let capture: { chunks: Buffer[]; size: number } | undefined;
-  if (rank !== undefined && (!received.readme || rank < received.readme.rank)) {
-    const captured = { chunks: [] as Buffer[], size: 0 };
-    capture = captured;
-    source = stream.pipe(
-      new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          if (captured.size <= MAX_README_BYTES) captured.chunks.push(chunk);
-          captured.size += chunk.length;
-          done(null, chunk);
-        },
-      }),
-    );
-    stream.on('error', (error) => source.destroy(error));
-  }
   let stored: { integrity: Integrity; size: number };
   try {
-    stored = await deps.blobs.put(source, { maxBytes, deferSync: true });
+    stored = await deps.blobs.put(stream, { maxBytes, deferSync: true });
   } catch (error) {
     const e = error as { code?: string };
     if (e.code === 'FILE_TOO_LARGE' && maxBytes < deps.limits.maxFileBytes) {
@@ -234,7 +216,8 @@ async function storeFile(deps: CoreDeps, received: ReceivedParts, path: string, 
   }
   received.totalBytes += stored.size;
   received.files[path] = stored.integrity;
-  if (capture && rank !== undefined && capture.size <= MAX_README_BYTES) received.readme = { rank, ...capture };
+  const rank = readmeRank(path);
+  if (rank !== undefined && (!received.readme || rank < received.readme.rank)) received.readme = { rank, path };
 }
 
 /** The dependency maps, bundled dependencies and tag the fields give, within the limits. */

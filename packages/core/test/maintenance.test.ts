@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Integrity } from '@entropic/types';
-import { checkIntegrity, collectGarbage, referencedIntegrities } from '../src/index.ts';
+import { checkIntegrity, collectGarbage, JobWorker, referencedIntegrities, renderVersionReadme } from '../src/index.ts';
 import { packageRef, publish, seedUser } from './support/catalog-fixtures.ts';
 import { createTestCoreDeps, type TestCoreDeps } from './support/core-deps.ts';
 
@@ -17,6 +17,9 @@ describe('gc and fsck (on real repositories and a temp-dir blob store)', () => {
     });
     files = document.files;
     documentIntegrity = document.integrity;
+    // its README is rendered by the job the publish enqueued
+    const handlers = { 'render-readme': (payload: { versionId: number; path: string }) => renderVersionReadme(deps, payload) };
+    assert.equal(await new JobWorker({ jobs: deps.repos.jobs, clock: deps.clock, handlers }).runDue(), 1);
   });
   after(() => deps.close());
 

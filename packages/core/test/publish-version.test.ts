@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { appError, type Integrity, type Version } from '@entropic/types';
-import { getPackageDocument, getVersionDocument, type Principal, type PublishPart, publishVersion } from '../src/index.ts';
+import {
+  getPackageDocument,
+  getVersionDocument,
+  JobWorker,
+  type Principal,
+  type PublishPart,
+  publishVersion,
+  renderVersionReadme,
+} from '../src/index.ts';
 import { packageRef, partsOf, publish, seedUser } from './support/catalog-fixtures.ts';
 import { createTestCoreDeps, type TestCoreDeps } from './support/core-deps.ts';
 
@@ -33,13 +41,38 @@ describe('publishVersion (on real repositories and a temp-dir blob store)', () =
     assert.deepEqual(pkg.versions, { '1.0.0': document.integrity });
   });
 
-  it('renders the best README into a derived file and takes the tag and dependency fields', async () => {
+  it('enqueues the best README for rendering with the version (the job derives ./readme.html) and takes the tag and dependency fields', async () => {
     const ref = packageRef(deps, 'alice', 'readme');
     const { document } = await publish(deps, alice, ref, '2.0.0-rc.1', {
       files: { README: 'plain', 'README.md': '# Title\n', 'index.js': '1' },
       fields: { tag: 'next', dependencies: '{"alice/dep":"^1.0.0"}', bundledDependencies: '["alice/dep"]' },
     });
-    assert.ok(document.derivedFiles['./readme.html']);
+    assert.deepEqual(document.derivedFiles, {}, 'pending until the render-readme job runs');
+    const pkg = await deps.repos.packages.find('alice', null, 'readme');
+    const versionId = (await deps.repos.versions.findState(pkg?.id ?? -1, '2.0.0-rc.1'))?.id as number;
+    const jobs = await deps.repos.jobs.list({ limit: 100 });
+    assert.deepEqual(
+      jobs.filter((j) => (j.payload as { versionId: number }).versionId === versionId).map((j) => [j.kind, j.payload]),
+      [
+        ['npm-tarball', { versionId }],
+        ['render-readme', { versionId, path: './package/README.md' }],
+      ],
+    );
+    const worker = new JobWorker({
+      jobs: deps.repos.jobs,
+      clock: deps.clock,
+      handlers: { 'render-readme': (payload) => renderVersionReadme(deps, payload) },
+    });
+    const emitted = deps.emitted.length;
+    assert.ok((await worker.runDue()) >= 1);
+    const rendered = (await getVersionDocument(deps, { ref, version: v('2.0.0-rc.1') })).derivedFiles['./readme.html'];
+    assert.ok(rendered, 'the job recorded ./readme.html');
+    assert.equal((await deps.blobs.getBytes(rendered as Integrity))?.toString(), '<h1>Title</h1>\n');
+    assert.deepEqual(deps.emitted.slice(emitted), [{ type: 'package-changed', ref }]);
+    // Idempotent: rendering again records the same file and announces nothing.
+    await renderVersionReadme(deps, { versionId, path: './package/README.md' });
+    assert.equal((await getVersionDocument(deps, { ref, version: v('2.0.0-rc.1') })).derivedFiles['./readme.html'], rendered);
+    assert.equal(deps.emitted.length, emitted + 1);
     assert.deepEqual(document.bundledDependencies, { [`alice@${deps.host}/dep`]: '^1.0.0' });
     assert.deepEqual((await getPackageDocument(deps, { ref })).tags, { next: '2.0.0-rc.1' });
   });
@@ -183,8 +216,8 @@ describe('publishVersion (on real repositories and a temp-dir blob store)', () =
     const files = { 'a.js': 'a', 'b.js': 'b', 'README.md': '# r' };
     const { document } = await publish({ ...deps, blobs, uow }, alice, ref, '1.0.0', { files });
     assert.equal(order.at(-1), 'committed with 0 syncs pending');
-    // one sync: the files, the rendered readme and the version document
-    assert.deepEqual(order.slice(0, -1), ['synced 5']);
+    // one sync: the files and the version document (the README is rendered later, by its job)
+    assert.deepEqual(order.slice(0, -1), ['synced 4']);
     assert.deepEqual(document, await getVersionDocument(deps, { ref, version: v('1.0.0') }));
   });
 

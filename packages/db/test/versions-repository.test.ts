@@ -17,9 +17,10 @@ describe('version repository', () => {
 
   it('insert stores every field; find and findState read it back', async () => {
     const v = newVersion(pkg, '1.0.0', { integrity: integrityOf(10) });
-    assert.equal(await repos.versions.insert(v), 'inserted');
+    const id = await repos.versions.insert(v);
     const row = await repos.versions.find(pkg, '1.0.0');
     assert.ok(row);
+    assert.equal(id, row.id, 'insert answers the new id');
     assert.equal(row.integrity, v.integrity);
     assert.deepEqual(row.files, v.files);
     assert.deepEqual(row.derived_files, {});
@@ -41,7 +42,25 @@ describe('version repository', () => {
 
   it('concurrent inserts of the same version: one is inserted, the other exists', async () => {
     const outcomes = await Promise.all([repos.versions.insert(newVersion(pkg, '1.1.0')), repos.versions.insert(newVersion(pkg, '1.1.0'))]);
-    assert.deepEqual(outcomes.sort(), ['exists', 'inserted']);
+    assert.deepEqual(outcomes.map((o) => (o === 'exists' ? o : typeof o)).sort(), ['exists', 'number']);
+  });
+
+  it('findDerivationSource reads a version by id with its package coordinates; setDerivedFile records (and replaces) one derived file', async () => {
+    const id = (await repos.versions.findState(pkg, '1.0.0'))?.id as number;
+    const source = await repos.versions.findDerivationSource(id);
+    assert.deepEqual(source && { ...source, files: undefined }, {
+      id,
+      version: '1.0.0',
+      files: undefined,
+      derived_files: {},
+      name: 'lib',
+      ns: 'alice',
+      host: null,
+    });
+    await repos.versions.setDerivedFile(id, './readme.html', integrityOf(20));
+    await repos.versions.setDerivedFile(id, './readme.html', integrityOf(21));
+    assert.deepEqual((await repos.versions.find(pkg, '1.0.0'))?.derived_files, { './readme.html': integrityOf(21) });
+    assert.equal(await repos.versions.findDerivationSource(id + 1000), undefined);
   });
 
   it('"exists" inside a transaction: throwing rolls back everything the transaction did', async () => {

@@ -103,13 +103,23 @@ export interface NpmVersionRecord {
   manifest: Json;
 }
 
+/** Builds a version's npm tarball now when its job has not run yet (`NpmTarballBuilder.buildById`). */
+export type BuildNpmTarball = (versionId: number) => Promise<unknown>;
+
 /**
- * Every version of a package whose npm tarball is recorded, in semver order. A read: a version
- * whose tarball is not recorded yet (it is built when the version is published, and at start-up
- * for versions published before; see docs/decisions/ports-and-events.md) is left out.
+ * Every version of a package whose npm tarball is recorded, in semver order. With `build`, a
+ * version whose tarball is not recorded yet (its `npm-tarball` job still queued) is built first,
+ * so the packument shows every published version; without it (the mirror's `legacy` packages,
+ * whose tarball is recorded as they are stored) such a version is left out.
  */
-export async function listNpmVersions(deps: CoreDeps, input: { packageId: number }): Promise<NpmVersionRecord[]> {
-  const rows = await deps.repos.npmTarballs.listVersions(input.packageId);
+export async function listNpmVersions(deps: CoreDeps, input: { packageId: number; build?: BuildNpmTarball }): Promise<NpmVersionRecord[]> {
+  let rows = await deps.repos.npmTarballs.listVersions(input.packageId);
+  const { build } = input;
+  const unbuilt = build ? rows.filter((row) => !row.tarball_integrity) : [];
+  if (build && unbuilt.length > 0) {
+    await Promise.all(unbuilt.map((row) => build(row.id)));
+    rows = await deps.repos.npmTarballs.listVersions(input.packageId);
+  }
   rows.sort((a, b) => semver.compare(a.version, b.version));
   const records: NpmVersionRecord[] = [];
   for (const row of rows) {
@@ -133,11 +143,21 @@ export async function listNpmVersions(deps: CoreDeps, input: { packageId: number
   return records;
 }
 
-/** The tarball blob of a local version, or undefined when the version (or its tarball) does not exist. */
-export async function findNpmTarball(deps: CoreDeps, input: { ref: PackageRef; version: string }): Promise<string | undefined> {
+/**
+ * The tarball blob of a local version, or undefined when the version does not exist (or its
+ * tarball is not recorded and there is no `build` to build it now).
+ */
+export async function findNpmTarball(
+  deps: CoreDeps,
+  input: { ref: PackageRef; version: string; build?: BuildNpmTarball },
+): Promise<string | undefined> {
   const pkg = await findPackage(deps.repos, input.ref, deps.host);
   if (!pkg) return undefined;
-  const row = await deps.repos.npmTarballs.findByPackageId(pkg.id, input.version);
+  let row = await deps.repos.npmTarballs.findByPackageId(pkg.id, input.version);
+  if (row && row.integrity === null && input.build) {
+    await input.build(row.versionId);
+    row = await deps.repos.npmTarballs.findByPackageId(pkg.id, input.version);
+  }
   return row?.integrity ?? undefined;
 }
 
@@ -226,11 +246,12 @@ export function npmTarballUrl(base: string, npmName: string, version: string): s
 /** Packuments of a local (non-legacy) package. */
 export async function getLocalPackuments(
   deps: CoreDeps,
-  input: { ref: PackageRef; npmName: string; tarballBase: string },
+  input: { ref: PackageRef; npmName: string; tarballBase: string; build?: BuildNpmTarball },
 ): Promise<Packuments> {
   const { npmName } = input;
   const pkg = await getPackage(deps.repos, input.ref, deps.host);
-  const [tags, versions] = await Promise.all([deps.repos.tags.list(pkg.id), listNpmVersions(deps, { packageId: pkg.id })]);
+  const listed = listNpmVersions(deps, input.build ? { packageId: pkg.id, build: input.build } : { packageId: pkg.id });
+  const [tags, versions] = await Promise.all([deps.repos.tags.list(pkg.id), listed]);
   if (versions.length === 0) throw appError('PACKAGE_NOT_FOUND', `The package "${npmName}" has no versions.`);
   return renderPackuments({
     npmName,

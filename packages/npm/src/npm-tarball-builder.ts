@@ -1,4 +1,4 @@
-import { type CoreDeps, findPackage, type PackageRef } from '@entropic/core';
+import type { CoreDeps, PackageRef } from '@entropic/core';
 import { type DependencyMap, type Integrity, LEGACY, npmNameOf } from '@entropic/types';
 import { type Json, pickManifest, translateDependencies } from './npm-packument.ts';
 import { buildTarball } from './npm-tarball.ts';
@@ -50,13 +50,15 @@ export async function buildNpmTarball(deps: CoreDeps, source: NpmTarballBuildSou
 }
 
 /**
- * The one writer of built npm tarballs, single-flight per version. It builds a version's tarball
- * when the version is published (a `version-published` listener, so the tarball is recorded
- * before the publish answers), and at start-up for versions that have none yet (published before
- * tarballs were built on publish, or whose build failed). Reads never build: a packument leaves
- * out a version until its tarball is recorded. `legacy` versions are skipped: the mirror records
- * the upstream's own tarball for them; so are versions published with npm, whose uploaded tarball
- * is recorded with them.
+ * The one writer of built npm tarballs, single-flight per version. A publish that is not an
+ * `npm publish` enqueues an `npm-tarball` job in its transaction; the job (`buildById`) builds and
+ * records the tarball, and announces `package-changed` so cached packuments are dropped. A read
+ * that finds a version's tarball not built yet (its job still queued) builds it on the spot
+ * through the same single-flight `buildById`, so a packument never leaves out a published version.
+ * Versions that have none for any other reason (published before tarballs were built on publish,
+ * or whose job died) are built by the `npm-tarball-backfill` job (`buildMissing`). `legacy`
+ * versions are skipped: the mirror records the upstream's own tarball for them; so are versions
+ * published with npm, whose uploaded tarball is recorded with them.
  */
 export class NpmTarballBuilder {
   private readonly building = new Map<number, Promise<void>>();
@@ -66,26 +68,14 @@ export class NpmTarballBuilder {
     private readonly onError: (error: unknown, what: string) => void = () => {},
   ) {}
 
-  /** Builds on every `version-published`; answers the unsubscribe function. */
-  subscribe(): () => void {
-    return this.deps.events.subscribe(async (event) => {
-      if (event.type !== 'version-published' || this.isLegacy(event.ref)) return;
-      try {
-        await this.buildVersion(event.ref, event.version);
-      } catch (error) {
-        this.onError(error, `${npmNameOf(event.ref, this.deps.host)}@${event.version}`);
-      }
-    });
-  }
-
   /**
-   * Builds the tarball of one published version (a no-op when the version does not exist, or
-   * when its tarball is recorded already: `npm publish` records the uploaded one with the version).
+   * Builds the tarball of one version by id (a no-op when the version does not exist, is `legacy`,
+   * or has its tarball recorded already); answers whether it built one.
    */
-  async buildVersion(ref: PackageRef, version: string): Promise<void> {
-    const pkg = await findPackage(this.deps.repos, ref, this.deps.host);
-    const row = pkg ? await this.deps.repos.npmTarballs.findBuildSource(pkg.id, version) : undefined;
-    if (!row || row.tarball_integrity !== null) return;
+  async buildById(versionId: number): Promise<boolean> {
+    const row = await this.deps.repos.npmTarballs.findBuildSourceById(versionId);
+    if (!row || row.tarball_integrity !== null || (row.ns === LEGACY && row.host === null)) return false;
+    const ref = { namespace: row.ns, host: row.host ?? this.deps.host, name: row.name } as PackageRef;
     await this.build({
       versionId: row.id,
       version: row.version,
@@ -93,6 +83,8 @@ export class NpmTarballBuilder {
       dependencies: row.dependencies,
       npmName: npmNameOf(ref, this.deps.host),
     });
+    await this.deps.events.emit({ type: 'package-changed', ref });
+    return true;
   }
 
   /** Builds every missing tarball of a non-`legacy` version; answers how many were built. */
@@ -123,9 +115,5 @@ export class NpmTarballBuilder {
       this.building.set(source.versionId, pending);
     }
     return pending;
-  }
-
-  private isLegacy(ref: PackageRef): boolean {
-    return ref.namespace === LEGACY && ref.host === this.deps.host;
   }
 }

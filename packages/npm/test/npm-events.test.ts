@@ -22,7 +22,6 @@ async function publishDocument(deps: TestCoreDeps, name: string, version: string
 describe('npm use cases announce their changes (caches follow the events)', () => {
   let deps: TestCoreDeps;
   let alice: Principal;
-  let unsubscribe: () => void;
   const errors: unknown[] = [];
   const ref = (): PackageRef => packageRef(deps, 'alice', 'evt');
   const since = (count: number) => deps.emitted.slice(count);
@@ -30,14 +29,10 @@ describe('npm use cases announce their changes (caches follow the events)', () =
   before(async () => {
     deps = await createTestCoreDeps();
     alice = (await seedUser(deps, 'alice')).principal;
-    unsubscribe = new NpmTarballBuilder(deps, (error) => errors.push(error)).subscribe();
   });
-  after(async () => {
-    unsubscribe();
-    await deps.close();
-  });
+  after(() => deps.close());
 
-  it('an npm publish emits version-published, and the version has its tarball before the publish answers', async () => {
+  it('an npm publish emits version-published, and the version has its uploaded tarball before the publish answers (no tarball job)', async () => {
     const start = deps.emitted.length;
     const result = await putNpmPackage(deps, {
       principal: alice,
@@ -47,6 +42,7 @@ describe('npm use cases announce their changes (caches follow the events)', () =
     assert.deepEqual(result, { kind: 'published', version: '1.0.0' });
     assert.deepEqual(since(start), [{ type: 'version-published', ref: ref(), version: '1.0.0' }]);
     assert.match((await findNpmTarball(deps, { ref: ref(), version: '1.0.0' })) ?? '', /^sha512-/);
+    assert.deepEqual(await deps.repos.jobs.list({ kind: 'npm-tarball', limit: 10 }), []);
     assert.deepEqual(errors, []);
   });
 
@@ -65,12 +61,14 @@ describe('npm use cases announce their changes (caches follow the events)', () =
     assert.deepEqual(since(start), [{ type: 'package-changed', ref: ref() }]);
   });
 
-  it('the builder leaves legacy versions to the mirror (it records the upstream bytes), on publish and at start-up', async () => {
+  it('the builder leaves legacy versions to the mirror (it records the upstream bytes): no job on publish, nothing built by id or by the backfill', async () => {
     const legacy: PackageRef = { namespace: LEGACY, host: deps.host, name: 'left-pad' as PackageName };
     await publishVersion(deps, { principal: LEGACY_MIRROR_PRINCIPAL, ref: legacy, version: '1.0.0' as Version, parts: partsOf() });
     const row = await deps.repos.npmTarballs.findByName(LEGACY, null, 'left-pad', '1.0.0');
     assert.ok(row, 'the mirrored version is stored');
     assert.equal(row.integrity, null, 'no tarball built for it on publish');
+    assert.deepEqual(await deps.repos.jobs.list({ kind: 'npm-tarball', limit: 10 }), []);
+    assert.equal(await new NpmTarballBuilder(deps).buildById(row.versionId), false);
     assert.equal(await new NpmTarballBuilder(deps).buildMissing(), 0);
     assert.equal((await deps.repos.npmTarballs.findByName(LEGACY, null, 'left-pad', '1.0.0'))?.integrity, null);
   });

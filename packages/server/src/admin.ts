@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { checkIntegrity, collectGarbage, createToken, createUser, getUserByName, hashPassword } from '@entropic/core';
 import { isAppError } from '@entropic/types';
+import { JobsUsageError, runJobsCommand } from './admin-jobs.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createDeps } from './deps.ts';
 import { runningPid } from './lock-file.ts';
@@ -12,7 +13,11 @@ const USAGE = `Usage: npm run admin -- <command>
   token create <user> [--scope read|publish] [--description <d>] [--expires-in-days <n>]
   migrate                                              apply database migrations
   gc [--grace-seconds <n>]                             delete blobs nothing references
-  fsck                                                 check every version's blobs`;
+  fsck                                                 check every version's blobs
+  jobs [list] [--state queued|running|dead] [--kind <k>] [--limit <n>] [--json]
+                                                       the job queue: counts by state, then each job with its tries and last error
+  jobs retry <id>                                      run a dead (or waiting) job now, with all its tries again
+  jobs drop <id>                                       delete a queued or dead job`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -25,6 +30,10 @@ async function main(argv: string[]): Promise<number> {
       description: { type: 'string' },
       'expires-in-days': { type: 'string' },
       'grace-seconds': { type: 'string' },
+      state: { type: 'string' },
+      kind: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -45,6 +54,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const deps = await createDeps(config);
   try {
+    if (command === 'jobs') {
+      const output = await runJobsCommand(deps, { action: sub, id: arg, ...values });
+      for (const line of output.lines) console.log(line);
+      return output.code;
+    }
     switch (`${command} ${sub ?? ''}`.trim()) {
       case 'user create': {
         if (!arg) throw usage('user create needs a name');
@@ -106,9 +120,9 @@ function usage(message: string) {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
-    if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
+    if (error instanceof UsageError || error instanceof JobsUsageError) console.error(`${error.message}\n\n${USAGE}`);
     else if (error instanceof ConfigError || isAppError(error)) console.error(error.message);
     else console.error(error);
-    process.exit(error instanceof UsageError ? 2 : 1);
+    process.exit(error instanceof UsageError || error instanceof JobsUsageError ? 2 : 1);
   },
 );

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { subscribeCaches } from './cache-subscriptions.ts';
 import type { ServerDeps } from './deps.ts';
 import { registerDownloadCounting } from './download-counting.ts';
+import { enqueueTarballBackfill } from './job-handlers.ts';
 import { PackageNameIndex } from './package-name-index.ts';
 import { AccessLogController, createAppLogger } from './plugins/access-log.ts';
 import { registerApiDescription } from './plugins/api-description.ts';
@@ -45,6 +46,7 @@ declare module 'fastify' {
     searchIndexing: SearchIndexing;
     /** set by main.ts on SIGTERM: readiness answers 503 and every response closes its connection */
     draining: boolean;
+    npmTarballs: NpmTarballBuilder;
   }
 }
 
@@ -81,9 +83,8 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
     metrics?.nameLookup(),
   );
   await Promise.all([responseCache.start(), tokenCache.start(), packageNames.start()]);
-  // Before the caches: a version's npm tarball is recorded before its package's views are dropped.
+  // Built by the npm-tarball job, or by a read that finds it not built yet (single-flight per version).
   const npmTarballs = new NpmTarballBuilder(deps, (error, what) => app.log.error({ err: error }, `npm tarball of ${what} not built`));
-  const unsubscribeNpm = npmTarballs.subscribe();
   const unsubscribe = subscribeCaches(deps.events, {
     responseCache,
     tokenCache,
@@ -102,16 +103,16 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   app.decorate('tokenCache', tokenCache);
   app.decorate('packageNames', packageNames);
   app.decorate('draining', false);
-  // Versions without an npm tarball yet (published before tarballs were built on publish) get one before the first request.
+  app.decorate('npmTarballs', npmTarballs);
+  // Versions without an npm tarball (published before the queue, or whose job died) are built by a
+  // backfill job; the first request does not wait for it (a read builds what it needs).
   app.addHook('onReady', async () => {
-    const built = await npmTarballs.buildMissing();
-    if (built > 0) app.log.info({ built }, 'npm tarballs built for versions that had none');
+    if (await enqueueTarballBackfill(deps)) app.log.info('npm tarball backfill enqueued: some versions have none');
     searchIndexing.backfill((indexed) => {
       if (indexed > 0) app.log.info({ indexed }, 'search: packages indexed that had no or an older document');
     });
   });
   app.addHook('onClose', async () => {
-    unsubscribeNpm();
     unsubscribe();
     await searchIndexing.stop();
     await Promise.allSettled([responseCache.stop(), tokenCache.stop(), packageNames.stop()]);

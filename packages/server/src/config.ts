@@ -64,6 +64,19 @@ export interface Config {
   downloadCounts: boolean;
   /** seconds between flushes of the download counts: what a crashed process may lose at most */
   downloadFlushSeconds: number;
+  /** the job queue's worker: in the server process (`npm start`) and `npm run worker` */
+  jobs: {
+    /** run a worker inside the server process; off when separate `npm run worker` processes do the work */
+    inServer: boolean;
+    /** jobs one worker process runs at once */
+    concurrency: number;
+    /** how often an idle worker looks for due jobs (ms); jobs enqueued in the same process wake it at once */
+    pollMs: number;
+    /** a job whose worker stops heartbeating for this long runs again elsewhere (seconds) */
+    leaseSeconds: number;
+    /** on SIGTERM, running jobs get this long to finish before they are handed back to the queue (seconds) */
+    stopGraceSeconds: number;
+  };
 }
 
 export interface S3Config {
@@ -289,6 +302,13 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600) * 1000,
     downloadCounts: bool(env, 'DOWNLOAD_COUNTS', true),
     downloadFlushSeconds: integer(env, 'DOWNLOAD_FLUSH_SECONDS', 10, 1, 3600),
+    jobs: {
+      inServer: bool(env, 'JOBS_IN_SERVER', true),
+      concurrency: integer(env, 'JOBS_CONCURRENCY', 2, 1, 64),
+      pollMs: integer(env, 'JOBS_POLL_MS', 1000, 10, 60_000),
+      leaseSeconds: integer(env, 'JOBS_LEASE_SECONDS', 30, 1, 3600),
+      stopGraceSeconds: integer(env, 'JOBS_STOP_GRACE_SECONDS', 5, 0, 600),
+    },
   };
   return Object.freeze(config);
 }

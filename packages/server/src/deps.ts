@@ -17,6 +17,8 @@ export interface ServerDeps extends CoreDeps {
   kv: KeyValueStore;
   /** Prometheus metrics (undefined with METRICS=off); repos, uow and blobs are timed when set */
   metrics: Metrics | undefined;
+  /** `listener` is called when jobs were enqueued and committed in this process (a worker here wakes up); answers the unsubscribe */
+  onJobsEnqueued(listener: () => void): () => void;
   /** readiness: one round trip to the database */
   pingDatabase(): Promise<void>;
   close(): Promise<void>;
@@ -39,13 +41,20 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     schema: overrides.schema,
   });
   await migrate(database.db);
+  const jobListeners = new Set<() => void>();
+  const repositoryOptions = {
+    clock: systemClock,
+    onJobsEnqueued: () => {
+      for (const listener of jobListeners) listener();
+    },
+  };
   const blobs = await createBlobStore(config);
   const kv = config.redisUrl
     ? createRedisKeyValueStore({ url: config.redisUrl, keyPrefix: overrides.keyPrefix ?? config.redisKeyPrefix })
     : createMemoryKeyValueStore();
   const metrics = config.metrics.enabled ? new Metrics() : undefined;
-  const repos = createRepositories(database.db);
-  const uow = createUnitOfWork(database.db);
+  const repos = createRepositories(database.db, repositoryOptions);
+  const uow = createUnitOfWork(database.db, repositoryOptions);
   metrics?.watchJobQueue(() => repos.jobs.countByState());
   return {
     config,
@@ -61,6 +70,10 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     metrics,
     host: config.host,
     limits: config.limits,
+    onJobsEnqueued(listener) {
+      jobListeners.add(listener);
+      return () => jobListeners.delete(listener);
+    },
     async pingDatabase() {
       await sql`SELECT 1`.execute(database.db);
     },

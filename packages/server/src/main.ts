@@ -2,6 +2,7 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createDeps } from './deps.ts';
+import { createJobWorker } from './job-handlers.ts';
 import { acquireLock } from './lock-file.ts';
 import { createAppLogger } from './plugins/access-log.ts';
 
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
   const deps = await createDeps(config);
   const log = createAppLogger(config.logLevel);
   const app = await buildApp(deps, { loggerInstance: log.logger });
+  // The job queue's worker runs here unless separate `npm run worker` processes do the work (JOBS_IN_SERVER=0).
+  const worker = config.jobs.inServer ? createJobWorker(deps, app.npmTarballs, app.log) : undefined;
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -35,7 +38,8 @@ async function main(): Promise<void> {
     // request is still in flight would otherwise idle on after its answer until its timeout.
     const sweep = setInterval(() => app.server.closeIdleConnections(), 100).unref();
     try {
-      await app.close();
+      // Running jobs finish within the grace or go back to the queue; then the database closes.
+      await Promise.all([app.close(), worker?.stop(config.jobs.stopGraceSeconds * 1000)]);
       // app.close flushed the download counts; a request that finished during the close counted after it
       await app.downloads?.flush().catch((error: unknown) => app.log.error({ err: error }, 'download counts: last flush failed'));
       await deps.close();
@@ -50,6 +54,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   const address = await app.listen({ port: config.port, host: config.listenAddress });
+  worker?.start();
   app.log.info(
     { url: address, externalUrl: config.externalUrl, database: deps.database.kind, kv: config.redisUrl ? 'redis' : 'memory' },
     'listening',

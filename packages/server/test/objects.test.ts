@@ -163,7 +163,8 @@ describe('objects: GET /objects/object/:algo/*', () => {
     ]);
     // It is exactly the canonical form (sorted keys, no whitespace).
     assert.equal(canonicalVersionDocument(parsed), canonical.body);
-    // 3. It agrees with the version document the API serves.
+    // 3. It agrees with the version document the API serves (once the README job ran).
+    await t.runJobs();
     const doc = (await t.app.inject({ url: '/packages/package/alice/objects/versions/1.0.0' })).json();
     assert.equal(doc.integrity, integrity);
     assert.deepEqual(parsed.files, doc.files);

@@ -32,6 +32,14 @@ describe('publish: PUT /packages/package/:namespace/:name/versions/:version', ()
       payload: body.payload,
     });
 
+  /** The version document once its jobs ran (the README is rendered by a job after the publish answers). */
+  async function renderedDoc(spec: string, version: string): Promise<{ derivedFiles: Record<string, string> }> {
+    await t.runJobs();
+    const response = await t.app.inject({ url: `/packages/package/${spec}/versions/${version}` });
+    assert.equal(response.statusCode, 200, response.body);
+    return response.json();
+  }
+
   /** Runs a bad publish and checks it changed nothing and left only collectable blobs. */
   async function rejects(send: () => Promise<Parameters<typeof expectError>[0]>, status: number, code: string): Promise<string> {
     const before = await snapshotRegistry(t.deps);
@@ -161,16 +169,20 @@ describe('publish: PUT /packages/package/:namespace/:name/versions/:version', ()
         const doc = response.json();
         assert.equal(doc.files['./package/index.js'], sha512(files['index.js']));
         assert.deepEqual(doc.dependencies, { [`legacy@${t.host}/lodash`]: '^4' });
-        assert.ok(doc.derivedFiles['./readme.html']);
+        assert.ok((await renderedDoc(`alice/compressed-${encoding}`, '1.0.0')).derivedFiles['./readme.html']);
       });
     }
 
-    it('renders the root README to sanitised HTML in ./readme.html', async () => {
+    it('renders the root README to sanitised HTML in ./readme.html by a job: until it ran, the version shows no ./readme.html (pending)', async () => {
       const readme = '# Title\n\n<script>alert(1)</script>\n\n<img src=x onerror="alert(2)">\n\n[link](javascript:alert(3))\n\n**bold**\n';
-      const doc = await publishVersion(t.app, 'alice/readme', '1.0.0', {
+      const published = await publishVersion(t.app, 'alice/readme', '1.0.0', {
         token: alice.token,
         files: { 'index.js': '1', 'README.md': readme, 'docs/README.md': '# nested, not the root' },
       });
+      assert.deepEqual(published.derivedFiles, {}, 'the publish answers before the README is rendered');
+      const pending = (await t.app.inject({ url: '/packages/package/alice/readme/versions/1.0.0' })).json();
+      assert.deepEqual(pending.derivedFiles, {}, 'a read before the job ran shows it pending (absent)');
+      const doc = await renderedDoc('alice/readme', '1.0.0');
       const integrity = doc.derivedFiles['./readme.html'] as string;
       assert.ok(integrity, 'no ./readme.html');
       const html = (await t.deps.blobs.getBytes(integrity as Integrity))?.toString('utf8') ?? '';
@@ -184,14 +196,15 @@ describe('publish: PUT /packages/package/:namespace/:name/versions/:version', ()
     });
 
     it('finds READMEs case-insensitively, preferring .md over .markdown over none', async () => {
-      const doc = await publishVersion(t.app, 'alice/readme', '1.1.0', {
+      await publishVersion(t.app, 'alice/readme', '1.1.0', {
         token: alice.token,
         files: { readme: 'plain', 'ReadMe.MarkDown': 'markdown', 'Readme.MD': '*md*' },
       });
+      const doc = await renderedDoc('alice/readme', '1.1.0');
       const html = (await t.deps.blobs.getBytes(doc.derivedFiles['./readme.html'] as Integrity))?.toString('utf8') ?? '';
       assert.match(html, /<em>md<\/em>/);
-      const none = await publishVersion(t.app, 'alice/readme', '1.2.0', { token: alice.token, files: { 'index.js': '1' } });
-      assert.deepEqual(none.derivedFiles, {});
+      await publishVersion(t.app, 'alice/readme', '1.2.0', { token: alice.token, files: { 'index.js': '1' } });
+      assert.deepEqual((await renderedDoc('alice/readme', '1.2.0')).derivedFiles, {});
     });
 
     it('stores identical content once', async () => {

@@ -6,6 +6,7 @@ import { createToken, createUser } from '@entropic/core';
 import { buildApp } from '@entropic/server/app';
 import { loadConfig } from '@entropic/server/config';
 import { createDeps, type ServerDeps } from '@entropic/server/deps';
+import { createJobWorker } from '@entropic/server/job-handlers';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
@@ -27,6 +28,8 @@ export interface TestApp {
   backend: 'pglite' | 'postgres';
   listen(): Promise<string>;
   createUser(name: string, options?: { email?: string; passwordHash?: string }): Promise<TestUser>;
+  /** Runs every job that is due (README rendering, npm tarballs…) to the end, as the server's worker would; answers how many ran. */
+  runJobs(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -67,6 +70,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     keyPrefix: `entropic-test:${suffix}:`,
   });
   const app = await buildApp(deps, options.logger ? { loggerInstance: options.logger } : { logger: config.logLevel !== 'silent' });
+  // No worker runs by itself in a test app: a test sees a version before and after its jobs (`runJobs`).
+  const worker = createJobWorker(deps, app.npmTarballs, app.log);
   const testApp: TestApp = {
     app,
     deps,
@@ -83,6 +88,15 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       const user = await createUser(deps, { name, email: userOptions.email ?? null, passwordHash: userOptions.passwordHash ?? null });
       const { token } = await createToken(deps, { userId: user.id, description: 'test', scope: 'publish' });
       return { id: user.id, name: user.name, token };
+    },
+    async runJobs() {
+      let ran = 0;
+      for (let round = 0; round < 1000; round += 1) {
+        const n = await worker.runDue();
+        if (n === 0) return ran;
+        ran += n;
+      }
+      throw new Error('runJobs: jobs kept coming for 1000 rounds');
     },
     async close() {
       await app.close();

@@ -7,6 +7,8 @@
 export interface JobPayloads {
   /** build and record the npm tarball of a version published through the Entropic API or `ds` */
   'npm-tarball': { versionId: number };
+  /** build every missing npm tarball (versions from before the queue, or whose job died); enqueued at start-up when any is missing */
+  'npm-tarball-backfill': Record<string, never>;
   /** render a version's README file to its derived `./readme.html` */
   'render-readme': { versionId: number; path: string };
 }
@@ -23,6 +25,7 @@ export interface JobPolicy {
 
 export const JOB_POLICIES: Readonly<Record<JobKind, JobPolicy>> = {
   'npm-tarball': { maxAttempts: 8, backoffMs: 1000, maxBackoffMs: 10 * 60_000 },
+  'npm-tarball-backfill': { maxAttempts: 3, backoffMs: 10_000, maxBackoffMs: 60_000 },
   'render-readme': { maxAttempts: 8, backoffMs: 1000, maxBackoffMs: 10 * 60_000 },
 };
 

@@ -29,6 +29,8 @@ export interface JobWorkerOptions {
   /** a try failed (`outcome`: retrying or dead), or the worker's own loop hit an error (no job) */
   onError?: (error: unknown, job: JobRecord | undefined, outcome?: 'retrying' | 'dead' | 'lost') => void;
   onCompleted?: (job: JobRecord, ms: number) => void;
+  /** subscribes `wake` to "jobs were enqueued here" while the worker runs; answers the unsubscribe */
+  wakeOn?: (wake: () => void) => () => void;
 }
 
 interface Running {
@@ -55,6 +57,7 @@ export class JobWorker {
   private stopping = false;
   private wakeUp: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private unsubscribeWake: (() => void) | undefined;
 
   constructor(private readonly options: JobWorkerOptions) {
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -70,6 +73,7 @@ export class JobWorker {
     this.stopping = false;
     this.heartbeat = setInterval(() => void this.extendLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.heartbeat.unref();
+    this.unsubscribeWake = this.options.wakeOn?.(() => this.wake());
     this.loop = this.run();
   }
 
@@ -84,6 +88,7 @@ export class JobWorker {
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
+    this.unsubscribeWake?.();
     this.wake();
     await this.loop;
     this.loop = undefined;

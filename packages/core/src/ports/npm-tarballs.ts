@@ -66,6 +66,8 @@ export interface NpmTarballRepository {
   ): Promise<{ versionId: number; integrity: string | null } | undefined>;
   /** What building the version's tarball needs, with the integrity of the one recorded (null: none yet). */
   findBuildSource(packageId: number, version: string): Promise<(NpmBuildSourceRow & { tarball_integrity: string | null }) | undefined>;
+  /** The same by version id, with the package's coordinates (what the `npm-tarball` job reads). */
+  findBuildSourceById(versionId: number): Promise<(UnbuiltNpmVersionRow & { tarball_integrity: string | null }) | undefined>;
   /** Records the tarball of a version; the first one recorded stays (a second insert is a no-op). */
   insert(tarball: NewNpmTarball): Promise<void>;
   /** Versions with an id above `afterId` and no tarball recorded, in id order, at most `limit`. */

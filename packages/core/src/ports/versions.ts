@@ -38,6 +38,19 @@ export interface DependentPackage {
   name: string;
 }
 
+export interface VersionDerivationSource {
+  id: number;
+  version: string;
+  files: Record<string, string>;
+  derived_files: Record<string, string>;
+  /** package name */
+  name: string;
+  /** namespace name */
+  ns: string;
+  /** stored namespace host: null for this registry's own */
+  host: string | null;
+}
+
 export type NewVersion = Omit<VersionRow, 'id' | 'yanked' | 'deprecated' | 'total_bytes'> & { total_bytes: number };
 
 /** A version as listings show it: its package by name and when it was published. */
@@ -69,8 +82,12 @@ export interface VersionRepository {
   listDependents(dependency: string, limit: number): Promise<DependentPackage[]>;
   /** Versions that are not yanked, in no particular order. */
   listPublished(packageId: number): Promise<Array<{ version: string; integrity: string }>>;
-  /** `'exists'` when (package, version) was published before: the unique constraint decides. */
-  insert(version: NewVersion): Promise<'inserted' | 'exists'>;
+  /** The new version's id, or `'exists'` when (package, version) was published before: the unique constraint decides. */
+  insert(version: NewVersion): Promise<number | 'exists'>;
+  /** A version by id with its files, derived files and package coordinates (what a job deriving files reads). */
+  findDerivationSource(id: number): Promise<VersionDerivationSource | undefined>;
+  /** Records one derived file (`./readme.html`) of a version; recording it again replaces it. */
+  setDerivedFile(id: number, path: string, integrity: string): Promise<void>;
   yank(id: number, now: Date): Promise<void>;
   /** Sets (a message) or clears (null) the deprecation of a version. */
   setDeprecated(id: number, message: string | null, now: Date): Promise<void>;

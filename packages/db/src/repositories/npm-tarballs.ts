@@ -65,6 +65,17 @@ export function npmTarballRepository(db: Executor): NpmTarballRepository {
         .executeTakeFirst();
     },
 
+    async findBuildSourceById(versionId) {
+      return db
+        .selectFrom('versions as v')
+        .innerJoin('packages as p', 'p.id', 'v.package_id')
+        .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
+        .leftJoin('npm_tarballs as t', 't.version_id', 'v.id')
+        .select(['v.id', 'v.version', 'v.files', 'v.dependencies', 'p.name', 'n.name as ns', 'n.host', 't.integrity as tarball_integrity'])
+        .where('v.id', '=', versionId)
+        .executeTakeFirst();
+    },
+
     async insert(tarball) {
       await db
         .insertInto('npm_tarballs')

@@ -1,4 +1,4 @@
-import type { VersionRepository } from '@entropic/core';
+import type { VersionDerivationSource, VersionRepository } from '@entropic/core';
 import { sql } from 'kysely';
 import { isUniqueViolation } from '../create-database.ts';
 import type { Executor } from './executor.ts';
@@ -80,7 +80,7 @@ export function versionRepository(db: Executor): VersionRepository {
 
     async insert(v) {
       try {
-        await db
+        const row = await db
           .insertInto('versions')
           .values({
             package_id: v.package_id,
@@ -99,12 +99,23 @@ export function versionRepository(db: Executor): VersionRepository {
             created_at: v.created_at,
             modified_at: v.modified_at,
           })
-          .execute();
-        return 'inserted';
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        return Number(row.id);
       } catch (error) {
         if (isUniqueViolation(error)) return 'exists';
         throw error;
       }
+    },
+
+    findDerivationSource: (id) => findDerivationSource(db, id),
+
+    async setDerivedFile(id, path, integrity) {
+      await db
+        .updateTable('versions')
+        .set({ derived_files: sql`derived_files || jsonb_build_object(${path}::text, ${integrity}::text)` })
+        .where('id', '=', id)
+        .execute();
     },
 
     async yank(id, now) {
@@ -124,4 +135,14 @@ export function versionRepository(db: Executor): VersionRepository {
         .execute();
     },
   };
+}
+
+function findDerivationSource(db: Executor, id: number): Promise<VersionDerivationSource | undefined> {
+  return db
+    .selectFrom('versions as v')
+    .innerJoin('packages as p', 'p.id', 'v.package_id')
+    .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
+    .select(['v.id', 'v.version', 'v.files', 'v.derived_files', 'p.name', 'n.name as ns', 'n.host'])
+    .where('v.id', '=', id)
+    .executeTakeFirst();
 }

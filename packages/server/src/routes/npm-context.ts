@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { PackageRef } from '@entropic/core';
-import { createHttpUpstreamRegistry, NpmMirror, resolveNpmName } from '@entropic/npm';
+import { type BuildNpmTarball, createHttpUpstreamRegistry, NpmMirror, resolveNpmName } from '@entropic/npm';
 import { type AppError, appError, LEGACY, type NamespaceName, parsePackageName, truncate } from '@entropic/types';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServerDeps } from '../deps.ts';
@@ -33,6 +33,8 @@ export interface NpmContext {
   /** the external URL tarball links start with */
   base: string;
   mirror: NpmMirror;
+  /** builds a local version's npm tarball now when its job has not run yet (a read must not leave out a published version) */
+  buildTarball: BuildNpmTarball;
   /** npm name → package (a local namespace wins over the upstream for its scope) */
   resolve(npmName: string): Promise<PackageRef>;
   /** Unknown names are answered from memory: no query, nothing cached, nothing evicted. */
@@ -100,7 +102,8 @@ export function createNpmContext(app: FastifyInstance): NpmContext {
     sendErrorMessage(reply, 'PACKAGE_NOT_FOUND', notHereMessage(npmName, ref));
 
   const isStored = (ref: PackageRef) => names.hasPackage(ref);
-  return { deps, base: deps.config.externalUrl, mirror, resolve, assertMayExist, mayExist, replyNotHere, notHere, isStored };
+  const buildTarball: BuildNpmTarball = (versionId) => app.npmTarballs.buildById(versionId);
+  return { deps, base: deps.config.externalUrl, mirror, buildTarball, resolve, assertMayExist, mayExist, replyNotHere, notHere, isStored };
 }
 
 /** `/@scope/name` → `@scope/name` (anything else under two segments is no npm route). */

@@ -33,7 +33,7 @@ export function registerNpmTarballRoutes(app: FastifyInstance, ctx: NpmContext):
       if (mirrored && mirrored.kind !== 'stored') return mirrored;
       integrity = mirrored?.integrity;
     } else {
-      integrity = await findNpmTarball(deps, { ref, version });
+      integrity = await findNpmTarball(deps, { ref, version, build: ctx.buildTarball });
     }
     if (!integrity) throw appError('VERSION_NOT_FOUND', `The version "${npmName}@${version}" does not exist.`);
     return integrity;

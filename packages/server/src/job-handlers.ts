@@ -1,0 +1,54 @@
+import { type JobHandlers, JobWorker, renderVersionReadme } from '@entropic/core';
+import type { NpmTarballBuilder } from '@entropic/npm';
+import type { ServerDeps } from './deps.ts';
+
+/** What the worker logs through (the server's or the worker process's pino logger). */
+interface JobLog {
+  error(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  debug(fields: object, message: string): void;
+}
+
+/**
+ * The handler of every job kind (`core/src/jobs/job-kinds.ts` lists the kinds): each an
+ * idempotent use case on the deps. The compiler does not force a handler per kind; a kind
+ * without one stays queued, and `admin jobs` shows it.
+ */
+export function createJobHandlers(deps: ServerDeps, tarballs: NpmTarballBuilder): JobHandlers {
+  return {
+    'npm-tarball': async ({ versionId }) => void (await tarballs.buildById(versionId)),
+    'npm-tarball-backfill': async () => void (await tarballs.buildMissing()),
+    'render-readme': (payload) => renderVersionReadme(deps, payload),
+  };
+}
+
+/** A worker on the deps' queue with the configured concurrency and lease, woken by this process's own enqueues. */
+export function createJobWorker(deps: ServerDeps, tarballs: NpmTarballBuilder, log: JobLog): JobWorker {
+  const { jobs } = deps.config;
+  return new JobWorker({
+    jobs: deps.repos.jobs,
+    clock: deps.clock,
+    handlers: createJobHandlers(deps, tarballs),
+    concurrency: jobs.concurrency,
+    pollMs: jobs.pollMs,
+    leaseMs: jobs.leaseSeconds * 1000,
+    onError: (error, job, outcome) => {
+      if (!job) log.error({ err: error }, 'job worker: claiming failed');
+      else if (outcome === 'dead')
+        log.error({ err: error, job: job.id, kind: job.kind, attempts: job.attempts }, 'job dead after its last try');
+      else log.warn({ err: error, job: job.id, kind: job.kind, attempts: job.attempts, outcome }, 'job try failed');
+    },
+    onCompleted: (job, ms) => log.debug({ job: job.id, kind: job.kind, ms }, 'job done'),
+    wakeOn: (wake) => deps.onJobsEnqueued(wake),
+  });
+}
+
+/** Start-up: when some version has no npm tarball and is not being built, one backfill job builds them. */
+export async function enqueueTarballBackfill(deps: ServerDeps): Promise<boolean> {
+  const [unbuilt] = await deps.repos.npmTarballs.listUnbuilt(0, 1);
+  if (!unbuilt) return false;
+  const pending = await deps.repos.jobs.list({ kind: 'npm-tarball-backfill', limit: 1 });
+  if (pending.some((job) => job.state !== 'dead')) return false;
+  await deps.repos.jobs.enqueue({ kind: 'npm-tarball-backfill', payload: {} });
+  return true;
+}
