@@ -4,9 +4,11 @@ import type { Version } from '@entropic/types';
 import {
   indexPackageRefForSearch,
   indexStalePackagesForSearch,
+  JobWorker,
   MAX_SEARCH_TEXT,
   normalizeSearchText,
   type Principal,
+  renderVersionReadme,
   searchPackages,
   yankVersion,
 } from '../src/index.ts';
@@ -34,6 +36,9 @@ describe('search (indexer and query use cases on real repositories)', () => {
       },
     });
     assert.deepEqual(await search('tiny-http'), { total: 0, hits: [] }, 'nothing is indexed on the publish path');
+    // the README's text is indexed from its rendering, which the render-readme job makes
+    const handlers = { 'render-readme': (payload: { versionId: number; path: string }) => renderVersionReadme(deps, payload) };
+    assert.equal(await new JobWorker({ jobs: deps.repos.jobs, clock: deps.clock, handlers }).runDue(), 1);
     assert.equal(await indexPackageRefForSearch(deps, ref), 'indexed');
     for (const text of ['tiny-http', 'TINY', 'servers', 'zanzibar', 'quokka', 'alice']) {
       const { hits } = await search(text);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { DownloadCounter } from '@entropic/core';
 import { createTestApp, publishVersion, type TestApp, type TestUser } from '@entropic/testkit';
 
 const HOSTILE_README = [
@@ -44,6 +45,7 @@ describe('website: package pages', () => {
       fields: { dependencies: { 'bob/util': '^2.0.0', 'left-pad': '^1.3.0', 'carol@elsewhere.example/x': '*' } },
     });
     await publishVersion(t.app, 'bob/app', '0.1.0', { token: bob.token, fields: { dependencies: { 'alice/lib': '^1.0.0' } } });
+    await t.runJobs(); // READMEs are rendered by the render-readme job
   });
   after(() => t?.close());
 
@@ -103,6 +105,21 @@ describe('website: package pages', () => {
     assert.doesNotMatch((await get('/www/packages/alice/lib')).body, /bob@[^/]+\/tool"/);
     await publishVersion(t.app, 'bob/tool', '1.0.0', { token: bob.token, fields: { dependencies: { 'alice/lib': '*' } } });
     assert.match((await get('/www/packages/alice/lib')).body, /href="\/www\/packages\/bob@[^/]+\/tool"/);
+  });
+
+  it('shows download counts: the package over a day, a week and a month, and the shown version', async () => {
+    await publishVersion(t.app, 'alice/counted', '1.0.0', { token: alice.token });
+    await publishVersion(t.app, 'alice/counted', '2.0.0', { token: alice.token });
+    for (const version of ['1.0.0', '2.0.0', '2.0.0']) {
+      assert.equal((await get(`/@alice/counted/-/counted-${version}.tgz`)).statusCode, 200);
+    }
+    await (t.app.downloads as DownloadCounter).flush();
+    const body = (await get('/www/packages/alice/counted')).body;
+    assert.match(body, /data-testid="downloads-day">3</);
+    assert.match(body, /data-testid="downloads-week">3</);
+    assert.match(body, /data-testid="downloads-month">3</);
+    assert.match(body, /data-testid="downloads-version">2</, 'the shown (latest) version was downloaded twice');
+    assert.match((await get('/www/packages/alice/counted/v/1.0.0')).body, /data-testid="downloads-version">1</);
   });
 
   it('answers 404 pages for what is not here, with the reason, and 400 for bad names and versions', async () => {
