@@ -8,6 +8,7 @@ import {
   listVersionHistory,
   type PackageRef,
   readmeRank,
+  summarizePackageDownloads,
   type VersionHistoryEntry,
 } from '@entropic/core';
 import { appError, type Integrity, LEGACY, npmNameOf, type Version, type VersionDocument } from '@entropic/types';
@@ -37,10 +38,11 @@ export async function loadPackagePage(deps: CoreDeps, ref: PackageRef, version: 
   const [doc, history] = await Promise.all([getPackageDocument(deps, { ref }), listVersionHistory(deps, { ref })]);
   const chosen = version ?? defaultVersion(history, doc.tags.latest);
   if (!chosen) throw appError('VERSION_NOT_FOUND', `The package "${fullName(ref)}" has no versions yet.`);
-  const [versionDoc, dependents, maintainers] = await Promise.all([
+  const [versionDoc, dependents, maintainers, downloads] = await Promise.all([
     getVersionDocument(deps, { ref, version: chosen as Version }),
     listDependents(deps, { ref, limit: PAGE_LIMITS.dependents + 1 }),
     listMaintainers(deps, { ref, limit: String(PAGE_LIMITS.maintainers) }),
+    summarizePackageDownloads(deps, { ref }),
   ]);
   const entry = history.find((v) => v.version === chosen) as VersionHistoryEntry;
   const [manifest, readme] = await Promise.all([readManifest(deps, versionDoc), readmeOf(deps, versionDoc)]);
@@ -60,6 +62,12 @@ export async function loadPackagePage(deps: CoreDeps, ref: PackageRef, version: 
     dependentsMore: dependents.length > PAGE_LIMITS.dependents,
     maintainers: maintainers.objects,
     previous: history.slice(index + 1).find((v) => !v.yanked)?.version ?? history[index + 1]?.version,
+    downloads: {
+      lastDay: downloads.lastDay,
+      lastWeek: downloads.lastWeek,
+      lastMonth: downloads.lastMonth,
+      shownVersionLastMonth: downloads.versions[chosen] ?? 0,
+    },
     install: installCommands(ref, deps.host, version === undefined || chosen === doc.tags.latest ? undefined : chosen),
   };
 }

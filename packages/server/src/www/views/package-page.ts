@@ -57,6 +57,8 @@ export interface PackagePageModel {
   /** the version before the shown one (for "compare with the previous version") */
   previous: string | undefined;
   install: Array<{ client: string; command: string }>;
+  /** counted downloads (UTC days ending today): the package's, and the shown version's over 30 days */
+  downloads: { lastDay: number; lastWeek: number; lastMonth: number; shownVersionLastMonth: number };
 }
 
 /**
@@ -84,6 +86,7 @@ export function packagePage(model: PackagePageModel): SafeHtml {
     <aside aria-label="About this package">
       ${installSection(model)}
       ${aboutSection(model)}
+      ${downloadSection(model)}
       ${tagSection(model)}
       ${versionSection(model)}
       ${dependencySection(model)}
@@ -138,6 +141,20 @@ function aboutSection(model: PackagePageModel): SafeHtml {
       ${model.keywords.length ? html`<li>Keywords: <span class="anywhere">${model.keywords.join(', ')}</span></li>` : ''}
       <li>Integrity <code class="integrity" data-testid="integrity">${shown.integrity}</code></li>
       <li>Signature ${signature}</li>
+    </ul>
+  </section>`;
+}
+
+function downloadSection(model: PackagePageModel): SafeHtml {
+  const { downloads } = model;
+  const count = (n: number) => n.toLocaleString('en-US');
+  return html`<section aria-labelledby="downloads-heading">
+    <h2 id="downloads-heading">Downloads</h2>
+    <ul data-testid="downloads">
+      <li>Today <span data-testid="downloads-day">${count(downloads.lastDay)}</span></li>
+      <li>Last 7 days <span data-testid="downloads-week">${count(downloads.lastWeek)}</span></li>
+      <li>Last 30 days <span data-testid="downloads-month">${count(downloads.lastMonth)}</span>
+        (${model.shown.version}: <span data-testid="downloads-version">${count(downloads.shownVersionLastMonth)}</span>)</li>
     </ul>
   </section>`;
 }
