@@ -1,6 +1,6 @@
 import type { CoreDeps } from './deps.ts';
 import { storedHost } from './namespaces.ts';
-import type { DownloadCount } from './ports/downloads.ts';
+import type { DownloadCount, StoredPackageName } from './ports/downloads.ts';
 import type { PackageRef } from './ports/records.ts';
 
 const DAY_MS = 86_400_000;
@@ -50,7 +50,10 @@ export class DownloadCounter {
     const batch = [...this.#pending.values()];
     if (batch.length === 0) return 0;
     this.#pending = new Map();
-    const written = this.deps.uow.transaction((repos) => repos.downloads.add(batch));
+    const written = this.deps.uow.transaction(async (repos) => {
+      await repos.downloads.add(batch);
+      await repos.search.refreshPopularity(distinctPackages(batch), this.#popularitySince());
+    });
     this.#flushing = written;
     try {
       await written;
@@ -63,6 +66,12 @@ export class DownloadCounter {
     }
   }
 
+  /** The first day of the popularity window (30 days ending today, UTC, as the home page's list). */
+  #popularitySince(): string {
+    const now = this.deps.clock.now().getTime();
+    return new Date(now - (now % DAY_MS) - 29 * DAY_MS).toISOString().slice(0, 10);
+  }
+
   /** A failed flush's counts go back into the map (with whatever was counted meanwhile). */
   #restore(batch: DownloadCount[]): void {
     for (const row of batch) {
@@ -72,4 +81,11 @@ export class DownloadCounter {
       else this.#pending.set(key, row);
     }
   }
+}
+
+function distinctPackages(batch: readonly DownloadCount[]): StoredPackageName[] {
+  const seen = new Map<string, StoredPackageName>();
+  for (const row of batch)
+    seen.set(`${row.namespace}\n${row.host ?? ''}\n${row.name}`, { namespace: row.namespace, host: row.host, name: row.name });
+  return [...seen.values()];
 }

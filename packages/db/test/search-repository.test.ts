@@ -76,6 +76,20 @@ describe('search repository (full text + trigram, on this run’s backend)', () 
     assert.deepEqual(await names('zebra'), ['same-b', 'same-a']);
   });
 
+  it('popularity follows the download counts: refreshed for named packages, and taken at save', async () => {
+    await add('pop-a', { description: 'quokka helper' });
+    await add('pop-b', { description: 'quokka helper' });
+    const today = new Date().toISOString().slice(0, 10);
+    const count = (name: string, day: string, n: number) => ({ namespace: 'alice', host: null, name, version: '1.0.0', day, count: n });
+    await repos.downloads.add([count('pop-b', today, 3), count('pop-b', '2020-01-01', 1000), count('pop-a', today, 7)]);
+    assert.deepEqual(await names('quokka'), ['pop-a', 'pop-b'], 'equal until refreshed (by name)');
+    await repos.search.refreshPopularity([{ namespace: 'alice', host: null, name: 'pop-b' }], today);
+    assert.deepEqual(await names('quokka'), ['pop-b', 'pop-a'], 'pop-b: 3 downloads since today; old days do not count');
+    await repos.search.save(doc('pop-a', ids.get('pop-a') as number, { description: 'quokka helper' }));
+    assert.deepEqual(await names('quokka'), ['pop-a', 'pop-b'], 'a save takes the last 30 days of counts: 7 > 3');
+    await repos.search.refreshPopularity([], today);
+  });
+
   it('LIKE and regex metacharacters, quotes and SQL are plain text: no error, no wildcard', async () => {
     for (const text of ["'; drop table packages; --", '%', '_', '\\', '.*', '[(', 'a:*', '!|&<->', "o'reilly", '$1']) {
       const result = await repos.search.search({ text, limit: 10, offset: 0 });

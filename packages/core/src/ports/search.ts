@@ -1,3 +1,5 @@
+import type { StoredPackageName } from './downloads.ts';
+
 /** What the indexer reads to build a package's search document (one query in the repository). */
 export interface SearchSourceRow {
   packageId: number;
@@ -81,6 +83,11 @@ export interface SearchRepository {
    * names trigram-similar to the text.
    */
   search(query: SearchQuery): Promise<SearchResult>;
+  /**
+   * Popularity: sets each named package's `downloads` to its download count since `sinceDay`
+   * (`YYYY-MM-DD`, UTC). The download counter calls it for the packages of each flush.
+   */
+  refreshPopularity(packages: readonly StoredPackageName[], sinceDay: string): Promise<void>;
   /** Packages whose document is missing or older than the package (id above `afterId`, in id order). */
   listStale(afterId: number, limit: number): Promise<number[]>;
 }

@@ -3,6 +3,19 @@ import { sql } from 'kysely';
 import type { Executor } from './executor.ts';
 
 /** `%`, `_` and `\` are LIKE wildcards: a query is matched as a literal prefix. */
+/** How many days of downloads make a package's popularity (as the home page's "most downloaded"). */
+const POPULARITY_DAYS = 30;
+
+function monthAgo(): string {
+  return new Date(Date.now() - (POPULARITY_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** A package's downloads since a day, for a row `s` with namespace, host (null: this registry) and name. */
+function popularity(sinceDay: string) {
+  return sql<number>`coalesce((SELECT sum(d.count) FROM download_counts d
+    WHERE d.namespace = s.namespace AND d.host = coalesce(s.host, '') AND d.name = s.name AND d.day >= ${sinceDay}::date), 0)`;
+}
+
 function likePrefix(text: string): string {
   return `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
@@ -133,14 +146,23 @@ export function searchRepository(db: Executor): SearchRepository {
         source_modified_at: doc.sourceModifiedAt,
       };
       await sql`INSERT INTO package_search (package_id, npm_name, namespace, host, name, version, description, keywords,
-          maintainers, published_at, source_modified_at, indexed_at, document)
-        VALUES (${doc.packageId}, ${values.npm_name}, ${values.namespace}, ${values.host}, ${values.name}, ${values.version},
+          maintainers, published_at, source_modified_at, indexed_at, document, downloads)
+        SELECT ${doc.packageId}, ${values.npm_name}, ${values.namespace}, ${values.host}, ${values.name}, ${values.version},
           ${values.description}, ${values.keywords}::jsonb, ${values.maintainers}::jsonb, ${values.published_at},
-          ${values.source_modified_at}, now(), ${document})
+          ${values.source_modified_at}, now(), ${document}, ${popularity(monthAgo())}
+        FROM (SELECT ${values.namespace}::text AS namespace, ${values.host}::text AS host, ${values.name}::text AS name) s
         ON CONFLICT (package_id) DO UPDATE SET npm_name = excluded.npm_name, namespace = excluded.namespace,
           host = excluded.host, name = excluded.name, version = excluded.version, description = excluded.description,
           keywords = excluded.keywords, maintainers = excluded.maintainers, published_at = excluded.published_at,
-          source_modified_at = excluded.source_modified_at, indexed_at = excluded.indexed_at, document = excluded.document`.execute(db);
+          source_modified_at = excluded.source_modified_at, indexed_at = excluded.indexed_at, document = excluded.document,
+          downloads = excluded.downloads`.execute(db);
+    },
+
+    async refreshPopularity(packages, sinceDay) {
+      if (packages.length === 0) return;
+      const names = sql.join(packages.map((p) => sql`(${p.namespace}, ${p.host ?? ''}, ${p.name})`));
+      await sql`UPDATE package_search s SET downloads = ${popularity(sinceDay)}
+        WHERE (s.namespace, coalesce(s.host, ''), s.name) IN (${names})`.execute(db);
     },
 
     async remove(packageId) {
