@@ -7,6 +7,9 @@ import { createDeps } from './deps.ts';
 import { createJobWorker } from './job-handlers.ts';
 import { acquireLock } from './lock-file.ts';
 import { createAppLogger } from './plugins/access-log.ts';
+import { ResponseCache } from './response-cache.ts';
+import { packageGroup } from './routes/refs.ts';
+import { SearchIndexing } from './search-indexing.ts';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -25,6 +28,14 @@ async function main(): Promise<void> {
   const { logger } = log;
   const tarballs = new NpmTarballBuilder(deps, (error, what) => logger.error({ err: error }, `npm tarball of ${what} not built`));
   const worker = createJobWorker(deps, tarballs, logger);
+  // What a job announces (a rendered README: package-changed) reaches the registry processes'
+  // caches through the key-value store's broadcast, and the search index from here.
+  const broadcast = new ResponseCache(deps.kv, { ttlSeconds: config.cacheTtlSeconds });
+  const unsubscribe = deps.events.subscribe(async (event) => {
+    if (event.type !== 'token-revoked') await broadcast.invalidate(packageGroup(event.ref));
+  });
+  const searchIndexing = new SearchIndexing(deps, (error, what) => logger.error({ err: error }, `search index of ${what} not updated`));
+  searchIndexing.start();
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -33,6 +44,8 @@ async function main(): Promise<void> {
     const timer = setTimeout(() => process.exit(1), config.jobs.stopGraceSeconds * 1000 + 10_000).unref();
     try {
       await worker.stop(config.jobs.stopGraceSeconds * 1000);
+      unsubscribe();
+      await searchIndexing.stop();
       await deps.close();
     } finally {
       release();
