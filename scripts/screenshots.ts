@@ -36,6 +36,7 @@ try {
   const url = await t.listen();
   const user = await t.createUser('astronaut');
   await publishSamplePackages(t.app, user.token);
+  await t.runJobs(); // READMEs are rendered by the render-readme job
   // the search index is filled off the request path: wait (bounded) until it lists the sample
   for (let i = 0; i < 60; i++) {
     const found = await fetch(`${url}/-/v1/search?text=rocket`).then((r) => r.json() as Promise<{ total?: number }>);

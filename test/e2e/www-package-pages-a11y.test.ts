@@ -23,6 +23,7 @@ describe('package pages in a real browser (chromium): every page type, dark them
     url = await t.listen();
     const user = await t.createUser('astronaut');
     await publishSamplePackages(t.app, user.token);
+    await t.runJobs(); // READMEs are rendered by the render-readme job
     browser = await launchChromium();
   });
   after(async () => {
@@ -67,6 +68,12 @@ describe('package pages in a real browser (chromium): every page type, dark them
       '/www/packages/acme/rocket-lib/v/1.1.0/files/logo.png',
       '/www/packages/acme/rocket-lib/diff/1.0.0..1.1.0',
       '/www/packages/acme/nothing-here',
+      // the pages that lead to packages: home, search, namespaces, a namespace, a user
+      '/www',
+      '/www/search?q=rocket',
+      '/www/namespaces',
+      '/www/namespaces/acme',
+      '/www/users/astronaut',
     ];
     const dark = await newPage({ dark: true });
     const phone = await newPage({ phone: true });

@@ -22,6 +22,7 @@ describe('package pages in a real browser (chromium)', { skip: chromiumMissing()
     url = await t.listen();
     const user = await t.createUser('astronaut');
     await publishSamplePackages(t.app, user.token);
+    await t.runJobs(); // READMEs are rendered by the render-readme job
     browser = await launchChromium();
   });
   after(async () => {
