@@ -26,6 +26,8 @@ describe('search: /-/v1/search and /www/search, indexed off the request path', (
       token: alice.token,
       files: { 'package.json': packageJson(HOSTILE_DESCRIPTION, ['<b>kw</b>']), 'README.md': '<script>alert(3)</script> platypus' },
     });
+    // README text is indexed once the render-readme job has rendered it (its package-changed re-indexes)
+    await t.runJobs();
     await t.app.searchIndexing.idle();
   });
   after(() => t.close());
