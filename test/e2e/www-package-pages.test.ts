@@ -1,64 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { createTestApp, type TestApp } from '@entropic/testkit';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { seriousAxeViolations } from './support/axe.ts';
-import { chromiumMissing, launchChromium } from './support/chromium.ts';
-import { publishSamplePackages } from './support/sample-packages.ts';
+import { describe, it } from 'node:test';
+import { chromiumMissing } from './support/chromium.ts';
+import { useSampleSite } from './support/sample-site.ts';
 
-const STEP_TIMEOUT_MS = 20_000;
 /** how long the search index may take to show a package published a moment ago (indexing is off the request path) */
 const INDEXED_WITHIN_MS = 60_000;
 
 describe('package pages in a real browser (chromium)', { skip: chromiumMissing(), timeout: 300_000 }, () => {
-  let t: TestApp;
-  let url: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const dialogs: string[] = [];
-
-  before(async () => {
-    t = await createTestApp();
-    url = await t.listen();
-    const user = await t.createUser('astronaut');
-    await publishSamplePackages(t.app, user.token);
-    await t.runJobs(); // READMEs are rendered by the render-readme job
-    browser = await launchChromium();
-  });
-  after(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close();
-    await t?.close();
-  });
-
-  async function newPage(options: { phone?: boolean; dark?: boolean } = {}): Promise<Page> {
-    const context = await browser.newContext({
-      ...(options.phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : {}),
-      colorScheme: options.dark ? 'dark' : 'light',
-      // axe-core is injected as an inline script, which the site's CSP refuses
-      bypassCSP: true,
-      permissions: ['clipboard-read', 'clipboard-write'],
-    });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(STEP_TIMEOUT_MS);
-    page.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
-    // a script from a README or a file that ran would open a dialog
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    return page;
-  }
-
-  async function assertAccessible(page: Page, what: string): Promise<void> {
-    const violations = await seriousAxeViolations(page);
-    assert.deepEqual(violations, [], `${what}: serious or critical axe-core violations: ${JSON.stringify(violations)}`);
-  }
+  const site = useSampleSite();
+  const { newPage, assertAccessible } = site;
 
   it('finds a package by search from the home page, reads it, browses a file, diffs two versions and copies the install command', async () => {
     const page = await newPage();
-    await page.goto(`${url}/www`);
+    await page.goto(`${site.url}/www`);
     // the search index is filled off the request path: search again until the package shows (bounded)
     const deadline = Date.now() + INDEXED_WITHIN_MS;
     const result = page.getByRole('link', { name: '@acme/rocket-lib' });
@@ -101,19 +55,19 @@ describe('package pages in a real browser (chromium)', { skip: chromiumMissing()
     assert.notEqual(keywordColour, plainColour);
     await assertAccessible(page, 'file page');
 
-    await page.goto(`${url}/www/packages/acme/rocket-lib`);
+    await page.goto(`${site.url}/www/packages/acme/rocket-lib`);
     await page.getByRole('link', { name: 'Changes since 1.0.0' }).click();
     await page.waitForURL(/\/diff\/1\.0\.0\.\.1\.1\.0$/);
     assert.match((await page.getByTestId('diff-summary').textContent()) ?? '', /^6 files differ/);
     const diff = page.locator('section.diff-file', { has: page.getByRole('link', { name: 'index.js', exact: true }) }).getByTestId('diff');
     assert.ok((await diff.locator('.add').count()) > 0 && (await diff.locator('.del').count()) > 0);
     await assertAccessible(page, 'diff page');
-    assert.deepEqual(dialogs, [], 'no script from a package ran');
+    assert.deepEqual(site.dialogs, [], 'no script from a package ran');
   });
 
   it('is usable from the keyboard: the skip link, then the install command copy button', async () => {
     const page = await newPage();
-    await page.goto(`${url}/www/packages/acme/rocket-lib`);
+    await page.goto(`${site.url}/www/packages/acme/rocket-lib`);
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
     await page.keyboard.press('Enter');

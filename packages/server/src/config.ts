@@ -340,3 +340,19 @@ function loadS3Config(env: Env): S3Config {
     cacheMaxObjectBytes: integer(env, 'BLOB_CACHE_MAX_OBJECT_BYTES', 1024 * 1024, 0),
   };
 }
+
+/**
+ * The configuration of a process that owns itself (`npm start`, `npm run worker`): a bad
+ * setting prints what is wrong and exits with status 2, before anything starts.
+ */
+export function loadConfigOrExit(rawEnv: Env): Readonly<Config> {
+  try {
+    return loadConfig(rawEnv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+}

@@ -1,22 +1,13 @@
 // The only file (with admin.ts) that reads process.env: it owns the process.
 import { buildApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfigOrExit } from './config.ts';
 import { createDeps } from './deps.ts';
 import { createJobWorker } from './job-handlers.ts';
 import { acquireLock } from './lock-file.ts';
 import { createAppLogger } from './plugins/access-log.ts';
 
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit(process.env);
   const release = config.postgresUrl ? () => {} : acquireLock(config.dataDir);
   const deps = await createDeps(config);
   const log = createAppLogger(config.logLevel);

@@ -2,7 +2,7 @@
 // Several may run beside the registry processes on one PostgreSQL; on the embedded database the
 // worker runs inside `npm start` instead (PGlite belongs to one process).
 import { NpmTarballBuilder } from '@entropic/npm';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfigOrExit } from './config.ts';
 import { createDeps } from './deps.ts';
 import { createJobWorker } from './job-handlers.ts';
 import { acquireLock } from './lock-file.ts';
@@ -12,16 +12,7 @@ import { packageGroup } from './routes/refs.ts';
 import { SearchIndexing } from './search-indexing.ts';
 
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit(process.env);
   const release = config.postgresUrl ? () => {} : acquireLock(config.dataDir);
   const deps = await createDeps(config);
   const log = createAppLogger(config.logLevel);
