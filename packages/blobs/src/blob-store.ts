@@ -82,5 +82,11 @@ export interface BlobStore {
   verify(integrity: Integrity): Promise<boolean>;
   /** Throws when the store cannot be used (health checks). */
   check(): Promise<void>;
+  /**
+   * Removes what killed writers left behind (temp files, unfinished uploads) older than
+   * `olderThanMs`; returns how many. `admin gc` calls it; a store with nothing to clean omits it.
+   * A wrapper of a store (cache, timing) must pass it through.
+   */
+  cleanTemp?(olderThanMs?: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -25,7 +25,7 @@ export async function collectGarbage(
 ): Promise<GcReport> {
   const { graceSeconds } = input;
   const cutoff = deps.clock.now().getTime() - graceSeconds * 1000;
-  const blobs = deps.blobs as CoreDeps['blobs'] & { cleanTemp?: (olderThanMs?: number) => Promise<unknown> };
+  const { blobs } = deps;
   // Temp files of uploads cut off (client gone, process killed) get the same grace as blobs.
   const tempFiles = typeof blobs.cleanTemp === 'function' ? Number(await blobs.cleanTemp(graceSeconds * 1000)) : 0;
   const report: GcReport = { scanned: 0, deleted: 0, freedBytes: 0, keptYoung: 0, tempFiles };

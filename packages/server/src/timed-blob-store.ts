@@ -1,7 +1,7 @@
 import type { BlobStore } from '@entropic/blobs';
 import type { Metrics } from './metrics.ts';
 
-/** The operations timed; `list` (an iterator for gc and fsck) and `close` are passed through. */
+/** The operations timed; `list` (an iterator for gc and fsck), `cleanTemp` and `close` are passed through. */
 const TIMED = ['put', 'putBytes', 'stat', 'get', 'getBytes', 'sync', 'delete', 'verify', 'check'] as const;
 
 /**
@@ -11,6 +11,8 @@ const TIMED = ['put', 'putBytes', 'stat', 'get', 'getBytes', 'sync', 'delete', '
 export function timeBlobStore(store: BlobStore, metrics: Metrics): BlobStore {
   // A plain object (not a prototype trick): every call reaches the store with the store as `this`.
   const timed = { list: store.list.bind(store), close: store.close.bind(store) } as BlobStore;
+  // gc's temp cleaning: dropping it here silently stopped `admin gc` from cleaning temp files
+  if (store.cleanTemp) timed.cleanTemp = store.cleanTemp.bind(store);
   for (const operation of TIMED) {
     const call = store[operation].bind(store) as (...args: unknown[]) => Promise<unknown>;
     (timed as unknown as Record<string, unknown>)[operation] = async (...args: unknown[]) => {
