@@ -78,20 +78,34 @@ describe('two registry processes sharing PostgreSQL and Redis', {
     );
   const docPath = '/packages/package/alice/shared';
 
+  /** SQL on the shared database, without any broadcast. */
+  const query = async (text: string) => {
+    const client = new pg.Client({ connectionString: a.env.POSTGRES_URL });
+    await client.connect();
+    try {
+      return await client.query(text);
+    } finally {
+      await client.end();
+    }
+  };
+
   it('B really caches: a change behind both processes is not seen (the control)', async () => {
     await publishThrough(a, '1.0.0');
+    // the version's npm-tarball job announces package-changed once built (A's worker runs it after
+    // the publish answered): let it finish and its broadcast land before B's cache is warmed
+    await waitFor(
+      "A's jobs to finish",
+      async () => (Number((await query('SELECT count(*) AS n FROM jobs')).rows[0].n) === 0 ? true : undefined),
+      60_000,
+      50,
+    );
+    await new Promise((r) => setTimeout(r, 300));
     const warm = await read(b, docPath);
     assert.deepEqual(Object.keys(warm.versions), ['1.0.0']);
     await read(b, `${docPath}/dist-tags`);
     await read(b, `${docPath}/versions`);
     // change the database without any broadcast: B keeps answering from its cache
-    const client = new pg.Client({ connectionString: a.env.POSTGRES_URL });
-    await client.connect();
-    try {
-      await client.query(`UPDATE packages SET modified_at = now() + interval '1 day' WHERE name = 'shared'`);
-    } finally {
-      await client.end();
-    }
+    await query(`UPDATE packages SET modified_at = now() + interval '1 day' WHERE name = 'shared'`);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal((await read(b, docPath)).modified, warm.modified, 'B serves its cached document');
   });
