@@ -13,10 +13,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { gzipSync } from 'node:zlib';
-import tar from 'tar-stream';
 import type { ReferenceServer } from './lib/children.ts';
 import { prng, sourceText } from './lib/corpus.ts';
+import { makeTarball } from './lib/npm-document.ts';
 import { canPin, LOAD_CPU, pinnedCommand, pinProcess, SERVER_CPU } from './lib/cpu.ts';
 import { percentile } from './lib/load.ts';
 import { freePort, waitForHttp } from './lib/net.ts';
@@ -49,7 +48,6 @@ if (flags.help) {
 const COUNT = Math.max(20, Math.min(1000, Number(flags.packages)));
 const RUNS = Math.max(1, Math.min(9, Number(flags.runs)));
 const ROOTS = 10;
-const NPM_MTIME = new Date(499162500000);
 const started = performance.now();
 const log = (message: string) =>
   process.stderr.write(`[bench:mirror ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
@@ -65,16 +63,6 @@ interface UpstreamFiles {
   tarballs: Map<string, Buffer>;
 }
 
-async function makeTarball(files: readonly { path: string; content: Buffer }[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const file of files) {
-    pack.entry({ name: `package/${file.path}`, size: file.content.length, mode: 0o644, mtime: NPM_MTIME }, file.content);
-  }
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk as Buffer);
-  return gzipSync(Buffer.concat(chunks), { level: 9 });
-}
 
 /**
  * One set of `count` packages named `<set>-pkg-NNN`: the first 10 are the project's direct

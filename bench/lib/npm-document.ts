@@ -13,7 +13,8 @@ export interface NpmVersion {
   tarball: Buffer;
 }
 
-async function makeTarball(files: readonly { path: string; content: Buffer }[]): Promise<Buffer> {
+/** A gzipped npm tarball of `package/<path>` entries with npm's fixed mtime (deterministic bytes). */
+export async function makeTarball(files: readonly { path: string; content: Buffer }[]): Promise<Buffer> {
   const pack = tar.pack();
   for (const file of files) {
     pack.entry({ name: `package/${file.path}`, size: file.content.length, mode: 0o644, mtime: NPM_MTIME }, file.content);
