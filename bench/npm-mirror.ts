@@ -15,10 +15,10 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { ReferenceServer } from './lib/children.ts';
 import { prng, sourceText } from './lib/corpus.ts';
-import { makeTarball } from './lib/npm-document.ts';
 import { canPin, LOAD_CPU, pinnedCommand, pinProcess, SERVER_CPU } from './lib/cpu.ts';
 import { percentile } from './lib/load.ts';
 import { freePort, waitForHttp } from './lib/net.ts';
+import { makeTarball } from './lib/npm-document.ts';
 import { startPinnedVerdaccio, stopper } from './lib/pinned-verdaccio.ts';
 import { REPO_ROOT, startRegistry } from './lib/registry.ts';
 import { processCpuNs } from './lib/rss.ts';
@@ -62,7 +62,6 @@ interface UpstreamFiles {
   /** `<name>/-/<file>.tgz` → bytes */
   tarballs: Map<string, Buffer>;
 }
-
 
 /**
  * One set of `count` packages named `<set>-pkg-NNN`: the first 10 are the project's direct
