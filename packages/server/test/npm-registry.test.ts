@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { bearer, createTestApp, publishVersion, type TestApp, type TestUser } from '@entropic/testkit';
 import tar from 'tar-stream';
+import { countFiles } from './support/count-files.ts';
 
 type Entry = {
   name: string;
@@ -63,15 +62,6 @@ function npmPublishBody(name: string, version: string, tarball: Buffer, manifest
     },
     _attachments: { [file]: { content_type: 'application/octet-stream', data: tarball.toString('base64'), length: tarball.length } },
   };
-}
-
-/** Stored objects (the sync journal's own files come and go in the background, so they are not counted). */
-async function countFiles(dir: string): Promise<number> {
-  let n = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && !relative(dir, entry.parentPath).split(sep).includes('journal')) n += 1;
-  }
-  return n;
 }
 
 describe('npm registry protocol', () => {
