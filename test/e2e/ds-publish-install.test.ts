@@ -52,7 +52,8 @@ describe('ds publish → ds install, end to end', () => {
   let consumer: DsUser;
 
   before(async () => {
-    world = await startDsWorld(['alice']);
+    // downloads are flushed every second, so the install's report is readable soon after it
+    world = await startDsWorld(['alice'], { env: { DOWNLOAD_FLUSH_SECONDS: '1' } });
     alice = await world.user({ as: 'alice' });
     consumer = await world.user();
   });
@@ -135,6 +136,22 @@ describe('ds publish → ds install, end to end', () => {
       lock,
       /\[packages\."node_modules\/@alice\/util\/node_modules\/@alice\/dep"\]\nname = "alice@127\.0\.0\.1:\d+\/dep"\nversion = "1\.0\.0"/,
     );
+  });
+
+  it('counts the versions the install fetched as downloads (ds reports them: it fetches documents by integrity)', async () => {
+    const counted = async (name: string): Promise<number> => {
+      const res = await fetch(`${world.registry.url}/-/downloads/point/last-day/${name.replace('/', '%2f')}`);
+      assert.equal(res.status, 200, await res.clone().text());
+      return ((await res.json()) as { downloads: number }).downloads;
+    };
+    const deadline = Date.now() + 60_000;
+    while ((await counted('@alice/app')) < 1) {
+      assert.ok(Date.now() < deadline, 'waited 60 s for the install of @alice/app to be counted (flushed every second)');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(await counted('@alice/app'), 1);
+    assert.equal(await counted('@alice/util'), 1);
+    assert.equal(await counted('@alice/dep'), 2, 'dep@2.0.0 at the top and dep@1.0.0 under util');
   });
 
   it('reuses an unchanged lockfile, honours --frozen-lockfile, and works --offline', async () => {
