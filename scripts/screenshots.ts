@@ -37,6 +37,19 @@ try {
   const user = await t.createUser('astronaut');
   await publishSamplePackages(t.app, user.token);
   await t.runJobs(); // READMEs are rendered by the render-readme job
+  // a few installs, so the home page's "most downloaded" and the package page's counts show numbers
+  for (const [name, file, times] of [
+    ['@acme/rocket-lib', 'rocket-lib-1.1.0.tgz', 12],
+    ['@acme/rocket-lib', 'rocket-lib-1.0.0.tgz', 3],
+    ['@acme/launchpad', 'launchpad-0.1.0.tgz', 5],
+  ] as const) {
+    for (let i = 0; i < times; i++) {
+      const res = await fetch(`${url}/${name}/-/${file}`);
+      if (res.status !== 200) throw new Error(`GET ${name}/-/${file} answered ${res.status}`);
+      await res.arrayBuffer();
+    }
+  }
+  await t.app.downloads?.flush();
   // the search index is filled off the request path: wait (bounded) until it lists the sample
   for (let i = 0; i < 60; i++) {
     const found = await fetch(`${url}/-/v1/search?text=rocket`).then((r) => r.json() as Promise<{ total?: number }>);

@@ -129,7 +129,7 @@ function aboutSection(model: PackagePageModel): SafeHtml {
   const { shown } = model;
   const signature =
     shown.signatureCount === 0
-      ? html`<span class="badge" data-testid="signature">unsigned</span> <span class="muted">(signing does not exist yet; the integrity below is what clients verify)</span>`
+      ? html`<span class="badge" data-testid="signature">unsigned</span> <span class="muted">(signing does not exist yet; the integrity above is what clients verify)</span>`
       : html`<span class="badge" data-testid="signature">${shown.signatureCount} signature(s), not verified by this page</span>`;
   return html`<section aria-labelledby="about-heading">
     <h2 id="about-heading">About ${shown.version}</h2>
