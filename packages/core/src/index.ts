@@ -7,6 +7,7 @@ export * from './download-counter.ts';
 export * from './downloads.ts';
 export * from './events.ts';
 export * from './file-paths.ts';
+export * from './host-keyring.ts';
 export * from './jobs/job-kinds.ts';
 export * from './jobs/job-worker.ts';
 export * from './jobs/render-version-readme.ts';

@@ -174,6 +174,16 @@ export interface DownloadCountsTable {
   count: ColumnType<string | number, number, number>;
 }
 
+/** This host's signing keys (migration 0015). */
+export interface HostKeysTable {
+  key_id: string;
+  public_key: string;
+  sealed_private_key: string;
+  not_before: Timestamp;
+  expires: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
 export interface Database {
   users: UsersTable;
   namespaces: NamespacesTable;
@@ -189,4 +199,5 @@ export interface Database {
   package_search: PackageSearchTable;
   jobs: JobsTable;
   download_counts: DownloadCountsTable;
+  host_keys: HostKeysTable;
 }

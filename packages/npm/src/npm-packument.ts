@@ -1,4 +1,4 @@
-import { type CoreDeps, findPackage, getPackage, type PackageRef } from '@entropic/core';
+import { type CoreDeps, findPackage, getPackage, type HostSignature, type PackageRef } from '@entropic/core';
 import { appError, type DependencyMap, type Host } from '@entropic/types';
 import semver from 'semver';
 import { npmNameOfCanonical, npmTarballFile } from './npm-names.ts';
@@ -178,8 +178,26 @@ export function abbreviateVersion(manifest: Json): Json {
   return out;
 }
 
-/** The npm view of one stored version. */
-export function renderNpmVersion(npmName: string, record: NpmVersionRecord, tarballUrl: string, localHost: Host): Json {
+/**
+ * Signs npm's registry-signature message of a version (`<name>@<version>:<tarball integrity>`)
+ * with this host's current key: `dist.signatures`, which `npm audit signatures` checks against
+ * `GET /-/npm/v1/keys`.
+ */
+export type SignNpmVersion = (message: string) => HostSignature[];
+
+/** npm's registry-signature message: what `pacote` verifies (`${_id}:${_integrity}`). */
+export function npmSignatureMessage(npmName: string, version: string, integrity: string): string {
+  return `${npmName}@${version}:${integrity}`;
+}
+
+/** The npm view of one stored version (signed when `sign` is given). */
+export function renderNpmVersion(
+  npmName: string,
+  record: NpmVersionRecord,
+  tarballUrl: string,
+  localHost: Host,
+  sign?: SignNpmVersion,
+): Json {
   const view: Json = {
     ...record.manifest,
     name: npmName,
@@ -195,6 +213,7 @@ export function renderNpmVersion(npmName: string, record: NpmVersionRecord, tarb
       shasum: record.tarball.shasum,
       fileCount: record.fileCount,
       unpackedSize: record.unpackedSize,
+      ...(sign ? { signatures: sign(npmSignatureMessage(npmName, record.version, record.tarball.integrity)) } : {}),
     },
   };
   const bundled = Object.keys(translateDependencies(record.bundledDependencies, localHost));
@@ -212,6 +231,7 @@ export interface LocalPackumentInput {
   versions: NpmVersionRecord[];
   tarballBase: string;
   localHost: Host;
+  sign?: SignNpmVersion;
 }
 
 /** Full and abbreviated packuments of a package's stored versions (deprecated and yanked ones carry `deprecated`). */
@@ -220,7 +240,8 @@ export function renderPackuments(input: LocalPackumentInput): Packuments {
   const abbreviatedVersions: Json = {};
   const time: Record<string, string> = { created: input.created.toISOString(), modified: input.modified.toISOString() };
   for (const record of input.versions) {
-    const view = renderNpmVersion(input.npmName, record, npmTarballUrl(input.tarballBase, input.npmName, record.version), input.localHost);
+    const tarballUrl = npmTarballUrl(input.tarballBase, input.npmName, record.version);
+    const view = renderNpmVersion(input.npmName, record, tarballUrl, input.localHost, input.sign);
     versions[record.version] = view;
     abbreviatedVersions[record.version] = abbreviateVersion(view);
     time[record.version] = record.created.toISOString();
@@ -246,7 +267,7 @@ export function npmTarballUrl(base: string, npmName: string, version: string): s
 /** Packuments of a local (non-legacy) package. */
 export async function getLocalPackuments(
   deps: CoreDeps,
-  input: { ref: PackageRef; npmName: string; tarballBase: string; build?: BuildNpmTarball },
+  input: { ref: PackageRef; npmName: string; tarballBase: string; build?: BuildNpmTarball; sign?: SignNpmVersion },
 ): Promise<Packuments> {
   const { npmName } = input;
   const pkg = await getPackage(deps.repos, input.ref, deps.host);
@@ -261,5 +282,6 @@ export async function getLocalPackuments(
     versions,
     tarballBase: input.tarballBase,
     localHost: deps.host,
+    ...(input.sign ? { sign: input.sign } : {}),
   });
 }

@@ -1,6 +1,6 @@
 // Operator commands (API.md §9): `npm run admin -- <command>`. Reads process.env like main.ts.
 import { parseArgs } from 'node:util';
-import { checkIntegrity, collectGarbage, createToken, createUser, getUserByName, hashPassword } from '@entropic/core';
+import { checkIntegrity, collectGarbage, createToken, createUser, getUserByName, hashPassword, rotateHostKey } from '@entropic/core';
 import { isAppError } from '@entropic/types';
 import { JobsUsageError, runJobsCommand } from './admin-jobs.ts';
 import { ConfigError, loadConfig } from './config.ts';
@@ -17,7 +17,9 @@ const USAGE = `Usage: npm run admin -- <command>
   jobs [list] [--state queued|running|dead] [--kind <k>] [--limit <n>] [--json]
                                                        the job queue: counts by state, then each job with its tries and last error
   jobs retry <id>                                      run a dead (or waiting) job now, with all its tries again
-  jobs drop <id>                                       delete a queued or dead job`;
+  jobs drop <id>                                       delete a queued or dead job
+  keys list                                            this host's signing keys (the one signing now is marked *)
+  keys rotate [--grace-seconds <n>]                    a new signing key; older keys stop signing after the grace (default 600 s)`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -82,6 +84,20 @@ async function main(argv: string[]): Promise<number> {
           expiresAt: days ? new Date(Date.now() + days * 86_400_000) : null,
         });
         console.log(token);
+        return 0;
+      }
+      case 'keys list': {
+        for (const key of deps.keyring.publicKeys()) {
+          const mark = key.keyid === deps.keyring.currentKeyId() ? '*' : ' ';
+          console.log(`${mark} ${key.keyid}  from ${key.notBefore}  ${key.expires ? `until ${key.expires}` : 'no end'}`);
+        }
+        return 0;
+      }
+      case 'keys rotate': {
+        const grace = values['grace-seconds'] !== undefined ? Number(values['grace-seconds']) : 600;
+        if (!Number.isInteger(grace) || grace < 0) throw usage('--grace-seconds takes a whole number');
+        const keyId = await rotateHostKey(deps, config.oauthPassword, grace);
+        console.log(`New signing key ${keyId}; older keys stop signing in ${grace} s (running processes pick it up within a minute).`);
         return 0;
       }
       case 'migrate':

@@ -117,6 +117,24 @@ export const API_SCHEMAS: Record<string, Schema> = {
     'The server and its host (a browser asking for HTML is redirected to /www/)',
     object({ server: str(), version: str(), host: str() }),
   ),
+  'GET /-/v1/host': read(
+    ['meta', 'federation'],
+    "This host's identity: its host string, URL, signing keys (docs/federation.md) and API paths",
+    object({
+      host: str(),
+      url: str(),
+      server: str(),
+      version: str(),
+      keys: { type: 'array', items: { type: 'object', description: 'keyid, keytype, scheme, key (SPKI DER, base64), notBefore, expires' } },
+      signing: { type: ['string', 'null'], description: 'the key id signing now' },
+      api: map('what → path template'),
+    }),
+  ),
+  'GET /-/npm/v1/keys': read(
+    ['npm', 'federation'],
+    "The host's signing keys in npm's shape (`npm audit signatures` checks `dist.signatures` with them)",
+    object({ keys: { type: 'array', items: { type: 'object', description: 'expires, keyid, keytype, scheme, key' } } }),
+  ),
   'GET /-/ready': {
     tags: ['meta'],
     summary: 'Readiness: each backing service answers within 2 s',

@@ -16,6 +16,7 @@ import { registerErrorHandling, sendClientError, sendFrameworkError, useNpmError
 import { registerMetrics } from './plugins/metrics.ts';
 import { ResponseCache } from './response-cache.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
+import { registerHostRoutes } from './routes/host.ts';
 import { registerMaintainerRoutes } from './routes/maintainers.ts';
 import { registerMetaRoutes, SERVER_VERSION } from './routes/meta.ts';
 import { registerNamespaceRoutes } from './routes/namespaces.ts';
@@ -159,6 +160,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   registerDownloadCounting(app);
   registerAuthentication(app, tokenCache);
   registerMetaRoutes(app);
+  registerHostRoutes(app);
   registerAuthRoutes(app);
   registerPackageRoutes(app);
   registerPublishRoute(app);

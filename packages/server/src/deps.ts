@@ -1,5 +1,5 @@
 import { type BlobStore, createCachedBlobStore, createFsBlobStore } from '@entropic/blobs';
-import { type CoreDeps, createEventBus, systemClock } from '@entropic/core';
+import { type CoreDeps, createEventBus, type HostKeyring, loadHostKeyring, systemClock } from '@entropic/core';
 import { createDatabase, createRepositories, createUnitOfWork, type Database, type DatabaseHandle, migrate } from '@entropic/db';
 import { createMemoryKeyValueStore, createRedisKeyValueStore, type KeyValueStore } from '@entropic/kv';
 import { type Kysely, sql } from 'kysely';
@@ -17,6 +17,9 @@ export interface ServerDeps extends CoreDeps {
   kv: KeyValueStore;
   /** Prometheus metrics (undefined with METRICS=off); repos, uow and blobs are timed when set */
   metrics: Metrics | undefined;
+  /** this host's signing keys (read again by `reloadKeyring`: another process may have rotated them) */
+  keyring: HostKeyring;
+  reloadKeyring(): Promise<void>;
   /** `listener` is called when jobs were enqueued and committed in this process (a worker here wakes up); answers the unsubscribe */
   onJobsEnqueued(listener: () => void): () => void;
   /** readiness: one round trip to the database */
@@ -56,7 +59,8 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
   const repos = createRepositories(database.db, repositoryOptions);
   const uow = createUnitOfWork(database.db, repositoryOptions);
   metrics?.watchJobQueue(() => repos.jobs.countByState());
-  return {
+  const keyDeps = { repos, uow, clock: systemClock };
+  const deps: ServerDeps = {
     config,
     database,
     db: database.db,
@@ -68,6 +72,10 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     blobs: metrics ? timeBlobStore(blobs, metrics) : blobs,
     kv,
     metrics,
+    keyring: await loadHostKeyring(keyDeps, config.oauthPassword),
+    async reloadKeyring() {
+      deps.keyring = await loadHostKeyring(keyDeps, config.oauthPassword);
+    },
     host: config.host,
     limits: config.limits,
     onJobsEnqueued(listener) {
@@ -82,6 +90,7 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
       await database.close();
     },
   };
+  return deps;
 }
 
 /** BLOB_STORE: the filesystem, or S3 behind an in-memory cache of small hot objects. */

@@ -1,6 +1,7 @@
 export * from './clock.ts';
 export * from './downloads.ts';
 export * from './events.ts';
+export * from './host-keys.ts';
 export * from './jobs.ts';
 export * from './mirror.ts';
 export * from './namespaces.ts';

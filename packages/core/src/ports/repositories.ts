@@ -1,4 +1,5 @@
 import type { DownloadRepository } from './downloads.ts';
+import type { HostKeyRepository } from './host-keys.ts';
 import type { JobRepository } from './jobs.ts';
 import type { MirrorRepository } from './mirror.ts';
 import type { NamespaceRepository } from './namespaces.ts';
@@ -31,6 +32,8 @@ export interface Repositories {
   /** the durable job queue: enqueue in the transaction of the change that needs the job */
   jobs: JobRepository;
   downloads: DownloadRepository;
+  /** this host's signing keys (federation, npm registry signatures) */
+  hostKeys: HostKeyRepository;
 }
 
 /** A transaction: the repositories handed to `work` all act in it; it commits when `work` resolves. */

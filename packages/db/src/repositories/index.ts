@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
 import { downloadRepository } from './downloads.ts';
 import type { Executor } from './executor.ts';
+import { hostKeyRepository } from './host-keys.ts';
 import { jobRepository } from './jobs.ts';
 import { mirrorRepository } from './mirror.ts';
 import { namespaceRepository } from './namespaces.ts';
@@ -39,6 +40,7 @@ export function createRepositories(db: Executor, options: RepositoryOptions = {}
     search: searchRepository(db),
     jobs: jobRepository(db, options.clock ?? systemClock, options.onJobsEnqueued ?? (() => {})),
     downloads: downloadRepository(db),
+    hostKeys: hostKeyRepository(db),
   };
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { PackageRef } from '@entropic/core';
-import { type BuildNpmTarball, createHttpUpstreamRegistry, NpmMirror, resolveNpmName } from '@entropic/npm';
+import { type BuildNpmTarball, createHttpUpstreamRegistry, NpmMirror, resolveNpmName, type SignNpmVersion } from '@entropic/npm';
 import { type AppError, appError, LEGACY, type NamespaceName, parsePackageName, truncate } from '@entropic/types';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServerDeps } from '../deps.ts';
@@ -35,6 +35,8 @@ export interface NpmContext {
   mirror: NpmMirror;
   /** builds a local version's npm tarball now when its job has not run yet (a read must not leave out a published version) */
   buildTarball: BuildNpmTarball;
+  /** signs a version for `dist.signatures` with this host's current key */
+  sign: SignNpmVersion;
   /** npm name → package (a local namespace wins over the upstream for its scope) */
   resolve(npmName: string): Promise<PackageRef>;
   /** Unknown names are answered from memory: no query, nothing cached, nothing evicted. */
@@ -103,7 +105,20 @@ export function createNpmContext(app: FastifyInstance): NpmContext {
 
   const isStored = (ref: PackageRef) => names.hasPackage(ref);
   const buildTarball: BuildNpmTarball = (versionId) => app.npmTarballs.buildById(versionId);
-  return { deps, base: deps.config.externalUrl, mirror, buildTarball, resolve, assertMayExist, mayExist, replyNotHere, notHere, isStored };
+  const sign: SignNpmVersion = (message) => deps.keyring.sign(message);
+  return {
+    deps,
+    base: deps.config.externalUrl,
+    mirror,
+    buildTarball,
+    sign,
+    resolve,
+    assertMayExist,
+    mayExist,
+    replyNotHere,
+    notHere,
+    isStored,
+  };
 }
 
 /** `/@scope/name` → `@scope/name` (anything else under two segments is no npm route). */

@@ -20,7 +20,9 @@ export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext
 
   /** `timing`: the request, which learns how much of its time the legacy mirror's upstream took. */
   async function computePackuments(npmName: string, ref: PackageRef, timing: UpstreamTiming): Promise<Packuments> {
-    if (ref.namespace !== LEGACY) return getLocalPackuments(ctx.deps, { ref, npmName, tarballBase: ctx.base, build: ctx.buildTarball });
+    if (ref.namespace !== LEGACY) {
+      return getLocalPackuments(ctx.deps, { ref, npmName, tarballBase: ctx.base, build: ctx.buildTarball, sign: ctx.sign });
+    }
     const found = await ctx.mirror.packuments(npmName, ctx.base, timing, { stored: ctx.isStored(ref) });
     if (!found) throw ctx.notHere(npmName, ref);
     return found;
