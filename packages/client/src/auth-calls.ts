@@ -16,6 +16,12 @@ export interface TokenInfo {
   created: string;
   lastUsed: string | null;
   expires: string | null;
+  /** the first characters of the secret (registries before granular tokens omit these fields) */
+  prefix?: string;
+  namespaces?: string[];
+  packages?: string[];
+  cidrs?: string[];
+  automation?: boolean;
 }
 
 export interface CreatedToken extends TokenInfo {
@@ -26,6 +32,13 @@ export interface CreateTokenInput {
   description: string;
   scope?: 'read' | 'publish';
   expiresInDays?: number;
+  /** limit the token to these namespaces (`ns`) and packages (`ns/name`) of the registry */
+  namespaces?: string[];
+  packages?: string[];
+  /** CIDR blocks the token may be used from */
+  cidrs?: string[];
+  /** a CI token (skips the interactive second factor, nothing else) */
+  automation?: boolean;
 }
 
 /** Who is signed in, the browser login of `ds login`, and API tokens. */

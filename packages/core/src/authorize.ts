@@ -30,9 +30,61 @@ export function assertMayListTokens(principal: Principal | undefined): Principal
   return requireSignedIn(principal);
 }
 
-/** Token policy: minting or revoking tokens takes a publish-scoped token or a website session, so a read-only token never mints a writer. */
+/**
+ * Token policy: minting or revoking tokens takes an unlimited publish-scoped token or a website
+ * session, so a read-only or limited token never mints a broader one.
+ */
 export function assertMayManageTokens(principal: Principal | undefined): Principal {
-  return requireWriter(principal);
+  return requireUnlimitedWriter(principal, 'manage tokens');
+}
+
+/**
+ * Granular tokens (issue 9.3). A token limited to namespaces and packages acts only on those:
+ * a package is covered when it is named, or its namespace is. Sessions and unlimited tokens
+ * cover everything. Reads use tokenCoversPackage (an uncovered private package reads as
+ * absent); writes throw INSUFFICIENT_SCOPE.
+ */
+export function tokenCoversPackage(principal: Principal | undefined, ref: { namespace: string; name: string }): boolean {
+  const limits = principal?.limits;
+  if (!limits) return true;
+  return limits.namespaces.includes(ref.namespace) || limits.packages.includes(`${ref.namespace}/${ref.name}`);
+}
+
+/** Namespace-level actions (members, maintainerships, teams) need the namespace itself named. */
+export function tokenCoversNamespace(principal: Principal | undefined, namespace: string): boolean {
+  const limits = principal?.limits;
+  return !limits || limits.namespaces.includes(namespace);
+}
+
+function assertTokenCoversPackage(principal: Principal, ref: { namespace: string; name: string }): void {
+  if (!tokenCoversPackage(principal, ref)) {
+    throw appError('INSUFFICIENT_SCOPE', `This token is limited to other packages than "${ref.namespace}/${ref.name}".`);
+  }
+}
+
+/** `name` or `name@host` (a namespace's label) → `name`. */
+function namespaceNameOf(label: string): string {
+  return label.split('@')[0] as string;
+}
+
+function assertTokenCoversNamespace(principal: Principal, label: string): void {
+  const name = namespaceNameOf(label);
+  if (!tokenCoversNamespace(principal, name)) {
+    throw appError('INSUFFICIENT_SCOPE', `This token is limited to other namespaces than "${name}".`);
+  }
+}
+
+/** `ns@host/name` (formatPackageName) → the namespace and the decoded name. */
+function packageOfFullName(fullName: string): { namespace: string; name: string } {
+  const slash = fullName.indexOf('/');
+  return { namespace: namespaceNameOf(fullName.slice(0, slash)), name: decodeURIComponent(fullName.slice(slash + 1)) };
+}
+
+/** Account-wide actions (tokens, organisations, answering invitations) take a writer whose token is not limited. */
+export function requireUnlimitedWriter(principal: Principal | undefined, what: string): Principal {
+  const p = requireWriter(principal);
+  if (p.limits) throw appError('INSUFFICIENT_SCOPE', `This token is limited to some namespaces or packages; it cannot ${what}.`);
+  return p;
 }
 
 /**
@@ -98,6 +150,7 @@ export async function assertMayInviteMember(
   namespace: { id: number; name: string },
 ) {
   const p = requireWriter(principal);
+  assertTokenCoversNamespace(p, namespace.name);
   await assertMemberOf(repos, p, namespace);
   return p;
 }
@@ -110,6 +163,7 @@ export async function assertMayRemoveMember(
   target: { id: number },
 ): Promise<Principal> {
   const p = requireWriter(principal);
+  assertTokenCoversNamespace(p, namespace.name);
   if (p.userId !== target.id) await assertMemberOf(repos, p, namespace);
   return p;
 }
@@ -123,7 +177,7 @@ export function assertMayViewInvitations(principal: Principal | undefined, usern
 
 /** Accepting, declining or leaving a membership: that user only. */
 export function assertMayAnswerMembership(principal: Principal | undefined, username: string): Principal {
-  const p = requireWriter(principal);
+  const p = requireUnlimitedWriter(principal, 'answer invitations');
   if (p.username !== username)
     throw appError('NOT_YOUR_ACCOUNT', `Only ${username} can answer their invitations or leave their namespaces.`);
   return p;
@@ -136,6 +190,7 @@ export async function assertMayManageMaintainers(
   pkg: { id: number; fullName: string },
 ): Promise<Principal> {
   const p = requireWriter(principal);
+  assertTokenCoversPackage(p, packageOfFullName(pkg.fullName));
   await assertMaintainer(repos, p, pkg);
   return p;
 }
@@ -147,6 +202,7 @@ export async function assertMayActForNamespace(
   namespace: { id: number; name: string },
 ): Promise<Principal> {
   const p = requireWriter(principal);
+  assertTokenCoversNamespace(p, namespace.name);
   await assertMemberOf(repos, p, namespace);
   return p;
 }
@@ -171,6 +227,7 @@ export async function authorizePackageWrite(
 ): Promise<{ namespace: NamespaceRow; pkg: PackageRow | undefined; principal: Actor }> {
   const p = isSystemPrincipal(principal) ? principal : requireWriter(principal);
   assertLocal(ref, localHost);
+  if (!isSystemPrincipal(p)) assertTokenCoversPackage(p, ref);
   const namespace = await getNamespace(repos, ref, localHost);
   const pkg = await repos.packages.find(ref.namespace, storedHost(ref, localHost), ref.name);
   // Abandonware has no members, so its former maintainers would only see NOT_A_MAINTAINER; say why.

@@ -1,5 +1,6 @@
 export * from './accounts.ts';
 export * from './authorize.ts';
+export { addressAllowed } from './cidr.ts';
 export * from './cli-login.ts';
 export * from './deps.ts';
 export * from './dist-tags.ts';

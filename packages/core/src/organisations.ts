@@ -1,5 +1,5 @@
 import { appError, type NamespaceRef, type Page, parseNewNamespaceName } from '@entropic/types';
-import { requireWriter } from './authorize.ts';
+import { requireUnlimitedWriter } from './authorize.ts';
 import type { CoreDeps } from './deps.ts';
 import { formatNamespace } from './namespaces.ts';
 import { assertLocal, type ListOptions } from './packages.ts';
@@ -20,7 +20,7 @@ export async function createOrganisation(
   deps: CoreDeps,
   input: { principal: Principal | undefined; ref: NamespaceRef },
 ): Promise<OrganisationCreated> {
-  const p = requireWriter(input.principal);
+  const p = requireUnlimitedWriter(input.principal, 'create organisations');
   assertLocal(input.ref, deps.host);
   const name = parseNewNamespaceName(input.ref.namespace);
   return deps.uow.transaction(async (repos) => {

@@ -7,6 +7,13 @@ export interface Principal {
   /** 'session' for the website (full rights), else the token's scope */
   scope: TokenScope | 'session';
   tokenId?: string;
+  /**
+   * A granular token's limits (issue 9.3): it acts only on these namespaces (every package in
+   * them) and packages (`ns/name`) of this registry. Absent: no limit. authorize.ts applies them.
+   */
+  limits?: { namespaces: readonly string[]; packages: readonly string[] };
+  /** an automation (CI) token: skips the interactive second factor (issue 10), nothing else */
+  automation?: boolean;
 }
 
 /** What a system principal may do, named explicitly: it holds no user's rights. */

@@ -89,6 +89,11 @@ export interface TokensTable {
   last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  namespaces: ColumnType<string[], string | undefined, string>;
+  packages: ColumnType<string[], string | undefined, string>;
+  cidrs: ColumnType<string[], string | undefined, string>;
+  automation: Generated<boolean>;
+  prefix: Generated<string>;
 }
 
 /** A sign-in identity at an external provider (GitHub, OpenID Connect). */

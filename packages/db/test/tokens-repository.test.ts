@@ -27,6 +27,11 @@ describe('token repository', () => {
     description: `token ${hash}`,
     scope: extra.scope ?? ('publish' as const),
     expiresAt: extra.expiresAt ?? null,
+    prefix: 'ent_v1_0000',
+    namespaces: [] as string[],
+    packages: [] as string[],
+    cidrs: [] as string[],
+    automation: false,
   });
 
   it('insert stores the hash and answers the row without it', async () => {
@@ -64,10 +69,10 @@ describe('token repository', () => {
     const [second] = await repos.tokens.listActive(alice);
     assert.ok(second);
     const now = new Date();
-    assert.equal(await repos.tokens.revoke(bob, second.id, now), undefined, 'not bob’s');
-    assert.equal(await repos.tokens.revoke(alice, second.id, now), 'hash-2');
-    assert.equal(await repos.tokens.revoke(alice, second.id, now), undefined, 'already revoked');
-    assert.equal(await repos.tokens.revoke(alice, '00000000-0000-4000-8000-000000000000', now), undefined);
+    assert.equal(await repos.tokens.revoke(bob, { id: second.id }, now), undefined, 'not bob’s');
+    assert.equal(await repos.tokens.revoke(alice, { id: second.id }, now), 'hash-2');
+    assert.equal(await repos.tokens.revoke(alice, { id: second.id }, now), undefined, 'already revoked');
+    assert.equal(await repos.tokens.revoke(alice, { id: '00000000-0000-4000-8000-000000000000' }, now), undefined);
     assert.deepEqual(
       (await repos.tokens.listActive(alice)).map((row) => row.description),
       ['token hash-1'],

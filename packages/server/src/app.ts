@@ -72,6 +72,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    ...(deps.config.trustProxy.length > 0 ? { trustProxy: deps.config.trustProxy } : {}),
   });
   const { metrics } = deps;
   const responseCache = new ResponseCache(deps.kv, { ttlSeconds: deps.config.cacheTtlSeconds, stats: metrics?.cacheStats('response') });

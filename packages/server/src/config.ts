@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { type Host, hostFromUrl } from '@entropic/types';
 
@@ -37,6 +38,11 @@ export interface Config {
   localAccounts: boolean;
   /** password sign-in attempts allowed per account and per client address in one window */
   signInLimits: { perAccount: number; perAddress: number; windowSeconds: number };
+  /**
+   * `TRUST_PROXY`: addresses or CIDR blocks of reverse proxies whose `X-Forwarded-For` names the
+   * client (the address token CIDR allowlists and sign-in limits see); empty: the socket's peer.
+   */
+  trustProxy: string[];
   devLatencyErrorMs: number;
   logLevel: string;
   cacheTtlSeconds: number;
@@ -163,6 +169,20 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
+function trustProxy(env: Env): string[] {
+  const list = (env.TRUST_PROXY ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of list) {
+    const [address = '', prefix, ...rest] = entry.split('/');
+    if (isIP(address) === 0 || rest.length > 0 || (prefix !== undefined && !/^\d{1,3}$/.test(prefix))) {
+      throw new ConfigError('TRUST_PROXY', `"${entry}" is not an IP address or CIDR block`);
+    }
+  }
+  return list;
+}
+
 function metricsToken(env: Env): string | undefined {
   const token = env.METRICS_TOKEN;
   if (token === undefined || token === '') return undefined;
@@ -282,6 +302,7 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
       perAddress: integer(env, 'SIGN_IN_LIMIT_PER_ADDRESS', 50, 1),
       windowSeconds: integer(env, 'SIGN_IN_LIMIT_WINDOW_SECONDS', 900, 1, 86_400),
     },
+    trustProxy: trustProxy(env),
     devLatencyErrorMs: integer(env, 'DEV_LATENCY_ERROR_MS', 2000, 0),
     logLevel: oneOf(
       env,

@@ -1,4 +1,5 @@
-import { type AuthenticatedToken, authenticateToken, type CoreDeps, hashToken, touchToken } from '@entropic/core';
+import { type AuthenticatedToken, addressAllowed, authenticateToken, type CoreDeps, hashToken, touchToken } from '@entropic/core';
+import { appError } from '@entropic/types';
 import { LRUCache } from 'lru-cache';
 import { type CacheStats, NO_CACHE_STATS } from './metrics.ts';
 
@@ -12,6 +13,11 @@ const TOUCH_INTERVAL_MS = 60_000;
 export class TokenCache {
   private readonly cache = new LRUCache<string, AuthenticatedToken>({ max: 10_000, ttl: 30_000 });
   private readonly touched = new LRUCache<string, number>({ max: 10_000 });
+  /**
+   * Bumped by every revocation: a lookup that started before one does not cache its answer,
+   * so a token revoked while its lookup was in flight is not put back into the cache.
+   */
+  private generation = 0;
   private unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(
@@ -20,10 +26,11 @@ export class TokenCache {
   ) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.deps.kv.subscribe(CHANNEL, (hash) => this.cache.delete(hash));
+    this.unsubscribe = await this.deps.kv.subscribe(CHANNEL, (hash) => this.forget(hash));
   }
 
-  async authenticate(token: string): Promise<AuthenticatedToken> {
+  /** The token's principal; `address` is the client address the server sees (checked against the token's CIDR allowlist). */
+  async authenticate(token: string, address?: string): Promise<AuthenticatedToken> {
     const hash = hashToken(token);
     let found = this.cache.get(hash);
     if (found?.expiresAt && found.expiresAt.getTime() <= Date.now()) {
@@ -33,8 +40,14 @@ export class TokenCache {
     if (found) this.stats.hit();
     else {
       this.stats.miss();
+      const generation = this.generation;
       found = await authenticateToken(this.deps, { token });
-      this.cache.set(hash, found);
+      if (generation === this.generation) this.cache.set(hash, found);
+    }
+    if (address !== undefined && !addressAllowed(address, found.cidrs)) {
+      throw appError('INVALID_TOKEN', `This token may not be used from ${address}.`, {
+        hint: 'The token has a CIDR allowlist; use it from an allowed address or create another token.',
+      });
     }
     const id = found.principal.tokenId;
     if (id) {
@@ -47,8 +60,13 @@ export class TokenCache {
     return found;
   }
 
-  async revoked(hash: string): Promise<void> {
+  private forget(hash: string): void {
+    this.generation++;
     this.cache.delete(hash);
+  }
+
+  async revoked(hash: string): Promise<void> {
+    this.forget(hash);
     try {
       await this.deps.kv.publish(CHANNEL, hash);
     } catch {

@@ -56,6 +56,11 @@ describe('account page views (model → HTML, no HTTP)', () => {
         created: '2030-01-02T03:04:05.000Z',
         lastUsed: null,
         expires: '2031-01-02T03:04:05.000Z',
+        prefix: 'ent_v1_ab12',
+        namespaces: [],
+        packages: [],
+        cidrs: [],
+        automation: false,
       },
     ];
     const page = tokensPage({

@@ -263,7 +263,19 @@ describe('meta routes, authentication and the token API', () => {
       const descriptions = body.objects.map((o: { description: string }) => o.description);
       assert.deepEqual(descriptions, ['ci', 'laptop', 'test']);
       for (const token of body.objects) {
-        assert.deepEqual(Object.keys(token).sort(), ['created', 'description', 'expires', 'id', 'lastUsed', 'scope']);
+        assert.deepEqual(Object.keys(token).sort(), [
+          'automation',
+          'cidrs',
+          'created',
+          'description',
+          'expires',
+          'id',
+          'lastUsed',
+          'namespaces',
+          'packages',
+          'prefix',
+          'scope',
+        ]);
       }
       const aliceList = (await t.app.inject({ url: '/auth/tokens', headers: bearer(alice.token) })).json();
       assert.ok(!aliceList.objects.some((o: { description: string }) => o.description === 'laptop'));

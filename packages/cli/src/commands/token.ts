@@ -1,6 +1,27 @@
+import type { CliContext } from '../cli-context.ts';
 import { cliError } from '../cli-error.ts';
 import { defineCommand } from '../command.ts';
 import { requireArg, stringOption } from '../command-args.ts';
+
+/** A repeatable, comma-separable option: `--packages a/x,a/y --packages b/z`. */
+function listOption(ctx: CliContext, name: string): string[] {
+  const raw = ctx.options[name];
+  const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  return values
+    .filter((v): v is string => typeof v === 'string')
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+function limitsOf(t: { namespaces?: string[]; packages?: string[]; cidrs?: string[]; automation?: boolean }): string {
+  const parts: string[] = [];
+  const only = [...(t.namespaces ?? []).map((ns) => `${ns}/*`), ...(t.packages ?? [])];
+  if (only.length > 0) parts.push(`only ${only.join(',')}`);
+  if (t.cidrs?.length) parts.push(`from ${t.cidrs.join(',')}`);
+  if (t.automation) parts.push('automation');
+  return parts.map((p) => `  ${p}`).join('');
+}
 
 export const tokenList = defineCommand({
   name: 'token list',
@@ -17,7 +38,7 @@ export const tokenList = defineCommand({
       : data.tokens
           .map(
             (t) =>
-              `${t.id}  ${t.scope.padEnd(7)}  created ${t.created}  last used ${t.lastUsed ?? 'never'}${t.expires ? `  expires ${t.expires}` : ''}  ${t.description}`,
+              `${t.id}  ${t.scope.padEnd(7)}  created ${t.created}  last used ${t.lastUsed ?? 'never'}${t.expires ? `  expires ${t.expires}` : ''}${limitsOf(t)}  ${t.description}`,
           )
           .join('\n'),
 });
@@ -25,12 +46,20 @@ export const tokenList = defineCommand({
 export const tokenCreate = defineCommand({
   name: 'token create',
   summary: 'Create a new token (shown once)',
-  usage: ['token create --description <text> [--read-only] [--expires-in-days <n>]'],
+  usage: [
+    'token create --description <text> [--read-only] [--expires-in-days <n>] [--namespaces <ns,…>] [--packages <ns/name,…>] [--cidr <block,…>] [--automation]',
+  ],
   options: {
     description: { type: 'string', description: 'what the token is for (required)' },
     'read-only': { type: 'boolean', description: 'a token that can only read' },
     'expires-in-days': { type: 'string', description: 'expire the token after this many days' },
+    namespaces: { type: 'string', multiple: true, description: 'limit the token to these namespaces (every package in them)' },
+    packages: { type: 'string', multiple: true, description: 'limit the token to these packages (ns/name)' },
+    cidr: { type: 'string', multiple: true, description: 'only accept the token from these address blocks (e.g. 10.0.0.0/8)' },
+    automation: { type: 'boolean', description: 'a CI token: skips the interactive second factor, nothing else' },
   },
+  details:
+    'With --namespaces and/or --packages the token acts only on those: other private packages read as absent, other writes are refused.',
   async run(ctx) {
     ctx.requireToken();
     const description = stringOption(ctx, 'description');
@@ -44,9 +73,13 @@ export const tokenCreate = defineCommand({
       description,
       scope: ctx.options['read-only'] === true ? 'read' : 'publish',
       ...(expiresInDays !== undefined ? { expiresInDays } : {}),
+      namespaces: listOption(ctx, 'namespaces'),
+      packages: listOption(ctx, 'packages'),
+      cidrs: listOption(ctx, 'cidr'),
+      automation: ctx.options.automation === true,
     });
   },
-  view: (data) => `${data.token}\nToken ${data.id} (${data.scope}). It is shown only once; store it somewhere safe.`,
+  view: (data) => `${data.token}\nToken ${data.id} (${data.scope}${limitsOf(data)}). It is shown only once; store it somewhere safe.`,
 });
 
 export const tokenRevoke = defineCommand({

@@ -1,7 +1,19 @@
 import type { TokenRepository } from '@entropic/core';
 import type { Executor } from './executor.ts';
 
-const TOKEN_COLUMNS = ['id', 'description', 'scope', 'created_at', 'last_used_at', 'expires_at'] as const;
+const TOKEN_COLUMNS = [
+  'id',
+  'description',
+  'scope',
+  'prefix',
+  'created_at',
+  'last_used_at',
+  'expires_at',
+  'namespaces',
+  'packages',
+  'cidrs',
+  'automation',
+] as const;
 
 export function tokenRepository(db: Executor): TokenRepository {
   return {
@@ -11,9 +23,14 @@ export function tokenRepository(db: Executor): TokenRepository {
         .values({
           user_id: token.userId,
           hash: token.hash,
+          prefix: token.prefix,
           description: token.description,
           scope: token.scope,
           expires_at: token.expiresAt,
+          namespaces: JSON.stringify(token.namespaces),
+          packages: JSON.stringify(token.packages),
+          cidrs: JSON.stringify(token.cidrs),
+          automation: token.automation,
         })
         .returning([...TOKEN_COLUMNS])
         .executeTakeFirstOrThrow();
@@ -29,11 +46,12 @@ export function tokenRepository(db: Executor): TokenRepository {
         .execute();
     },
 
-    async revoke(userId, tokenId, now) {
+    async revoke(userId, match, now) {
       const row = await db
         .updateTable('tokens')
         .set({ revoked_at: now })
-        .where('id', '=', tokenId)
+        .$if('id' in match, (q) => q.where('id', '=', (match as { id: string }).id))
+        .$if('hash' in match, (q) => q.where('hash', '=', (match as { hash: string }).hash))
         .where('user_id', '=', userId)
         .where('revoked_at', 'is', null)
         .returning('hash')
@@ -52,6 +70,10 @@ export function tokenRepository(db: Executor): TokenRepository {
           'tokens.expires_at',
           'tokens.revoked_at',
           'tokens.last_used_at',
+          'tokens.namespaces',
+          'tokens.packages',
+          'tokens.cidrs',
+          'tokens.automation',
           'users.id as user_id',
           'users.name',
         ])

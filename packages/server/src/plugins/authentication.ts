@@ -24,7 +24,7 @@ export function registerAuthentication(app: FastifyInstance, tokens: TokenCache)
         details: { bearerError: 'invalid_request' },
       });
     }
-    const { principal } = await tokens.authenticate(match[1] as string);
+    const { principal } = await tokens.authenticate(match[1] as string, request.ip);
     request.principal = principal;
   };
   // Callback style: an anonymous request (most reads) costs no promise here.

@@ -10,6 +10,7 @@ import {
 import { appError } from '@entropic/types';
 import type { FastifyInstance } from 'fastify';
 import { requireObjectBody } from './refs.ts';
+import { booleanField, expiryOf, stringList } from './token-fields.ts';
 
 /** Token management for API clients (`ds token …`) and the CLI/npm web-login protocol (§7). */
 export function registerAuthRoutes(app: FastifyInstance): void {
@@ -26,19 +27,16 @@ export function registerAuthRoutes(app: FastifyInstance): void {
     const description = typeof body.description === 'string' ? body.description : '';
     const scope = body.scope === undefined ? 'publish' : body.scope;
     if (scope !== 'read' && scope !== 'publish') throw appError('INVALID_TOKEN_SCOPE', 'The scope must be "read" or "publish".');
-    let expiresAt: Date | null = null;
-    if (body.expiresInDays !== undefined) {
-      if (
-        typeof body.expiresInDays !== 'number' ||
-        !Number.isInteger(body.expiresInDays) ||
-        body.expiresInDays < 1 ||
-        body.expiresInDays > 3650
-      ) {
-        throw appError('INVALID_FIELD', '"expiresInDays" must be a whole number from 1 to 3650.');
-      }
-      expiresAt = new Date(Date.now() + body.expiresInDays * 86_400_000);
-    }
-    const { token, info } = await createToken(deps, { userId: principal.userId, description, scope, expiresAt });
+    const { token, info } = await createToken(deps, {
+      userId: principal.userId,
+      description,
+      scope,
+      expiresAt: expiryOf(body.expiresInDays, 'expiresInDays'),
+      namespaces: stringList(body.namespaces, 'namespaces'),
+      packages: stringList(body.packages, 'packages'),
+      cidrs: stringList(body.cidrs, 'cidrs'),
+      automation: booleanField(body.automation, 'automation'),
+    });
     return reply.code(201).send({ token, ...info });
   });
 

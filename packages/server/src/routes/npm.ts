@@ -5,6 +5,7 @@ import { registerNpmDistTagRoutes } from './npm-dist-tag-routes.ts';
 import { registerNpmPackumentRoutes } from './npm-packument-routes.ts';
 import { registerNpmSearchRoutes } from './npm-search-routes.ts';
 import { registerNpmTarballRoutes } from './npm-tarball-routes.ts';
+import { registerNpmTokenRoutes } from './npm-token-routes.ts';
 import { registerNpmWriteRoutes } from './npm-write-routes.ts';
 
 /**
@@ -21,5 +22,6 @@ export function registerNpmRoutes(app: FastifyInstance): void {
   registerNpmDistTagRoutes(app, ctx);
   registerNpmSearchRoutes(app, ctx);
   registerDownloadRoutes(app, ctx);
+  registerNpmTokenRoutes(app);
   app.get('/-/ping', async () => ({}));
 }

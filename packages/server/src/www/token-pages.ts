@@ -7,6 +7,13 @@ import { EXPIRY_CHOICES, type TokensPageModel, tokensPage } from './views/tokens
 
 type Form = Record<string, string | undefined>;
 
+function commaList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
 /** /www/tokens: create (the value is shown once, in the response to the form), list and revoke. */
 export function registerTokenPages(www: FastifyInstance): void {
   const { deps } = www;
@@ -41,7 +48,16 @@ export function registerTokenPages(www: FastifyInstance): void {
       if (!choice) return sendPage(reply, await renderTokensPage(request, { error: 'Choose when the token expires.', form }), 400);
       const expiresAt = choice.value === 'never' ? null : new Date(Date.now() + Number(choice.value) * 86_400_000);
       try {
-        const created = await createToken(deps, { userId: user.id, description: form.description ?? '', scope, expiresAt });
+        const created = await createToken(deps, {
+          userId: user.id,
+          description: form.description ?? '',
+          scope,
+          expiresAt,
+          namespaces: commaList(form.namespaces),
+          packages: commaList(form.packages),
+          cidrs: commaList(form.cidrs),
+          automation: form.automation === 'on',
+        });
         return sendPage(reply, await renderTokensPage(request, { created: created.token }), 201);
       } catch (error) {
         if (!isAppError(error) || error.status >= 500) throw error;

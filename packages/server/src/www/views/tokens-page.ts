@@ -20,7 +20,25 @@ export interface TokensPageModel {
   /** the token just created: its value is shown this once */
   created: string | undefined;
   /** the create form's fields, as last sent */
-  form: { description?: string | undefined; scope?: string | undefined; expires?: string | undefined };
+  form: {
+    description?: string | undefined;
+    scope?: string | undefined;
+    expires?: string | undefined;
+    namespaces?: string | undefined;
+    packages?: string | undefined;
+    cidrs?: string | undefined;
+    automation?: string | undefined;
+  };
+}
+
+/** What a granular token is limited to, in a few words (nothing for an unlimited token). */
+function limitsText(t: TokenInfo): string {
+  const parts: string[] = [];
+  const only = [...t.namespaces.map((ns) => `${ns}/*`), ...t.packages];
+  if (only.length > 0) parts.push(`only ${only.join(', ')}`);
+  if (t.cidrs.length > 0) parts.push(`from ${t.cidrs.join(', ')}`);
+  if (t.automation) parts.push('automation');
+  return parts.map((p) => ` · ${p}`).join('');
 }
 
 /** The body of /www/tokens: the new token (once), the create form and the tokens with revoke buttons. A pure function of the model. */
@@ -40,7 +58,7 @@ export function tokensPage(model: TokensPageModel): SafeHtml {
   const rows = model.tokens.map(
     (t) => html`<li data-token-id="${t.id}">
         <div>
-          <strong>${t.description}</strong> <span class="muted">· ${t.scope}</span>
+          <strong>${t.description}</strong> <span class="muted">· ${t.scope}${limitsText(t)}</span> <code class="muted">${t.prefix}…</code>
           <div class="meta">created ${formatTime(t.created)} · last used ${formatTime(t.lastUsed)} · expires ${formatTime(t.expires)}</div>
         </div>
         <form method="post" action="/www/tokens">
@@ -72,6 +90,16 @@ export function tokensPage(model: TokensPageModel): SafeHtml {
               </select>
             </div>
           </div>
+          <details${form.namespaces || form.packages || form.cidrs || form.automation ? ' open' : ''}>
+            <summary>Limits (optional)</summary>
+            <label for="namespaces">Only these namespaces (comma-separated)</label>
+            <input id="namespaces" name="namespaces" type="text" placeholder="acme, tools" value="${form.namespaces ?? ''}">
+            <label for="packages">Only these packages (namespace/name, comma-separated)</label>
+            <input id="packages" name="packages" type="text" placeholder="acme/web, tools/cli" value="${form.packages ?? ''}">
+            <label for="cidrs">Only from these addresses (CIDR blocks, comma-separated)</label>
+            <input id="cidrs" name="cidrs" type="text" placeholder="10.0.0.0/8, 2001:db8::/32" value="${form.cidrs ?? ''}">
+            <label><input id="automation" name="automation" type="checkbox" value="on" ${form.automation === 'on' ? 'checked' : ''}> Automation token (CI: skips the interactive second factor, nothing else)</label>
+          </details>
           <button type="submit">Create token</button>
         </form>
         <h2>Active tokens</h2>
