@@ -18,7 +18,9 @@ export type CliErrorCode =
   | 'INVALID_LOCKFILE'
   | 'OFFLINE_MISS'
   | 'UNSAFE_PATH'
-  | 'LAYOUT_CONFLICT';
+  | 'LAYOUT_CONFLICT'
+  | 'SCRIPT_FAILED'
+  | 'SCRIPT_NOT_FOUND';
 
 export function cliError(code: CliErrorCode, message: string, hint?: string, cause?: unknown): ClientError {
   return new ClientError(code, message, { ...(hint ? { hint } : {}), ...(cause ? { cause } : {}) });

@@ -15,6 +15,7 @@ export const EXIT = {
   LOCKFILE: 10,
   REJECTED: 11,
   SERVER: 12,
+  SCRIPT: 13,
 } as const;
 
 const BY_CODE: Record<string, number> = {
@@ -39,12 +40,17 @@ const BY_CODE: Record<string, number> = {
   OFFLINE_MISS: EXIT.NETWORK,
   INVALID_RESPONSE: EXIT.SERVER,
   INTEGRITY_MISMATCH: EXIT.INTEGRITY,
+  SCRIPT_FAILED: EXIT.SCRIPT,
+  SCRIPT_NOT_FOUND: EXIT.NOT_FOUND,
   LOCKFILE_OUTDATED: EXIT.LOCKFILE,
   INVALID_LOCKFILE: EXIT.LOCKFILE,
 };
 
 export function exitCodeFor(error: unknown): number {
   if (!(error instanceof ClientError)) return EXIT.UNEXPECTED;
+  // `ds run` / `ds exec` exit with the script's own status, as npm does
+  const passed = (error as { exitCode?: unknown }).exitCode;
+  if (typeof passed === 'number' && Number.isInteger(passed) && passed > 0 && passed < 256) return passed;
   const byCode = BY_CODE[error.code];
   if (byCode !== undefined) return byCode;
   const status = error.status ?? 0;

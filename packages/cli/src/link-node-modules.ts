@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { chmod, copyFile, link, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, posix, relative } from 'node:path';
 import { createLimiter } from './create-limiter.ts';
@@ -12,13 +13,35 @@ export interface InstallUnit {
   installName: string;
   canonical: string;
   version: string;
+  /** of the canonical version document */
+  integrity: string;
   document: CanonicalDocument;
+}
+
+/** A linked package's own package.json (what its scripts and platform fields are read from). */
+export interface LinkedManifest {
+  pkg: Record<string, unknown>;
+  hasBindingGyp: boolean;
 }
 
 export interface LinkResult {
   packages: number;
   files: number;
   bins: number;
+}
+
+export interface LinkOptions {
+  /** after each package is in the staging tree */
+  onPackage?: () => void;
+  /** true: the package's files are copied, not hard-linked (its scripts may write to them; the cache must not change) */
+  copies?: (unit: InstallUnit, manifest: LinkedManifest) => boolean;
+  /**
+   * Runs once the new tree is in place (the old one kept aside): when it throws, the new tree is
+   * removed and the old one put back, so a failed script leaves the previous node_modules.
+   */
+  afterSwap?: (manifests: Map<string, LinkedManifest>) => Promise<void>;
+  /** more to record in the state file (what ran, what was blocked) once afterSwap succeeded */
+  state?: () => Record<string, unknown>;
 }
 
 const STATE_FILE = '.ds-state.json';
@@ -31,12 +54,12 @@ async function settleAll(tasks: Promise<unknown>[]): Promise<void> {
 }
 
 /** Whether node_modules was written from exactly this lockfile content (so nothing needs doing). */
-export async function nodeModulesMatches(projectDir: string, lockHash: string): Promise<boolean> {
+export async function nodeModulesMatches(projectDir: string, lockHash: string): Promise<Record<string, unknown> | undefined> {
   try {
-    const state = JSON.parse(await readFile(join(projectDir, 'node_modules', STATE_FILE), 'utf8')) as { lockHash?: string };
-    return state.lockHash === lockHash;
+    const state = JSON.parse(await readFile(join(projectDir, 'node_modules', STATE_FILE), 'utf8')) as Record<string, unknown>;
+    return state.lockHash === lockHash ? state : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -64,13 +87,14 @@ export async function linkNodeModules(
   units: InstallUnit[],
   source: PackageSource,
   lockHash: string,
-  onPackage?: () => void,
+  options: LinkOptions = {},
 ): Promise<LinkResult> {
   const staging = join(projectDir, `.ds-staging-${randomBytes(6).toString('hex')}`);
   const limit = createLimiter(32);
   let canLink = true;
   let files = 0;
   let bins = 0;
+  const manifests = new Map<string, LinkedManifest>();
   const madeDirs = new Map<string, Promise<unknown>>();
   const ensureDir = (dir: string): Promise<unknown> => {
     let made = madeDirs.get(dir);
@@ -118,13 +142,19 @@ export async function linkNodeModules(
           .map(([name, target]) => [name, posix.normalize(target.replace(/^\.\//, ''))] as const)
           .filter(([, target]) => !target.startsWith('..') && !posix.isAbsolute(target) && entries.some((e) => e.rel === target));
         for (const [, target] of bins_) binTargets.add(target);
+        const linked: LinkedManifest = { pkg: manifest ?? {}, hasBindingGyp: entries.some((e) => e.rel === 'binding.gyp') };
+        manifests.set(unit.path, linked);
+        const copyAll = options.copies?.(unit, linked) === true;
 
         await settleAll(
           entries.map((entry) =>
             limit(async () => {
               const to = join(dir, ...entry.rel.split('/'));
               await ensureDir(dirname(to));
-              if (binTargets.has(entry.rel)) {
+              if (copyAll) {
+                await source.withObject(entry.integrity, `${what}/${entry.rel}`, (from) => copyFile(from, to, constants.COPYFILE_FICLONE));
+                if (binTargets.has(entry.rel)) await chmod(to, 0o755);
+              } else if (binTargets.has(entry.rel)) {
                 // A copy, so the executable bit does not reach the shared cache.
                 await source.withObject(entry.integrity, `${what}/${entry.rel}`, (from) => copyFile(from, to));
                 await chmod(to, 0o755);
@@ -145,11 +175,10 @@ export async function linkNodeModules(
           await symlink(relative(binDir, join(dir, ...target.split('/'))), linkPath);
           bins++;
         }
-        onPackage?.();
+        options.onPackage?.();
       }),
     );
     await mkdir(join(staging, 'node_modules'), { recursive: true });
-    await writeFile(join(staging, 'node_modules', STATE_FILE), JSON.stringify({ lockHash }));
     const target = join(projectDir, 'node_modules');
     const old = join(projectDir, `.ds-old-${randomBytes(6).toString('hex')}`);
     let moved = false;
@@ -160,6 +189,16 @@ export async function linkNodeModules(
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
     await rename(join(staging, 'node_modules'), target);
+    try {
+      await options.afterSwap?.(manifests);
+    } catch (error) {
+      // Back to the previous tree: the new one goes to the staging directory (removed below).
+      await rename(target, join(staging, 'failed'));
+      if (moved) await rename(old, target);
+      throw error;
+    }
+    // Written last: a tree whose scripts did not all succeed is never taken as up to date.
+    await writeFile(join(target, STATE_FILE), JSON.stringify({ lockHash, ...options.state?.() }));
     if (moved) await rm(old, { recursive: true, force: true });
   } finally {
     await rm(staging, { recursive: true, force: true });

@@ -20,6 +20,12 @@ export interface LockedPackage {
   version: string;
   /** integrity of the canonical version document */
   integrity: string;
+  /** only optional dependencies reach it: skipped where its platform does not fit */
+  optional?: boolean;
+  /** its platform fields (recorded for optional packages, so the lockfile installs on every platform) */
+  os?: string[];
+  cpu?: string[];
+  libc?: string[];
 }
 
 /** `Package.lock`: what the manifest asked for (canonicalised) and the exact tree that answered. */
@@ -84,7 +90,16 @@ export function parseLockfile(text: string, path: string): PackageLockfile {
     if (typeof entry?.name !== 'string' || typeof entry.version !== 'string' || !isSha512Integrity(entry.integrity)) {
       throw bad(path, `entry "${installPath}" is incomplete`);
     }
-    packages[installPath] = { name: entry.name, version: entry.version, integrity: entry.integrity };
+    const locked: LockedPackage = { name: entry.name, version: entry.version, integrity: entry.integrity };
+    if (entry.optional === true) locked.optional = true;
+    for (const field of ['os', 'cpu', 'libc'] as const) {
+      const value = entry[field];
+      if (value === undefined) continue;
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+        throw bad(path, `entry "${installPath}" has a bad "${field}"`);
+      locked[field] = value as string[];
+    }
+    packages[installPath] = locked;
   }
   return {
     version: LOCKFILE_VERSION,

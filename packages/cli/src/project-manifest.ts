@@ -21,6 +21,10 @@ export interface ProjectManifest {
   peerDependencies: Record<string, string>;
   optionalDependencies: Record<string, string>;
   bundledDependencies: string[];
+  /** dependencies whose install scripts may run: names, `name@<range>` or `name@<integrity>` */
+  trustedDependencies: string[];
+  /** `scripts` (a table in Package.toml, an object in package.json) */
+  scripts: Record<string, string>;
   /** The whole parsed document (for npm-packlist's `files`, `main`, `bin` and for writing back). */
   raw: Record<string, unknown>;
 }
@@ -68,6 +72,24 @@ function stringField(raw: Record<string, unknown>, field: string, path: string):
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw cliError('INVALID_MANIFEST', `"${field}" in ${path} must be a string.`, `Fix ${path}.`);
   return value;
+}
+
+function stringList(raw: Record<string, unknown>, field: string, path: string): string[] {
+  const value = raw[field];
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0)) {
+    throw cliError('INVALID_MANIFEST', `"${field}" in ${path} must be a list of package names.`, `Fix ${path}.`);
+  }
+  return value as string[];
+}
+
+function scriptTable(raw: Record<string, unknown>, path: string): Record<string, string> {
+  const value = raw.scripts;
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw cliError('INVALID_MANIFEST', `"scripts" in ${path} must be a table of name = "command".`, `Fix ${path}.`);
+  }
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 function dependencyTable(raw: Record<string, unknown>, field: string, path: string): Record<string, string> {
@@ -121,6 +143,8 @@ export function parseProjectManifest(text: string, path: string): ProjectManifes
     peerDependencies: dependencyTable(doc, 'peerDependencies', path),
     optionalDependencies: dependencyTable(doc, 'optionalDependencies', path),
     bundledDependencies,
+    trustedDependencies: stringList(doc, 'trustedDependencies', path),
+    scripts: scriptTable(doc, path),
     raw: doc,
   };
 }
@@ -132,7 +156,12 @@ export async function saveDependencies(
   dependencies: Record<string, string>,
 ): Promise<void> {
   const sorted = Object.fromEntries(Object.entries(dependencies).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  const doc = { ...manifest.raw, [field]: sorted };
+  await saveField(manifest, field, sorted);
+}
+
+/** Writes one top-level field back, keeping every other. */
+export async function saveField(manifest: ProjectManifest, field: string, value: unknown): Promise<void> {
+  const doc = { ...manifest.raw, [field]: value };
   manifest.raw = doc;
   const text = manifest.kind === 'toml' ? `${stringify(doc)}\n` : `${JSON.stringify(doc, null, 2)}\n`;
   const temp = `${manifest.path}.${process.pid}.tmp`;
@@ -156,6 +185,8 @@ export function emptyManifest(dir: string): ProjectManifest {
     peerDependencies: {},
     optionalDependencies: {},
     bundledDependencies: [],
+    trustedDependencies: [],
+    scripts: {},
     raw: {},
   };
 }

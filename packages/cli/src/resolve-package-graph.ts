@@ -1,4 +1,5 @@
 import semver from 'semver';
+import type { PlatformFields } from './package-platform.ts';
 import type { CanonicalDocument, PackageSource } from './package-source.ts';
 import { isTag, type PackageSpec, specFromCanonical } from './parse-package-spec.ts';
 
@@ -19,6 +20,10 @@ export interface GraphNode {
   deprecated?: string;
   /** dependency canonical name → node id */
   edges: Map<string, string>;
+  /** every edge that reaches it is an optional dependency (a failure or another platform skips it) */
+  optional: boolean;
+  /** its `os`/`cpu`/`libc`, read when an optional edge reached it first */
+  platform?: PlatformFields;
 }
 
 export interface PackageGraph {
@@ -26,10 +31,13 @@ export interface PackageGraph {
   nodes: Map<string, GraphNode>;
 }
 
-/** Dependencies a package's own install pulls in: dependencies, peers (npm 7+), optionals. */
+/**
+ * Dependencies a package's own install pulls in: dependencies, peers (npm 7+), optionals; not
+ * its bundled dependencies, which its own files carry under its node_modules (as npm).
+ */
 function transitiveRequests(doc: CanonicalDocument): DependencyRequest[] {
   const out: DependencyRequest[] = [];
-  const seen = new Set<string>();
+  const seen = new Set<string>(Object.keys(doc.bundledDependencies ?? {}));
   const add = (map: Record<string, string>, optional: boolean) => {
     for (const [name, range] of Object.entries(map)) {
       if (seen.has(name)) continue;
@@ -66,6 +74,8 @@ export async function resolvePackageGraph(
   requests: DependencyRequest[],
   onNode?: (node: GraphNode) => void,
   locked?: LockedVersions,
+  /** reads a package's platform fields (its package.json) when an optional edge reaches it first */
+  platformOf?: (node: GraphNode) => Promise<PlatformFields | undefined>,
 ): Promise<PackageGraph> {
   const nodes = new Map<string, GraphNode>();
   const loading = new Map<string, Promise<GraphNode>>();
@@ -97,8 +107,12 @@ export async function resolvePackageGraph(
     if (!pending) {
       pending = (async () => {
         const document = await source.getDocument(integrity, id);
-        const node: GraphNode = { id, spec: request.spec, version, integrity, document, edges: new Map() };
+        const node: GraphNode = { id, spec: request.spec, version, integrity, document, edges: new Map(), optional: request.optional };
         if (deprecated !== undefined) node.deprecated = deprecated;
+        if (request.optional && platformOf) {
+          const platform = await platformOf(node);
+          if (platform) node.platform = platform;
+        }
         nodes.set(id, node);
         onNode?.(node);
         track(visit(node, transitiveRequests(document)));
@@ -125,6 +139,7 @@ export async function resolvePackageGraph(
           if (request.optional) return;
           throw error;
         }
+        if (!request.optional) child.optional = false;
         node.edges.set(request.spec.canonical, child.id);
       }),
     );

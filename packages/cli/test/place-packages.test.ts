@@ -22,6 +22,7 @@ function graph(deps: Record<string, string[]>, root: string[]): PackageGraph {
       version,
       integrity: 'sha512-x',
       document: EMPTY,
+      optional: false,
       edges: new Map(children.map((c) => [`ns@${H}/${c.split('@')[0]}`, id(c)])),
     });
   }

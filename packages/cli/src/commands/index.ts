@@ -13,8 +13,10 @@ import { orgCreate } from './org-create.ts';
 import { packages } from './packages.ts';
 import { ping } from './ping.ts';
 import { publish } from './publish.ts';
+import { exec, run } from './run.ts';
 import { tagAdd, tagLs, tagRm } from './tag.ts';
 import { tokenCreate, tokenList, tokenRevoke } from './token.ts';
+import { trust } from './trust.ts';
 import { whoami } from './whoami.ts';
 import { yank } from './yank.ts';
 
@@ -28,6 +30,9 @@ export const commands: Command[] = [
   tokenRevoke,
   publish,
   install,
+  run,
+  exec,
+  trust,
   download,
   tagAdd,
   tagRm,

@@ -5,11 +5,23 @@ function formatBytes(n: number): string {
   return n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** Dependencies whose scripts did not run, and the command that allows them. */
+export function blockedLines(data: Pick<InstallResult, 'scripts'>): string[] {
+  const blocked = data.scripts.blocked;
+  if (blocked.length === 0) return [];
+  const names = [...new Set(blocked.map((b) => b.name))];
+  return [
+    `${blocked.length} dependenc${blocked.length === 1 ? 'y has' : 'ies have'} install scripts that did not run (not in trustedDependencies):`,
+    ...blocked.map((b) => `  ${b.name}@${b.version}  ${b.scripts.map(([event, script]) => `${event}: ${script.slice(0, 80)}`).join('; ')}`),
+    `Allow them with: ds trust ${names.join(' ')}`,
+  ];
+}
+
 export const install = defineCommand<InstallResult>({
   name: 'install',
   aliases: ['i', 'add'],
   summary: "Install the project's dependencies (and add new ones) into node_modules",
-  usage: ['install [<package>[@<range|tag>] …] [--save-dev] [--frozen-lockfile] [--offline] [--engine-strict]'],
+  usage: ['install [<package>[@<range|tag>] …] [--save-dev] [--frozen-lockfile] [--offline] [--engine-strict] [--ignore-scripts]'],
   options: {
     'save-dev': { type: 'boolean', short: 'D', description: 'add the packages to devDependencies' },
     'frozen-lockfile': { type: 'boolean', description: 'fail instead of changing Package.lock' },
@@ -18,6 +30,7 @@ export const install = defineCommand<InstallResult>({
       type: 'boolean',
       description: 'refuse a package whose engines.node does not fit this Node (default: warn and install it, as npm)',
     },
+    'ignore-scripts': { type: 'boolean', description: "run no lifecycle script: neither the project's nor any dependency's" },
     'prefer-offline': { type: 'boolean', description: 'use cached package metadata without revalidating it' },
     cache: { type: 'string', description: 'cache directory (default $XDG_CACHE_HOME/entropic or ~/.cache/entropic)' },
   },
@@ -28,6 +41,11 @@ export const install = defineCommand<InstallResult>({
     'content-addressed cache shared by all projects, writes node_modules (ns@host/pkg at',
     'node_modules/@ns/pkg, npm packages under their own name) and Package.lock. An unchanged',
     'Package.lock is reused without asking the registry for metadata.',
+    '',
+    "Scripts: the project's own preinstall, install, postinstall, prepare run as npm runs them;",
+    "a dependency's install scripts run only when the manifest's trustedDependencies names it",
+    '(`name`, `name@<range>` or `name@<integrity>`; `ds trust <name>` adds it). Optional',
+    'dependencies whose os/cpu/libc do not fit this machine are skipped.',
   ].join('\n'),
   run: (ctx) =>
     installProject(ctx, {
@@ -37,6 +55,7 @@ export const install = defineCommand<InstallResult>({
       preferOffline: ctx.options['prefer-offline'] === true,
       saveDev: ctx.options['save-dev'] === true,
       engineStrict: ctx.options['engine-strict'] === true,
+      ignoreScripts: ctx.options['ignore-scripts'] === true,
     }),
   view(data) {
     const lines = data.added.map((a) => `+ ${a.name}@${a.version}`);
@@ -48,6 +67,10 @@ export const install = defineCommand<InstallResult>({
           `downloaded ${data.downloaded} object${data.downloaded === 1 ? '' : 's'} (${formatBytes(data.downloadedBytes)}); Package.lock ${data.lockfile}.`,
       );
     }
+    if (data.scripts.ran.length > 0) {
+      lines.push(`Ran the install scripts of ${data.scripts.ran.map((r) => `${r.name}@${r.version}`).join(', ')}.`);
+    }
+    lines.push(...blockedLines(data));
     return lines.join('\n');
   },
 });

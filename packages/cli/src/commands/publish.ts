@@ -7,6 +7,7 @@ import type { CliContext } from '../cli-context.ts';
 import { cliError } from '../cli-error.ts';
 import { defineCommand } from '../command.ts';
 import { stringOption } from '../command-args.ts';
+import { runProjectScripts } from '../lifecycle-scripts.ts';
 import { listPackageFiles, type PackageFile } from '../list-package-files.ts';
 import { isTag } from '../parse-package-spec.ts';
 import { getProjectManifest, type ProjectManifest } from '../project-manifest.ts';
@@ -80,8 +81,9 @@ export interface PublishResult {
 export const publish = defineCommand<PublishResult>({
   name: 'publish',
   summary: 'Publish the package in the current directory',
-  usage: ['publish [--tag <tag>] [--dry-run]'],
+  usage: ['publish [--tag <tag>] [--dry-run] [--ignore-scripts]'],
   options: {
+    'ignore-scripts': { type: 'boolean', description: 'run none of prepublishOnly, prepack, prepare, postpack, publish, postpublish' },
     tag: { type: 'string', description: 'the dist-tag to point at this version (default latest)' },
     'dry-run': { type: 'boolean', description: 'list the files and total size; upload nothing' },
   },
@@ -98,6 +100,8 @@ export const publish = defineCommand<PublishResult>({
     '  "lodash" = "^4.17.0"            # an npm (legacy) package',
     '',
     'Files are chosen with npm\'s rules: "files", .npmignore or .gitignore, always README/LICENSE.',
+    'Scripts run as with npm publish: prepublishOnly, prepack, prepare before the files are listed,',
+    'postpack after, publish and postpublish once the registry accepted the version.',
   ].join('\n'),
   async run(ctx: CliContext) {
     const manifest = await getProjectManifest(ctx.io.cwd);
@@ -115,7 +119,19 @@ export const publish = defineCommand<PublishResult>({
     const tag = stringOption(ctx, 'tag') ?? null;
     if (tag !== null && !isTag(tag))
       throw cliError('USAGE', `"${truncate(tag)}" is not a valid tag.`, 'Tags start with a letter and are not semver ranges.');
+    const lifecycle = (events: readonly string[]) =>
+      ctx.options['ignore-scripts'] === true
+        ? Promise.resolve([])
+        : runProjectScripts(
+            { env: ctx.io.env, initCwd: ctx.io.cwd },
+            { dir: manifest.dir, pkg: manifest.raw, scripts: manifest.scripts, hasBindingGyp: false },
+            events,
+            { stdout: ctx.json ? ctx.io.stderr : ctx.io.stdout, stderr: ctx.io.stderr },
+            formatPackageRef(ref),
+          );
+    await lifecycle(['prepublishOnly', 'prepack', 'prepare']);
     const files = await listPackageFiles(manifest);
+    await lifecycle(['postpack']);
     let extra: string | undefined;
     if (manifest.kind === 'toml' && !files.some((f) => f.path === 'package.json')) {
       extra = generatedPackageJson(manifest, ref, version);
@@ -152,6 +168,7 @@ export const publish = defineCommand<PublishResult>({
     const body = createMultipartBody(parts, (bytes) => ctx.progress.tick(bytes));
     const document = await ctx.client().publish(ref, version, { body, compress: true });
     ctx.progress.done();
+    await lifecycle(['publish', 'postpublish']);
     return { ...result, dryRun: false, integrity: document.integrity ?? null };
   },
   view(data) {
