@@ -40,10 +40,11 @@ describe('npm search against Entropic', { timeout: 300_000 }, () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  /** `npm search --json <word>` until `accept` is satisfied (the indexer runs after the write answered). */
+  /** `npm search --json <word>` until `accept` is satisfied (the write's search-index job runs after it answered). */
   async function searchUntil(word: string, accept: (found: Found[]) => boolean): Promise<Found[]> {
     const deadline = Date.now() + 60_000;
     for (;;) {
+      await t.runJobs(); // the test app's worker runs when told (a server's runs by itself)
       const found = JSON.parse(await run('npm', ['search', '--json', word], root, env)) as Found[];
       if (accept(found)) return found;
       if (Date.now() > deadline) throw new Error(`npm search ${word} never listed what was expected: ${JSON.stringify(found)}`);

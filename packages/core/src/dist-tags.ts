@@ -1,6 +1,7 @@
 import { appError, truncate, type Version } from '@entropic/types';
 import semver from 'semver';
 import type { CoreDeps } from './deps.ts';
+import { enqueueSearchIndex } from './jobs/search-index-jobs.ts';
 import { authorizePackageWrite, fullName, getPackage, type PackageRef } from './packages.ts';
 import type { Principal } from './principal.ts';
 
@@ -43,6 +44,7 @@ export async function setDistTag(deps: CoreDeps, input: SetDistTagInput): Promis
     const now = deps.clock.now();
     await repos.tags.set(pkg.id, tag, version, now);
     await repos.packages.update(pkg.id, { modifiedAt: now });
+    await enqueueSearchIndex(repos, ref);
   });
   await deps.events.emit({ type: 'package-changed', ref });
   return listDistTags(deps, { ref });
@@ -60,6 +62,7 @@ export async function removeDistTag(
     if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
     if (!(await repos.tags.remove(pkg.id, tag))) throw appError('TAG_NOT_FOUND', `"${fullName(ref)}" has no tag "${tag}".`);
     await repos.packages.update(pkg.id, { modifiedAt: deps.clock.now() });
+    await enqueueSearchIndex(repos, ref);
   });
   await deps.events.emit({ type: 'package-changed', ref });
 }

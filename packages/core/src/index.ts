@@ -12,6 +12,7 @@ export * from './host-keyring.ts';
 export * from './jobs/job-kinds.ts';
 export * from './jobs/job-worker.ts';
 export * from './jobs/render-version-readme.ts';
+export * from './jobs/search-index-jobs.ts';
 export * from './maintainerships.ts';
 export * from './maintenance.ts';
 export * from './memberships.ts';

@@ -1,6 +1,7 @@
 import { appError, type NamespaceRef, type PackageDocument, type Page } from '@entropic/types';
 import { assertMayActForNamespace, assertMayManageMaintainers, requireWriter } from './authorize.ts';
 import type { CoreDeps } from './deps.ts';
+import { enqueueSearchIndex } from './jobs/search-index-jobs.ts';
 import { parseMembershipStatus, type StatusListOptions, type TeamChange } from './memberships.ts';
 import { formatNamespace, getNamespace } from './namespaces.ts';
 import { assertLocal, fullName, getPackage, listPackages, type PackageRef } from './packages.ts';
@@ -17,7 +18,11 @@ async function changeMaintainers(
   pkgRef: PackageRef,
   work: (repos: Repositories) => Promise<TeamChange>,
 ): Promise<TeamChange> {
-  const change = await deps.uow.transaction(work);
+  const change = await deps.uow.transaction(async (repos) => {
+    const done = await work(repos);
+    if (CHANGED.has(done.outcome)) await enqueueSearchIndex(repos, pkgRef);
+    return done;
+  });
   if (CHANGED.has(change.outcome)) await deps.events.emit({ type: 'package-changed', ref: pkgRef });
   return change;
 }

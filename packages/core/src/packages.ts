@@ -2,6 +2,7 @@ import { ABANDONWARE, appError, formatPackageName, type Host, type PackageDocume
 import semver from 'semver';
 import { authorizePackageWrite } from './authorize.ts';
 import type { CoreDeps } from './deps.ts';
+import { enqueueSearchIndex } from './jobs/search-index-jobs.ts';
 import { findNamespace, formatNamespace, storedHost } from './namespaces.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './pagination.ts';
 import type { PackageFilter } from './ports/packages.ts';
@@ -81,6 +82,7 @@ export async function putPackage(deps: CoreDeps, input: PutPackageInput): Promis
         ...(requireTfa === undefined ? {} : { requireTfa: requireTfa as boolean }),
       });
     }
+    await enqueueSearchIndex(repos, ref);
     const row = await getPackage(repos, ref, deps.host);
     return { created: ensured.created, document: await buildPackageDocument(repos, row, deps.host) };
   });
@@ -101,6 +103,7 @@ export async function abandonPackage(deps: CoreDeps, input: { principal: Princip
     await repos.tags.removeAll(pkg.id);
     await repos.packages.replaceMaintainers(pkg.id, abandonware.id);
     await repos.packages.update(pkg.id, { yanked: true, modifiedAt: now });
+    await enqueueSearchIndex(repos, ref);
   });
   await deps.events.emit({ type: 'package-changed', ref });
 }

@@ -15,6 +15,7 @@ import {
 import type { CoreDeps } from './deps.ts';
 import { parseDistTag } from './dist-tags.ts';
 import { collisionKey, parseFilePath, readmeRank } from './file-paths.ts';
+import { enqueueSearchIndex } from './jobs/search-index-jobs.ts';
 import { authorizePackageWrite, fullName, type PackageRef } from './packages.ts';
 import type { NewNpmTarball } from './ports/npm-tarballs.ts';
 import type { Actor } from './principal.ts';
@@ -135,6 +136,7 @@ async function recordVersion(deps: CoreDeps, input: PublishVersionInput, receive
     else if (!(ref.namespace === LEGACY && ref.host === deps.host))
       await repos.jobs.enqueue({ kind: 'npm-tarball', payload: { versionId } });
     if (received.readme) await repos.jobs.enqueue({ kind: 'render-readme', payload: { versionId, path: received.readme.path } });
+    await enqueueSearchIndex(repos, ref);
     await repos.tags.set(packageId, manifest.tag, version, now);
     await repos.packages.update(packageId, { modifiedAt: now });
     // The commit follows this callback: every blob the version references is durable before it

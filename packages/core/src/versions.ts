@@ -10,6 +10,7 @@ import {
 } from '@entropic/types';
 import semver from 'semver';
 import type { CoreDeps } from './deps.ts';
+import { enqueueSearchIndex } from './jobs/search-index-jobs.ts';
 import { authorizePackageWrite, fullName, getPackage, type PackageRef } from './packages.ts';
 import type { Repositories } from './ports/repositories.ts';
 import type { Actor, Principal } from './principal.ts';
@@ -70,6 +71,7 @@ export async function yankVersion(deps: CoreDeps, input: YankVersionInput): Prom
     const tags = await repos.tags.removeForVersion(pkg.id, version);
     if (tags.includes('latest')) await recomputeLatest(repos, pkg.id, now);
     await repos.packages.update(pkg.id, { modifiedAt: now });
+    await enqueueSearchIndex(repos, ref);
     return true;
   });
   if (changed) await deps.events.emit({ type: 'package-changed', ref });
@@ -125,7 +127,10 @@ export async function deprecateVersions(deps: CoreDeps, input: DeprecateVersions
     }
     const now = deps.clock.now();
     for (const update of updates) await repos.versions.setDeprecated(update.id, update.message, now);
-    if (updates.length > 0) await repos.packages.update(pkg.id, { modifiedAt: now });
+    if (updates.length > 0) {
+      await repos.packages.update(pkg.id, { modifiedAt: now });
+      await enqueueSearchIndex(repos, ref);
+    }
     return updates.map((u) => u.version);
   });
   if (changed.length > 0) await deps.events.emit({ type: 'package-changed', ref });

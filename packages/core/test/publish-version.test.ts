@@ -58,6 +58,11 @@ describe('publishVersion (on real repositories and a temp-dir blob store)', () =
         ['render-readme', { versionId, path: './package/README.md' }],
       ],
     );
+    // search follows through its own job, committed with the version
+    assert.deepEqual(
+      jobs.filter((j) => j.kind === 'search-index' && JSON.stringify(j.payload).includes('"readme"')).map((j) => j.payload),
+      [{ ref: { namespace: 'alice', host: ref.host, name: 'readme' } }],
+    );
     const worker = new JobWorker({
       jobs: deps.repos.jobs,
       clock: deps.clock,

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { subscribeCaches } from './cache-subscriptions.ts';
 import type { ServerDeps } from './deps.ts';
 import { registerDownloadCounting } from './download-counting.ts';
-import { enqueueTarballBackfill } from './job-handlers.ts';
+import { enqueueSearchBackfill, enqueueTarballBackfill } from './job-handlers.ts';
 import { PackageNameIndex } from './package-name-index.ts';
 import { AccessLogController, createAppLogger } from './plugins/access-log.ts';
 import { registerApiDescription } from './plugins/api-description.ts';
@@ -25,7 +25,6 @@ import { registerObjectRoutes } from './routes/objects.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
 import { registerPublishRoute } from './routes/publish.ts';
 import { registerUserRoutes } from './routes/users.ts';
-import { SearchIndexing } from './search-indexing.ts';
 import { TokenCache } from './token-cache.ts';
 import { registerFilePages } from './www/file-pages.ts';
 import { registerListingPages } from './www/listing-pages.ts';
@@ -44,7 +43,6 @@ declare module 'fastify' {
     responseCache: ResponseCache;
     tokenCache: TokenCache;
     packageNames: PackageNameIndex;
-    searchIndexing: SearchIndexing;
     /** set by main.ts on SIGTERM: readiness answers 503 and every response closes its connection */
     draining: boolean;
     npmTarballs: NpmTarballBuilder;
@@ -96,10 +94,6 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
         parseDependencyName(name, deps.host),
       ),
   });
-  // off the request path: events queue a package, a background loop indexes it
-  const searchIndexing = new SearchIndexing(deps, (error, what) => app.log.error({ err: error }, `search index of ${what} not updated`));
-  searchIndexing.start();
-  app.decorate('searchIndexing', searchIndexing);
   app.decorate('deps', deps);
   app.decorate('responseCache', responseCache);
   app.decorate('tokenCache', tokenCache);
@@ -110,13 +104,10 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   // backfill job; the first request does not wait for it (a read builds what it needs).
   app.addHook('onReady', async () => {
     if (await enqueueTarballBackfill(deps)) app.log.info('npm tarball backfill enqueued: some versions have none');
-    searchIndexing.backfill((indexed) => {
-      if (indexed > 0) app.log.info({ indexed }, 'search: packages indexed that had no or an older document');
-    });
+    if (await enqueueSearchBackfill(deps)) app.log.info('search backfill enqueued: some packages have no or an older search document');
   });
   app.addHook('onClose', async () => {
     unsubscribe();
-    await searchIndexing.stop();
     await Promise.allSettled([responseCache.stop(), tokenCache.stop(), packageNames.stop()]);
   });
   // Callback-style hooks where no await is needed: an async hook costs a promise and a microtask per request.

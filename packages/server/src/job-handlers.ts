@@ -1,4 +1,12 @@
-import { type JobHandlers, JobWorker, renderVersionReadme } from '@entropic/core';
+import {
+  indexPackageRefForSearch,
+  indexStalePackagesForSearch,
+  type JobHandlers,
+  type JobKind,
+  JobWorker,
+  type PackageRef,
+  renderVersionReadme,
+} from '@entropic/core';
 import type { NpmTarballBuilder } from '@entropic/npm';
 import type { ServerDeps } from './deps.ts';
 
@@ -19,6 +27,8 @@ export function createJobHandlers(deps: ServerDeps, tarballs: NpmTarballBuilder)
     'npm-tarball': async ({ versionId }) => void (await tarballs.buildById(versionId)),
     'npm-tarball-backfill': async () => void (await tarballs.buildMissing()),
     'render-readme': (payload) => renderVersionReadme(deps, payload),
+    'search-index': async ({ ref }) => void (await indexPackageRefForSearch(deps, ref as PackageRef)),
+    'search-backfill': async (_payload, { signal }) => void (await indexStalePackagesForSearch(deps, { signal })),
   };
 }
 
@@ -38,17 +48,33 @@ export function createJobWorker(deps: ServerDeps, tarballs: NpmTarballBuilder, l
         log.error({ err: error, job: job.id, kind: job.kind, attempts: job.attempts }, 'job dead after its last try');
       else log.warn({ err: error, job: job.id, kind: job.kind, attempts: job.attempts, outcome }, 'job try failed');
     },
-    onCompleted: (job, ms) => log.debug({ job: job.id, kind: job.kind, ms }, 'job done'),
+    onTried: (job, outcome, timing) => {
+      deps.metrics?.observeJobTry(job.kind, outcome, timing.runMs, timing.waitMs);
+      if (outcome === 'done') log.debug({ job: job.id, kind: job.kind, ms: timing.runMs }, 'job done');
+    },
     wakeOn: (wake) => deps.onJobsEnqueued(wake),
   });
+}
+
+/** Enqueues a backfill job of `kind` unless one is waiting or running already; answers whether it did. */
+async function enqueueBackfill(deps: ServerDeps, kind: JobKind & `${string}-backfill`): Promise<boolean> {
+  const pending = await deps.repos.jobs.list({ kind, limit: 10 });
+  if (pending.some((job) => job.state !== 'dead')) return false;
+  await deps.repos.jobs.enqueue({ kind, payload: {} });
+  return true;
 }
 
 /** Start-up: when some version has no npm tarball and is not being built, one backfill job builds them. */
 export async function enqueueTarballBackfill(deps: ServerDeps): Promise<boolean> {
   const [unbuilt] = await deps.repos.npmTarballs.listUnbuilt(0, 1);
-  if (!unbuilt) return false;
-  const pending = await deps.repos.jobs.list({ kind: 'npm-tarball-backfill', limit: 1 });
-  if (pending.some((job) => job.state !== 'dead')) return false;
-  await deps.repos.jobs.enqueue({ kind: 'npm-tarball-backfill', payload: {} });
-  return true;
+  return unbuilt !== undefined && (await enqueueBackfill(deps, 'npm-tarball-backfill'));
+}
+
+/**
+ * Start-up: when some package's search document is missing or older than the package (data from
+ * before the queue, or a search-index job that died), one backfill job indexes them.
+ */
+export async function enqueueSearchBackfill(deps: ServerDeps): Promise<boolean> {
+  const [stale] = await deps.repos.search.listStale(0, 1);
+  return stale !== undefined && (await enqueueBackfill(deps, 'search-backfill'));
 }

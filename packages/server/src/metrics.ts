@@ -11,6 +11,9 @@ export const NO_CACHE_STATS: CacheStats = { hit() {}, miss() {} };
 /** Seconds; from a cached read (~0.1 ms) to a large publish or a slow upstream. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Seconds; jobs take from a millisecond (a search document) to minutes (a backfill), and may wait out a backoff. */
+const JOB_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900];
+
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
 /** The route label of a request no route matched (404s for any URL, which must not mint label values). */
@@ -59,6 +62,20 @@ export class Metrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  private readonly jobRuns = new Histogram({
+    name: 'entropic_job_duration_seconds',
+    help: 'Tries of queued jobs run by this process, by kind and outcome (done, retrying, dead, lost: the lease was no longer held)',
+    labelNames: ['kind', 'outcome'] as const,
+    buckets: JOB_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly jobWaits = new Histogram({
+    name: 'entropic_job_wait_seconds',
+    help: 'How long a job waited from when it was due (enqueued, or its retry backoff ended) until a worker of this process claimed it',
+    labelNames: ['kind'] as const,
+    buckets: JOB_BUCKETS,
+    registers: [this.registry],
+  });
   /** children by label values: looking one up by a string is cheaper than prom-client hashing a label object per request */
   private readonly children = new Map<string, { observe(value: number): void; inc(): void }>();
 
@@ -99,6 +116,12 @@ export class Metrics {
   observeDatabaseOperation(repository: string, method: string, ok: boolean, seconds: number): void {
     const labels = { repository, method, outcome: ok ? 'ok' : 'error' };
     this.child(this.databaseOperations, `d ${repository} ${method} ${ok}`, labels).observe(seconds);
+  }
+
+  /** A try of a job this process's worker ran (`kind` is one of the closed set of job kinds). */
+  observeJobTry(kind: string, outcome: string, runMs: number, waitMs: number): void {
+    this.child(this.jobRuns, `j ${kind} ${outcome}`, { kind, outcome }).observe(runMs / 1000);
+    this.child(this.jobWaits, `w ${kind}`, { kind }).observe(waitMs / 1000);
   }
 
   /**

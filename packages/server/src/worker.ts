@@ -9,7 +9,6 @@ import { acquireLock } from './lock-file.ts';
 import { createAppLogger } from './plugins/access-log.ts';
 import { ResponseCache } from './response-cache.ts';
 import { packageGroup } from './routes/refs.ts';
-import { SearchIndexing } from './search-indexing.ts';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env);
@@ -20,13 +19,11 @@ async function main(): Promise<void> {
   const tarballs = new NpmTarballBuilder(deps, (error, what) => logger.error({ err: error }, `npm tarball of ${what} not built`));
   const worker = createJobWorker(deps, tarballs, logger);
   // What a job announces (a rendered README: package-changed) reaches the registry processes'
-  // caches through the key-value store's broadcast, and the search index from here.
+  // caches through the key-value store's broadcast (search follows through its own jobs).
   const broadcast = new ResponseCache(deps.kv, { ttlSeconds: config.cacheTtlSeconds });
   const unsubscribe = deps.events.subscribe(async (event) => {
     if (event.type !== 'token-revoked') await broadcast.invalidate(packageGroup(event.ref));
   });
-  const searchIndexing = new SearchIndexing(deps, (error, what) => logger.error({ err: error }, `search index of ${what} not updated`));
-  searchIndexing.start();
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -36,7 +33,6 @@ async function main(): Promise<void> {
     try {
       await worker.stop(config.jobs.stopGraceSeconds * 1000);
       unsubscribe();
-      await searchIndexing.stop();
       await deps.close();
     } finally {
       release();

@@ -127,6 +127,20 @@ describe('GET /metrics (open: METRICS_TOKEN unset)', () => {
     assert.deepEqual(new Set(family(after, 'entropic_jobs').samples.map((s) => s.labels.state)), new Set(['queued', 'running', 'dead']));
   });
 
+  it('times the jobs its worker runs (try duration by kind and outcome, wait since due by kind)', async () => {
+    const runs = (families: Families) =>
+      families.has('entropic_job_duration_seconds')
+        ? count(families, 'entropic_job_duration_seconds', { kind: 'npm-tarball', outcome: 'done' })
+        : 0;
+    const had = runs(await scrape(t));
+    await publishVersion(t.app, 'alice/timed-jobs', '1.0.0', { token, files: { 'package.json': '{}' } });
+    assert.ok((await t.runJobs()) >= 2, 'the publish enqueued its npm-tarball and search-index jobs');
+    const after = await scrape(t);
+    assert.ok(runs(after) >= had + 1, 'the npm-tarball try is timed');
+    assert.ok(count(after, 'entropic_job_duration_seconds', { kind: 'search-index', outcome: 'done' }) >= 1);
+    assert.ok(count(after, 'entropic_job_wait_seconds', { kind: 'npm-tarball' }) >= 1);
+  });
+
   it('counts unknown npm names as answered by the package name index', async () => {
     const before = await scrape(t);
     const response = await t.app.inject({ url: '/no-such-package-anywhere' });

@@ -28,7 +28,6 @@ describe('search: /-/v1/search and /www/search, indexed off the request path', (
     });
     // README text is indexed once the render-readme job has rendered it (its package-changed re-indexes)
     await t.runJobs();
-    await t.app.searchIndexing.idle();
   });
   after(() => t.close());
 
@@ -135,9 +134,11 @@ describe('search: /-/v1/search and /www/search, indexed off the request path', (
     assert.equal(api2.objects.length, 3);
   });
 
-  it('a yank and an abandon take packages out of the index (after the indexer ran, not on the request path)', async () => {
+  it('a publish, a yank and an abandon reach the index through their search-index jobs, not on the request path', async () => {
     await publishVersion(t.app, 'alice/short-lived', '1.0.0', { token: alice.token, files: { 'package.json': packageJson('narwhal') } });
-    await t.app.searchIndexing.idle();
+    assert.equal((await api('text=narwhal')).json().total, 0, 'indexed before its job ran');
+    assert.ok((await t.deps.repos.jobs.list({ kind: 'search-index', limit: 10 })).length > 0, 'the publish enqueued no search-index job');
+    await t.runJobs();
     assert.equal((await api('text=narwhal')).json().total, 1);
     const yank = await t.app.inject({
       method: 'DELETE',
@@ -145,11 +146,12 @@ describe('search: /-/v1/search and /www/search, indexed off the request path', (
       headers: bearer(alice.token),
     });
     assert.ok(yank.statusCode < 300, yank.body);
-    await t.app.searchIndexing.idle();
+    assert.equal((await api('text=narwhal')).json().total, 1, 'the yank changed the index before its job ran');
+    await t.runJobs();
     assert.equal((await api('text=narwhal')).json().total, 0);
     const abandon = await t.app.inject({ method: 'DELETE', url: '/packages/package/alice/express-lite', headers: bearer(alice.token) });
     assert.ok(abandon.statusCode < 300, abandon.body);
-    await t.app.searchIndexing.idle();
+    await t.runJobs();
     assert.equal((await api('text=capybara')).json().total, 0);
   });
 });

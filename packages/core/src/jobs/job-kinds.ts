@@ -11,6 +11,10 @@ export interface JobPayloads {
   'npm-tarball-backfill': Record<string, never>;
   /** render a version's README file to its derived `./readme.html` */
   'render-readme': { versionId: number; path: string };
+  /** (re)index a package for search: enqueued in the transaction of every change that alters what search shows of it */
+  'search-index': { ref: { namespace: string; host: string; name: string } };
+  /** index every package whose search document is missing or older than the package; enqueued at start-up when any is */
+  'search-backfill': Record<string, never>;
 }
 
 export type JobKind = keyof JobPayloads;
@@ -27,6 +31,8 @@ export const JOB_POLICIES: Readonly<Record<JobKind, JobPolicy>> = {
   'npm-tarball': { maxAttempts: 8, backoffMs: 1000, maxBackoffMs: 10 * 60_000 },
   'npm-tarball-backfill': { maxAttempts: 3, backoffMs: 10_000, maxBackoffMs: 60_000 },
   'render-readme': { maxAttempts: 8, backoffMs: 1000, maxBackoffMs: 10 * 60_000 },
+  'search-index': { maxAttempts: 8, backoffMs: 1000, maxBackoffMs: 10 * 60_000 },
+  'search-backfill': { maxAttempts: 3, backoffMs: 10_000, maxBackoffMs: 60_000 },
 };
 
 export function isJobKind(kind: string): kind is JobKind {

@@ -28,10 +28,16 @@ export interface JobWorkerOptions {
   workerId?: string;
   /** a try failed (`outcome`: retrying or dead), or the worker's own loop hit an error (no job) */
   onError?: (error: unknown, job: JobRecord | undefined, outcome?: 'retrying' | 'dead' | 'lost') => void;
-  onCompleted?: (job: JobRecord, ms: number) => void;
+  /**
+   * A try ended (`done`: completed; `lost`: the lease was no longer held): how long it ran, and
+   * how long the job had waited since it was due (`runAt`) until this worker claimed it.
+   */
+  onTried?: (job: JobRecord, outcome: JobTryOutcome, timing: { runMs: number; waitMs: number }) => void;
   /** subscribes `wake` to "jobs were enqueued here" while the worker runs; answers the unsubscribe */
   wakeOn?: (wake: () => void) => () => void;
 }
+
+export type JobTryOutcome = 'done' | 'retrying' | 'dead' | 'lost';
 
 interface Running {
   job: JobRecord;
@@ -153,41 +159,48 @@ export class JobWorker {
   private execute(job: JobRecord): Running {
     const controller = new AbortController();
     const started = Date.now();
+    const waitMs = Math.max(0, this.options.clock.now().getTime() - job.runAt.getTime());
     const entry: Running = { job, controller, done: Promise.resolve() };
-    entry.done = this.attempt(job, controller.signal, started).finally(() => {
-      this.running.delete(job.id);
-      this.wake();
-    });
+    entry.done = this.attempt(job, controller.signal)
+      .then((outcome) => {
+        if (outcome) this.options.onTried?.(job, outcome, { runMs: Date.now() - started, waitMs });
+      })
+      .finally(() => {
+        this.running.delete(job.id);
+        this.wake();
+      });
     this.running.set(job.id, entry);
     return entry;
   }
 
-  private async attempt(job: JobRecord, signal: AbortSignal, started: number): Promise<void> {
+  private async attempt(job: JobRecord, signal: AbortSignal): Promise<JobTryOutcome | undefined> {
     const handler = this.options.handlers[job.kind as JobKind] as JobHandler<JobKind> | undefined;
     try {
       if (!handler) throw new Error(`no handler for job kind "${job.kind}"`);
       await handler(job.payload as JobPayloads[JobKind], { job, signal });
     } catch (error) {
-      await this.recordFailure(job, error);
-      return;
+      return this.recordFailure(job, error);
     }
     try {
-      if (await this.options.jobs.complete(job.id, this.workerId)) this.options.onCompleted?.(job, Date.now() - started);
+      return (await this.options.jobs.complete(job.id, this.workerId)) ? 'done' : 'lost';
     } catch (error) {
       // The job ran; its row stays leased and runs again when the lease expires (handlers are idempotent).
       this.options.onError?.(error, job);
+      return undefined;
     }
   }
 
-  private async recordFailure(job: JobRecord, error: unknown): Promise<void> {
+  private async recordFailure(job: JobRecord, error: unknown): Promise<JobTryOutcome | undefined> {
     const policy = this.policyOf(job.kind);
     const retryAt = new Date(this.options.clock.now().getTime() + retryDelayMs(policy, job.attempts));
     const text = (error instanceof Error ? (error.stack ?? error.message) : String(error)).slice(0, MAX_ERROR_CHARS);
     try {
       const outcome = await this.options.jobs.fail(job.id, this.workerId, { error: text, retryAt });
       this.options.onError?.(error, job, outcome);
+      return outcome;
     } catch (failError) {
       this.options.onError?.(failError, job);
+      return undefined;
     }
   }
 

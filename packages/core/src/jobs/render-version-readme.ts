@@ -3,6 +3,7 @@ import type { CoreDeps } from '../deps.ts';
 import type { PackageRef } from '../packages.ts';
 import { renderReadme } from '../render-readme.ts';
 import type { JobPayloads } from './job-kinds.ts';
+import { enqueueSearchIndex } from './search-index-jobs.ts';
 
 /** READMEs larger than this are not rendered (as before the queue). */
 const MAX_README_BYTES = 1024 * 1024;
@@ -24,7 +25,11 @@ export async function renderVersionReadme(deps: CoreDeps, payload: JobPayloads['
   const html = renderReadme(bytes.toString('utf8'));
   const stored = await deps.blobs.putBytes(html);
   if (source.derived_files[README_HTML] === stored.integrity) return;
-  await deps.repos.versions.setDerivedFile(source.id, README_HTML, stored.integrity);
   const ref = { namespace: source.ns, host: source.host ?? deps.host, name: source.name } as PackageRef;
+  // README text is searchable: the package is re-indexed once the rendering is recorded.
+  await deps.uow.transaction(async (repos) => {
+    await repos.versions.setDerivedFile(source.id, README_HTML, stored.integrity);
+    await enqueueSearchIndex(repos, ref);
+  });
   await deps.events.emit({ type: 'package-changed', ref });
 }

@@ -1,0 +1,12 @@
+import type { PackageRef } from '../ports/records.ts';
+import type { Repositories } from '../ports/repositories.ts';
+
+/**
+ * Enqueues the package's `search-index` job in the caller's transaction (`repos` of
+ * `deps.uow.transaction`): the change and its re-indexing commit together, or neither does.
+ * Every change that alters what search shows of a package calls it (publish, yank, deprecate,
+ * abandon, package settings, dist-tags, maintainers).
+ */
+export async function enqueueSearchIndex(repos: Repositories, ref: PackageRef): Promise<void> {
+  await repos.jobs.enqueue({ kind: 'search-index', payload: { ref: { namespace: ref.namespace, host: ref.host, name: ref.name } } });
+}
