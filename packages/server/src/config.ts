@@ -82,6 +82,8 @@ export interface Config {
     leaseSeconds: number;
     /** on SIGTERM, running jobs get this long to finish before they are handed back to the queue (seconds) */
     stopGraceSeconds: number;
+    /** caps every kind's retry backoff (seconds); undefined: each kind's own cap (JOB_POLICIES, up to 10 minutes) */
+    maxBackoffSeconds: number | undefined;
   };
 }
 
@@ -329,6 +331,7 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
       pollMs: integer(env, 'JOBS_POLL_MS', 1000, 10, 60_000),
       leaseSeconds: integer(env, 'JOBS_LEASE_SECONDS', 30, 1, 3600),
       stopGraceSeconds: integer(env, 'JOBS_STOP_GRACE_SECONDS', 5, 0, 600),
+      maxBackoffSeconds: env.JOBS_MAX_BACKOFF_SECONDS ? integer(env, 'JOBS_MAX_BACKOFF_SECONDS', 600, 1, 86_400) : undefined,
     },
   };
   return Object.freeze(config);

@@ -1,9 +1,12 @@
 import {
   indexPackageRefForSearch,
   indexStalePackagesForSearch,
+  JOB_POLICIES,
   type JobHandlers,
   type JobKind,
+  type JobPolicy,
   JobWorker,
+  type JobWorkerOptions,
   type PackageRef,
   renderVersionReadme,
 } from '@entropic/core';
@@ -32,6 +35,14 @@ export function createJobHandlers(deps: ServerDeps, tarballs: NpmTarballBuilder)
   };
 }
 
+/** Every kind's backoff capped at `capMs` (JOBS_MAX_BACKOFF_SECONDS): its first wait and its longest. */
+function cappedBackoff(capMs: number): JobWorkerOptions['backoff'] {
+  const backoff: NonNullable<JobWorkerOptions['backoff']> = {};
+  for (const [kind, policy] of Object.entries(JOB_POLICIES) as Array<[JobKind, JobPolicy]>)
+    backoff[kind] = { backoffMs: Math.min(policy.backoffMs, capMs), maxBackoffMs: Math.min(policy.maxBackoffMs, capMs) };
+  return backoff;
+}
+
 /** A worker on the deps' queue with the configured concurrency and lease, woken by this process's own enqueues. */
 export function createJobWorker(deps: ServerDeps, tarballs: NpmTarballBuilder, log: JobLog): JobWorker {
   const { jobs } = deps.config;
@@ -42,6 +53,7 @@ export function createJobWorker(deps: ServerDeps, tarballs: NpmTarballBuilder, l
     concurrency: jobs.concurrency,
     pollMs: jobs.pollMs,
     leaseMs: jobs.leaseSeconds * 1000,
+    ...(jobs.maxBackoffSeconds === undefined ? {} : { backoff: cappedBackoff(jobs.maxBackoffSeconds * 1000) }),
     onError: (error, job, outcome) => {
       if (!job) log.error({ err: error }, 'job worker: claiming failed');
       else if (outcome === 'dead')

@@ -9,3 +9,4 @@ export * from './start-registry-process.ts';
 export * from './start-s3-gateway.ts';
 export * from './start-topology.ts';
 export * from './start-verdaccio.ts';
+export * from './start-worker-process.ts';
