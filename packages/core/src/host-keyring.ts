@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import type { HostSignature } from '@entropic/types';
 import type { Clock } from './ports/clock.ts';
 import type { StoredHostKey } from './ports/host-keys.ts';
 import type { Repositories, UnitOfWork } from './ports/repositories.ts';
@@ -15,13 +16,6 @@ export interface PublicHostKey {
   notBefore: string;
   /** ISO time after which its signatures are not valid; null: no end */
   expires: string | null;
-}
-
-/** One signature of a message by a host key: npm's `dist.signatures` entry. */
-export interface HostSignature {
-  keyid: string;
-  /** base64 of the DER ECDSA signature of the message's SHA-256 */
-  sig: string;
 }
 
 interface KeyringEntry {

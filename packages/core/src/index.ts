@@ -9,6 +9,7 @@ export * from './downloads.ts';
 export * from './events.ts';
 export * from './file-paths.ts';
 export * from './host-keyring.ts';
+export * from './host-statements.ts';
 export * from './jobs/job-kinds.ts';
 export * from './jobs/job-worker.ts';
 export * from './jobs/render-version-readme.ts';

@@ -1,5 +1,5 @@
-import { type CoreDeps, findPackage, getPackage, type HostSignature, type PackageRef } from '@entropic/core';
-import { appError, type DependencyMap, type Host } from '@entropic/types';
+import { type CoreDeps, findPackage, getPackage, type PackageRef } from '@entropic/core';
+import { appError, type DependencyMap, type Host, type HostSignature } from '@entropic/types';
 import semver from 'semver';
 import { npmNameOfCanonical, npmTarballFile } from './npm-names.ts';
 

@@ -115,7 +115,17 @@ describe('packages: create, read, abandon', () => {
       assert.equal(response.statusCode, 200);
       assert.match(String(response.headers['content-type']), /^application\/json; charset=utf-8/);
       const doc = response.json();
-      assert.deepEqual(Object.keys(doc).sort(), ['created', 'modified', 'name', 'owner', 'require_tfa', 'tags', 'versions', 'yanked']);
+      assert.deepEqual(Object.keys(doc).sort(), [
+        'created',
+        'hostSignatures',
+        'modified',
+        'name',
+        'owner',
+        'require_tfa',
+        'tags',
+        'versions',
+        'yanked',
+      ]);
       assert.equal(doc.name, `alice@${t.host}/doc`);
       assert.equal(doc.owner, `alice@${t.host}`);
       assert.deepEqual(doc.versions, { '1.0.0': v1.integrity, '2.0.0-beta.1': v2.integrity });

@@ -66,6 +66,7 @@ describe('publish: PUT /packages/package/:namespace/:name/versions/:version', ()
         'derivedFiles',
         'devDependencies',
         'files',
+        'hostSignatures',
         'integrity',
         'modified',
         'name',

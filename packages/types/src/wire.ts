@@ -1,6 +1,13 @@
 /** Shapes on the wire (API.md §4, §5). */
 export type DependencyMap = Record<string, string>;
 
+/** A host's signature of one statement (docs/federation.md); the same shape as npm's `dist.signatures`. */
+export interface HostSignature {
+  keyid: string;
+  /** base64 of the DER ECDSA P-256 signature of the statement's SHA-256 */
+  sig: string;
+}
+
 export interface PackageDocument {
   name: string;
   owner: string;
@@ -12,6 +19,8 @@ export interface PackageDocument {
   tags: Record<string, string>;
   /** the versions of `versions` that are deprecated (npm deprecate), with the maintainer's message; absent when none is */
   deprecated?: Record<string, string>;
+  /** the host's signatures of the package statement (`packageStatement`): served by the package route */
+  hostSignatures?: HostSignature[];
 }
 
 export interface VersionDocument {
@@ -31,6 +40,8 @@ export interface VersionDocument {
   signatures: string[];
   created: string;
   modified: string;
+  /** the host's signatures of the version statement (`versionStatement`): served by the version route */
+  hostSignatures?: HostSignature[];
 }
 
 export interface Page<T> {

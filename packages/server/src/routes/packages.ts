@@ -10,6 +10,8 @@ import {
   putPackage,
   removeDistTag,
   setDistTag,
+  signPackageDocument,
+  signVersionDocument,
   yankVersion,
 } from '@entropic/core';
 import { appError, parseNamespaceSegment } from '@entropic/types';
@@ -42,7 +44,10 @@ export function registerPackageRoutes(app: FastifyInstance): void {
   app.get<{ Params: PackageParams }>(base, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
     assertMayRead(request.principal, ref);
-    return sendCachedJson(request, reply, packageGroup(ref), 'doc', () => getPackageDocument(deps, { ref }));
+    // signed with this host's key: the package statement (docs/federation.md) travels with the document
+    return sendCachedJson(request, reply, packageGroup(ref), 'doc', async () =>
+      signPackageDocument(await getPackageDocument(deps, { ref }), (statement) => deps.keyring.sign(statement)),
+    );
   });
 
   app.put<{ Params: PackageParams }>(base, async (request, reply) => {
@@ -68,7 +73,9 @@ export function registerPackageRoutes(app: FastifyInstance): void {
     const ref = parsePackageRef(request.params, deps.host);
     assertMayRead(request.principal, ref);
     const version = parseVersionParam(request.params.version);
-    await sendCachedJson(request, reply, packageGroup(ref), `v:${version}`, () => getVersionDocument(deps, { ref, version }));
+    await sendCachedJson(request, reply, packageGroup(ref), `v:${version}`, async () =>
+      signVersionDocument(await getVersionDocument(deps, { ref, version }), (statement) => deps.keyring.sign(statement)),
+    );
     // what `ds install` fetches once per version it installs (its files come by integrity): a download
     if (reply.statusCode === 200 && request.method === 'GET') app.downloads?.count(ref, version);
     return reply;

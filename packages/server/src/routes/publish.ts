@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
-import { type PublishPart, publishVersion } from '@entropic/core';
+import { type PublishPart, publishVersion, signVersionDocument } from '@entropic/core';
 import { appError, isAppError, truncate } from '@entropic/types';
 import busboy from 'busboy';
 import type { FastifyInstance } from 'fastify';
@@ -27,7 +27,8 @@ export function registerPublishRoute(app: FastifyInstance): void {
       const parts = multipartParts(body, contentType, deps.limits.maxFiles);
       try {
         const result = await publishVersion(deps, { principal: request.principal, ref, version, parts });
-        return reply.code(201).send(result.document);
+        // the document recorded, with the host's signed version statement, as a GET answers it
+        return reply.code(201).send(signVersionDocument(result.document, (statement) => deps.keyring.sign(statement)));
       } catch (error) {
         // Stop parsing a body we refuse, but read (and drop) a bounded rest of it before answering:
         // closing while the client still writes makes it see EPIPE instead of our answer.
