@@ -1,5 +1,6 @@
 import { appError, formatPackageName, type Host, LEGACY, type NamespaceRef } from '@entropic/types';
 import { getNamespace, type NamespaceRow, storedHost } from './namespaces.ts';
+import type { TeamPermission } from './ports/org-teams.ts';
 import type { PackageRef, PackageRow } from './ports/records.ts';
 import type { Repositories } from './ports/repositories.ts';
 import { type Actor, isSystemPrincipal, type Principal, type SystemCapability, type SystemPrincipal } from './principal.ts';
@@ -233,7 +234,47 @@ export async function authorizePackageWrite(
   // Abandonware has no members, so its former maintainers would only see NOT_A_MAINTAINER; say why.
   if (pkg?.yanked) throw appError('PACKAGE_ABANDONED', `"${formatPackageName(ref)}" has been abandoned; publish under a new name.`);
   if (isSystemPrincipal(p)) assertSystemMayWrite(p, namespace, ref);
-  else if (pkg) await assertMaintainer(repos, p, { id: pkg.id, fullName: formatPackageName(ref) });
-  else await assertMemberOf(repos, p, namespace);
+  else if (pkg) {
+    // a maintainer, or a member of a team granted write on it (issue 9.5)
+    if (!(await isMaintainer(repos, p.userId, pkg.id)) && (await teamPermissions(repos, p, [pkg.id])).get(pkg.id) !== 'write') {
+      throw appError('NOT_A_MAINTAINER', `You are not a maintainer of "${formatPackageName(ref)}".`);
+    }
+  } else if (!(await isAcceptedMember(repos, p.userId, namespace.id)) && !(await repos.orgTeams.mayWriteNamespace(p.userId, namespace.id))) {
+    throw appError('NOT_A_MEMBER', `You are not a member of "${namespace.name}".`);
+  }
   return { namespace, pkg, principal: p };
+}
+
+/**
+ * Teams (issue 9.5): what the principal's teams grant on each package ('read' or 'write'),
+ * within what its token covers. The read predicate and package writes both ask here.
+ */
+export async function teamPermissions(
+  repos: Repositories,
+  principal: Principal | undefined,
+  packageIds: readonly number[],
+): Promise<Map<number, TeamPermission>> {
+  if (!principal || packageIds.length === 0) return new Map();
+  return repos.orgTeams.permissionsFor(principal.userId, packageIds);
+}
+
+/** Creating, deleting and changing a namespace's teams and their grants: an accepted member, with a token covering the namespace. */
+export async function assertMayManageTeams(
+  repos: Repositories,
+  principal: Principal | undefined,
+  namespace: { id: number; name: string },
+): Promise<Principal> {
+  return assertMayActForNamespace(repos, principal, namespace);
+}
+
+/** Seeing a namespace's teams, their members and grants: an accepted member (any scope). */
+export async function assertMayViewTeams(
+  repos: Repositories,
+  principal: Principal | undefined,
+  namespace: { id: number; name: string },
+): Promise<Principal> {
+  const p = requireSignedIn(principal);
+  assertTokenCoversNamespace(p, namespace.name);
+  await assertMemberOf(repos, p, namespace);
+  return p;
 }

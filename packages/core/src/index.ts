@@ -18,6 +18,7 @@ export * from './maintainerships.ts';
 export * from './maintenance.ts';
 export * from './memberships.ts';
 export * from './namespaces.ts';
+export * from './org-teams.ts';
 export * from './organisations.ts';
 export * from './packages.ts';
 export * from './pagination.ts';

@@ -96,6 +96,29 @@ export interface TokensTable {
   prefix: Generated<string>;
 }
 
+export interface TeamsTable {
+  id: Generated<number>;
+  namespace_id: number;
+  name: string;
+  description: Generated<string>;
+  created_at: Timestamp;
+}
+
+export interface TeamMembersTable {
+  team_id: number;
+  user_id: number;
+  created_at: Timestamp;
+}
+
+export interface TeamGrantsTable {
+  id: Generated<number>;
+  team_id: number;
+  /** NULL: every package the team's namespace maintains */
+  package_id: number | null;
+  permission: 'read' | 'write';
+  created_at: Timestamp;
+}
+
 /** A sign-in identity at an external provider (GitHub, OpenID Connect). */
 export interface IdentitiesTable {
   id: Generated<number>;
@@ -198,6 +221,9 @@ export interface Database {
   versions: VersionsTable;
   dist_tags: DistTagsTable;
   tokens: TokensTable;
+  teams: TeamsTable;
+  team_members: TeamMembersTable;
+  team_grants: TeamGrantsTable;
   identities: IdentitiesTable;
   npm_tarballs: NpmTarballsTable;
   npm_upstream_packuments: NpmUpstreamPackumentsTable;

@@ -58,6 +58,7 @@ export const errorCatalogue = {
   TAG_NOT_FOUND: { status: 404, message: 'The dist-tag does not exist.' },
   INVITATION_NOT_FOUND: { status: 404, message: 'The invitation does not exist.' },
   TOKEN_NOT_FOUND: { status: 404, message: 'The token does not exist.' },
+  TEAM_NOT_FOUND: { status: 404, message: 'The team does not exist.' },
   LOGIN_SESSION_NOT_FOUND: { status: 404, message: 'The login session is unknown, expired or already used.' },
   PROVIDER_NOT_FOUND: { status: 404, message: 'That sign-in provider is not enabled here.' },
   // 405 / 408 / 409 / 413 / 414 / 415 / 416 / 429 / 431
@@ -66,6 +67,7 @@ export const errorCatalogue = {
   VERSION_EXISTS: { status: 409, message: 'That version has already been published.' },
   PACKAGE_EXISTS: { status: 409, message: 'That package already exists.' },
   NAMESPACE_EXISTS: { status: 409, message: 'That namespace already exists.' },
+  TEAM_EXISTS: { status: 409, message: 'That team already exists in the namespace.' },
   USER_EXISTS: { status: 409, message: 'That username is taken.' },
   PACKAGE_ABANDONED: { status: 409, message: 'The package has been abandoned.' },
   VERSION_YANKED: { status: 409, message: 'The version was yanked; a yank is final.' },

@@ -7,6 +7,7 @@ export * from './mirror.ts';
 export * from './namespaces.ts';
 export * from './npm-tarballs.ts';
 export * from './objects.ts';
+export * from './org-teams.ts';
 export * from './packages.ts';
 export * from './records.ts';
 export * from './repositories.ts';

@@ -5,6 +5,7 @@ import type { MirrorRepository } from './mirror.ts';
 import type { NamespaceRepository } from './namespaces.ts';
 import type { NpmTarballRepository } from './npm-tarballs.ts';
 import type { ObjectReferenceRepository } from './objects.ts';
+import type { OrgTeamRepository } from './org-teams.ts';
 import type { PackageRepository } from './packages.ts';
 import type { SearchRepository } from './search.ts';
 import type { TagRepository } from './tags.ts';
@@ -23,6 +24,8 @@ export interface Repositories {
   versions: VersionRepository;
   tags: TagRepository;
   teams: TeamRepository;
+  /** teams inside a namespace and their grants (issue 9.5) */
+  orgTeams: OrgTeamRepository;
   tokens: TokenRepository;
   users: UserRepository;
   mirror: MirrorRepository;

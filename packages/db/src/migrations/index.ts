@@ -9,6 +9,7 @@ import { statements as jobs } from './0008-jobs.ts';
 import { statements as searchPrefixIndexes } from './0009-search-prefix-indexes.ts';
 import { statements as downloadCounts } from './0010-download-counts.ts';
 import { statements as granularTokens } from './0012-granular-tokens.ts';
+import { statements as teams } from './0013-teams.ts';
 import { statements as hostKeys } from './0015-host-keys.ts';
 
 /**
@@ -27,5 +28,6 @@ export const migrations: ReadonlyArray<{ name: string; statements: readonly stri
   { name: '0009-search-prefix-indexes', statements: searchPrefixIndexes },
   { name: '0010-download-counts', statements: downloadCounts },
   { name: '0012-granular-tokens', statements: granularTokens },
+  { name: '0013-teams', statements: teams },
   { name: '0015-host-keys', statements: hostKeys },
 ];

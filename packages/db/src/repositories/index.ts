@@ -9,6 +9,7 @@ import { mirrorRepository } from './mirror.ts';
 import { namespaceRepository } from './namespaces.ts';
 import { npmTarballRepository } from './npm-tarballs.ts';
 import { objectReferenceRepository } from './objects.ts';
+import { orgTeamRepository } from './org-teams.ts';
 import { packageRepository } from './packages.ts';
 import { searchRepository } from './search.ts';
 import { tagRepository } from './tags.ts';
@@ -32,6 +33,7 @@ export function createRepositories(db: Executor, options: RepositoryOptions = {}
     versions: versionRepository(db),
     tags: tagRepository(db),
     teams: teamRepository(db),
+    orgTeams: orgTeamRepository(db),
     tokens: tokenRepository(db),
     users: userRepository(db),
     mirror: mirrorRepository(db),
