@@ -239,7 +239,10 @@ export async function authorizePackageWrite(
     if (!(await isMaintainer(repos, p.userId, pkg.id)) && (await teamPermissions(repos, p, [pkg.id])).get(pkg.id) !== 'write') {
       throw appError('NOT_A_MAINTAINER', `You are not a maintainer of "${formatPackageName(ref)}".`);
     }
-  } else if (!(await isAcceptedMember(repos, p.userId, namespace.id)) && !(await repos.orgTeams.mayWriteNamespace(p.userId, namespace.id))) {
+  } else if (
+    !(await isAcceptedMember(repos, p.userId, namespace.id)) &&
+    !(await repos.orgTeams.mayWriteNamespace(p.userId, namespace.id))
+  ) {
     throw appError('NOT_A_MEMBER', `You are not a member of "${namespace.name}".`);
   }
   return { namespace, pkg, principal: p };

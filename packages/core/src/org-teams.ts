@@ -135,10 +135,7 @@ export async function getTeamInfo(deps: CoreDeps, input: TeamInput): Promise<Tea
  * Grants a team read or write on a package its namespace maintains, or (package null) on every
  * package the namespace maintains. Granting again replaces the permission.
  */
-export async function grantTeam(
-  deps: CoreDeps,
-  input: TeamInput & { pkg: PackageRef | null; permission: TeamPermission },
-): Promise<void> {
+export async function grantTeam(deps: CoreDeps, input: TeamInput & { pkg: PackageRef | null; permission: TeamPermission }): Promise<void> {
   if (input.permission !== 'read' && input.permission !== 'write') {
     throw appError('INVALID_FIELD', 'The permission must be "read" or "write".');
   }

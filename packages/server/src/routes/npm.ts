@@ -5,6 +5,7 @@ import { registerNpmDistTagRoutes } from './npm-dist-tag-routes.ts';
 import { registerNpmPackumentRoutes } from './npm-packument-routes.ts';
 import { registerNpmSearchRoutes } from './npm-search-routes.ts';
 import { registerNpmTarballRoutes } from './npm-tarball-routes.ts';
+import { registerNpmTeamRoutes } from './npm-team-routes.ts';
 import { registerNpmTokenRoutes } from './npm-token-routes.ts';
 import { registerNpmWriteRoutes } from './npm-write-routes.ts';
 
@@ -23,5 +24,6 @@ export function registerNpmRoutes(app: FastifyInstance): void {
   registerNpmSearchRoutes(app, ctx);
   registerDownloadRoutes(app, ctx);
   registerNpmTokenRoutes(app);
+  registerNpmTeamRoutes(app, ctx);
   app.get('/-/ping', async () => ({}));
 }
