@@ -2,7 +2,7 @@ import { type JsonCalls, ns } from './json-calls.ts';
 import { type PackageRef, packagePath } from './package-ref.ts';
 
 /** Namespaces, their members and maintainerships, and users' memberships. */
-export function namespaceCalls({ json }: JsonCalls) {
+export function namespaceCalls({ json, empty }: JsonCalls) {
   const namespacePath = (namespace: string, host: string) => `/namespaces/namespace/${ns(namespace, host)}`;
   const maintainershipPath = (namespace: string, host: string, ref: PackageRef) =>
     `${namespacePath(namespace, host)}/maintainerships/${packagePath(ref).slice('/packages/package/'.length)}`;
@@ -52,5 +52,63 @@ export function namespaceCalls({ json }: JsonCalls) {
     declineMembership(user: string, host: string, namespace: string): Promise<unknown> {
       return json<unknown>(membershipPath(user, host, namespace), { method: 'DELETE' });
     },
+
+    listTeams(namespace: string, host: string): Promise<{ objects: string[] }> {
+      return json<{ objects: string[] }>(`${namespacePath(namespace, host)}/teams`);
+    },
+
+    getTeam(namespace: string, host: string, team: string): Promise<TeamInfo> {
+      return json<TeamInfo>(`${namespacePath(namespace, host)}/teams/${encodeURIComponent(team)}`);
+    },
+
+    createTeam(namespace: string, host: string, team: string, description = ''): Promise<{ name: string }> {
+      return json<{ name: string }>(`${namespacePath(namespace, host)}/teams/${encodeURIComponent(team)}`, {
+        method: 'PUT',
+        json: { description },
+      });
+    },
+
+    destroyTeam(namespace: string, host: string, team: string): Promise<void> {
+      return empty(`${namespacePath(namespace, host)}/teams/${encodeURIComponent(team)}`, { method: 'DELETE' });
+    },
+
+    addTeamMember(namespace: string, host: string, team: string, user: string): Promise<{ added: boolean }> {
+      return json<{ added: boolean }>(
+        `${namespacePath(namespace, host)}/teams/${encodeURIComponent(team)}/members/${encodeURIComponent(user)}`,
+        { method: 'PUT' },
+      );
+    },
+
+    removeTeamMember(namespace: string, host: string, team: string, user: string): Promise<{ removed: boolean }> {
+      return json<{ removed: boolean }>(
+        `${namespacePath(namespace, host)}/teams/${encodeURIComponent(team)}/members/${encodeURIComponent(user)}`,
+        { method: 'DELETE' },
+      );
+    },
+
+    /** `pkg` is `ns/name`, or null for every package the namespace maintains */
+    grantTeam(namespace: string, host: string, team: string, pkg: string | null, permission: 'read' | 'write'): Promise<TeamInfo> {
+      return json<TeamInfo>(`${namespacePath(namespace, host)}/teams/${encodeURIComponent(team)}/grants`, {
+        method: 'PUT',
+        json: { package: pkg, permission },
+      });
+    },
+
+    revokeTeamGrant(namespace: string, host: string, team: string, pkg: string | null): Promise<{ revoked: boolean }> {
+      const query = pkg ? `?package=${encodeURIComponent(pkg)}` : '';
+      return json<{ revoked: boolean }>(`${namespacePath(namespace, host)}/teams/${encodeURIComponent(team)}/grants${query}`, {
+        method: 'DELETE',
+      });
+    },
   };
+}
+
+/** A team as `GET /namespaces/namespace/:ns/teams/:team` answers it. */
+interface TeamInfo {
+  name: string;
+  namespace: string;
+  description: string;
+  created: string;
+  members: string[];
+  grants: Array<{ package: string | null; permission: 'read' | 'write' }>;
 }

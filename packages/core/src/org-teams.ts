@@ -1,10 +1,12 @@
 import { appError, formatPackageName, LEGACY, type NamespaceRef, truncate } from '@entropic/types';
 import { assertMayManageTeams, assertMayViewTeams } from './authorize.ts';
 import type { CoreDeps } from './deps.ts';
+import { removeMember } from './memberships.ts';
 import { formatNamespace, getNamespace, type NamespaceRow } from './namespaces.ts';
 import { assertLocal, getPackage, type PackageRef } from './packages.ts';
 import type { OrgTeamRow, TeamPermission } from './ports/org-teams.ts';
 import type { Repositories } from './ports/repositories.ts';
+import type { NameKey } from './ports/teams.ts';
 import type { Principal } from './principal.ts';
 
 const TEAM_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -171,4 +173,85 @@ async function maintainedPackageId(
     throw appError('NOT_A_MAINTAINER', `${namespace.label} does not maintain "${formatPackageName(ref)}"; its teams cannot be granted it.`);
   }
   return pkg.id;
+}
+
+/** The team npm's `developer` role maps to (created on first use). */
+export const DEVELOPERS_TEAM = 'developers';
+
+export type OrgRole = 'owner' | 'admin' | 'developer';
+
+/**
+ * npm's organisation roles over Entropic's model (docs/npm.md): `owner` and `admin` are
+ * namespace membership (an invitation the user accepts; accepted members maintain the
+ * namespace's packages and administer it); `developer` is membership of the namespace's
+ * `developers` team, which has only what that team is granted (`npm access grant`).
+ */
+export async function setOrgRole(
+  deps: CoreDeps,
+  input: { principal: Principal | undefined; ref: NamespaceRef; username: string; role: OrgRole },
+): Promise<{ user: string; role: OrgRole; size: number; outcome: string }> {
+  const { role } = input;
+  if (role !== 'owner' && role !== 'admin' && role !== 'developer') {
+    throw appError('INVALID_FIELD', 'The role must be "owner", "admin" or "developer".');
+  }
+  return deps.uow.transaction(async (repos) => {
+    const namespace = await teamNamespace(repos, deps, input.ref);
+    const p = await assertMayManageTeams(repos, input.principal, { id: namespace.id, name: namespace.label });
+    const user = await getUserId(repos, input.username);
+    let outcome: string;
+    if (role === 'developer') {
+      const team =
+        (await repos.orgTeams.find(namespace.id, DEVELOPERS_TEAM)) ??
+        (await repos.orgTeams.create(namespace.id, DEVELOPERS_TEAM, 'npm org developers')) ??
+        (await getTeam(repos, namespace, DEVELOPERS_TEAM));
+      outcome = (await repos.orgTeams.addMember(team.id, user.id)) ? 'added' : 'already-developer';
+    } else if (await repos.teams.addMember(namespace.id, user.id, { accepted: false, invitedBy: p.userId })) {
+      outcome = 'invited';
+    } else {
+      outcome = (await repos.teams.findMembership(namespace.id, user.id))?.accepted ? 'already-member' : 'already-invited';
+    }
+    const size = Object.keys(await orgRoster(repos, namespace.id)).length;
+    return { user: user.name, role, size, outcome };
+  });
+}
+
+/** `npm org rm`: ends the user's `developers` team membership, and their membership (or invitation) by the members' rules. */
+export async function removeFromOrg(
+  deps: CoreDeps,
+  input: { principal: Principal | undefined; ref: NamespaceRef; username: string },
+): Promise<void> {
+  const member = await deps.uow.transaction(async (repos) => {
+    const namespace = await teamNamespace(repos, deps, input.ref);
+    await assertMayManageTeams(repos, input.principal, { id: namespace.id, name: namespace.label });
+    const user = await getUserId(repos, input.username);
+    const developers = await repos.orgTeams.find(namespace.id, DEVELOPERS_TEAM);
+    if (developers) await repos.orgTeams.removeMember(developers.id, user.id);
+    return (await repos.teams.findMembership(namespace.id, user.id)) !== undefined;
+  });
+  // the last-member and own-namespace rules live there
+  if (member) await removeMember(deps, { principal: input.principal, ref: input.ref, username: input.username });
+}
+
+/** `npm org ls`: accepted members as `owner`, members of the `developers` team as `developer`. */
+export async function listOrgRoles(
+  deps: CoreDeps,
+  input: { principal: Principal | undefined; ref: NamespaceRef },
+): Promise<Record<string, OrgRole>> {
+  const namespace = await teamNamespace(deps.repos, deps, input.ref);
+  await assertMayViewTeams(deps.repos, input.principal, { id: namespace.id, name: namespace.label });
+  return orgRoster(deps.repos, namespace.id);
+}
+
+async function orgRoster(repos: Repositories, namespaceId: number): Promise<Record<string, OrgRole>> {
+  const roster: Record<string, OrgRole> = {};
+  const developers = await repos.orgTeams.find(namespaceId, DEVELOPERS_TEAM);
+  if (developers) for (const name of await repos.orgTeams.listMembers(developers.id)) roster[name] = 'developer';
+  let after: NameKey | undefined;
+  for (;;) {
+    const page = await repos.teams.listMembers(namespaceId, { after, limit: 500 });
+    for (const row of page) roster[row.name] = 'owner';
+    if (page.length < 500) break;
+    after = page[page.length - 1];
+  }
+  return roster;
 }

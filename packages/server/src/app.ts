@@ -24,6 +24,7 @@ import { registerNpmRoutes } from './routes/npm.ts';
 import { registerObjectRoutes } from './routes/objects.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
 import { registerPublishRoute } from './routes/publish.ts';
+import { registerTeamRoutes } from './routes/teams.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { TokenCache } from './token-cache.ts';
 import { registerFilePages } from './www/file-pages.ts';
@@ -169,6 +170,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   registerFilePages(app);
   registerListingPages(app);
   registerNamespaceRoutes(app);
+  registerTeamRoutes(app);
   registerUserRoutes(app);
   registerMaintainerRoutes(app);
   return app;

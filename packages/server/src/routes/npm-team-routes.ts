@@ -4,10 +4,14 @@ import {
   destroyTeam,
   getTeamInfo,
   grantTeam,
+  listOrgRoles,
   listTeams,
+  type OrgRole,
   type PackageRef,
+  removeFromOrg,
   removeTeamMember,
   revokeTeamGrant,
+  setOrgRole,
 } from '@entropic/core';
 import { npmNameOfCanonical } from '@entropic/npm';
 import { appError, LEGACY, type NamespaceRef, parseNamespaceName } from '@entropic/types';
@@ -92,6 +96,33 @@ export function registerNpmTeamRoutes(app: FastifyInstance, ctx: NpmContext): vo
     });
     return reply.code(204).send();
   });
+
+  // `npm org set <org> <user> [owner|admin|developer]`
+  app.put<{ Params: ScopeParams }>('/-/org/:scope/user', async (request) => {
+    const body = requireObjectBody(request.body);
+    if (typeof body.user !== 'string') throw appError('INVALID_FIELD', 'The body needs the "user".');
+    const ref = namespaceOf(request.params.scope);
+    const role = (body.role ?? 'developer') as OrgRole;
+    const set = await setOrgRole(deps, { principal: request.principal, ref, username: body.user.replace(/^@/, ''), role });
+    return { org: { name: ref.namespace, size: set.size }, user: set.user, role: set.role, outcome: set.outcome };
+  });
+
+  // `npm org rm <org> <user>`
+  app.delete<{ Params: ScopeParams }>('/-/org/:scope/user', async (request, reply) => {
+    const body = requireObjectBody(request.body);
+    if (typeof body.user !== 'string') throw appError('INVALID_FIELD', 'The body needs the "user".');
+    await removeFromOrg(deps, {
+      principal: request.principal,
+      ref: namespaceOf(request.params.scope),
+      username: body.user.replace(/^@/, ''),
+    });
+    return reply.code(204).send();
+  });
+
+  // `npm org ls <org>`: {user: role}
+  app.get<{ Params: ScopeParams }>('/-/org/:scope/user', async (request) =>
+    listOrgRoles(deps, { principal: request.principal, ref: namespaceOf(request.params.scope) }),
+  );
 
   // `npm access list packages @org:team`: {npm name: read-only | read-write}; a namespace-wide grant shows as `@org/*`
   app.get<{ Params: TeamParams }>('/-/team/:scope/:team/package', async (request) => {
