@@ -31,6 +31,7 @@ const { values: flags } = parseArgs({
     before: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    counts: { type: 'boolean', default: false },
     only: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -42,7 +43,8 @@ if (flags.help) {
   --before     also run the Entropic of another checkout (its own node_modules), e.g. a worktree of an older commit
   --no-write   print the report only (default also writes bench/results/mirror-<date>.md)
   --cpu-prof <dir>  run Entropic with --cpu-prof, writing its profile to <dir> when it stops
-  --only entropic   install only from the upstream directly and through Entropic (for profiling)`);
+  --only entropic   install only from the upstream directly and through Entropic (for profiling)
+  --counts     log Entropic's database and blob store operations per install (from its /metrics)`);
   process.exit(0);
 }
 const COUNT = Math.max(20, Math.min(1000, Number(flags.packages)));
@@ -284,6 +286,28 @@ async function coldInstall(root: string, server: { name: string; url: string }, 
   }
 }
 
+/** Operation counts from Entropic's /metrics: requests by route, database calls by repository method, blob store calls. */
+async function operationCounts(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const counts = new Map<string, number>();
+  const re = /^entropic_(http_request|database_operation|blob_store_operation)_duration_seconds_count\{([^}]*)\} (\d+)/gm;
+  for (const m of text.matchAll(re)) {
+    const labels = (m[2] as string).replace(/outcome="[^"]*",?|status="[^"]*",?/g, '');
+    const key = `${m[1]} ${labels}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(m[3]));
+  }
+  return counts;
+}
+
+function countsDelta(before: Map<string, number>, after: Map<string, number>): string {
+  const lines: string[] = [];
+  for (const [key, n] of after) {
+    const d = n - (before.get(key) ?? 0);
+    if (d > 0) lines.push(`${String(d).padStart(7)}  ${key}`);
+  }
+  return lines.sort((a, b) => Number(b.trim().split(' ')[0]) - Number(a.trim().split(' ')[0])).join('\n');
+}
+
 /**
  * Waits until a server's CPU use stays under 5% of a core for half a second (bounded to 120 s), so
  * work it does after answering (the mirror stores after the response) is not measured against the
@@ -370,16 +394,35 @@ async function main(): Promise<void> {
   }
   const runs = servers.map(() => [] as number[]);
   const settles = servers.map(() => [] as number[]);
+  // CPU time is what a loaded machine does not stretch: the server's during the install, then after it
+  const cpuDuring = servers.map(() => [] as number[]);
+  const cpuAfter = servers.map(() => [] as number[]);
+  const cpuMs = (pid: number | undefined) => (pid === undefined ? 0 : processCpuNs(pid) / 1e6);
   for (let round = 0; round < RUNS; round++) {
     const set = `run${round + 1}`;
     for (let k = 0; k < servers.length; k++) {
       const i = (k + round) % servers.length;
       const server = servers[i] as { name: string; url: string; pid?: number };
+      const pid = server.pid;
+      const counting = flags.counts && server.url === entropic.url;
+      const counts0 = counting ? await operationCounts(server.url) : undefined;
+      const cpu0 = cpuMs(pid);
       const ms = await coldInstall(installRoot, server, roots[set] as Record<string, string>, COUNT);
+      const cpu1 = cpuMs(pid);
+      const counts1 = counting ? await operationCounts(server.url) : undefined;
       const after = await settle(server.pid);
+      if (counts0 && counts1) {
+        log(`operations during the install:\n${countsDelta(counts0, counts1)}`);
+        log(`operations after it:\n${countsDelta(counts1, await operationCounts(server.url))}`);
+      }
       runs[i]?.push(ms);
       settles[i]?.push(after);
-      log(`set "${set}": ${server.name} ${ms.toFixed(0)} ms, then busy ${after.toFixed(0)} ms`);
+      cpuDuring[i]?.push(cpu1 - cpu0);
+      cpuAfter[i]?.push(cpuMs(pid) - cpu1);
+      log(
+        `set "${set}": ${server.name} ${ms.toFixed(0)} ms, then busy ${after.toFixed(0)} ms; ` +
+          `server CPU ${(cpu1 - cpu0).toFixed(0)} ms during, ${(cpuMs(pid) - cpu1).toFixed(0)} ms after`,
+      );
     }
   }
 
@@ -411,15 +454,21 @@ async function main(): Promise<void> {
       '`LEGACY_UPSTREAM` set to the upstream; Verdaccio proxies it for every package (`proxy: upstream`, its shipped cache settings).',
     '',
   );
-  out.push('| server | runs (ms) | median | × upstream direct | busy after the install (ms) |');
-  out.push('|---|---|---|---|---|');
+  out.push(
+    '| server | runs (ms) | median | × upstream direct | busy after the install (ms) | server CPU during the install (ms) | server CPU after it (ms) |',
+  );
+  out.push('|---|---|---|---|---|---|---|');
+  const list = (xs: number[] | undefined) => (xs ?? []).map((x) => x.toFixed(0)).join(', ');
   servers.forEach((s, i) => {
     const m = medians[i] as number;
-    const busy = s.pid === undefined ? '–' : (settles[i] ?? []).map((x) => x.toFixed(0)).join(', ');
-    out.push(
-      `| ${s.name} | ${(runs[i] ?? []).map((x) => x.toFixed(0)).join(', ')} | ${m.toFixed(0)} | ${(m / direct).toFixed(2)}× | ${busy} |`,
-    );
+    const [busy, during, afterIt] = s.pid === undefined ? ['–', '–', '–'] : [list(settles[i]), list(cpuDuring[i]), list(cpuAfter[i])];
+    out.push(`| ${s.name} | ${list(runs[i])} | ${m.toFixed(0)} | ${(m / direct).toFixed(2)}× | ${busy} | ${during} | ${afterIt} |`);
   });
+  out.push('');
+  out.push(
+    'Server CPU: user + system time of the server process (all its threads) read from /proc, during the install and from its end ' +
+      'until the server is idle. A loaded machine stretches wall time, hardly CPU time.',
+  );
   out.push('');
   out.push(
     `Targets (issue 17.9): Entropic within 1.2× of the upstream directly — ${(entropicMedian / direct).toFixed(2)}× ` +
