@@ -130,6 +130,12 @@ export class NpmMirror {
   /** first fetches in flight, by `name@version`: verified bytes, then stored (`done`) */
   private readonly fetching = new Map<string, FirstFetch>();
   private readonly parsed = new Map<string, { body: Json; until: number }>();
+  /**
+   * Upstream packuments fetched for the first time and not stored yet: they are written when
+   * requests leave room for it (a database write per package would otherwise compete with the
+   * install that asked for them), and read from here meanwhile.
+   */
+  private readonly unpersisted = new Map<string, Json>();
   /** upstream packuments fetched for the first time, being stored after their answer */
   private readonly persisting = new Set<Promise<void>>();
   /** exploding first-fetched tarballs into the store, when requests leave room for it */
@@ -158,6 +164,8 @@ export class NpmMirror {
     this.background.touch();
     const memo = this.parsed.get(npmName);
     if (memo && memo.until > Date.now()) return memo.body;
+    const pending = this.unpersisted.get(npmName);
+    if (pending) return pending;
     const body = await this.readUpstreamPackument(npmName, waiter);
     if (body) this.remember(npmName, body);
     return body;
@@ -235,10 +243,12 @@ export class NpmMirror {
   private async fetchAndStore(clock: UpstreamClock, npmName: string, etag: string | undefined): Promise<Json | undefined> {
     const upstream = this.upstream;
     if (!upstream) return undefined;
+    const fetchedAt = new Date();
     const result = await clock.fetch(`${upstream.url}/${npmName}`, () => upstream.fetchPackument(npmName, etag));
     const mirror = this.deps.repos.mirror;
     if (result.status === 'not-found') {
       this.parsed.delete(npmName);
+      this.unpersisted.delete(npmName);
       if (await mirror.deleteUpstreamPackument(npmName)) {
         await this.followRemovals(npmName, undefined);
         await this.changed(npmName);
@@ -261,19 +271,28 @@ export class NpmMirror {
     if (etag !== undefined && result.etag === etag && (await mirror.touchUpstreamPackument(npmName, new Date())) !== undefined)
       return parsed;
     const persist = async () => {
-      await mirror.putUpstreamPackument({ name: npmName, body: result.body, etag: result.etag ?? null, fetchedAt: new Date() });
-      await this.followRemovals(npmName, parsed.versions as Json);
-      await this.changed(npmName);
+      await mirror.putUpstreamPackument({ name: npmName, body: result.body, etag: result.etag ?? null, fetchedAt });
+      const local = await this.followRemovals(npmName, parsed.versions as Json);
+      // A first fetch of a name with nothing stored here changes no view anyone cached before:
+      // the views cached meanwhile were made from this very document (and stay cached).
+      if (local || etag !== undefined) await this.changed(npmName);
     };
     this.remember(npmName, parsed);
     if (etag !== undefined) {
       await persist();
       return parsed;
     }
-    // A first fetch answers with the parsed document (kept in memory meanwhile) and stores it after.
-    const stored = persist()
+    // A first fetch answers with the parsed document, kept in memory until it is stored in a
+    // quiet moment (a crash before loses only this cache entry: the next request fetches again).
+    this.unpersisted.set(npmName, parsed);
+    this.background.touch(); // the request is still being answered
+    const stored = this.background
+      .add(`packument:${npmName}`, result.body.length, persist)
       .catch((error) => this.options.onError?.(error, npmName))
-      .finally(() => this.persisting.delete(stored));
+      .finally(() => {
+        if (this.unpersisted.get(npmName) === parsed) this.unpersisted.delete(npmName);
+        this.persisting.delete(stored);
+      });
     this.persisting.add(stored);
     return parsed;
   }
@@ -287,20 +306,21 @@ export class NpmMirror {
    * The upstream removed versions (or, `upstreamVersions` undefined, the whole package): the
    * versions mirrored here that it no longer lists are yanked by the mirror, so they are no
    * longer offered; their bytes stay for exact installs only when `keepRemoved`. Logged, since
-   * it usually means a takedown.
+   * it usually means a takedown. Answers whether a package of that name is stored here.
    */
-  private async followRemovals(npmName: string, upstreamVersions: Json | undefined): Promise<void> {
+  private async followRemovals(npmName: string, upstreamVersions: Json | undefined): Promise<boolean> {
     const ref = this.legacyRef(npmName);
     const local = await findPackage(this.deps.repos, ref, this.deps.host);
-    if (!local) return;
+    if (!local) return false;
     const published = await this.deps.repos.versions.listPublished(local.id);
     const removed = published.map((v) => v.version).filter((v) => !upstreamVersions || !(v in upstreamVersions));
-    if (removed.length === 0) return;
+    if (removed.length === 0) return true;
     for (const version of removed) await yankVersion(this.deps, { principal: LEGACY_MIRROR_PRINCIPAL, ref, version: version as Version });
     this.options.log?.warn(
       { name: npmName, versions: removed.slice(0, 50), count: removed.length, kept: this.options.keepRemoved === true },
       upstreamVersions ? 'legacy mirror: the upstream removed versions' : 'legacy mirror: the upstream removed the package',
     );
+    return true;
   }
 
   private legacyRef(npmName: string): PackageRef {
@@ -397,6 +417,7 @@ export class NpmMirror {
         const o = await opened;
         if (bytes && o) {
           const run = () => this.store(ref, npmName, version, o, bytes);
+          this.background.touch(); // the request is still being answered
           await this.background.add(key, bytes.bytes.length, run, this.fetching.get(key)?.urgent === true);
         }
       });
@@ -510,7 +531,9 @@ export class NpmMirror {
       yield* tarballParts(verified.bytes, limits, { mode: 'mirrored' });
     }
     try {
-      await publishVersion(this.deps, { principal: LEGACY_MIRROR_PRINCIPAL, ref, version: parseVersion(version), parts: parts() });
+      // the parts are in memory: an early check would spare nothing (the transaction's check decides)
+      const input = { principal: LEGACY_MIRROR_PRINCIPAL, ref, version: parseVersion(version), parts: parts(), earlyCheck: false };
+      await publishVersion(this.deps, input);
     } catch (error) {
       if (!isAppError(error) || error.code !== 'VERSION_EXISTS') throw error;
     }

@@ -28,10 +28,19 @@ export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext
     return found;
   }
 
-  function storePackuments(group: string, packuments: Packuments, abbreviated: boolean): CachedResponse {
-    const full = responseCache.set(group, 'npm:full', jsonResponse(packuments.full));
-    const abbr = responseCache.set(group, 'npm:abbreviated', jsonResponse(packuments.abbreviated, `${ABBREVIATED_TYPE}; charset=utf-8`));
-    return abbreviated ? abbr : full;
+  /**
+   * A local package's two views are serialised at once (making either again costs queries). Of a
+   * legacy one only the view asked for: npm install asks for the abbreviated one only, the full one
+   * (every upstream readme) costs several times more to serialise and hash, and the mirror keeps
+   * the parsed upstream document in memory for the other.
+   */
+  function storePackuments(group: string, packuments: Packuments, abbreviated: boolean, both: boolean): CachedResponse {
+    const abbr = () =>
+      responseCache.set(group, 'npm:abbreviated', jsonResponse(packuments.abbreviated, `${ABBREVIATED_TYPE}; charset=utf-8`));
+    const full = () => responseCache.set(group, 'npm:full', jsonResponse(packuments.full));
+    if (!both) return abbreviated ? abbr() : full();
+    const [a, f] = [abbr(), full()];
+    return abbreviated ? a : f;
   }
 
   /** The plain (not gzipped) packument, or the cached 404 of a local package that does not exist. */
@@ -48,7 +57,7 @@ export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext
     const plain = responseCache.get(group, abbreviated ? 'npm:abbreviated' : 'npm:full');
     if (plain) return plain;
     try {
-      return storePackuments(group, await computePackuments(npmName, ref, timing), abbreviated);
+      return storePackuments(group, await computePackuments(npmName, ref, timing), abbreviated, ref.namespace !== LEGACY);
     } catch (error) {
       if (ref.namespace === LEGACY || !isAppError(error) || error.code !== 'PACKAGE_NOT_FOUND') throw error;
       return responseCache.set(group, 'npm:missing', errorResponse(error, true, 'npm'));
