@@ -44,6 +44,12 @@ export interface PublishVersionInput {
    * npm printed) and no tarball is built from the files.
    */
   npmTarball?: Omit<NewNpmTarball, 'versionId'>;
+  /**
+   * false: no early check (authorisation, version free) before the parts are read — for callers
+   * whose parts are in memory already (nothing to spare by refusing first) or that just checked.
+   * The check inside the transaction, which decides, runs either way. Default true.
+   */
+  earlyCheck?: boolean;
 }
 
 /** What the body's parts amount to, every file already in the blob store (durable once its sync resolves). */
@@ -69,8 +75,10 @@ export async function publishVersion(deps: CoreDeps, input: PublishVersionInput)
   const { principal, ref, version } = input;
   const name = fullName(ref);
   // Fail before reading the body when the answer is already known.
-  const pre = await authorizePackageWrite(deps.repos, principal, ref, deps.host);
-  if (pre.pkg && (await deps.repos.versions.findState(pre.pkg.id, version))) throw versionExists(name, version);
+  if (input.earlyCheck !== false) {
+    const pre = await authorizePackageWrite(deps.repos, principal, ref, deps.host);
+    if (pre.pkg && (await deps.repos.versions.findState(pre.pkg.id, version))) throw versionExists(name, version);
+  }
 
   const received: ReceivedParts = {
     fields: new Map(),

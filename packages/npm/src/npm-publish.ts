@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import {
   authorizePackageWrite,
@@ -145,13 +146,17 @@ export async function putNpmPackage(deps: CoreDeps, input: PutNpmPackageInput): 
         hint: 'Bump the version and publish again.',
       });
   }
-  const clientManifest = await inspectPublishedTarball(bytes, deps.limits);
+  const inspected = await inspectPublishedTarball(bytes, deps.limits);
   const fields = await npmManifestFields(deps, manifest);
   const limits = deps.limits;
   async function* parts(): AsyncGenerator<PublishPart> {
     yield* fields;
     yield { kind: 'field', name: 'tag', value: tag };
-    yield* tarballParts(bytes, limits);
+    // the files read while validating (a second gunzip and tar pass only for a large tarball)
+    if (!inspected.files) yield* tarballParts(bytes, limits);
+    else
+      for (const file of inspected.files)
+        yield { kind: 'file', filename: encodeURIComponent(file.path), stream: Readable.from([file.content], { objectMode: false }) };
   }
   // The exact bytes npm uploaded are what npm clients get (issue 17.11); the files are exploded too.
   const sha512 = `sha512-${createHash('sha512').update(bytes).digest('base64')}` as Integrity;
@@ -160,33 +165,49 @@ export async function putNpmPackage(deps: CoreDeps, input: PutNpmPackageInput): 
     integrity: stored.integrity,
     shasum: createHash('sha1').update(bytes).digest('hex'),
     size: bytes.length,
-    manifest: clientManifest,
+    manifest: inspected.manifest,
     source: 'published' as const,
   };
-  await publishVersion(deps, { principal, ref, version, parts: parts(), npmTarball });
+  // authorised and checked above: publishVersion's own early check would repeat those queries
+  // (its check inside the transaction stays, and decides)
+  await publishVersion(deps, { principal, ref, version, parts: parts(), npmTarball, earlyCheck: false });
   return { kind: 'published', version };
 }
+
+/** Inflated file contents up to this many bytes are kept from the validating pass for the store. */
+const KEEP_INSPECTED_BYTES = 16 * 1024 * 1024;
 
 /**
  * Validates the whole tarball before a byte is stored (as inspectTarball does) and answers the
  * package.json fields npm clients read (pickManifest), taken from the tarball's own package.json
- * as for a built tarball, never from the manifest beside it in the request.
+ * as for a built tarball, never from the manifest beside it in the request; and the files
+ * themselves, when they inflate to at most KEEP_INSPECTED_BYTES (undefined: read them again).
  */
-async function inspectPublishedTarball(bytes: Buffer, limits: CoreDeps['limits']): Promise<Json> {
+async function inspectPublishedTarball(
+  bytes: Buffer,
+  limits: CoreDeps['limits'],
+): Promise<{ manifest: Json; files: Array<{ path: string; content: Buffer }> | undefined }> {
   let packageJson: Buffer | undefined;
   let hasBindingGyp = false;
+  let files: Array<{ path: string; content: Buffer }> | undefined = [];
+  let kept = 0;
   let count = 0;
   for await (const entry of readTarball(bytes, limits)) {
     count += 1;
-    if (entry.path === 'package/package.json') packageJson = await buffer(entry.stream);
-    else entry.stream.resume();
+    kept += entry.size;
+    if (kept > KEEP_INSPECTED_BYTES) files = undefined;
+    if (files || entry.path === 'package/package.json') {
+      const content = await buffer(entry.stream);
+      files?.push({ path: entry.path, content });
+      if (entry.path === 'package/package.json') packageJson = content;
+    } else entry.stream.resume();
     if (entry.path === 'package/binding.gyp') hasBindingGyp = true;
   }
   if (count === 0) throw appError('INVALID_TARBALL', 'The tarball holds no files.');
   try {
-    return pickManifest(JSON.parse(packageJson?.toString('utf8') ?? ''), hasBindingGyp);
+    return { manifest: pickManifest(JSON.parse(packageJson?.toString('utf8') ?? ''), hasBindingGyp), files };
   } catch {
-    return {};
+    return { manifest: {}, files };
   }
 }
 

@@ -1,0 +1,141 @@
+// What one request costs in database round trips and cache work, counted from /metrics (issues
+// 17.9 and 12.3): a cold install through the legacy mirror must not write the database or drop
+// cached views while it is in flight, and `npm publish` authorises once before its transaction.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { DomainEvent } from '@entropic/core';
+import { bearer, createTestApp, type NpmUpstream, startNpmUpstream, type TestApp } from '@entropic/testkit';
+import { makeNpmTarball } from './support/npm-tarball.ts';
+import { parsePrometheusText } from './support/prometheus-text.ts';
+import { waitFor } from './support/wait-for.ts';
+
+const DB = 'entropic_database_operation_duration_seconds';
+
+/** Database calls so far, by `repository.method`. */
+async function databaseCalls(t: TestApp): Promise<Map<string, number>> {
+  const response = await t.app.inject({ url: '/metrics' });
+  assert.equal(response.statusCode, 200, response.body);
+  const calls = new Map<string, number>();
+  for (const sample of parsePrometheusText(response.body).get(DB)?.samples ?? []) {
+    if (sample.name !== `${DB}_count`) continue;
+    const key = `${sample.labels.repository}.${sample.labels.method}`;
+    calls.set(key, (calls.get(key) ?? 0) + sample.value);
+  }
+  return calls;
+}
+
+/** The database calls `run` made, by `repository.method`. */
+async function callsDuring(t: TestApp, run: () => Promise<void>): Promise<Map<string, number>> {
+  const before = await databaseCalls(t);
+  await run();
+  const after = await databaseCalls(t);
+  const delta = new Map<string, number>();
+  for (const [key, n] of after) if (n - (before.get(key) ?? 0) > 0) delta.set(key, n - (before.get(key) ?? 0));
+  return delta;
+}
+
+describe('the legacy mirror: a first fetch leaves the database and the caches alone while requests come', () => {
+  let upstream: NpmUpstream;
+  let t: TestApp;
+  const events: DomainEvent[] = [];
+
+  before(async () => {
+    upstream = await startNpmUpstream();
+    t = await createTestApp({ env: { LEGACY_UPSTREAM: upstream.url } });
+    t.deps.events.subscribe(async (event) => {
+      events.push(event);
+    });
+  });
+  after(async () => {
+    await t?.close();
+    await upstream?.stop();
+  });
+
+  it('answers the packument without writing it, then stores it once quiet; announces no change for a name stored nowhere here', async () => {
+    const tarball = await makeNpmTarball([
+      { name: 'package/package.json', content: '{"name":"coldpkg","version":"1.0.0"}' },
+      { name: 'package/index.js', content: 'module.exports = 1;\n' },
+    ]);
+    upstream.publish('coldpkg', '1.0.0', tarball);
+    const headers = { accept: 'application/vnd.npm.install-v1+json' };
+    let body: { versions: Record<string, unknown> } | undefined;
+    const calls = await callsDuring(t, async () => {
+      const res = await t.app.inject({ url: '/coldpkg', headers });
+      assert.equal(res.statusCode, 200, res.body);
+      body = res.json();
+    });
+    assert.deepEqual(Object.keys(body?.versions ?? {}), ['1.0.0']);
+    assert.equal(calls.get('mirror.putUpstreamPackument') ?? 0, 0, 'not written on the way to the answer');
+    // stored when the server is quiet (nothing else asks here)
+    await waitFor('the packument to be stored', async () =>
+      (await t.deps.repos.mirror.findUpstreamPackument('coldpkg')) ? true : undefined,
+    );
+    // its tarball, right after (as an install asks), does not ask the upstream for the packument again
+    const res = await t.app.inject({ url: '/coldpkg/-/coldpkg-1.0.0.tgz' });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(createHash('sha512').update(res.rawPayload).digest('base64'), createHash('sha512').update(tarball).digest('base64'));
+    assert.equal(upstream.requests('/coldpkg'), 1);
+    await waitFor('the version to be stored', async () =>
+      (await t.app.inject({ url: '/packages/package/legacy/coldpkg/versions/1.0.0' })).statusCode === 200 ? true : undefined,
+    );
+    // the only announcements: the version (stored), none for the packument of a name stored nowhere here
+    const changes = events.filter((e) => e.type === 'package-changed' || e.type === 'version-published');
+    assert.deepEqual(
+      changes.map((e) => e.type),
+      ['version-published', 'package-changed'],
+    );
+  });
+});
+
+describe('npm publish: database round trips', () => {
+  let t: TestApp;
+  let token: string;
+
+  before(async () => {
+    t = await createTestApp();
+    token = (await t.createUser('pat')).token;
+  });
+  after(() => t?.close());
+
+  it('authorises once before the transaction (and once in it), and reads the tarball once', async () => {
+    const name = '@pat/costs';
+    const version = '1.0.0';
+    const tarball = await makeNpmTarball([
+      { name: 'package/package.json', content: JSON.stringify({ name, version }) },
+      { name: 'package/index.js', content: 'module.exports = 1;\n' },
+      { name: 'package/lib/a.js', content: 'exports.a = 1;\n' },
+    ]);
+    const file = `costs-${version}.tgz`;
+    const document = {
+      _id: name,
+      name,
+      'dist-tags': { latest: version },
+      versions: {
+        [version]: {
+          name,
+          version,
+          dist: {
+            integrity: `sha512-${createHash('sha512').update(tarball).digest('base64')}`,
+            shasum: createHash('sha1').update(tarball).digest('hex'),
+          },
+        },
+      },
+      _attachments: { [file]: { content_type: 'application/octet-stream', data: tarball.toString('base64'), length: tarball.length } },
+    };
+    const calls = await callsDuring(t, async () => {
+      const res = await t.app.inject({ method: 'PUT', url: '/@pat%2fcosts', headers: bearer(token), payload: document });
+      assert.equal(res.statusCode, 201, res.body);
+    });
+    // (packages.find also serves the search index, which follows the publish in the background)
+    assert.equal(calls.get('teams.isAcceptedMember'), 2, 'the membership check: the early one and the transaction’s');
+    assert.equal(calls.get('versions.find'), 1, 'the version looked up early only (the insert decides in the transaction)');
+    // what was published is whole: every file, and npm gets the uploaded bytes
+    const doc = await t.app.inject({ url: `/packages/package/pat/costs/versions/${version}` });
+    assert.equal(doc.statusCode, 200, doc.body);
+    assert.deepEqual(Object.keys(doc.json().files).sort(), ['package/index.js', 'package/lib/a.js', 'package/package.json']);
+    const served = await t.app.inject({ url: `/@pat/costs/-/${file}` });
+    assert.equal(served.statusCode, 200);
+    assert.ok(served.rawPayload.equals(tarball));
+  });
+});
