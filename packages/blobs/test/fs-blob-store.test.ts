@@ -12,6 +12,10 @@ async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'entropic-blobs-'));
 }
 
+async function* inChunks(chunks: Buffer[]): AsyncGenerator<Buffer> {
+  yield* chunks;
+}
+
 /** The files stored for an object, whatever their encoding. */
 async function objectFiles(dir: string, integrity: Integrity): Promise<string[]> {
   const hex = integrityToHex(integrity);
@@ -124,6 +128,34 @@ describe('fs blob store specifics', () => {
       assert.deepEqual(await store.getBytes(integrity), compressible);
       assert.equal(await store.verify(integrity), true);
       assert.equal((await objectFiles(root, integrity)).length, 1);
+    }
+  });
+
+  it('stores content on both sides of the small-object size (read whole, or streamed) alike, in chunks, both encodings', async () => {
+    const small = 256 * 1024;
+    for (const compression of ['none', 'brotli'] as const) {
+      const root = fresh();
+      const store = createFsBlobStore({ dir: root, compression });
+      for (const size of [small - 1, small, small + 1, 3 * small]) {
+        for (const content of [Buffer.from('const x = 1;\n'.repeat(size).slice(0, size)), randomBytes(size)]) {
+          // several chunks, the last ones after the small-object size was passed
+          const chunks = [content.subarray(0, 1000), content.subarray(1000, small - 10), content.subarray(small - 10)];
+          const { integrity, size: stored } = await store.put(inChunks(chunks), { deferSync: size % 2 === 0 });
+          await store.sync([integrity]);
+          assert.equal(integrity, sha512Integrity(content), `${compression} ${size}`);
+          assert.equal(stored, size);
+          assert.deepEqual(await store.getBytes(integrity), content);
+          assert.equal(await store.verify(integrity), true);
+          const [path] = await objectFiles(root, integrity);
+          const compressible = content[0] === 0x63 && compression === 'brotli';
+          assert.equal(path?.endsWith('.br'), compressible, `${compression} ${size}: encoding`);
+        }
+        await assert.rejects(
+          store.put(inChunks([randomBytes(size)]), { maxBytes: size - 1 }),
+          (e: unknown) => isAppError(e) && e.code === 'FILE_TOO_LARGE',
+        );
+      }
+      assert.deepEqual(await readdir(join(root, 'tmp')), [], 'no temp file left');
     }
   });
 
