@@ -128,7 +128,7 @@ export async function startRegistry(options: RegistryOptions): Promise<BenchRegi
     child = spawn(command, args, { cwd: dataDir, env, stdio: ['ignore', logFd, logFd] });
     closeSync(logFd);
     const started = child;
-    await waitForHttp(`${url}/ping`, 60_000, () =>
+    await waitForHttp(`${url}/ping`, 180_000, () =>
       started.exitCode !== null ? `registry exited with ${started.exitCode}:\n${readFileSync(logFile, 'utf8').slice(-4000)}` : undefined,
     );
     const pid = started.pid as number;
