@@ -302,10 +302,12 @@ describe('the legacy mirror and the upstream: misses, removals, slow fetches', (
     const slow = logged.filter((l) => l.msg === 'upstream fetch slow');
     const host = new URL(upstream.url).host;
     // (in the order each piece of work ended: a first-fetched tarball's once it is stored, in a quiet moment)
-    assert.deepEqual(
-      slow.map((l) => l.url).sort(),
-      [`${host}/slowbig`, `${host}/slowbig/-/slowbig-1.0.0.tgz`, `${host}/slowpkg`, `${host}/slowpkg/-/slowpkg-1.0.0.tgz`],
-    );
+    assert.deepEqual(slow.map((l) => l.url).sort(), [
+      `${host}/slowbig`,
+      `${host}/slowbig/-/slowbig-1.0.0.tgz`,
+      `${host}/slowpkg`,
+      `${host}/slowpkg/-/slowpkg-1.0.0.tgz`,
+    ]);
     for (const line of slow) {
       assert.equal(line.level, 40, 'a warning');
       assert.ok((line.upstreamMs as number) >= 550 && (line.totalMs as number) >= (line.upstreamMs as number), JSON.stringify(line));
