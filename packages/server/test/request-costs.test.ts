@@ -133,7 +133,7 @@ describe('npm publish: database round trips', () => {
     // what was published is whole: every file, and npm gets the uploaded bytes
     const doc = await t.app.inject({ url: `/packages/package/pat/costs/versions/${version}` });
     assert.equal(doc.statusCode, 200, doc.body);
-    assert.deepEqual(Object.keys(doc.json().files).sort(), ['package/index.js', 'package/lib/a.js', 'package/package.json']);
+    assert.deepEqual(Object.keys(doc.json().files).sort(), ['./package/index.js', './package/lib/a.js', './package/package.json']);
     const served = await t.app.inject({ url: `/@pat/costs/-/${file}` });
     assert.equal(served.statusCode, 200);
     assert.ok(served.rawPayload.equals(tarball));
