@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { rotateHostKey } from '@entropic/core';
-import { createTestApp, publishVersion, REPO_ROOT, type TestApp } from '@entropic/testkit';
+import { createTestApp, publishVersion, REPO_ROOT, startVerdaccio, type TestApp, type Verdaccio } from '@entropic/testkit';
 import { makeNpmHome, npmEnv, run, writeProject } from './support/npm-cli.ts';
 
 const PRELOAD = join(REPO_ROOT, 'test/e2e/support/offline-sigstore-tuf.cjs');
@@ -58,24 +58,44 @@ function startResigningProxy(target: string): Promise<{ url: string; server: Ser
   );
 }
 
-describe('npm audit signatures against Entropic (issue 15.1)', { timeout: 600_000 }, () => {
+describe('npm audit signatures against Entropic, local and legacy packages (issue 15.1)', { timeout: 600_000 }, () => {
   let root: string;
   let t: TestApp;
   let registry: string;
+  let verdaccio: Verdaccio;
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'entropic-audit-sig-'));
-    t = await createTestApp();
+    // a legacy package on an upstream (Verdaccio) that the registry mirrors: it is signed here too
+    verdaccio = await startVerdaccio(await mkdtemp(join(root, 'verdaccio-')));
+    const signup = await fetch(`${verdaccio.url}/-/user/org.couchdb.user:up`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'up', password: 'upstream-password' }),
+    });
+    const { token: upstreamToken } = (await signup.json()) as { token: string };
+    const upHome = await makeNpmHome(root, `${verdaccio.url}/`);
+    await writeFile(
+      join(upHome, '.npmrc'),
+      `registry=${verdaccio.url}/\n${verdaccio.url.replace(/^https?:/, '')}/:_authToken=${upstreamToken}\n`,
+    );
+    const legacyDir = join(root, 'legacy-dep');
+    await mkdir(legacyDir, { recursive: true });
+    await writeFile(join(legacyDir, 'package.json'), JSON.stringify({ name: 'legacy-dep', version: '1.2.0', main: 'index.js' }));
+    await writeFile(join(legacyDir, 'index.js'), "module.exports = 'legacy';\n");
+    await run('npm', ['publish', '--registry', `${verdaccio.url}/`], legacyDir, npmEnv(upHome));
+    t = await createTestApp({ env: { LEGACY_UPSTREAM: verdaccio.url } });
     registry = `${await t.listen()}/`;
     const alice = await t.createUser('alice');
     await publishVersion(t.app, 'alice/lib', '1.0.0', { token: alice.token });
     await publishVersion(t.app, 'alice/app', '1.0.0', {
       token: alice.token,
-      fields: { dependencies: JSON.stringify({ 'alice/lib': '^1.0.0' }) },
+      fields: { dependencies: JSON.stringify({ 'alice/lib': '^1.0.0', 'legacy-dep': '^1.2.0' }) },
     });
   });
   after(async () => {
     await t?.close();
+    await verdaccio?.stop();
     if (root) await rm(root, { recursive: true, force: true });
   });
 
@@ -102,8 +122,8 @@ describe('npm audit signatures against Entropic (issue 15.1)', { timeout: 600_00
     await run('npm', ['install', '--registry', registry], project, env);
     const audit = await auditSignatures(project, env);
     assert.equal(audit.code, 0, audit.out);
-    assert.match(audit.out, /audited 2 packages/);
-    assert.match(audit.out, /2 packages have verified registry signatures/);
+    assert.match(audit.out, /audited 3 packages/);
+    assert.match(audit.out, /3 packages have verified registry signatures/);
 
     // Rotation: the old key stops signing, a new one starts; what was signed before stays valid,
     // and a version published after the rotation is signed with the new key.
@@ -122,7 +142,7 @@ describe('npm audit signatures against Entropic (issue 15.1)', { timeout: 600_00
     await run('npm', ['install', '@bob/extra', '--registry', registry], project, env);
     const again = await auditSignatures(project, npmEnv(await makeNpmHome(root, registry)));
     assert.equal(again.code, 0, again.out);
-    assert.match(again.out, /3 packages have verified registry signatures/);
+    assert.match(again.out, /4 packages have verified registry signatures/);
   });
 
   it('a signature made with another key is reported invalid by npm', async () => {

@@ -15,10 +15,12 @@ import {
   abbreviateVersion,
   type Json,
   listNpmVersions,
+  npmSignatureMessage,
   npmTarballUrl,
   type Packuments,
   pickManifest,
   renderNpmVersion,
+  type SignNpmVersion,
 } from './npm-packument.ts';
 import { npmManifestFields } from './npm-publish.ts';
 import { inspectTarball, type ReadTarballOptions, tarballParts } from './npm-tarball.ts';
@@ -104,6 +106,12 @@ export interface NpmMirrorOptions {
   keepRemoved?: boolean;
   /** an upstream fetch slower than this is logged once as a warning (0 or unset: never) */
   slowFetchMs?: number;
+  /**
+   * Signs a version for `dist.signatures` with this host's key: this registry serves the verified
+   * upstream bytes under that integrity. The upstream's own signatures name its keys, which this
+   * registry's `GET /-/npm/v1/keys` does not list, so they are replaced.
+   */
+  sign?: SignNpmVersion;
 }
 
 /** At most this many upstream 404s are remembered (the oldest are forgotten first). */
@@ -363,14 +371,20 @@ export class NpmMirror {
     for (const [version, manifest] of Object.entries(upstreamVersions)) {
       // legacy shapes (array dependencies, string bin…) normalised, so every client reads the same graph
       const normal = normalizeLegacyManifest(npmName, manifest);
-      const view = { ...normal, dist: { ...((manifest.dist ?? {}) as Json), tarball: npmTarballUrl(tarballBase, npmName, version) } };
+      const view = { ...normal, dist: this.mirroredDist(npmName, version, (manifest.dist ?? {}) as Json, tarballBase) };
       versions[version] = view;
       abbreviated[version] = abbreviateVersion(view);
     }
     const time: Record<string, string> = { ...((upstream?.time ?? {}) as Record<string, string>) };
     for (const record of localVersions) {
       if (record.version in versions) continue;
-      const view = renderNpmVersion(npmName, record, npmTarballUrl(tarballBase, npmName, record.version), this.deps.host);
+      const view = renderNpmVersion(
+        npmName,
+        record,
+        npmTarballUrl(tarballBase, npmName, record.version),
+        this.deps.host,
+        this.options.sign,
+      );
       versions[record.version] = view;
       abbreviated[record.version] = abbreviateVersion(view);
       time[record.version] ??= record.created.toISOString();
@@ -382,6 +396,18 @@ export class NpmMirror {
     return {
       full,
       abbreviated: { name: npmName, modified: time.modified ?? new Date(0).toISOString(), 'dist-tags': tags, versions: abbreviated },
+    };
+  }
+
+  /** The upstream's `dist` with the tarball here, signed by this host (a single sha512 integrity) or unsigned. */
+  private mirroredDist(npmName: string, version: string, upstreamDist: Json, tarballBase: string): Json {
+    const { signatures: _upstreamSignatures, ...dist } = upstreamDist;
+    const integrity = dist.integrity;
+    const signable = this.options.sign && typeof integrity === 'string' && /^sha512-[A-Za-z0-9+/]+=*$/.test(integrity);
+    return {
+      ...dist,
+      tarball: npmTarballUrl(tarballBase, npmName, version),
+      ...(signable ? { signatures: this.options.sign?.(npmSignatureMessage(npmName, version, integrity)) } : {}),
     };
   }
 

@@ -62,6 +62,7 @@ export function createNpmContext(app: FastifyInstance): NpmContext {
     negativeTtlSeconds: deps.config.legacyNegativeTtlSeconds,
     keepRemoved: deps.config.legacyKeepRemoved,
     slowFetchMs: deps.config.legacySlowFetchMs,
+    sign: (message) => deps.keyring.sign(message),
   });
   // first fetches store after their response: a shutdown waits for them (the database closes after)
   app.addHook('onClose', () => mirror.drain());
