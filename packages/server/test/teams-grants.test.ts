@@ -89,4 +89,20 @@ describe('teams inside namespaces (issue 9.5): grants on packages and on the who
     assert.equal((await teamPermissions(t.deps.repos, bobPrincipal, [web.id])).get(web.id), 'read');
     expectError(await publish(t.app, 'acme/web', '1.0.2', { token: bob.token }), 403, 'NOT_A_MAINTAINER');
   });
+
+  it('npm owner add|rm (a document with maintainers and no versions) is refused and yanks nothing', async () => {
+    const before = (await t.app.inject({ url: '/@acme%2fweb' })).json();
+    const response = await t.app.inject({
+      method: 'PUT',
+      url: `/@acme%2fweb/-rev/${before._rev}`,
+      headers: bearer(alice.token),
+      payload: { _id: '@acme/web', _rev: before._rev, maintainers: [{ name: 'bob', email: '' }] },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.match(response.body, /not supported/);
+    const after = (await t.app.inject({ url: '/@acme%2fweb' })).json();
+    assert.deepEqual(Object.keys(after.versions), Object.keys(before.versions));
+    for (const v of Object.values(after.versions) as Array<{ deprecated?: string }>)
+      assert.equal(v.deprecated, undefined, 'nothing was yanked');
+  });
 });

@@ -1,5 +1,6 @@
 import { authorizePackageWrite, requireWriter } from '@entropic/core';
 import { putNpmPackage, unpublishNpmPackage } from '@entropic/npm';
+import { appError } from '@entropic/types';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type NameParams, type NpmContext, plainName, type ScopedParams, scopedName } from './npm-context.ts';
 
@@ -19,6 +20,17 @@ export function registerNpmWriteRoutes(app: FastifyInstance, ctx: NpmContext): v
   });
   app.put<{ Params: NameParams & { rev: string } }>('/:name/-rev/:rev', { bodyLimit: 16 * 1024 * 1024 }, async (request) => {
     const npmName = plainName(request.params);
+    const body = request.body as Record<string, unknown> | undefined;
+    // `npm owner add|rm` sends only {_id, _rev, maintainers}: a document without versions must never
+    // read as "every version was removed" (that would yank them all, and a yank is final)
+    if (body && typeof body === 'object' && body.versions === undefined) {
+      if (body.maintainers !== undefined) {
+        throw appError('INVALID_FIELD', 'Package owners are namespaces here: `npm owner add|rm` is not supported.', {
+          hint: 'Invite a namespace with `ds invite <namespace> --package <package>`, or give a user a team grant: `npm access grant read-write @org:team <package>` (docs/npm.md).',
+        });
+      }
+      throw appError('INVALID_FIELD', 'The document has no "versions".');
+    }
     await putNpmPackage(deps, { principal: request.principal, npmName, body: request.body, removeMissing: true });
     return { ok: true, id: npmName };
   });
