@@ -87,6 +87,37 @@ describe('account page views (model → HTML, no HTTP)', () => {
     assert.match(empty, /<option value="90" selected>90 days<\/option>/);
   });
 
+  it('tokensPage: a granular token shows its limits and prefix; the limits form keeps what was sent', () => {
+    const page = tokensPage({
+      host: 'registry.test',
+      csrfToken: CSRF,
+      tokens: [
+        {
+          id: '00000000-0000-4000-8000-000000000001',
+          description: 'ci',
+          scope: 'publish' as const,
+          created: '2030-01-02T03:04:05.000Z',
+          lastUsed: null,
+          expires: null,
+          prefix: 'ent_v1_ab12',
+          namespaces: ['acme'],
+          packages: ['tools/cli'],
+          cidrs: ['10.0.0.0/8'],
+          automation: true,
+        },
+      ],
+      created: undefined,
+      form: { namespaces: 'acme', cidrs: '10.0.0.0/8', automation: 'on' },
+    }).value;
+    assert.match(
+      page,
+      /· publish · only acme\/\*, tools\/cli · from 10\.0\.0\.0\/8 · automation<\/span> <code class="muted">ent_v1_ab12…<\/code>/,
+    );
+    assert.match(page, /<details open>/);
+    assert.match(page, /id="namespaces" name="namespaces" type="text" placeholder="acme, tools" value="acme"/);
+    assert.match(page, /name="automation" type="checkbox" value="on" checked/);
+  });
+
   it('cliLoginPage: names the client host and the user, confirm and cancel in one form', () => {
     const page = cliLoginPage({ csrfToken: CSRF, username: 'alice', hostname: 'box <1>' }).value;
     assert.match(page, /the command-line client on “box &lt;1&gt;” as <strong>alice<\/strong>/);
