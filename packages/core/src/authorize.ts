@@ -98,17 +98,66 @@ export function requireWebsiteSession(principal: Principal | undefined): Princip
   return principal;
 }
 
-/**
- * Reading a package (its document, versions, tags and files) or a namespace's listings: everyone
- * may, for now. The package read routes ask here first, search filters its hits with mayRead; the
- * private-packages issue decides it.
- */
-export function assertMayRead(principal: Principal | undefined, ref: NamespaceRef): void {
-  if (!mayRead(principal, ref)) throw appError('FORBIDDEN', `You may not read "${ref.namespace}@${ref.host}".`);
+/** What read access is decided on: the package's id and whether it is private (its own flag or its namespace's). */
+export interface ReadablePackage {
+  id: number;
+  private: boolean;
 }
 
-export function mayRead(_principal: Principal | undefined, _ref: NamespaceRef): boolean {
-  return true;
+/**
+ * Reading a package (its documents, versions, tags, files, npm packument and tarballs, download
+ * counts, its place in listings and search): everyone may read a public package; a private one
+ * (issue 9) takes an accepted member of an accepted maintainer namespace of it, or a member of
+ * a team granted read or write on it, with any token scope or a website session. The one read predicate: every read route, listing, search and
+ * object read asks here (one query for all the private packages of a listing). A principal
+ * without read access is answered as if the package did not exist (the routes' job).
+ */
+export async function listReadablePackages(
+  repos: Repositories,
+  principal: Principal | undefined,
+  pkgs: readonly ReadablePackage[],
+): Promise<Set<number>> {
+  const readable = new Set(pkgs.filter((pkg) => !pkg.private).map((pkg) => pkg.id));
+  const closed = pkgs.filter((pkg) => pkg.private).map((pkg) => pkg.id);
+  if (closed.length === 0 || !principal) return readable;
+  const [maintained, granted] = await Promise.all([
+    repos.teams.listMaintainedAmong(principal.userId, closed),
+    // a team granted read or write on the package or its whole namespace (issue 9.5)
+    teamPermissions(repos, principal, closed),
+  ]);
+  for (const id of maintained) readable.add(id);
+  for (const id of granted.keys()) readable.add(id);
+  return readable;
+}
+
+export async function mayReadPackage(repos: Repositories, principal: Principal | undefined, pkg: ReadablePackage): Promise<boolean> {
+  if (!pkg.private) return true;
+  return (await listReadablePackages(repos, principal, [pkg])).has(pkg.id);
+}
+
+/**
+ * Making a package private or public: a maintainer of it (publish scope or a session); a
+ * namespace: an accepted member of it. Private only exists on this registry's own namespaces.
+ */
+export async function assertMaySetPackageVisibility(
+  repos: Repositories,
+  principal: Principal | undefined,
+  pkg: { id: number; fullName: string },
+): Promise<Principal> {
+  const p = requireWriter(principal);
+  await assertMaintainer(repos, p, pkg);
+  return p;
+}
+
+export async function assertMaySetNamespaceVisibility(
+  repos: Repositories,
+  principal: Principal | undefined,
+  namespace: NamespaceRow,
+): Promise<Principal> {
+  const p = requireWriter(principal);
+  if (namespace.kind === 'system') throw appError('SYSTEM_NAMESPACE', `"${namespace.name}" is a system namespace.`);
+  await assertMemberOf(repos, p, namespace);
+  return p;
 }
 
 /** The one namespace each system capability may write to. */
@@ -235,17 +284,21 @@ export async function authorizePackageWrite(
   if (pkg?.yanked) throw appError('PACKAGE_ABANDONED', `"${formatPackageName(ref)}" has been abandoned; publish under a new name.`);
   if (isSystemPrincipal(p)) assertSystemMayWrite(p, namespace, ref);
   else if (pkg) {
+    // a private package an outsider may not read is answered as one that does not exist would be
+    if (pkg.private && !(await mayReadPackage(repos, p, pkg))) await assertMayCreateIn(repos, p, namespace);
     // a maintainer, or a member of a team granted write on it (issue 9.5)
     if (!(await isMaintainer(repos, p.userId, pkg.id)) && (await teamPermissions(repos, p, [pkg.id])).get(pkg.id) !== 'write') {
       throw appError('NOT_A_MAINTAINER', `You are not a maintainer of "${formatPackageName(ref)}".`);
     }
-  } else if (
-    !(await isAcceptedMember(repos, p.userId, namespace.id)) &&
-    !(await repos.orgTeams.mayWriteNamespace(p.userId, namespace.id))
-  ) {
+  } else await assertMayCreateIn(repos, p, namespace);
+  return { namespace, pkg, principal: p };
+}
+
+/** A new package: an accepted member of the namespace, or a member of a team granted write on all of it. */
+async function assertMayCreateIn(repos: Repositories, p: Principal, namespace: NamespaceRow): Promise<void> {
+  if (!(await isAcceptedMember(repos, p.userId, namespace.id)) && !(await repos.orgTeams.mayWriteNamespace(p.userId, namespace.id))) {
     throw appError('NOT_A_MEMBER', `You are not a member of "${namespace.name}".`);
   }
-  return { namespace, pkg, principal: p };
 }
 
 /**

@@ -2,9 +2,10 @@ import { appError, formatPackageName, type Host, parseDependencyName, truncate }
 import type { CoreDeps } from './deps.ts';
 import type { DownloadCounter } from './download-counter.ts';
 import { storedHost } from './namespaces.ts';
-import { findPackage, getPackage } from './packages.ts';
+import { findPackage, getReadablePackage } from './packages.ts';
 import type { PackageDownloads } from './ports/downloads.ts';
 import type { PackageRef } from './ports/records.ts';
+import type { Principal } from './principal.ts';
 
 const DAY_MS = 86_400_000;
 /** The longest range served, as npm's downloads API (18 months). */
@@ -23,6 +24,8 @@ export interface PackageDownloadRange extends DownloadPeriod {
   package: string;
   total: number;
   days: Array<{ day: string; downloads: number }>;
+  /** the package is private (its counts must not be kept by a shared cache) */
+  private: boolean;
 }
 
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -56,9 +59,12 @@ export function parseDownloadPeriod(raw: string, now: Date): DownloadPeriod {
 }
 
 /** A package's downloads per day over a period; PACKAGE_NOT_FOUND when the package is not stored here. */
-export async function getPackageDownloads(deps: CoreDeps, input: { ref: PackageRef; period: string }): Promise<PackageDownloadRange> {
+export async function getPackageDownloads(
+  deps: CoreDeps,
+  input: { ref: PackageRef; period: string; principal?: Principal | undefined },
+): Promise<PackageDownloadRange> {
   const period = parseDownloadPeriod(input.period, deps.clock.now());
-  await getPackage(deps.repos, input.ref, deps.host);
+  const pkg = await getReadablePackage(deps.repos, input.principal, input.ref, deps.host);
   const stored = { namespace: input.ref.namespace, host: storedHost(input.ref, deps.host), name: input.ref.name };
   const counted = new Map((await deps.repos.downloads.listDaily(stored, period.start, period.end)).map((d) => [d.day, d.downloads]));
   const days: PackageDownloadRange['days'] = [];
@@ -67,7 +73,7 @@ export async function getPackageDownloads(deps: CoreDeps, input: { ref: PackageR
     days.push({ day, downloads: counted.get(day) ?? 0 });
   }
   const total = days.reduce((sum, d) => sum + d.downloads, 0);
-  return { package: formatPackageName(input.ref), ...period, total, days };
+  return { package: formatPackageName(input.ref), ...period, total, days, private: pkg.private };
 }
 
 /** Downloads of each version of a package over a period (versions never downloaded are absent). */

@@ -34,3 +34,4 @@ export * from './sign-in-throttle.ts';
 export * from './tokens.ts';
 export * from './users.ts';
 export * from './versions.ts';
+export * from './visibility.ts';

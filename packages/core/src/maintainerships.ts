@@ -54,11 +54,12 @@ export async function listMaintainers(deps: CoreDeps, input: StatusListOptions &
 /** Packages a namespace maintains, or (pending) is invited to maintain: package documents. */
 export async function listMaintainerships(
   deps: CoreDeps,
-  input: StatusListOptions & { ref: NamespaceRef },
+  input: StatusListOptions & { ref: NamespaceRef; principal?: Principal | undefined },
 ): Promise<Page<PackageDocument>> {
   const status = parseMembershipStatus(input.status);
   const namespace = await getNamespace(deps.repos, input.ref, deps.host);
   return listPackages(deps, {
+    principal: input.principal,
     filter: { kind: 'maintained-by', namespaceId: namespace.id, pending: status === 'pending' },
     limit: input.limit,
     cursor: input.cursor,

@@ -1,6 +1,6 @@
 import { ABANDONWARE, appError, formatPackageName, type Host, type PackageDocument, type Page } from '@entropic/types';
 import semver from 'semver';
-import { authorizePackageWrite } from './authorize.ts';
+import { authorizePackageWrite, listReadablePackages, mayReadPackage } from './authorize.ts';
 import type { CoreDeps } from './deps.ts';
 import { enqueueSearchIndex } from './jobs/search-index-jobs.ts';
 import { findNamespace, formatNamespace, storedHost } from './namespaces.ts';
@@ -25,6 +25,18 @@ export async function findPackage(repos: Repositories, ref: PackageRef, localHos
 export async function getPackage(repos: Repositories, ref: PackageRef, localHost: Host): Promise<PackageRow> {
   const row = await findPackage(repos, ref, localHost);
   if (!row) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
+  return row;
+}
+
+/** getPackage for a reader: a private package they may not read is answered as one that does not exist. */
+export async function getReadablePackage(
+  repos: Repositories,
+  principal: Principal | undefined,
+  ref: PackageRef,
+  localHost: Host,
+): Promise<PackageRow> {
+  const row = await getPackage(repos, ref, localHost);
+  if (!(await mayReadPackage(repos, principal, row))) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
   return row;
 }
 
@@ -115,6 +127,8 @@ export interface ListOptions {
 
 export interface ListPackagesInput extends ListOptions {
   filter: PackageFilter;
+  /** who is asking: private packages they may not read are left out (none: an anonymous reader) */
+  principal?: Principal | undefined;
 }
 
 export async function listPackages(deps: CoreDeps, input: ListPackagesInput): Promise<Page<PackageDocument>> {
@@ -122,7 +136,10 @@ export async function listPackages(deps: CoreDeps, input: ListPackagesInput): Pr
   const afterId = input.cursor ? decodeCursor(input.cursor) : 0;
   const rows = await deps.repos.packages.list({ filter: input.filter, afterId, limit: limit + 1 });
   const page = rows.slice(0, limit);
-  const objects = await Promise.all(page.map((row) => buildPackageDocument(deps.repos, row, deps.host)));
+  // a page may hold fewer than `limit` when private packages were left out; `next` still follows the rows
+  const readable = await listReadablePackages(deps.repos, input.principal, page);
+  const shown = page.filter((row) => readable.has(row.id));
+  const objects = await Promise.all(shown.map((row) => buildPackageDocument(deps.repos, row, deps.host)));
   const last = page.at(-1);
   return { objects, next: rows.length > limit && last ? encodeCursor(last.id) : null };
 }

@@ -1,5 +1,5 @@
 import { appError, type Host, type Integrity, npmNameOf } from '@entropic/types';
-import { mayRead } from './authorize.ts';
+import { listReadablePackages } from './authorize.ts';
 import type { CoreDeps } from './deps.ts';
 import { findPackage } from './packages.ts';
 import type { PackageRef } from './ports/records.ts';
@@ -56,10 +56,13 @@ export async function searchPackages(deps: CoreDeps, input: SearchInput): Promis
     throw appError('INVALID_CURSOR', `The offset is a whole number from 0 to ${MAX_SEARCH_FROM}.`);
   }
   const result = await deps.repos.search.search({ text, limit: input.size, offset: input.from });
-  // Everything is readable today; private packages (issue 9) are filtered here.
-  const hits = result.hits.filter((hit) =>
-    mayRead(input.principal, { namespace: hit.namespace as PackageRef['namespace'], host: (hit.host ?? deps.host) as Host }),
+  // private packages (issue 9) only for those who may read them
+  const readable = await listReadablePackages(
+    deps.repos,
+    input.principal,
+    result.hits.map((hit) => ({ id: hit.packageId, private: hit.private })),
   );
+  const hits = result.hits.filter((hit) => readable.has(hit.packageId));
   return { total: result.total - (result.hits.length - hits.length), hits };
 }
 

@@ -4,11 +4,14 @@ import { LEGACY } from '@entropic/types';
 import {
   assertMayListTokens,
   assertMayManageTokens,
-  assertMayRead,
   authorizePackageWrite,
+  findPackage,
   LEGACY_MIRROR_PRINCIPAL,
+  mayReadPackage,
   type Principal,
   requireWebsiteSession,
+  setNamespaceVisibility,
+  setPackageVisibility,
 } from '../src/index.ts';
 import { packageRef, publish, seedUser } from './support/catalog-fixtures.ts';
 import { createTestCoreDeps, type TestCoreDeps } from './support/core-deps.ts';
@@ -40,11 +43,31 @@ describe('access module', () => {
     assert.throws(() => requireWebsiteSession(undefined), { code: 'UNAUTHENTICATED', message: 'Sign in to see this page.' });
   });
 
-  it('reads: every package and namespace is public for now, to anyone, signed in or not', () => {
-    const ref = packageRef(deps, 'alice', 'anything');
-    assert.doesNotThrow(() => assertMayRead(undefined, ref));
-    assert.doesNotThrow(() => assertMayRead({ ...alice, scope: 'read' }, ref));
-    assert.doesNotThrow(() => assertMayRead(undefined, { namespace: ref.namespace, host: ref.host }));
+  it('reads: a public package is readable by anyone; a private one by members of its maintainer namespaces only', async () => {
+    const bob = (await seedUser(deps, 'bob')).principal;
+    const ref = packageRef(deps, 'alice', 'secret');
+    await publish(deps, alice, ref, '1.0.0');
+    await setPackageVisibility(deps, { principal: alice, ref, private: true });
+    const row = await findPackage(deps.repos, ref, deps.host);
+    assert.ok(row?.private);
+    assert.equal(await mayReadPackage(deps.repos, alice, row), true);
+    assert.equal(await mayReadPackage(deps.repos, { ...alice, scope: 'read' }, row), true);
+    assert.equal(await mayReadPackage(deps.repos, bob, row), false);
+    assert.equal(await mayReadPackage(deps.repos, undefined, row), false);
+    assert.equal(await mayReadPackage(deps.repos, undefined, { ...row, private: false }), true);
+    // an outsider's write is answered as for a package that does not exist (not a member of the namespace)
+    await assert.rejects(authorizePackageWrite(deps.repos, bob, ref, deps.host), { code: 'NOT_A_MEMBER' });
+    await assert.rejects(authorizePackageWrite(deps.repos, bob, packageRef(deps, 'alice', 'absent'), deps.host), { code: 'NOT_A_MEMBER' });
+    // only maintainers set it; a package of a private namespace cannot be made public alone
+    await assert.rejects(setPackageVisibility(deps, { principal: bob, ref, private: false }), { code: 'NOT_A_MAINTAINER' });
+    await setNamespaceVisibility(deps, { principal: alice, ref: { namespace: ref.namespace, host: ref.host }, private: true });
+    await assert.rejects(setPackageVisibility(deps, { principal: alice, ref, private: false }), { code: 'NAMESPACE_IS_PRIVATE' });
+    const open = packageRef(deps, 'alice', 'other');
+    await publish(deps, alice, open, '1.0.0');
+    assert.equal((await findPackage(deps.repos, open, deps.host))?.private, true);
+    await setNamespaceVisibility(deps, { principal: alice, ref: { namespace: ref.namespace, host: ref.host }, private: false });
+    assert.equal((await findPackage(deps.repos, open, deps.host))?.private, false);
+    assert.equal((await findPackage(deps.repos, ref, deps.host))?.private, true);
   });
 
   it('the legacy mirror writes into the legacy namespace as a system principal, and nowhere else', async () => {

@@ -18,6 +18,8 @@ export interface NamespacesTable {
   /** null: this registry's own host (so a change of EXTERNAL_HOST never orphans data) */
   host: string | null;
   kind: 'user' | 'org' | 'system';
+  /** every package of a private namespace is private */
+  private: Generated<boolean>;
   created_at: Timestamp;
 }
 
@@ -36,8 +38,16 @@ export interface PackagesTable {
   name: string;
   require_tfa: Generated<boolean>;
   yanked: Generated<boolean>;
+  /** private on its own (its namespace's flag makes it private too) */
+  private: Generated<boolean>;
   created_at: Timestamp;
   modified_at: Timestamp;
+}
+
+/** Which packages reference a stored object (migration 0011). */
+export interface ObjectReferencesTable {
+  integrity: string;
+  package_id: number;
 }
 
 export interface PackageMaintainersTable {
@@ -231,4 +241,5 @@ export interface Database {
   jobs: JobsTable;
   download_counts: DownloadCountsTable;
   host_keys: HostKeysTable;
+  object_references: ObjectReferencesTable;
 }

@@ -102,6 +102,15 @@ const write = (tags: string[], summary: string, responses: Record<number, Schema
 });
 
 const pkg = '/packages/package/:namespace/:name';
+const VISIBILITY = object(
+  {
+    private: { type: 'boolean', description: 'reads need read access (the package or its namespace is private)' },
+    package_private: { type: 'boolean', description: "the package's own setting" },
+    namespace_private: { type: 'boolean', description: "its namespace's setting" },
+  },
+  ['private', 'package_private', 'namespace_private'],
+  'A package visibility',
+);
 const ns = '/namespaces/namespace/:namespace';
 const VERSION_PARAMS = params({ ...PACKAGE_PARAMS, version: 'canonical semver' });
 const TAG_PARAMS = params({ ...PACKAGE_PARAMS, tag: 'dist-tag' });
@@ -263,6 +272,24 @@ export const API_SCHEMAS: Record<string, Schema> = {
     },
   ),
   [`DELETE ${pkg}/versions/:version`]: write(['versions'], 'Yank a version', { 204: EMPTY }, { params: VERSION_PARAMS }),
+  [`GET ${pkg}/access`]: read(['packages'], 'Whether the package is private (issue 9; docs/private-packages.md)', VISIBILITY, {
+    params: params(PACKAGE_PARAMS),
+  }),
+  [`PUT ${pkg}/access`]: write(
+    ['packages'],
+    'Make the package private or public (a maintainer)',
+    { 200: VISIBILITY, 409: error('NAMESPACE_IS_PRIVATE: a package of a private namespace cannot be made public alone') },
+    { params: params(PACKAGE_PARAMS), body: object({ private: { type: 'boolean' } }) },
+  ),
+  [`GET ${ns}/access`]: read(['namespaces'], 'Whether the namespace is private', object({ private: { type: 'boolean' } }), {
+    params: params({ namespace: NAMESPACE }),
+  }),
+  [`PUT ${ns}/access`]: write(
+    ['namespaces'],
+    'Make the namespace (and so every package in it) private or public (an accepted member)',
+    { 200: object({ private: { type: 'boolean' } }) },
+    { params: params({ namespace: NAMESPACE }), body: object({ private: { type: 'boolean' } }) },
+  ),
   [`GET ${pkg}/dist-tags`]: read(['versions'], 'tag → version', map('tag → version'), { params: params(PACKAGE_PARAMS) }),
   [`PUT ${pkg}/dist-tags/:tag`]: write(
     ['versions'],

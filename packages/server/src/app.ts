@@ -9,6 +9,7 @@ import type { ServerDeps } from './deps.ts';
 import { registerDownloadCounting } from './download-counting.ts';
 import { enqueueSearchBackfill, enqueueTarballBackfill } from './job-handlers.ts';
 import { PackageNameIndex } from './package-name-index.ts';
+import { registerPackageReadAccess } from './package-read-access.ts';
 import { AccessLogController, createAppLogger } from './plugins/access-log.ts';
 import { registerApiDescription } from './plugins/api-description.ts';
 import { registerAuthentication } from './plugins/authentication.ts';
@@ -152,6 +153,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   if (metrics) registerMetrics(app, metrics, deps.config.metrics.token);
   registerDownloadCounting(app);
   registerAuthentication(app, tokenCache);
+  registerPackageReadAccess(app);
   registerMetaRoutes(app);
   registerHostRoutes(app);
   registerAuthRoutes(app);

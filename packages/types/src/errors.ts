@@ -45,6 +45,7 @@ export const errorCatalogue = {
   INSUFFICIENT_SCOPE: { status: 403, message: 'The token does not have the scope for that.' },
   NOT_A_MEMBER: { status: 403, message: 'You are not a member of that namespace.' },
   NOT_A_MAINTAINER: { status: 403, message: 'You are not a maintainer of that package.' },
+  NAMESPACE_IS_PRIVATE: { status: 409, message: 'The namespace is private, so all its packages are.' },
   CSRF_FAILED: { status: 403, message: 'The form has expired; reload the page and try again.' },
   SIGN_IN_FAILED: { status: 401, message: 'The username or password is not right.' },
   NOT_YOUR_ACCOUNT: { status: 403, message: 'Only that user can see or answer their invitations.' },

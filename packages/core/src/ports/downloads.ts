@@ -27,6 +27,6 @@ export interface DownloadRepository {
   listDaily(pkg: StoredPackageName, start: string, end: string): Promise<Array<{ day: string; downloads: number }>>;
   /** A package's downloads per version over [start, end]. */
   listByVersion(pkg: StoredPackageName, start: string, end: string): Promise<Array<{ version: string; downloads: number }>>;
-  /** The packages downloaded most over [start, end], most first (ties by name). */
+  /** The public packages downloaded most over [start, end], most first (ties by name). */
   listTop(start: string, end: string, limit: number): Promise<PackageDownloads[]>;
 }

@@ -15,4 +15,7 @@ export interface NamespaceRepository {
   create(name: string, kind: NamespaceRow['kind']): Promise<number | undefined>;
   /** This registry's namespaces (every kind), by name. */
   listLocal(page: NamePageQuery): Promise<NamespaceKey[]>;
+  setPrivate(id: number, value: boolean): Promise<void>;
+  /** The packages of a namespace (yanked too), for events after its visibility changed. */
+  listPackageNames(id: number): Promise<string[]>;
 }

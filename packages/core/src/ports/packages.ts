@@ -17,6 +17,8 @@ export interface PackageChanges {
   modifiedAt: Date;
   requireTfa?: boolean;
   yanked?: boolean;
+  /** the package's own private flag */
+  private?: boolean;
 }
 
 /** A package of this registry's own host, by name: what the name index holds. */

@@ -11,6 +11,8 @@ export interface NamespaceRow {
   name: string;
   host: string | null;
   kind: 'user' | 'org' | 'system';
+  /** every package of a private namespace is private */
+  private: boolean;
 }
 
 export interface PackageRow {
@@ -21,6 +23,12 @@ export interface PackageRow {
   namespace_host: string | null;
   require_tfa: boolean;
   yanked: boolean;
+  /** effective: the package or its namespace is private (reads need read access) */
+  private: boolean;
+  /** the package's own flag (a package of a private namespace is private whatever this says) */
+  package_private: boolean;
+  /** its namespace's flag */
+  namespace_private: boolean;
   created_at: Date;
   modified_at: Date;
 }

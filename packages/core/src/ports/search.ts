@@ -51,6 +51,9 @@ export interface SearchQuery {
 }
 
 export interface SearchHit {
+  packageId: number;
+  /** the package or its namespace is private: shown only to those who may read it */
+  private: boolean;
   npmName: string;
   namespace: string;
   host: string | null;

@@ -24,6 +24,8 @@ export interface TeamRepository {
   isAcceptedMember(userId: number, namespaceId: number): Promise<boolean>;
   /** An accepted member of an accepted maintainer namespace of the package. */
   isMaintainer(userId: number, packageId: number): Promise<boolean>;
+  /** Of these packages, those the user is an accepted member of an accepted maintainer namespace of. */
+  listMaintainedAmong(userId: number, packageIds: readonly number[]): Promise<number[]>;
 
   /** Locks the namespace row until the transaction ends: serialises its membership changes. */
   lockNamespace(namespaceId: number): Promise<void>;

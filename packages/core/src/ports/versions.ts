@@ -65,7 +65,7 @@ export interface PublishedVersion {
 export interface VersionRepository {
   /**
    * The versions published most recently (not yanked, of packages that are not yanked) in this
-   * registry's own user and organisation namespaces (not mirrored or abandoned ones), newest first.
+   * registry's own user and organisation namespaces (not mirrored or abandoned ones, not private), newest first.
    */
   listRecent(limit: number): Promise<PublishedVersion[]>;
   find(packageId: number, version: string): Promise<VersionRow | undefined>;
@@ -76,7 +76,7 @@ export interface VersionRepository {
   /** Every version of the package (yanked ones included) with its publish time and size, in no particular order. */
   listSummaries(packageId: number): Promise<VersionSummary[]>;
   /**
-   * Packages (not yanked) with a version (not yanked) whose runtime `dependencies` name
+   * Public packages (not yanked) with a version (not yanked) whose runtime `dependencies` name
    * `dependency` (a canonical full name, `ns@host/name`), by namespace and name, at most `limit`.
    */
   listDependents(dependency: string, limit: number): Promise<DependentPackage[]>;

@@ -11,6 +11,7 @@ import { statements as downloadCounts } from './0010-download-counts.ts';
 import { statements as granularTokens } from './0012-granular-tokens.ts';
 import { statements as teams } from './0013-teams.ts';
 import { statements as hostKeys } from './0015-host-keys.ts';
+import { statements as privateVisibility } from './0016-private-visibility.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction. Append only: never edit a
@@ -30,4 +31,5 @@ export const migrations: ReadonlyArray<{ name: string; statements: readonly stri
   { name: '0012-granular-tokens', statements: granularTokens },
   { name: '0013-teams', statements: teams },
   { name: '0015-host-keys', statements: hostKeys },
+  { name: '0016-private-visibility', statements: privateVisibility },
 ];

@@ -68,6 +68,12 @@ export function downloadRepository(db: Executor): DownloadRepository {
         .select(['namespace', 'host', 'name', sql<string>`sum(count)`.as('downloads')])
         .where('day', '>=', start)
         .where('day', '<=', end)
+        // the home page's list: public packages only (private ones are no one's showcase)
+        .where(
+          sql<boolean>`NOT EXISTS (SELECT 1 FROM packages p JOIN namespaces n ON n.id = p.namespace_id
+            WHERE n.name = download_counts.namespace AND coalesce(n.host, '') = download_counts.host
+              AND p.name = download_counts.name AND (p.private OR n.private))`,
+        )
         .groupBy(['namespace', 'host', 'name'])
         .orderBy(sql`sum(count)`, 'desc')
         .orderBy('namespace')

@@ -5,7 +5,7 @@ import { nameAfter } from './name-cursor.ts';
 export function namespaceRepository(db: Executor): NamespaceRepository {
   return {
     async find(name, host) {
-      let query = db.selectFrom('namespaces').select(['id', 'name', 'host', 'kind']).where('name', '=', name);
+      let query = db.selectFrom('namespaces').select(['id', 'name', 'host', 'kind', 'private']).where('name', '=', name);
       query = host === null ? query.where('host', 'is', null) : query.where('host', '=', host);
       return query.executeTakeFirst();
     },
@@ -49,6 +49,15 @@ export function namespaceRepository(db: Executor): NamespaceRepository {
         .limit(limit);
       if (after) query = query.where(nameAfter(after, 'n.name', 'n.id'));
       return query.execute();
+    },
+
+    async setPrivate(id, value) {
+      await db.updateTable('namespaces').set({ private: value }).where('id', '=', id).execute();
+    },
+
+    async listPackageNames(id) {
+      const rows = await db.selectFrom('packages').select('name').where('namespace_id', '=', id).orderBy('id').execute();
+      return rows.map((row) => row.name);
     },
   };
 }

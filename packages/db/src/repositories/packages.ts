@@ -1,4 +1,5 @@
 import type { PackageRepository } from '@entropic/core';
+import { sql } from 'kysely';
 import type { Executor } from './executor.ts';
 
 export function packageQuery(db: Executor) {
@@ -13,6 +14,9 @@ export function packageQuery(db: Executor) {
       'n.host as namespace_host',
       'p.require_tfa',
       'p.yanked',
+      sql<boolean>`p.private OR n.private`.as('private'),
+      'p.private as package_private',
+      'n.private as namespace_private',
       'p.created_at',
       'p.modified_at',
     ]);
@@ -73,6 +77,7 @@ export function packageRepository(db: Executor): PackageRepository {
           ...(changes.yanked === undefined ? {} : { yanked: changes.yanked }),
           modified_at: changes.modifiedAt,
           ...(changes.requireTfa === undefined ? {} : { require_tfa: changes.requireTfa }),
+          ...(changes.private === undefined ? {} : { private: changes.private }),
         })
         .where('id', '=', id)
         .execute();

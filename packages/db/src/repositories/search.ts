@@ -21,6 +21,8 @@ function likePrefix(text: string): string {
 }
 
 interface HitRow {
+  package_id: string | number;
+  private: boolean;
   npm_name: string;
   namespace: string;
   host: string | null;
@@ -38,6 +40,8 @@ interface HitRow {
 
 function toHit(row: HitRow): SearchHit {
   return {
+    packageId: Number(row.package_id),
+    private: row.private,
     npmName: row.npm_name,
     namespace: row.namespace,
     host: row.host,
@@ -54,7 +58,8 @@ function toHit(row: HitRow): SearchHit {
 }
 
 const HIT_COLUMNS = sql.raw(
-  's.npm_name, s.namespace, s.host, s.name, s.version, s.description, s.keywords, s.maintainers, s.published_at, s.downloads',
+  '(SELECT p.private OR n.private FROM packages p JOIN namespaces n ON n.id = p.namespace_id WHERE p.id = s.package_id) AS private, ' +
+    's.package_id, s.npm_name, s.namespace, s.host, s.name, s.version, s.description, s.keywords, s.maintainers, s.published_at, s.downloads',
 );
 /** At most this many typo matches complete a first page (and count in its total). */
 const FUZZY_LIMIT = 50;

@@ -119,6 +119,20 @@ function maintainerQueries(db: Executor): MaintainerQueries {
         .executeTakeFirst();
       return row !== undefined;
     },
+    async listMaintainedAmong(userId, packageIds) {
+      if (packageIds.length === 0) return [];
+      const rows = await db
+        .selectFrom('package_maintainers as pm')
+        .innerJoin('namespace_members as nm', 'nm.namespace_id', 'pm.namespace_id')
+        .select('pm.package_id')
+        .distinct()
+        .where('pm.package_id', 'in', [...packageIds])
+        .where('pm.accepted', '=', true)
+        .where('nm.user_id', '=', userId)
+        .where('nm.accepted', '=', true)
+        .execute();
+      return rows.map((row) => Number(row.package_id));
+    },
     async lockPackage(packageId) {
       await db.selectFrom('packages').select('id').where('id', '=', packageId).forUpdate().execute();
     },

@@ -1,4 +1,4 @@
-import type { VersionDerivationSource, VersionRepository } from '@entropic/core';
+import type { DependentPackage, VersionDerivationSource, VersionRepository } from '@entropic/core';
 import { sql } from 'kysely';
 import { isUniqueViolation } from '../create-database.ts';
 import type { Executor } from './executor.ts';
@@ -10,19 +10,24 @@ export function versionRepository(db: Executor): VersionRepository {
     },
 
     async listRecent(limit) {
-      return db
-        .selectFrom('versions as v')
-        .innerJoin('packages as p', 'p.id', 'v.package_id')
-        .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
-        .select(['n.name as namespace_name', 'n.host as namespace_host', 'p.name', 'v.version', 'v.created_at'])
-        .where('v.yanked', '=', false)
-        .where('p.yanked', '=', false)
-        .where('n.host', 'is', null)
-        .where('n.kind', '!=', 'system')
-        .orderBy('v.created_at', 'desc')
-        .orderBy('v.id', 'desc')
-        .limit(limit)
-        .execute();
+      return (
+        db
+          .selectFrom('versions as v')
+          .innerJoin('packages as p', 'p.id', 'v.package_id')
+          .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
+          .select(['n.name as namespace_name', 'n.host as namespace_host', 'p.name', 'v.version', 'v.created_at'])
+          .where('v.yanked', '=', false)
+          .where('p.yanked', '=', false)
+          .where('n.host', 'is', null)
+          .where('n.kind', '!=', 'system')
+          // the home page's list: public packages only
+          .where('p.private', '=', false)
+          .where('n.private', '=', false)
+          .orderBy('v.created_at', 'desc')
+          .orderBy('v.id', 'desc')
+          .limit(limit)
+          .execute()
+      );
     },
 
     async findState(packageId, version) {
@@ -46,28 +51,7 @@ export function versionRepository(db: Executor): VersionRepository {
         .execute();
     },
 
-    async listDependents(dependency, limit) {
-      return db
-        .selectFrom('packages as p')
-        .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
-        .select(['n.name as namespace_name', 'n.host as namespace_host', 'p.name'])
-        .where('p.yanked', '=', false)
-        .where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('versions as v')
-              .select('v.id')
-              .whereRef('v.package_id', '=', 'p.id')
-              .where('v.yanked', '=', false)
-              // jsonb key existence (the ? operator, spelled as its function so no driver mistakes it for a placeholder)
-              .where(sql<boolean>`jsonb_exists(v.dependencies, ${dependency})`),
-          ),
-        )
-        .orderBy('n.name')
-        .orderBy('p.name')
-        .limit(limit)
-        .execute();
-    },
+    listDependents: (dependency, limit) => listDependents(db, dependency, limit),
 
     async listPublished(packageId) {
       return db
@@ -145,4 +129,32 @@ function findDerivationSource(db: Executor, id: number): Promise<VersionDerivati
     .select(['v.id', 'v.version', 'v.files', 'v.derived_files', 'p.name', 'n.name as ns', 'n.host'])
     .where('v.id', '=', id)
     .executeTakeFirst();
+}
+
+function listDependents(db: Executor, dependency: string, limit: number): Promise<DependentPackage[]> {
+  return (
+    db
+      .selectFrom('packages as p')
+      .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
+      .select(['n.name as namespace_name', 'n.host as namespace_host', 'p.name'])
+      .where('p.yanked', '=', false)
+      // package pages are shown to everyone: private dependents are not listed
+      .where('p.private', '=', false)
+      .where('n.private', '=', false)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('versions as v')
+            .select('v.id')
+            .whereRef('v.package_id', '=', 'p.id')
+            .where('v.yanked', '=', false)
+            // jsonb key existence (the ? operator, spelled as its function so no driver mistakes it for a placeholder)
+            .where(sql<boolean>`jsonb_exists(v.dependencies, ${dependency})`),
+        ),
+      )
+      .orderBy('n.name')
+      .orderBy('p.name')
+      .limit(limit)
+      .execute()
+  );
 }

@@ -1,6 +1,6 @@
 import { countReportedDownloads, getPackageDownloads, type PackageRef } from '@entropic/core';
 import { appError } from '@entropic/types';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { NpmContext } from './npm-context.ts';
 import { parsePackageRef, requireObjectBody } from './refs.ts';
 
@@ -23,18 +23,20 @@ export function registerDownloadRoutes(app: FastifyInstance, ctx: NpmContext): v
     return { ref: parsePackageRef({ namespace: first, name }, deps.host), label: `${first}/${name}` };
   }
 
-  const answer = async (params: Params) => {
+  const answer = async (params: Params, request: FastifyRequest) => {
     const kind = params.kind as Kind;
     if (kind !== 'point' && kind !== 'range')
       throw appError('NOT_FOUND', 'Downloads are served at /-/downloads/point/… and /-/downloads/range/….');
     const { ref, label } = await resolveName(params.first, params.name);
-    const found = await getPackageDownloads(deps, { ref, period: params.period });
+    const found = await getPackageDownloads(deps, { ref, period: params.period, principal: request.principal });
+    // a private package's counts are its readers' business: never kept by a shared cache
+    request.privateRead = found.private;
     const downloads = kind === 'point' ? found.total : found.days.map((d) => ({ downloads: d.downloads, day: d.day }));
     return { downloads, start: found.start, end: found.end, package: label };
   };
 
-  app.get<{ Params: Params }>('/-/downloads/:kind/:period/:first', async (request) => answer(request.params));
-  app.get<{ Params: Params }>('/-/downloads/:kind/:period/:first/:name', async (request) => answer(request.params));
+  app.get<{ Params: Params }>('/-/downloads/:kind/:period/:first', async (request) => answer(request.params, request));
+  app.get<{ Params: Params }>('/-/downloads/:kind/:period/:first/:name', async (request) => answer(request.params, request));
 
   app.post('/-/downloads/installs', async (request, reply) => {
     const counter = app.downloads;

@@ -8,9 +8,11 @@ export function registerMaintainerRoutes(app: FastifyInstance): void {
   const { deps } = app;
   const base = '/packages/package/:namespace/:name/maintainers';
 
-  app.get<{ Params: PackageParams; Querystring: { limit?: string; cursor?: string; status?: string } }>(base, async (request) =>
-    listMaintainers(deps, { ...request.query, ref: parsePackageRef(request.params, deps.host) }),
-  );
+  app.get<{ Params: PackageParams; Querystring: { limit?: string; cursor?: string; status?: string } }>(base, async (request) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    await app.packageReads.assert(request, ref);
+    return listMaintainers(deps, { ...request.query, ref });
+  });
 
   app.post<{ Params: PackageParams & { invitee: string } }>(`${base}/:invitee`, async (request) => {
     const ref = parsePackageRef(request.params, deps.host);

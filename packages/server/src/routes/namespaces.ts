@@ -2,15 +2,17 @@ import {
   acceptMaintainership,
   createOrganisation,
   endMaintainership,
+  getNamespaceVisibility,
   inviteMember,
   listMaintainerships,
   listMembers,
   listNamespaces,
   removeMember,
+  setNamespaceVisibility,
 } from '@entropic/core';
 import { appError, type Host, parseNamespaceSegment } from '@entropic/types';
 import type { FastifyInstance } from 'fastify';
-import { parsePackageRef } from './refs.ts';
+import { parsePackageRef, requirePrivateField } from './refs.ts';
 
 type ListQuery = { Querystring: { limit?: string; cursor?: string; status?: string } };
 type NamespaceParams = { namespace: string };
@@ -28,6 +30,18 @@ export function registerNamespaceRoutes(app: FastifyInstance): void {
   const base = '/namespaces/namespace/:namespace';
 
   app.get<ListQuery>('/namespaces', async (request) => listNamespaces(deps, request.query));
+
+  app.get<{ Params: NamespaceParams }>(`${base}/access`, async (request) =>
+    getNamespaceVisibility(deps, { ref: parseNamespaceSegment(request.params.namespace, deps.host) }),
+  );
+
+  app.put<{ Params: NamespaceParams }>(`${base}/access`, async (request) =>
+    setNamespaceVisibility(deps, {
+      principal: request.principal,
+      ref: parseNamespaceSegment(request.params.namespace, deps.host),
+      private: requirePrivateField(request.body),
+    }),
+  );
 
   app.put<{ Params: NamespaceParams }>(base, async (request, reply) => {
     const ref = parseNamespaceSegment(request.params.namespace, deps.host);
@@ -49,7 +63,11 @@ export function registerNamespaceRoutes(app: FastifyInstance): void {
   });
 
   app.get<ListQuery & { Params: NamespaceParams }>(`${base}/maintainerships`, async (request) =>
-    listMaintainerships(deps, { ...request.query, ref: parseNamespaceSegment(request.params.namespace, deps.host) }),
+    listMaintainerships(deps, {
+      ...request.query,
+      principal: request.principal,
+      ref: parseNamespaceSegment(request.params.namespace, deps.host),
+    }),
   );
 
   type MaintainershipParams = NamespaceParams & { pkgnamespace: string; name: string };

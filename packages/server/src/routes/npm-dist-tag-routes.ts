@@ -22,6 +22,7 @@ export function registerNpmDistTagRoutes(app: FastifyInstance, ctx: NpmContext):
       if (!found) throw appError('PACKAGE_NOT_FOUND', `The package "${request.params.name}" does not exist.`);
       return found.full['dist-tags'];
     }
+    if (!(await app.packageReads.mayRead(request, ref))) throw ctx.notHere(request.params.name, ref);
     return listDistTags(deps, { ref });
   });
   app.put<{ Params: NameParams & { tag: string } }>('/-/package/:name/dist-tags/:tag', async (request, reply) => {

@@ -69,6 +69,8 @@ export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext
     const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
     const ref = await ctx.resolve(npmName);
     if (!ctx.mayExist(npmName, ref)) return ctx.replyNotHere(reply, npmName, ref);
+    // a private package someone may not read is answered as a name that is not here
+    if (!(await app.packageReads.mayRead(request, ref))) return ctx.replyNotHere(reply, npmName, ref);
     const group = packageGroup(ref);
     const key = `${abbreviated ? 'npm:abbreviated' : 'npm:full'}${gzip ? ':gzip' : ''}`;
     let entry = responseCache.get(group, key);

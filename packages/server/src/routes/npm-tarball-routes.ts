@@ -45,6 +45,7 @@ export function registerNpmTarballRoutes(app: FastifyInstance, ctx: NpmContext):
     parseVersion(version);
     const ref = await ctx.resolve(npmName);
     if (!ctx.mayExist(npmName, ref)) return ctx.replyNotHere(reply, npmName, ref);
+    if (!(await app.packageReads.mayRead(request, ref))) return ctx.replyNotHere(reply, npmName, ref);
     // version → tarball integrity never changes once known; kept in the package's cache group
     const group = packageGroup(ref);
     const key = `npm:tarball:${version}`;

@@ -1,8 +1,8 @@
 import {
   abandonPackage,
-  assertMayRead,
   getNamespace,
   getPackageDocument,
+  getPackageVisibility,
   getVersionDocument,
   listDistTags,
   listPackages,
@@ -10,6 +10,7 @@ import {
   putPackage,
   removeDistTag,
   setDistTag,
+  setPackageVisibility,
   signPackageDocument,
   signVersionDocument,
   yankVersion,
@@ -17,7 +18,7 @@ import {
 import { appError, parseNamespaceSegment } from '@entropic/types';
 import type { FastifyInstance } from 'fastify';
 import { sendCachedJson } from './cached-json.ts';
-import { type PackageParams, packageGroup, parsePackageRef, parseVersionParam, requireObjectBody } from './refs.ts';
+import { type PackageParams, packageGroup, parsePackageRef, parseVersionParam, requireObjectBody, requirePrivateField } from './refs.ts';
 
 type ListQuery = { Querystring: { limit?: string; cursor?: string } };
 
@@ -25,25 +26,25 @@ export function registerPackageRoutes(app: FastifyInstance): void {
   const { deps } = app;
   const base = '/packages/package/:namespace/:name';
 
-  app.get<ListQuery>('/packages', async (request) => listPackages(deps, { filter: { kind: 'all' }, ...request.query }));
+  app.get<ListQuery>('/packages', async (request) =>
+    listPackages(deps, { principal: request.principal, filter: { kind: 'all' }, ...request.query }),
+  );
 
   app.get<ListQuery & { Params: { namespace: string } }>('/packages/authored-by/:namespace', async (request) => {
     const namespace = parseNamespaceSegment(request.params.namespace, deps.host);
-    assertMayRead(request.principal, namespace);
     const ns = await getNamespace(deps.repos, namespace, deps.host);
-    return listPackages(deps, { filter: { kind: 'authored-by', namespaceId: ns.id }, ...request.query });
+    return listPackages(deps, { principal: request.principal, filter: { kind: 'authored-by', namespaceId: ns.id }, ...request.query });
   });
 
   app.get<ListQuery & { Params: { namespace: string } }>('/packages/maintained-by/:namespace', async (request) => {
     const namespace = parseNamespaceSegment(request.params.namespace, deps.host);
-    assertMayRead(request.principal, namespace);
     const ns = await getNamespace(deps.repos, namespace, deps.host);
-    return listPackages(deps, { filter: { kind: 'maintained-by', namespaceId: ns.id }, ...request.query });
+    return listPackages(deps, { principal: request.principal, filter: { kind: 'maintained-by', namespaceId: ns.id }, ...request.query });
   });
 
   app.get<{ Params: PackageParams }>(base, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
-    assertMayRead(request.principal, ref);
+    await app.packageReads.assert(request, ref);
     // signed with this host's key: the package statement (docs/federation.md) travels with the document
     return sendCachedJson(request, reply, packageGroup(ref), 'doc', async () =>
       signPackageDocument(await getPackageDocument(deps, { ref }), (statement) => deps.keyring.sign(statement)),
@@ -65,13 +66,13 @@ export function registerPackageRoutes(app: FastifyInstance): void {
 
   app.get<{ Params: PackageParams }>(`${base}/versions`, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
-    assertMayRead(request.principal, ref);
+    await app.packageReads.assert(request, ref);
     return sendCachedJson(request, reply, packageGroup(ref), 'versions', () => listVersions(deps, { ref }));
   });
 
   app.get<{ Params: PackageParams & { version: string } }>(`${base}/versions/:version`, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
-    assertMayRead(request.principal, ref);
+    await app.packageReads.assert(request, ref);
     const version = parseVersionParam(request.params.version);
     await sendCachedJson(request, reply, packageGroup(ref), `v:${version}`, async () =>
       signVersionDocument(await getVersionDocument(deps, { ref, version }), (statement) => deps.keyring.sign(statement)),
@@ -88,9 +89,20 @@ export function registerPackageRoutes(app: FastifyInstance): void {
     return reply.code(204).send();
   });
 
+  app.get<{ Params: PackageParams }>(`${base}/access`, async (request) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    await app.packageReads.assert(request, ref);
+    return getPackageVisibility(deps, { ref });
+  });
+
+  app.put<{ Params: PackageParams }>(`${base}/access`, async (request) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    return setPackageVisibility(deps, { principal: request.principal, ref, private: requirePrivateField(request.body) });
+  });
+
   app.get<{ Params: PackageParams }>(`${base}/dist-tags`, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
-    assertMayRead(request.principal, ref);
+    await app.packageReads.assert(request, ref);
     return sendCachedJson(request, reply, packageGroup(ref), 'tags', () => listDistTags(deps, { ref }));
   });
 

@@ -26,3 +26,10 @@ export function requireObjectBody(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || Array.isArray(body)) throw appError('INVALID_JSON', 'The body must be a JSON object.');
   return body as Record<string, unknown>;
 }
+
+/** The body of `PUT …/access`: `{"private": true|false}`. */
+export function requirePrivateField(body: unknown): boolean {
+  const value = requireObjectBody(body).private;
+  if (typeof value !== 'boolean') throw appError('INVALID_FIELD', 'The body must be {"private": true} or {"private": false}.');
+  return value;
+}

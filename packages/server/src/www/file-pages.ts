@@ -1,4 +1,4 @@
-import { assertMayRead, type CoreDeps, getVersionDocument, type PackageRef, renderReadme } from '@entropic/core';
+import { type CoreDeps, getVersionDocument, type PackageRef, renderReadme } from '@entropic/core';
 import { appError, formatPackageName, parseVersion, type Version } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
@@ -52,11 +52,11 @@ export function registerFilePages(app: FastifyInstance): void {
         reply: FastifyReply,
       ) => {
         const ref = parsePackageRef(request.params, deps.host);
-        assertMayRead(request.principal, ref);
         const version = parseVersion(request.params.version);
         const path = normalisePath(request.params['*'] ?? '');
         const source = request.query.source !== undefined;
         const page = await withPackageNotFoundPage(ref, deps.host, async () => {
+          await www.packageReads.assert(request, ref);
           const doc = await getVersionDocument(deps, { ref, version });
           const files = packageFiles(doc.files);
           const found = locate(files, path);
@@ -80,9 +80,11 @@ export function registerFilePages(app: FastifyInstance): void {
 
       www.get<{ Params: PackageParams & { range: string } }>(`${base}/diff/:range`, async (request, reply) => {
         const ref = parsePackageRef(request.params, deps.host);
-        assertMayRead(request.principal, ref);
         const [from, to] = parseRange(request.params.range);
-        const page = await withPackageNotFoundPage(ref, deps.host, () => loadDiffPage(deps, ref, from, to));
+        const page = await withPackageNotFoundPage(ref, deps.host, async () => {
+          await www.packageReads.assert(request, ref);
+          return loadDiffPage(deps, ref, from, to);
+        });
         return sendPackagePage(request, reply, page);
       });
     },

@@ -56,7 +56,7 @@ export function registerListingPages(app: FastifyInstance): void {
         const user = parseNamespaceSegment(request.params.user, deps.host);
         const namespace = await getNamespace(deps.repos, user, deps.host);
         const [packages, memberships] = await Promise.all([
-          listMaintainerships(deps, { ref: user, limit: LISTING_PAGE_SIZE, cursor: request.query.packages }),
+          listMaintainerships(deps, { ref: user, principal: request.principal, limit: LISTING_PAGE_SIZE, cursor: request.query.packages }),
           listMemberships(deps, { principal: request.principal, user, limit: LISTING_PAGE_SIZE, cursor: request.query.namespaces }),
         ]);
         const body = userPage({

@@ -86,8 +86,8 @@ async function loadNamespacePage(
   const viewer = sessionUser(request);
   const [members, maintained, invitedTo, membership] = await Promise.all([
     listMembers(deps, { ref }),
-    listMaintainerships(deps, { ref, limit: LISTING_PAGE_SIZE, cursor }),
-    listMaintainerships(deps, { ref, status: 'pending' }),
+    listMaintainerships(deps, { ref, principal: request.principal, limit: LISTING_PAGE_SIZE, cursor }),
+    listMaintainerships(deps, { ref, principal: request.principal, status: 'pending' }),
     viewer ? findMembership(deps, { namespaceId: namespace.id, userId: viewer.id }) : undefined,
   ]);
   return {

@@ -1,4 +1,4 @@
-import { assertMayRead, type CoreDeps, listVersionHistory, type PackageRef } from '@entropic/core';
+import { type CoreDeps, listVersionHistory, type PackageRef } from '@entropic/core';
 import { appError, formatPackageName, isAppError, LEGACY, parseVersion, type Version } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type PackageParams, packageGroup, parsePackageRef } from '../routes/refs.ts';
@@ -55,13 +55,13 @@ export function registerPackagePages(app: FastifyInstance): void {
 
       const versionPage = async (request: FastifyRequest<{ Params: PackageParams }>, reply: FastifyReply, version: Version | undefined) => {
         const ref = parsePackageRef(request.params, deps.host);
-        assertMayRead(request.principal, ref);
-        const page = await withPackageNotFoundPage(ref, deps.host, () =>
-          cachedPageBody(request, ref, `page:${version ?? ''}`, async () => {
+        const page = await withPackageNotFoundPage(ref, deps.host, async () => {
+          await www.packageReads.assert(request, ref);
+          return cachedPageBody(request, ref, `page:${version ?? ''}`, async () => {
             const model = await loadPackagePage(deps, ref, version);
             return { title: displayName(model.fullName), body: packagePage(model) };
-          }),
-        );
+          });
+        });
         return sendPackagePage(request, reply, page);
       };
 
@@ -71,9 +71,9 @@ export function registerPackagePages(app: FastifyInstance): void {
       );
       www.get<{ Params: PackageParams }>(`${base}/versions`, async (request, reply) => {
         const ref = parsePackageRef(request.params, deps.host);
-        assertMayRead(request.principal, ref);
-        const page = await withPackageNotFoundPage(ref, deps.host, () =>
-          cachedPageBody(request, ref, 'versions', async () => {
+        const page = await withPackageNotFoundPage(ref, deps.host, async () => {
+          await www.packageReads.assert(request, ref);
+          return cachedPageBody(request, ref, 'versions', async () => {
             const history = await listVersionHistory(deps, { ref });
             const name = formatPackageName(ref);
             return {
@@ -82,8 +82,8 @@ export function registerPackagePages(app: FastifyInstance): void {
                 ${versionList(name, history.slice(0, MAX_VERSIONS_LISTED))}
                 ${history.length > MAX_VERSIONS_LISTED ? html`<p class="muted">The ${history.length - MAX_VERSIONS_LISTED} oldest are not listed.</p>` : ''}`,
             };
-          }),
-        );
+          });
+        });
         return sendPackagePage(request, reply, page);
       });
     },

@@ -31,7 +31,7 @@ export function configureWebsiteScope(scope: FastifyInstance): void {
   });
   scope.addHook('onSend', async (request, reply, payload) => {
     await saveSession(request, reply);
-    reply.header('cache-control', 'no-store');
+    reply.header('cache-control', request.privateRead ? 'private, no-store' : 'no-store');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'same-origin');
     reply.header('x-frame-options', 'DENY');
