@@ -14,8 +14,8 @@ export function downloadCalls({ transport }: JsonCalls) {
     /** Downloads a blob and verifies it against `integrity` before returning it. */
     async getObject(integrity: string): Promise<Buffer> {
       const digest = integrity.slice('sha512-'.length);
+      // with the token: objects only private packages reference are read with read access
       const raw = await transport.send(`/objects/object/sha512/${encodeURIComponent(digest)}`, {
-        auth: false,
         headers: { accept: 'application/octet-stream' },
       });
       const bytes = (await raw.body.buffer?.()) ?? Buffer.from(await raw.body.arrayBuffer());

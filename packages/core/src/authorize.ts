@@ -136,6 +136,19 @@ export async function mayReadPackage(repos: Repositories, principal: Principal |
 }
 
 /**
+ * Reading an object by its hash (docs/decisions/private-objects.md): an object that some public
+ * package references, or that no package references (yet), is public; one referenced by private
+ * packages only takes read access to one of them. One indexed query (object_references).
+ */
+export async function mayReadObject(repos: Repositories, principal: Principal | undefined, integrity: string): Promise<ObjectAccess> {
+  const pkgs = await repos.objects.listReferencingPackages(integrity);
+  if (pkgs.length === 0 || pkgs.some((pkg) => !pkg.private)) return 'public';
+  return (await listReadablePackages(repos, principal, pkgs)).size > 0 ? 'private' : 'denied';
+}
+
+export type ObjectAccess = 'public' | 'private' | 'denied';
+
+/**
  * Making a package private or public: a maintainer of it (publish scope or a session); a
  * namespace: an accepted member of it. Private only exists on this registry's own namespaces.
  */

@@ -19,4 +19,6 @@ export interface ObjectReferenceRepository {
   isReferenced(integrity: string): Promise<boolean>;
   /** Versions with an id above `afterId`, in id order, at most `limit`. */
   listVersionBlobs(afterId: number, limit: number): Promise<VersionBlobsRow[]>;
+  /** The packages that reference the object (object_references), each with its effective private flag. */
+  listReferencingPackages(integrity: string): Promise<Array<{ id: number; private: boolean }>>;
 }

@@ -1,5 +1,6 @@
 import type { NpmTarballRepository } from '@entropic/core';
 import type { Executor } from './executor.ts';
+import { addVersionObjectReference } from './objects.ts';
 
 export function npmTarballRepository(db: Executor): NpmTarballRepository {
   return {
@@ -89,6 +90,7 @@ export function npmTarballRepository(db: Executor): NpmTarballRepository {
         })
         .onConflict((oc) => oc.column('version_id').doNothing())
         .execute();
+      await addVersionObjectReference(db, tarball.versionId, tarball.integrity);
     },
 
     async listUnbuilt(afterId, limit) {

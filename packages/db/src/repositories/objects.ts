@@ -23,6 +23,17 @@ export function objectReferenceRepository(db: Executor): ObjectReferenceReposito
       return still.rows.some((row) => row.n > 0);
     },
 
+    async listReferencingPackages(integrity) {
+      const rows = await db
+        .selectFrom('object_references as r')
+        .innerJoin('packages as p', 'p.id', 'r.package_id')
+        .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
+        .select(['p.id', sql<boolean>`p.private OR n.private`.as('private')])
+        .where('r.integrity', '=', integrity)
+        .execute();
+      return rows.map((row) => ({ id: Number(row.id), private: row.private }));
+    },
+
     async listVersionBlobs(afterId, limit) {
       return db
         .selectFrom('versions as v')
@@ -35,4 +46,24 @@ export function objectReferenceRepository(db: Executor): ObjectReferenceReposito
         .execute();
     },
   };
+}
+
+/** Records which package references each object (object_references): read by object reads of private packages. */
+export async function addObjectReferences(db: Executor, packageId: number, integrities: Iterable<string>): Promise<void> {
+  const unique = [...new Set(integrities)];
+  for (let i = 0; i < unique.length; i += 5000) {
+    const rows = unique.slice(i, i + 5000).map((integrity) => ({ integrity, package_id: packageId }));
+    await db
+      .insertInto('object_references')
+      .values(rows)
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+}
+
+/** The same for one object of a version, by the version's id. */
+export async function addVersionObjectReference(db: Executor, versionId: number, integrity: string): Promise<void> {
+  await sql`INSERT INTO object_references (integrity, package_id)
+    SELECT ${integrity}, package_id FROM versions WHERE id = ${versionId}
+    ON CONFLICT DO NOTHING`.execute(db);
 }

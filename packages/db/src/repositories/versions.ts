@@ -2,6 +2,7 @@ import type { DependentPackage, VersionDerivationSource, VersionRepository } fro
 import { sql } from 'kysely';
 import { isUniqueViolation } from '../create-database.ts';
 import type { Executor } from './executor.ts';
+import { addObjectReferences, addVersionObjectReference } from './objects.ts';
 
 export function versionRepository(db: Executor): VersionRepository {
   return {
@@ -85,6 +86,7 @@ export function versionRepository(db: Executor): VersionRepository {
           })
           .returning('id')
           .executeTakeFirstOrThrow();
+        await addObjectReferences(db, v.package_id, [v.integrity, ...Object.values(v.files), ...Object.values(v.derived_files)]);
         return Number(row.id);
       } catch (error) {
         if (isUniqueViolation(error)) return 'exists';
@@ -100,6 +102,7 @@ export function versionRepository(db: Executor): VersionRepository {
         .set({ derived_files: sql`derived_files || jsonb_build_object(${path}::text, ${integrity}::text)` })
         .where('id', '=', id)
         .execute();
+      await addVersionObjectReference(db, id, integrity);
     },
 
     async yank(id, now) {
