@@ -15,7 +15,7 @@ describe('namespace repository', () => {
   it('create inserts a namespace of this registry and answers its id; find reads it back', async () => {
     const id = await repos.namespaces.create('acme', 'org');
     assert.equal(typeof id, 'number');
-    assert.deepEqual(await repos.namespaces.find('acme', null), { id, name: 'acme', host: null, kind: 'org' });
+    assert.deepEqual(await repos.namespaces.find('acme', null), { id, name: 'acme', host: null, kind: 'org', private: false });
     assert.equal(await repos.namespaces.find('acme', 'elsewhere.test'), undefined);
   });
 
