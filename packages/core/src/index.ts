@@ -20,6 +20,7 @@ export * from './memberships.ts';
 export * from './namespaces.ts';
 export * from './org-teams.ts';
 export * from './organisations.ts';
+export * from './package-access.ts';
 export * from './packages.ts';
 export * from './pagination.ts';
 export * from './passwords.ts';

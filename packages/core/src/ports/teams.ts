@@ -53,4 +53,6 @@ export interface TeamRepository {
   countAcceptedMaintainers(packageId: number): Promise<number>;
   /** Maintainer namespaces of a package (`accepted`) or the invited ones, by name. */
   listMaintainers(packageId: number, accepted: boolean, page: NamePageQuery): Promise<NamespaceKey[]>;
+  /** Users who are accepted members of an accepted maintainer namespace of the package, by name (at most `limit`). */
+  listMaintainerUsers(packageId: number, limit: number): Promise<string[]>;
 }

@@ -189,5 +189,20 @@ function maintainerQueries(db: Executor): MaintainerQueries {
       if (after) query = query.where(nameAfter(after, 'n.name', 'n.id'));
       return query.execute();
     },
+    async listMaintainerUsers(packageId, limit) {
+      const rows = await db
+        .selectFrom('package_maintainers as pm')
+        .innerJoin('namespace_members as nm', 'nm.namespace_id', 'pm.namespace_id')
+        .innerJoin('users as u', 'u.id', 'nm.user_id')
+        .select('u.name')
+        .distinct()
+        .where('pm.package_id', '=', packageId)
+        .where('pm.accepted', '=', true)
+        .where('nm.accepted', '=', true)
+        .orderBy('u.name')
+        .limit(limit)
+        .execute();
+      return rows.map((row) => row.name);
+    },
   };
 }

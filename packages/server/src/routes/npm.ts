@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { registerDownloadRoutes } from './download-routes.ts';
+import { registerNpmAccessRoutes } from './npm-access-routes.ts';
 import { createNpmContext } from './npm-context.ts';
 import { registerNpmDistTagRoutes } from './npm-dist-tag-routes.ts';
 import { registerNpmPackumentRoutes } from './npm-packument-routes.ts';
@@ -23,6 +24,7 @@ export function registerNpmRoutes(app: FastifyInstance): void {
   registerNpmDistTagRoutes(app, ctx);
   registerNpmSearchRoutes(app, ctx);
   registerDownloadRoutes(app, ctx);
+  registerNpmAccessRoutes(app, ctx);
   registerNpmTokenRoutes(app);
   registerNpmTeamRoutes(app, ctx);
   app.get('/-/ping', async () => ({}));
