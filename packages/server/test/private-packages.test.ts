@@ -128,7 +128,7 @@ describe('private packages', () => {
   });
 
   it('search finds it for members only (Entropic website and npm search)', async () => {
-    await t.app.searchIndexing.idle();
+    await t.runJobs();
     const npmNames = async (token?: string) =>
       ((await get('/-/v1/search?text=secret', token)).json() as { objects: Array<{ package: { name: string } }> }).objects.map(
         (o) => o.package.name,
