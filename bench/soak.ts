@@ -4,7 +4,8 @@
 // Publishers publish new versions and installers read documents and objects through the balancer
 // for the whole run, while phases inject faults: an instance SIGKILLed and restarted, Redis
 // killed and restarted. Afterwards: every publish answered 201 is read back with its bytes,
-// `admin fsck` is clean, and the only errors inside fault windows must be 503 with Retry-After.
+// `admin fsck` is clean, the only errors inside fault windows must be 503 with Retry-After, and no
+// job is lost (the queue drains: every job done or dead with its reason, none stuck running).
 // Writes bench/results/soak-2026-12-07.md. Needs POSTGRES_URL (a server) and nothing else.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -194,7 +195,8 @@ async function main(): Promise<void> {
       if (integrity !== sha512(content) || !bytes || sha512(bytes) !== integrity) unreadable++;
     }
     const fsck = await t.admin(['fsck']).catch((error: Error) => error.message);
-    const report = render({ outcomes, windows, published: published.length, unreadable, fsck, started, loadBefore });
+    const jobs = await checkJobs(t.databaseUrl);
+    const report = render({ outcomes, windows, published: published.length, unreadable, fsck, jobs, started, loadBefore });
     console.log(report);
     const { writeFileSync } = await import('node:fs');
     writeFileSync(`${REPO_ROOT}/${values.out}`, report);
@@ -205,8 +207,94 @@ async function main(): Promise<void> {
   }
 }
 
+interface JobsOracle {
+  /** how long the queue took to have nothing queued or running after the load stopped (ms), or undefined when it never did */
+  drainedMs: number | undefined;
+  counts: Record<string, number>;
+  /** dead jobs: kind, tries and the first line of their error */
+  dead: string[];
+  /** dead jobs without an error recorded (a reason is required) */
+  deadWithoutReason: number;
+  /** versions (answered 201) without their npm tarball and without a dead npm-tarball job saying why */
+  versionsWithoutTarball: number;
+  /** soak packages with versions but no search document */
+  packagesNotIndexed: number;
+  versions: number;
+}
+
+/**
+ * "No job lost": once the load stopped, the queue drains (a job leased by the killed instance
+ * runs elsewhere after its lease, JOBS_LEASE_SECONDS, 30 s), then nothing is queued or running,
+ * every dead job has its reason, every version answered 201 has the npm tarball its job builds
+ * (or a dead job saying why), and every package is in the search index (its search-index jobs).
+ */
+async function checkJobs(databaseUrl: string): Promise<JobsOracle> {
+  const pg = (await import('pg')).default;
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const counts = async () => {
+      const { rows } = await db.query('SELECT state, count(*)::int AS n FROM jobs GROUP BY state');
+      const result: Record<string, number> = { queued: 0, running: 0, dead: 0 };
+      for (const row of rows) result[row.state] = row.n;
+      return result;
+    };
+    const begin = Date.now();
+    let drainedMs: number | undefined;
+    // bounded: a lease (30 s) plus retries' backoff; a queue that never drains is the finding
+    while (Date.now() - begin < 180_000) {
+      const now = await counts();
+      if (now.queued === 0 && now.running === 0) {
+        drainedMs = Date.now() - begin;
+        break;
+      }
+      await sleep(1000);
+    }
+    const dead = await db.query("SELECT kind, attempts, last_error FROM jobs WHERE state = 'dead' ORDER BY id");
+    const untarred = await db.query(
+      `SELECT count(*)::int AS n FROM versions v JOIN packages p ON p.id = v.package_id
+       WHERE NOT EXISTS (SELECT 1 FROM npm_tarballs t WHERE t.version_id = v.id)
+         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.state = 'dead' AND j.kind = 'npm-tarball' AND j.payload->>'versionId' = v.id::text)`,
+    );
+    const unindexed = await db.query(
+      `SELECT count(*)::int AS n FROM packages p
+       WHERE EXISTS (SELECT 1 FROM versions v WHERE v.package_id = p.id)
+         AND NOT EXISTS (SELECT 1 FROM package_search s WHERE s.package_id = p.id)`,
+    );
+    const versions = await db.query('SELECT count(*)::int AS n FROM versions');
+    return {
+      drainedMs,
+      counts: await counts(),
+      dead: dead.rows.map((row) => `${row.kind} after ${row.attempts} tries: ${String(row.last_error ?? '').split('\n')[0]}`),
+      deadWithoutReason: dead.rows.filter((row) => !row.last_error).length,
+      versionsWithoutTarball: untarred.rows[0].n,
+      packagesNotIndexed: unindexed.rows[0].n,
+      versions: versions.rows[0].n,
+    };
+  } finally {
+    await db.end();
+  }
+}
+
+function renderJobs(j: JobsOracle): string {
+  const clean =
+    j.drainedMs !== undefined &&
+    j.counts.running === 0 &&
+    j.deadWithoutReason === 0 &&
+    j.versionsWithoutTarball === 0 &&
+    j.packagesNotIndexed === 0;
+  return (
+    `Jobs (no job lost: ${clean ? 'yes' : 'NO'}): the queue ${j.drainedMs === undefined ? 'did not drain within 180 s' : `had nothing queued or running ${(j.drainedMs / 1000).toFixed(0)} s after the load stopped`}; ` +
+    `then queued ${j.counts.queued}, running ${j.counts.running}, dead ${j.counts.dead}` +
+    (j.dead.length ? ` (${[...new Set(j.dead)].slice(0, 5).join('; ')})` : '') +
+    `; ${j.deadWithoutReason} dead without a reason; of ${j.versions} versions, ${j.versionsWithoutTarball} without the npm tarball their job builds (and no dead job saying why); ` +
+    `${j.packagesNotIndexed} packages with versions missing from the search index.`
+  );
+}
+
 function render(r: {
   outcomes: Outcome[];
+  jobs: JobsOracle;
   windows: Array<{ name: string; ms: number; faultMs: number }>;
   published: number;
   unreadable: number;
@@ -262,6 +350,8 @@ function render(r: {
         ? ` (${[...new Set(bad.map((o) => `${o.kind} ${o.status}${o.detail ? ` ${o.detail}` : ''}`))].slice(0, 10).join('; ')})`
         : '') +
       '.',
+    '',
+    renderJobs(r.jobs),
     '',
   ].join('\n');
 }

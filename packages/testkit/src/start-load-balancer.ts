@@ -90,10 +90,13 @@ defaults
   # a readiness answer may take a while on a loaded machine (unset, it would be bounded by inter)
   timeout check 5s
   retries 3
-  # a new connection to the instance for every request: on a reused one, HAProxy answers an
-  # instance that dies mid-request by closing the client's connection without a word (so a client
-  # would retry); on a fresh one it answers 502, which the error page below turns into 503
-  option http-server-close
+  # One request per client connection (and per instance connection). When an instance dies with
+  # a request in flight and nothing answered, HAProxy answers 502 (the error page below: 503 with
+  # Retry-After) only if the request was the first on the client's connection; on a kept-alive
+  # one it closes the client's connection without a word and logs nothing (http_ana.c,
+  # abort_keep_alive: "the client is required to retry"). Node's fetch and npm do not retry a
+  # PUT, so a publish got no answer at all. The cost: a TCP connection per request from clients.
+  option httpclose
   option redispatch 1
   retry-on conn-failure empty-response 503
   errorfile 502 ${options.errorPage}
