@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Integrity } from '@entropic/types';
+import type { BlobPacking } from './packed/packed-blob-store.ts';
 
 export interface PutOptions {
   /** When given, the content must hash to this or nothing is stored (INTEGRITY_MISMATCH). */
@@ -89,4 +90,9 @@ export interface BlobStore {
    */
   cleanTemp?(olderThanMs?: number): Promise<number>;
   close(): Promise<void>;
+  /**
+   * The packed-storage layer's operations (repack, compaction, storage report) when the store is
+   * one (docs/decisions/packed-storage.md); absent otherwise. Wrappers pass it through.
+   */
+  readonly packing?: BlobPacking;
 }

@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { hexToIntegrity, type Integrity, integrityToHex } from '@entropic/types';
+import type { BlobStore } from '../blob-store.ts';
+import type { PackIndex } from './pack-index.ts';
+import type { PackedReader } from './packed-reader.ts';
+import { buildSegment, encodeObject, type PendingEntry, SEGMENT_MAGIC } from './segment.ts';
+
+/** A delta chain is at most this long: a read applies at most this many deltas. */
+export const MAX_DEPTH = 8;
+/** Deltas only between objects (and bases) up to this size: a delta is applied in memory. */
+const DELTA_MAX_BYTES = 1024 * 1024;
+/** Objects larger than this stay raw (one disk block of overhead is nothing to them). */
+export const PACK_MAX_OBJECT_BYTES = 4 * 1024 * 1024;
+
+export interface RepackCandidate {
+  integrity: Integrity;
+  /** a similar object to encode it against (the same path in the previous version) */
+  base?: Integrity;
+}
+
+export interface RepackOptions {
+  /** only raw objects last written longer ago than this are packed (default 0): a publish in flight is not raced */
+  olderThanMs?: number;
+  /** objects to pack first, in this order, with their delta bases; every other raw object follows, without a base */
+  candidates?: Iterable<RepackCandidate> | AsyncIterable<RepackCandidate>;
+  /** stop after this many objects packed (tests; a job's slice) */
+  limit?: number;
+}
+
+export interface RepackReport {
+  packed: number;
+  deltas: number;
+  contentBytes: number;
+  storedBytes: number;
+  segments: number;
+  /** raw copies of objects already packed (left by a repack killed before it deleted them), removed */
+  rawRemoved: number;
+}
+
+/** Packs raw objects of the inner store into segments (docs/decisions/packed-storage.md, "Crash safety"). */
+export class Repacker {
+  private pending: PendingEntry[] = [];
+  /** content of pending objects small enough to be a delta base for the next ones */
+  private pendingContent = new Map<string, { content: Buffer; depth: number }>();
+  private pendingBytes = 0;
+  private readonly done = new Set<string>();
+  readonly report: RepackReport = { packed: 0, deltas: 0, contentBytes: 0, storedBytes: 0, segments: 0, rawRemoved: 0 };
+
+  constructor(
+    private readonly inner: BlobStore,
+    private readonly index: PackIndex,
+    private readonly reader: PackedReader,
+    private readonly segmentBytes: number,
+    private readonly cutoff: number,
+  ) {}
+
+  /** Packs one raw object (with a base when given and usable); false when it is not a candidate. */
+  async add(integrity: Integrity, baseIntegrity?: Integrity): Promise<boolean> {
+    const hex = integrityToHex(integrity);
+    if (this.done.has(hex) || this.index.segments.has(hex)) return false;
+    this.done.add(hex);
+    if (this.index.live.has(hex)) {
+      if (await this.inner.delete(integrity)) this.report.rawRemoved += 1; // a crash left the raw copy
+      return false;
+    }
+    const info = await this.inner.stat(integrity);
+    if (info === undefined || info.mtime.getTime() > this.cutoff || info.size > PACK_MAX_OBJECT_BYTES) return false;
+    const content = await this.inner.getBytes(integrity);
+    if (content === undefined || createHash('sha512').update(content).digest('hex') !== hex) return false; // corrupt: for fsck
+    if (content.subarray(0, SEGMENT_MAGIC.byteLength).equals(SEGMENT_MAGIC)) return false; // an orphan segment: for gc
+    const base = baseIntegrity === undefined ? undefined : await this.baseFor(integrityToHex(baseIntegrity), content.byteLength);
+    const entry = encodeObject(hex, content, base);
+    this.pending.push(entry);
+    if (content.byteLength <= DELTA_MAX_BYTES) this.pendingContent.set(hex, { content, depth: entry.depth });
+    this.pendingBytes += entry.payload.byteLength;
+    this.report.packed += 1;
+    this.report.contentBytes += content.byteLength;
+    this.report.storedBytes += entry.payload.byteLength;
+    if (entry.codec === 'dbr') this.report.deltas += 1;
+    if (this.pendingBytes >= this.segmentBytes || this.pendingContent.size > 4096) await this.flush();
+    return true;
+  }
+
+  private async baseFor(hex: string, size: number): Promise<{ hex: string; content: Buffer; depth: number } | undefined> {
+    if (size > DELTA_MAX_BYTES) return undefined;
+    const pending = this.pendingContent.get(hex);
+    if (pending !== undefined) return pending.depth < MAX_DEPTH ? { hex, ...pending } : undefined;
+    const entry = this.index.located.get(hex);
+    if (entry === undefined || entry.depth >= MAX_DEPTH || entry.size > DELTA_MAX_BYTES) return undefined;
+    try {
+      return { hex, content: await this.reader.contentOf(entry), depth: entry.depth };
+    } catch {
+      return undefined; // an unreadable base: encode without it
+    }
+  }
+
+  /** Segment durable, then its index line durable, then the raw copies deleted. */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const pending = this.pending;
+    this.pending = [];
+    this.pendingContent = new Map();
+    this.pendingBytes = 0;
+    const { bytes, entries } = buildSegment(pending, Date.now());
+    const segment = await this.inner.putBytes(bytes);
+    await this.index.append({ add: integrityToHex(segment.integrity), entries });
+    this.report.segments += 1;
+    for (const entry of entries) await this.inner.delete(hexToIntegrity(entry.hex));
+  }
+}
+
+/** Rewrites segments whose needed bytes fell under half (docs/decisions/packed-storage.md, "gc inside packs"). */
+export async function compactSegments(inner: BlobStore, index: PackIndex): Promise<{ segmentsRewritten: number; freedBytes: number }> {
+  await index.load();
+  const needed = new Set<string>();
+  for (const hex of index.live.keys()) {
+    for (let at: string | undefined = hex; at !== undefined && !needed.has(at); at = index.located.get(at)?.base) needed.add(at);
+  }
+  let segmentsRewritten = 0;
+  let freedBytes = 0;
+  for (const [segment, total] of [...index.segments]) {
+    const kept = [...index.located.values()].filter((entry) => entry.segment === segment && needed.has(entry.hex));
+    const keptBytes = kept.reduce((sum, entry) => sum + entry.length, 0);
+    if (keptBytes * 2 >= total) continue;
+    let newBytes = 0;
+    if (kept.length > 0) {
+      const content = await inner.getBytes(hexToIntegrity(segment));
+      if (content === undefined) continue; // fsck reports it
+      const pending = kept.map(({ hex, size, codec, base, depth, offset, length }) => ({
+        hex,
+        size,
+        codec,
+        depth,
+        ...(base === undefined ? {} : { base }),
+        payload: content.subarray(offset, offset + length),
+      }));
+      const built = buildSegment(pending, Date.now());
+      const written = await inner.putBytes(built.bytes);
+      const ghosts = kept.filter((entry) => !index.live.has(entry.hex)).map((entry) => entry.hex);
+      const entries = built.entries.map((entry) => ({
+        ...entry,
+        packedAt: kept.find((k) => k.hex === entry.hex)?.packedAt ?? entry.packedAt,
+      }));
+      await index.append({ add: integrityToHex(written.integrity), entries, ghosts });
+      newBytes = built.bytes.byteLength;
+    }
+    await index.append({ drop: segment });
+    await inner.delete(hexToIntegrity(segment));
+    segmentsRewritten += 1;
+    freedBytes += total - newBytes;
+  }
+  return { segmentsRewritten, freedBytes };
+}

@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdtemp, open, readdir, readFile, rm, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { type Integrity, integrityToHex, isAppError } from '@entropic/types';
+import { type BlobStore, createFsBlobStore, createPackedBlobStore, type PackedBlobStore } from '../src/index.ts';
+import { blobStoreContract } from './blob-store-contract.ts';
+
+const SRC = new URL('../src/index.ts', import.meta.url).href;
+const TSX = import.meta.resolve('tsx');
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'entropic-packed-'));
+}
+
+function open_(dir: string, segmentBytes?: number): PackedBlobStore {
+  return createPackedBlobStore(createFsBlobStore({ dir }), { indexDir: join(dir, 'packs'), ...(segmentBytes ? { segmentBytes } : {}) });
+}
+
+/** Every put is followed by a repack: the contract then runs against packed objects. */
+function packOnPut(packed: PackedBlobStore): BlobStore {
+  const store = Object.create(packed) as BlobStore;
+  store.put = async (source, options) => {
+    const result = await packed.put(source, options);
+    await packed.packing.repack();
+    return result;
+  };
+  store.putBytes = async (bytes, options) => {
+    const result = await packed.putBytes(bytes, options);
+    await packed.packing.repack();
+    return result;
+  };
+  return store;
+}
+
+blobStoreContract('fs, packed after every put', async () => {
+  const dir = await tempDir();
+  return { store: packOnPut(open_(dir)), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+/** Every file under the store's object directory (raw objects and segments). */
+async function objectFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const a of await readdir(join(dir, 'sha512')).catch(() => [] as string[])) {
+    for (const b of await readdir(join(dir, 'sha512', a))) {
+      for (const name of await readdir(join(dir, 'sha512', a, b))) files.push(join(dir, 'sha512', a, b, name));
+    }
+  }
+  return files;
+}
+
+async function segmentFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const path of await objectFiles(dir)) {
+    if ((await readFile(path)).subarray(0, 8).toString() === 'ENTPACK1') found.push(path);
+  }
+  return found;
+}
+
+const text = (seed: number, lines = 4000) =>
+  Buffer.from(
+    Array.from({ length: lines }, (_, i) => `export const value${i} = ${i % 97 === seed % 97 ? seed : i}; // line ${i}\n`).join(''),
+  );
+
+async function readAll(store: BlobStore, integrity: Integrity): Promise<Buffer | undefined> {
+  return store.getBytes(integrity);
+}
+
+function isInternal(error: unknown): boolean {
+  return isAppError(error) && error.code === 'INTERNAL';
+}
+
+describe('packed blob store', () => {
+  it('packs versions of a file as deltas against the previous one, and reads them back exactly', async () => {
+    const dir = await tempDir();
+    const store = open_(dir);
+    try {
+      const versions: Array<{ integrity: Integrity }> = [];
+      for (let v = 0; v < 12; v++) versions.push(await store.putBytes(text(v)));
+      const large = randomBytes(2 * 1024 * 1024); // brotli only, decoded as it streams
+      const big = await store.putBytes(large);
+      const candidates = versions.map((version, i) => ({
+        integrity: version.integrity,
+        ...(i > 0 ? { base: versions[i - 1]?.integrity } : {}),
+      }));
+      const report = await store.packing.repack({ candidates });
+      assert.equal(report.packed, 13);
+      assert.equal(report.deltas, 11 - Math.floor(11 / 9), 'every version but the first (and chain restarts) is a delta');
+      assert.ok(report.storedBytes < (12 * text(0).byteLength) / 20 + large.byteLength + 1024, `stored ${report.storedBytes}`);
+      assert.equal((await objectFiles(dir)).length, 1, 'one segment file, no raw files');
+      for (let v = 0; v < 12; v++) assert.deepEqual(await readAll(store, versions[v]!.integrity), text(v));
+      assert.deepEqual(await readAll(store, big.integrity), large);
+      const ranged = await store.get(big.integrity, { start: 1_000_000, end: 1_100_000 });
+      assert.deepEqual(Buffer.concat(await ranged!.stream.toArray()), large.subarray(1_000_000, 1_100_001));
+      const head = await store.get(versions[5]!.integrity, { start: 10, end: 19 });
+      assert.deepEqual(Buffer.concat(await head!.stream.toArray()), text(5).subarray(10, 20));
+      // a fresh process reads the index from its log
+      await store.close();
+      const again = open_(dir);
+      assert.deepEqual(await readAll(again, versions[11]!.integrity), text(11));
+      assert.equal((await again.stat(versions[3]!.integrity))?.size, text(3).byteLength);
+      const storage = await again.packing.report();
+      assert.equal(storage.packedObjects, 13);
+      assert.equal(storage.rawObjects, 0);
+      assert.equal(storage.segments, 1);
+      await again.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('detects a corrupted segment and a truncated one: verify is false, reads fail, never wrong bytes', async () => {
+    for (const damage of ['corrupt', 'truncate'] as const) {
+      const dir = await tempDir();
+      const store = open_(dir);
+      try {
+        const small = { content: text(1), integrity: (await store.putBytes(text(1))).integrity };
+        const largeContent = randomBytes(1536 * 1024);
+        const large = { content: largeContent, integrity: (await store.putBytes(largeContent)).integrity };
+        await store.packing.repack();
+        await store.close();
+        const [segment] = await segmentFiles(dir);
+        assert.ok(segment);
+        const [line] = (await readFile(join(dir, 'packs', 'index.log'), 'utf8')).split('\n');
+        const entries = (JSON.parse(line!) as { entries: Array<{ hex: string; offset: number; length: number }> }).entries;
+        const damaged = new Set<string>();
+        if (damage === 'corrupt') {
+          // damage the middle of each object's payload (their places are in the index log)
+          const handle = await open(segment, 'r+');
+          for (const { offset, length } of entries) await handle.write(randomBytes(8), 0, 8, offset + Math.floor(length / 2) - 4);
+          await handle.close();
+          for (const { hex } of entries) damaged.add(hex);
+        } else {
+          // cut in the middle of the last object: it is damaged, the ones before it are whole
+          const last = entries.reduce((a, b) => (a.offset > b.offset ? a : b));
+          await truncate(segment, last.offset + Math.floor(last.length / 2));
+          damaged.add(last.hex);
+        }
+        const reopened = open_(dir);
+        for (const { integrity, content } of [small, large]) {
+          if (damaged.has(integrityToHex(integrity))) {
+            assert.equal(await reopened.verify(integrity), false, `${damage}: verify`);
+            await assert.rejects(readAll(reopened, integrity), isInternal, `${damage}: read`);
+          } else {
+            assert.equal(await reopened.verify(integrity), true, `${damage}: an object before the cut`);
+            assert.deepEqual(await readAll(reopened, integrity), content);
+          }
+        }
+        await reopened.close();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it('detects a delta whose base is gone (its segment lost from the index)', async () => {
+    const dir = await tempDir();
+    const store = open_(dir);
+    try {
+      const one = await store.putBytes(text(1));
+      await store.packing.repack();
+      const two = await store.putBytes(text(2));
+      const report = await store.packing.repack({ candidates: [{ integrity: two.integrity, base: one.integrity }] });
+      assert.equal(report.deltas, 1);
+      await store.close();
+      const log = join(dir, 'packs', 'index.log');
+      const first = JSON.parse((await readFile(log, 'utf8')).split('\n')[0]!) as { add: string };
+      await appendFile(log, `${JSON.stringify({ drop: first.add })}\n`);
+      const reopened = open_(dir);
+      assert.equal(await reopened.stat(one.integrity), undefined);
+      assert.equal(await reopened.verify(two.integrity), false);
+      await assert.rejects(readAll(reopened, two.integrity), isInternal);
+      await reopened.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps a deleted delta base readable until compaction rewrites it', async () => {
+    const dir = await tempDir();
+    const store = open_(dir, 64 * 1024);
+    try {
+      const one = await store.putBytes(text(1));
+      await store.packing.repack();
+      const two = await store.putBytes(text(2));
+      const filler = [];
+      for (let i = 0; i < 8; i++) filler.push(await store.putBytes(randomBytes(20_000)));
+      await store.packing.repack({ candidates: [{ integrity: two.integrity, base: one.integrity }] });
+      assert.equal(await store.delete(one.integrity), true);
+      assert.equal(await store.stat(one.integrity), undefined);
+      assert.deepEqual(await readAll(store, two.integrity), text(2), 'the base is gone from the address space, not from the segment');
+      for (const { integrity } of filler) await store.delete(integrity);
+      const before = (await objectFiles(dir)).length;
+      const compacted = await store.packing.compact();
+      assert.ok(compacted.segmentsRewritten >= 1, JSON.stringify(compacted));
+      assert.ok((await objectFiles(dir)).length <= before);
+      assert.deepEqual(await readAll(store, two.integrity), text(2));
+      assert.equal(await store.verify(two.integrity), true);
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loses nothing when repack or compaction is killed (-9) at any moment', async () => {
+    const dir = await tempDir();
+    const seed = open_(dir);
+    const objects: Array<{ integrity: Integrity; content: Buffer }> = [];
+    for (let i = 0; i < 120; i++) {
+      const content = i % 2 === 0 ? text(i, 300) : randomBytes(3000);
+      objects.push({ integrity: (await seed.putBytes(content)).integrity, content });
+    }
+    await seed.close();
+    // a repack or compaction loop in another process, killed with -9 after a while
+    const child = (action: string) => `
+      const { join } = await import('node:path');
+      const { createFsBlobStore, createPackedBlobStore } = await import(${JSON.stringify(SRC)});
+      const dir = ${JSON.stringify(dir)};
+      const store = createPackedBlobStore(createFsBlobStore({ dir }), { indexDir: join(dir, 'packs'), segmentBytes: 16 * 1024 });
+      for (;;) {
+        ${action === 'repack' ? 'await store.packing.repack({ limit: 7 });' : 'await store.packing.compact();'}
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }`;
+    try {
+      for (const [round, delayMs] of [50, 150, 300, 600, 1000, 1500].entries()) {
+        const proc = spawn(
+          process.execPath,
+          ['--import', TSX, '--input-type=module', '-e', child(round % 2 === 0 ? 'repack' : 'compact')],
+          {
+            stdio: 'ignore',
+          },
+        );
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        proc.kill('SIGKILL');
+        await new Promise((resolve) => proc.once('exit', resolve));
+        const reopened = open_(dir, 16 * 1024);
+        for (const [i, { integrity, content }] of objects.entries()) {
+          if (round > 2 && i < 40) continue; // deleted after round 2
+          assert.deepEqual(await readAll(reopened, integrity), content, `round ${round}`);
+        }
+        if (round === 2) for (const { integrity } of objects.slice(0, 40)) await reopened.delete(integrity);
+        await reopened.close();
+      }
+      const finished = open_(dir, 16 * 1024);
+      await finished.packing.repack();
+      await finished.packing.compact();
+      for (const [i, { integrity, content }] of objects.entries()) {
+        if (i < 40) continue;
+        assert.deepEqual(await readAll(finished, integrity), content);
+        assert.equal(await finished.verify(integrity), true);
+      }
+      const storage = await finished.packing.report();
+      assert.equal(storage.rawObjects, 0);
+      assert.equal(storage.packedObjects, 80);
+      await finished.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
