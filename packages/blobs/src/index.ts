@@ -1,5 +1,6 @@
 export type { BlobContent, BlobInfo, BlobStore, ByteRange, GetOptions, PutOptions, PutResult } from './blob-store.ts';
 export { type CachedBlobStore, type CachedBlobStoreOptions, createCachedBlobStore } from './cached-blob-store.ts';
+export { diskUsage } from './disk-usage.ts';
 export { createFsBlobStore, type FsBlobStore, type FsBlobStoreOptions } from './fs-blob-store.ts';
 export {
   type BlobPacking,

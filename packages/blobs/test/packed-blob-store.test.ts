@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { type Integrity, integrityToHex, isAppError } from '@entropic/types';
 import { type BlobStore, createFsBlobStore, createPackedBlobStore, type PackedBlobStore } from '../src/index.ts';
 import { blobStoreContract } from './blob-store-contract.ts';
+import { packOnPut } from './packed-subject.ts';
 
 const SRC = new URL('../src/index.ts', import.meta.url).href;
 const TSX = import.meta.resolve('tsx');
@@ -18,22 +19,6 @@ async function tempDir(): Promise<string> {
 
 function open_(dir: string, segmentBytes?: number): PackedBlobStore {
   return createPackedBlobStore(createFsBlobStore({ dir }), { indexDir: join(dir, 'packs'), ...(segmentBytes ? { segmentBytes } : {}) });
-}
-
-/** Every put is followed by a repack: the contract then runs against packed objects. */
-function packOnPut(packed: PackedBlobStore): BlobStore {
-  const store = Object.create(packed) as BlobStore;
-  store.put = async (source, options) => {
-    const result = await packed.put(source, options);
-    await packed.packing.repack();
-    return result;
-  };
-  store.putBytes = async (bytes, options) => {
-    const result = await packed.putBytes(bytes, options);
-    await packed.packing.repack();
-    return result;
-  };
-  return store;
 }
 
 blobStoreContract('fs, packed after every put', async () => {

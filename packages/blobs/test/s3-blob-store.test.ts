@@ -1,14 +1,25 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CreateMultipartUploadCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { integrityToHex, isAppError, sha512Integrity } from '@entropic/types';
+import { createPackedBlobStore } from '../src/index.ts';
 import { createS3BlobStore } from '../src/s3-blob-store.ts';
 import { blobStoreContract } from './blob-store-contract.ts';
+import { packOnPut } from './packed-subject.ts';
 import { keys, options, s3, subjectFor, uploads, useS3Gateway } from './s3-subject.ts';
 
 useS3Gateway();
 blobStoreContract('s3 (radosgw)', subjectFor(false));
+// the packed-storage layer over S3: segments are S3 objects read with ranged GETs (its index log is local)
+blobStoreContract('s3 (radosgw), packed after every put', async () => {
+  const indexDir = await mkdtemp(join(tmpdir(), 'entropic-packed-s3-'));
+  const store = createPackedBlobStore(createS3BlobStore(options(`packed/${randomUUID()}/`)), { indexDir });
+  return { store: packOnPut(store), cleanup: () => rm(indexDir, { recursive: true, force: true }) };
+});
 
 describe('s3 blob store specifics', () => {
   it('stores content as is under <prefix>sha512/<hex>', async () => {

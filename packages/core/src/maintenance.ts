@@ -1,3 +1,4 @@
+import type { RepackCandidate, RepackReport } from '@entropic/blobs';
 import { type Integrity, isIntegrity } from '@entropic/types';
 import type { CoreDeps } from './deps.ts';
 
@@ -13,6 +14,9 @@ export interface GcReport {
   keptYoung: number;
   /** temp files of cut-off uploads removed */
   tempFiles: number;
+  /** packed storage: segments rewritten without their deleted objects, and the bytes that freed */
+  segmentsRewritten: number;
+  segmentBytesFreed: number;
 }
 
 /**
@@ -28,7 +32,7 @@ export async function collectGarbage(
   const { blobs } = deps;
   // Temp files of uploads cut off (client gone, process killed) get the same grace as blobs.
   const tempFiles = typeof blobs.cleanTemp === 'function' ? Number(await blobs.cleanTemp(graceSeconds * 1000)) : 0;
-  const report: GcReport = { scanned: 0, deleted: 0, freedBytes: 0, keptYoung: 0, tempFiles };
+  const report: GcReport = { scanned: 0, deleted: 0, freedBytes: 0, keptYoung: 0, tempFiles, segmentsRewritten: 0, segmentBytesFreed: 0 };
   // Read the referenced set after listing starts: a blob written after this point is young anyway.
   const referenced = await referencedIntegrities(deps);
   for await (const blob of deps.blobs.list()) {
@@ -45,7 +49,56 @@ export async function collectGarbage(
       report.freedBytes += blob.storedSize;
     }
   }
+  if (blobs.packing) {
+    // deleted packed objects free space only when their segment is rewritten without them
+    const compacted = await blobs.packing.compact();
+    report.segmentsRewritten = compacted.segmentsRewritten;
+    report.segmentBytesFreed = compacted.freedBytes;
+  }
   return report;
+}
+
+/**
+ * What repack encodes each blob against: the blob at the same path in the previous version of
+ * the same package (version documents against the previous document), in publish order, so a
+ * base is packed before the objects encoded against it.
+ */
+export async function* repackCandidates(deps: Pick<CoreDeps, 'repos'>): AsyncGenerator<RepackCandidate> {
+  const previous = new Map<string, { integrity: string; files: Record<string, string>; derived: Record<string, string> }>();
+  let lastId = 0;
+  for (;;) {
+    const rows = await deps.repos.objects.listVersionBlobs(lastId, 200);
+    if (rows.length === 0) return;
+    for (const row of rows) {
+      lastId = row.id;
+      const key = `${row.ns}@${row.host ?? ''}/${row.name}`;
+      const before = previous.get(key);
+      const pairs: Array<[string, string | undefined]> = [
+        [row.integrity, before?.integrity],
+        ...Object.entries(row.files).map(([path, integrity]): [string, string | undefined] => [integrity, before?.files[path]]),
+        ...Object.entries(row.derived_files).map(([path, integrity]): [string, string | undefined] => [integrity, before?.derived[path]]),
+      ];
+      for (const [integrity, base] of pairs) {
+        if (!isIntegrity(integrity)) continue;
+        const usable = base !== undefined && base !== integrity && isIntegrity(base);
+        yield usable ? { integrity, base: base as Integrity } : { integrity };
+      }
+      previous.set(key, { integrity: row.integrity, files: row.files, derived: row.derived_files });
+    }
+  }
+}
+
+/**
+ * Moves raw blobs written longer ago than the grace into packed segments (BLOB_PACKING=on), with
+ * delta bases from repackCandidates; undefined when the store is not packed. Resumable: each run
+ * starts from what is raw now.
+ */
+export async function repackBlobs(
+  deps: Pick<CoreDeps, 'repos' | 'blobs'>,
+  input: { graceSeconds: number },
+): Promise<RepackReport | undefined> {
+  if (!deps.blobs.packing) return undefined;
+  return deps.blobs.packing.repack({ olderThanMs: input.graceSeconds * 1000, candidates: repackCandidates(deps) });
 }
 
 export interface FsckProblem {

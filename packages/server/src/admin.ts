@@ -1,9 +1,19 @@
 // Operator commands (API.md §9): `npm run admin -- <command>`. Reads process.env like main.ts.
 import { parseArgs } from 'node:util';
-import { checkIntegrity, collectGarbage, createToken, createUser, getUserByName, hashPassword, rotateHostKey } from '@entropic/core';
+import { type BlobStore, diskUsage } from '@entropic/blobs';
+import {
+  checkIntegrity,
+  collectGarbage,
+  createToken,
+  createUser,
+  getUserByName,
+  hashPassword,
+  repackBlobs,
+  rotateHostKey,
+} from '@entropic/core';
 import { isAppError } from '@entropic/types';
 import { JobsUsageError, runJobsCommand } from './admin-jobs.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createDeps } from './deps.ts';
 import { runningPid } from './lock-file.ts';
 
@@ -13,7 +23,9 @@ const USAGE = `Usage: npm run admin -- <command>
   token create <user> [--scope read|publish] [--description <d>] [--expires-in-days <n>]
   migrate                                              apply database migrations
   gc [--grace-seconds <n>]                             delete blobs nothing references
-  fsck                                                 check every version's blobs
+  fsck                                                 check every version's blobs (every stored form decodes to its hash)
+  repack [--grace-seconds <n>]                         move raw blobs into packed segments (BLOB_PACKING=on; default grace 60 s)
+  storage                                              content bytes, stored bytes and allocated disk bytes of the blob store
   jobs [list] [--state queued|running|dead] [--kind <k>] [--limit <n>] [--json]
                                                        the job queue: counts by state, then each job with its tries and last error
   jobs retry <id>                                      run a dead (or waiting) job now, with all its tries again
@@ -108,10 +120,25 @@ async function main(argv: string[]): Promise<number> {
         if (!Number.isInteger(grace) || grace < 0) throw usage('--grace-seconds takes a whole number');
         const report = await collectGarbage(deps, { graceSeconds: grace });
         console.log(
-          `Scanned ${report.scanned} blobs; deleted ${report.deleted} (${report.freedBytes} bytes); kept ${report.keptYoung} unreferenced blobs younger than ${grace} s; removed ${report.tempFiles} abandoned temp files.`,
+          `Scanned ${report.scanned} blobs; deleted ${report.deleted} (${report.freedBytes} bytes); kept ${report.keptYoung} unreferenced blobs younger than ${grace} s; removed ${report.tempFiles} abandoned temp files; rewrote ${report.segmentsRewritten} packed segments (${report.segmentBytesFreed} bytes freed).`,
         );
         return 0;
       }
+      case 'repack': {
+        const grace = values['grace-seconds'] !== undefined ? Number(values['grace-seconds']) : 60;
+        if (!Number.isInteger(grace) || grace < 0) throw usage('--grace-seconds takes a whole number');
+        const report = await repackBlobs(deps, { graceSeconds: grace });
+        if (!report) {
+          console.error('Blob packing is off: set BLOB_PACKING=on (docs/decisions/packed-storage.md).');
+          return 1;
+        }
+        console.log(
+          `Packed ${report.packed} blobs (${report.deltas} as deltas) into ${report.segments} segments: ${report.contentBytes} content bytes stored in ${report.storedBytes}; removed ${report.rawRemoved} raw copies left by an interrupted repack.`,
+        );
+        return 0;
+      }
+      case 'storage':
+        return await printStorage(deps.blobs, config);
       case 'fsck': {
         const report = await checkIntegrity(deps);
         for (const p of report.problems) console.log(`${p.problem.toUpperCase()} ${p.version} ${p.path} ${p.integrity}`);
@@ -126,6 +153,36 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await deps.close();
   }
+}
+
+/** `admin storage`: what the blobs hold, what is stored for them, and (filesystem) what the disk allocates. */
+async function printStorage(blobs: BlobStore, config: Config): Promise<number> {
+  const lines: string[] = [];
+  if (blobs.packing) {
+    const r = await blobs.packing.report();
+    lines.push(`objects          ${r.objects} (${r.packedObjects} packed in ${r.segments} segments, ${r.rawObjects} raw)`);
+    lines.push(`content bytes    ${r.contentBytes}`);
+    lines.push(`stored bytes     ${r.storedBytes}`);
+  } else {
+    let objects = 0;
+    let content = 0;
+    let stored = 0;
+    for await (const info of blobs.list()) {
+      objects += 1;
+      content += info.size;
+      stored += info.storedSize;
+    }
+    lines.push(`objects          ${objects} (packing off)`);
+    lines.push(`content bytes    ${content}`);
+    lines.push(`stored bytes     ${stored}`);
+  }
+  lines.push(
+    config.s3 === undefined
+      ? `allocated bytes  ${await diskUsage(config.cacheDir)} (du of ${config.cacheDir})`
+      : 'allocated bytes  (S3: the bucket reports its own usage)',
+  );
+  for (const line of lines) console.log(line);
+  return 0;
 }
 
 class UsageError extends Error {}

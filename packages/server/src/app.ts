@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { subscribeCaches } from './cache-subscriptions.ts';
 import type { ServerDeps } from './deps.ts';
 import { registerDownloadCounting } from './download-counting.ts';
-import { enqueueSearchBackfill, enqueueTarballBackfill } from './job-handlers.ts';
+import { enqueueSearchBackfill, enqueueTarballBackfill, scheduleRepack } from './job-handlers.ts';
 import { PackageNameIndex } from './package-name-index.ts';
 import { registerPackageReadAccess } from './package-read-access.ts';
 import { AccessLogController, createAppLogger } from './plugins/access-log.ts';
@@ -107,6 +107,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   app.addHook('onReady', async () => {
     if (await enqueueTarballBackfill(deps)) app.log.info('npm tarball backfill enqueued: some versions have none');
     if (await enqueueSearchBackfill(deps)) app.log.info('search backfill enqueued: some packages have no or an older search document');
+    if (await scheduleRepack(deps, false)) app.log.info('blob packing: repack job enqueued');
   });
   app.addHook('onClose', async () => {
     unsubscribe();

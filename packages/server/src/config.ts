@@ -25,6 +25,11 @@ export interface Config {
   /** prefix of every Redis key and channel: processes of one registry share it, other registries on the same Redis do not */
   redisKeyPrefix: string;
   blobCompression: 'none' | 'brotli';
+  /**
+   * Packed storage (docs/decisions/packed-storage.md): objects are moved into compressed,
+   * delta-encoded segments off the request path; undefined when BLOB_PACKING=off
+   */
+  blobPacking: { indexDir: string; repackIntervalSeconds: number; repackGraceSeconds: number } | undefined;
   /** where blobs live: the filesystem under cacheDir (default) or an S3 bucket */
   blobStore: 'fs' | 's3';
   /** BLOB_STORE=s3 only */
@@ -285,6 +290,14 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     redisUrl: url(env, 'REDIS_URL'),
     redisKeyPrefix: redisKeyPrefix(env),
     blobCompression: oneOf(env, 'BLOB_COMPRESSION', ['none', 'brotli'] as const, 'none'),
+    blobPacking:
+      oneOf(env, 'BLOB_PACKING', ['on', 'off'] as const, 'off') === 'on'
+        ? {
+            indexDir: resolve(cwd, env.BLOB_PACK_DIR || resolve(cacheDir, 'packs')),
+            repackIntervalSeconds: integer(env, 'BLOB_REPACK_INTERVAL_SECONDS', 600, 1),
+            repackGraceSeconds: integer(env, 'BLOB_REPACK_GRACE_SECONDS', 60, 0),
+          }
+        : undefined,
     blobStore,
     s3: blobStore === 's3' ? loadS3Config(env) : undefined,
     limits: {

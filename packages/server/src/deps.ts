@@ -1,4 +1,4 @@
-import { type BlobStore, createCachedBlobStore, createFsBlobStore } from '@entropic/blobs';
+import { type BlobStore, createCachedBlobStore, createFsBlobStore, createPackedBlobStore } from '@entropic/blobs';
 import { type CoreDeps, createEventBus, type HostKeyring, loadHostKeyring, systemClock } from '@entropic/core';
 import { createDatabase, createRepositories, createUnitOfWork, type Database, type DatabaseHandle, migrate } from '@entropic/db';
 import { createMemoryKeyValueStore, createRedisKeyValueStore, type KeyValueStore } from '@entropic/kv';
@@ -93,8 +93,13 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
   return deps;
 }
 
-/** BLOB_STORE: the filesystem, or S3 behind an in-memory cache of small hot objects. */
+/** BLOB_STORE: the filesystem, or S3 behind an in-memory cache of small hot objects; BLOB_PACKING: packed storage over either. */
 async function createBlobStore(config: Readonly<Config>): Promise<BlobStore> {
+  const raw = await createRawBlobStore(config);
+  return config.blobPacking ? createPackedBlobStore(raw, { indexDir: config.blobPacking.indexDir }) : raw;
+}
+
+async function createRawBlobStore(config: Readonly<Config>): Promise<BlobStore> {
   if (config.s3 === undefined) return createFsBlobStore({ dir: config.cacheDir, compression: config.blobCompression });
   const { createS3BlobStore } = await import('@entropic/blobs/s3'); // loads the AWS SDK only when used
   const { cacheBytes, cacheMaxObjectBytes, endpoint, credentials, ...s3 } = config.s3;

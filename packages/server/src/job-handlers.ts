@@ -9,6 +9,7 @@ import {
   type JobWorkerOptions,
   type PackageRef,
   renderVersionReadme,
+  repackBlobs,
 } from '@entropic/core';
 import type { NpmTarballBuilder } from '@entropic/npm';
 import type { ServerDeps } from './deps.ts';
@@ -32,6 +33,10 @@ export function createJobHandlers(deps: ServerDeps, tarballs: NpmTarballBuilder)
     'render-readme': (payload) => renderVersionReadme(deps, payload),
     'search-index': async ({ ref }) => void (await indexPackageRefForSearch(deps, ref as PackageRef)),
     'search-backfill': async (_payload, { signal }) => void (await indexStalePackagesForSearch(deps, { signal })),
+    'blob-repack': async () => {
+      await repackBlobs(deps, { graceSeconds: deps.config.blobPacking?.repackGraceSeconds ?? 60 });
+      await scheduleRepack(deps, true);
+    },
   };
 }
 
@@ -73,6 +78,20 @@ async function enqueueBackfill(deps: ServerDeps, kind: JobKind & `${string}-back
   const pending = await deps.repos.jobs.list({ kind, limit: 10 });
   if (pending.some((job) => job.state !== 'dead')) return false;
   await deps.repos.jobs.enqueue({ kind, payload: {} });
+  return true;
+}
+
+/**
+ * BLOB_PACKING=on: one `blob-repack` job is always waiting — enqueued at start-up (now) and by each
+ * run (BLOB_REPACK_INTERVAL_SECONDS later) unless another is already queued. false when packing is off.
+ */
+export async function scheduleRepack(deps: ServerDeps, later: boolean): Promise<boolean> {
+  const packing = deps.config.blobPacking;
+  if (!packing) return false;
+  const pending = await deps.repos.jobs.list({ kind: 'blob-repack', state: 'queued', limit: 1 });
+  if (pending.length > 0) return false;
+  const runAt = new Date(deps.clock.now().getTime() + (later ? packing.repackIntervalSeconds * 1000 : 0));
+  await deps.repos.jobs.enqueue({ kind: 'blob-repack', payload: {}, runAt });
   return true;
 }
 

@@ -13,6 +13,7 @@ export function timeBlobStore(store: BlobStore, metrics: Metrics): BlobStore {
   const timed = { list: store.list.bind(store), close: store.close.bind(store) } as BlobStore;
   // gc's temp cleaning: dropping it here silently stopped `admin gc` from cleaning temp files
   if (store.cleanTemp) timed.cleanTemp = store.cleanTemp.bind(store);
+  if (store.packing) Object.assign(timed, { packing: store.packing }); // repack, compaction and the storage report: admin work, not timed
   for (const operation of TIMED) {
     const call = store[operation].bind(store) as (...args: unknown[]) => Promise<unknown>;
     (timed as unknown as Record<string, unknown>)[operation] = async (...args: unknown[]) => {

@@ -159,6 +159,12 @@ describe('loadConfig', () => {
       maxFileBytes: 64 * 1024 * 1024,
       maxVersionBytes: 256 * 1024 * 1024,
     });
+    assert.equal(config.blobPacking, undefined, 'packed storage is opt-in');
+    assert.deepEqual(loadConfig({ BLOB_PACKING: 'on' }, { cwd }).blobPacking, {
+      indexDir: join(cwd, 'data', 'blobs', 'packs'),
+      repackIntervalSeconds: 600,
+      repackGraceSeconds: 60,
+    });
     assert.ok(Object.isFrozen(config));
   });
 

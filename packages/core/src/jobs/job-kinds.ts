@@ -15,6 +15,8 @@ export interface JobPayloads {
   'search-index': { ref: { namespace: string; host: string; name: string } };
   /** index every package whose search document is missing or older than the package; enqueued at start-up when any is */
   'search-backfill': Record<string, never>;
+  /** move raw blobs into packed segments (BLOB_PACKING=on); each run schedules the next */
+  'blob-repack': Record<string, never>;
 }
 
 export type JobKind = keyof JobPayloads;
@@ -33,6 +35,7 @@ export const JOB_POLICIES: Readonly<Record<JobKind, JobPolicy>> = {
   'render-readme': { maxAttempts: 8, backoffMs: 1000, maxBackoffMs: 10 * 60_000 },
   'search-index': { maxAttempts: 8, backoffMs: 1000, maxBackoffMs: 10 * 60_000 },
   'search-backfill': { maxAttempts: 3, backoffMs: 10_000, maxBackoffMs: 60_000 },
+  'blob-repack': { maxAttempts: 5, backoffMs: 60_000, maxBackoffMs: 30 * 60_000 },
 };
 
 export function isJobKind(kind: string): kind is JobKind {
