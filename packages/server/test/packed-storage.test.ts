@@ -1,12 +1,11 @@
-// Issue 14: BLOB_PACKING=on. Published files are moved into packed segments (online by the
-// blob-repack job, or by `admin repack`), read back byte for byte (Range, HEAD, ETag), checked
-// by `admin fsck`, measured by `admin storage`, and reclaimed inside packs by `admin gc`.
+// Issue 14: BLOB_PACKING=on. Published files are moved into packed segments online by the
+// blob-repack job and read back byte for byte (Range, HEAD, ETag). The admin commands on a packed
+// store: packed-storage-admin.test.ts (a file of its own: each admin command starts a process).
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodePublishBody } from '@entropic/testkit';
-import { runAdmin } from './support/run-admin.ts';
 import { type RegistryWithUser, startRegistryWithUser } from './support/start-registry-with-user.ts';
 import { waitFor } from './support/wait-for.ts';
 
@@ -87,29 +86,5 @@ describe('packed storage (BLOB_PACKING=on)', () => {
         assert.equal(await ranged.text(), Buffer.from(text).subarray(5, 25).toString());
       }
     }
-  });
-
-  it('admin storage, repack, fsck and gc work on the packed store', async () => {
-    if (r.embedded) await r.registry.stop({ keepData: true });
-    const repack = await runAdmin(['repack', '--grace-seconds', '0'], { env: r.env, cwd: r.dataDir });
-    assert.equal(repack.code, 0, repack.stderr + repack.stdout);
-    assert.match(repack.stdout, /^Packed \d+ blobs/m);
-    const storage = await runAdmin(['storage'], { env: r.env, cwd: r.dataDir });
-    assert.equal(storage.code, 0, storage.stderr + storage.stdout);
-    const figure = (name: string) => Number(new RegExp(`^${name}\\s+(\\d+)`, 'm').exec(storage.stdout)?.[1]);
-    assert.match(storage.stdout, /objects\s+\d+ \(\d+ packed in \d+ segments, 0 raw\)/);
-    assert.ok(figure('stored bytes') < figure('content bytes') / 3, storage.stdout);
-    assert.ok(figure('allocated bytes') > 0, storage.stdout);
-    const fsck = await runAdmin(['fsck'], { env: r.env, cwd: r.dataDir });
-    assert.equal(fsck.code, 0, fsck.stderr + fsck.stdout);
-    assert.match(fsck.stdout, /all good/);
-    const gc = await runAdmin(['gc', '--grace-seconds', '0'], { env: r.env, cwd: r.dataDir });
-    assert.equal(gc.code, 0, gc.stderr + gc.stdout);
-    assert.match(gc.stdout, /rewrote \d+ packed segments/);
-    if (r.embedded) await r.restart();
-    const last = published.at(-1);
-    assert.ok(last);
-    const response = await fetch(objectUrl(r.registry.url, last.files['./package/index.js'] as string));
-    assert.equal(await response.text(), last.contents['index.js']);
   });
 });

@@ -1,0 +1,216 @@
+// `npm run bench:storage` (node --import tsx bench/storage.ts): issue 14's storage figures in one run.
+// The last 40 releases of real npm packages (fetched once with `npm pack` from the registry that
+// `npm config get registry` names, cached in bench/.cache/storage/, gitignored) are published through
+// the Entropic API, in release order, to two registries on the embedded default: one as today
+// (raw blobs) and one with BLOB_PACKING=on (its blob-repack job packs online). Then: allocated disk
+// bytes (`du`-style st_blocks) of each blob store against the tarballs' bytes, publish round trips,
+// and object reads (10 KB, 1 MB) from each. Disk figures do not depend on load; timings do (the
+// load average is recorded). Not part of `npm test`.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { createFsBlobStore, createPackedBlobStore, diskUsage } from '@entropic/blobs';
+import { extract } from 'tar-stream';
+import { sourceText } from './lib/corpus.ts';
+import { percentile } from './lib/load.ts';
+import { encodePublishBody, type PublishFile } from './lib/multipart.ts';
+import { type BenchRegistry, REPO_ROOT, startRegistry } from './lib/registry.ts';
+
+const PACKAGES = (process.env.BENCH_STORAGE_PACKAGES ?? 'semver,commander,express').split(',');
+const VERSIONS = 40;
+const CACHE = join(REPO_ROOT, 'bench/.cache/storage');
+
+/** The tarballs of the last VERSIONS releases (no pre-releases), fetched with `npm pack` unless cached. */
+function tarballs(name: string): Array<{ version: string; path: string }> {
+  const listFile = join(CACHE, `${name}.versions`);
+  if (!existsSync(listFile)) {
+    const all = JSON.parse(execFileSync('npm', ['view', name, 'versions', '--json'], { encoding: 'utf8' })) as string[];
+    execFileSync('mkdir', ['-p', CACHE]);
+    execFileSync('sh', [
+      '-c',
+      `printf '%s' "$1" > "$2"`,
+      'sh',
+      all
+        .filter((v) => !v.includes('-'))
+        .slice(-VERSIONS)
+        .join(' '),
+      listFile,
+    ]);
+  }
+  const versions = execFileSync('cat', [listFile], { encoding: 'utf8' }).trim().split(/\s+/);
+  const missing = versions.filter((v) => !existsSync(join(CACHE, `${name}-${v}.tgz`)));
+  if (missing.length > 0) execFileSync('npm', ['pack', ...missing.map((v) => `${name}@${v}`), '--silent'], { cwd: CACHE, stdio: 'ignore' });
+  return versions.map((version) => ({ version, path: join(CACHE, `${name}-${version}.tgz`) }));
+}
+
+async function filesOf(tgz: Buffer): Promise<PublishFile[]> {
+  const files: PublishFile[] = [];
+  const tar = extract();
+  const done = (async () => {
+    for await (const entry of tar) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      const path = entry.header.name.replace(/^[^/]+\//, '');
+      if (entry.header.type === 'file') files.push({ path, content: Buffer.concat(chunks) });
+    }
+  })();
+  Readable.from([tgz]).pipe(createGunzip()).pipe(tar);
+  await done;
+  return files;
+}
+
+async function publish(registry: BenchRegistry, name: string, version: string, files: PublishFile[]): Promise<number> {
+  const { body, contentType } = encodePublishBody({}, files);
+  const started = performance.now();
+  const response = await fetch(`${registry.url}/packages/package/${registry.namespace}/${name}/versions/${version}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${registry.token}`, 'content-type': contentType },
+    body: new Uint8Array(body),
+  });
+  const text = await response.text();
+  if (response.status !== 201) throw new Error(`publish ${name}@${version}: ${response.status} ${text}`);
+  return performance.now() - started;
+}
+
+async function countRaw(blobDir: string): Promise<number> {
+  let raw = 0;
+  const root = join(blobDir, 'sha512');
+  for (const a of await readdir(root).catch(() => [] as string[])) {
+    for (const b of await readdir(join(root, a)).catch(() => [] as string[])) {
+      for (const file of await readdir(join(root, a, b)).catch(() => [] as string[])) {
+        const head = await readFile(join(root, a, b, file)).catch(() => Buffer.alloc(0));
+        if (head.subarray(0, 8).toString() !== 'ENTPACK1') raw += 1;
+      }
+    }
+  }
+  return raw;
+}
+
+/** Median and p90 ms of `count` sequential GETs of one object, checking every answer's bytes. */
+async function readTimes(url: string, expected: Buffer, count: number): Promise<{ p50: number; p90: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    const response = await fetch(url);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    times.push(performance.now() - started);
+    if (!bytes.equals(expected)) throw new Error(`${url}: the bytes differ`);
+  }
+  return { p50: percentile(times, 50), p90: percentile(times, 90) };
+}
+
+const objectUrl = (registry: BenchRegistry, content: Buffer) =>
+  `${registry.url}/objects/object/sha512/${createHash('sha512').update(content).digest('base64')}`;
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'entropic-bench-storage-'));
+  const dirs = { raw: join(work, 'raw-blobs'), packed: join(work, 'packed-blobs') };
+  const common = { backend: 'embedded' as const, postgresAdminUrl: '', redisUrl: '', logLevel: 'warn', user: 'bench' };
+  const raw = await startRegistry({ ...common, env: { CACHE_DIR: dirs.raw } });
+  const packed = await startRegistry({
+    ...common,
+    env: { CACHE_DIR: dirs.packed, BLOB_PACKING: 'on', BLOB_REPACK_GRACE_SECONDS: '0', BLOB_REPACK_INTERVAL_SECONDS: '20' },
+  });
+  const lines: string[] = [];
+  try {
+    let tarballBytes = 0;
+    let contentBytes = 0;
+    let fileCount = 0;
+    const times = { raw: [] as number[], packed: [] as number[] };
+    for (const name of PACKAGES) {
+      for (const { version, path } of tarballs(name)) {
+        const tgz = await readFile(path);
+        const files = await filesOf(tgz);
+        tarballBytes += tgz.byteLength;
+        contentBytes += files.reduce((sum, f) => sum + f.content.byteLength, 0);
+        fileCount += files.length;
+        // interleaved, so the machine's load hits both alike
+        times.raw.push(await publish(raw, name, version, files));
+        times.packed.push(await publish(packed, name, version, files));
+      }
+    }
+    const small = sourceText('read-10k', 10 * 1024);
+    const large = sourceText('read-1m', 1024 * 1024);
+    for (const registry of [raw, packed]) {
+      await publish(registry, 'reads', '1.0.0', [
+        { path: 'small.js', content: small },
+        { path: 'large.js', content: large },
+      ]);
+    }
+    // wait for the blob-repack job to pack everything (it runs every 20 s, packing what is there)
+    const deadline = Date.now() + 15 * 60_000;
+    while ((await countRaw(dirs.packed)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2000));
+    const leftRaw = await countRaw(dirs.packed);
+    const du = { raw: await diskUsage(dirs.raw), packed: await diskUsage(dirs.packed) };
+    // the npm tarballs the registry built for these versions (issue 14.3: still stored as blobs)
+    const inspect = createPackedBlobStore(createFsBlobStore({ dir: dirs.packed }), { indexDir: join(dirs.packed, 'packs') });
+    const storage = await inspect.packing.report();
+    let builtTarballs = 0;
+    for await (const info of inspect.list()) {
+      // gzip: the npm tarballs the registry built (no published file of these packages is gzip)
+      const head = info.size >= 2 ? await inspect.get(info.integrity, { start: 0, end: 1 }, { maxInlineBytes: 2 }) : undefined;
+      const bytes = head?.bytes ?? (head?.stream ? Buffer.concat(await head.stream.toArray()) : undefined);
+      if (bytes?.[0] === 0x1f && bytes[1] === 0x8b) builtTarballs += info.storedSize;
+    }
+    await inspect.close();
+    const reads: Record<string, { p50: number; p90: number }> = {};
+    for (const [label, content] of [
+      ['10 KB', small],
+      ['1 MB', large],
+    ] as const) {
+      for (let round = 0; round < 2; round++) {
+        // interleaved rounds; the second one is kept (warm caches on both)
+        reads[`${label} raw`] = await readTimes(objectUrl(raw, content), content, 200);
+        reads[`${label} packed`] = await readTimes(objectUrl(packed, content), content, 200);
+      }
+    }
+    const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`;
+    lines.push(
+      `# bench:storage — ${new Date().toISOString().slice(0, 10)}`,
+      '',
+      `Command: \`npm run bench:storage\` (packages: ${PACKAGES.join(', ')}; the last ${VERSIONS} releases of each, \`npm pack\` from ${execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).trim()}).`,
+      `Load average at the end: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(
+          ' ',
+        )} on ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores (a shared, loaded machine: timings are indicative; disk figures are not affected).`,
+      '',
+      `Versions: ${times.raw.length}; files: ${fileCount}; file bytes: ${contentBytes}; tarball bytes: ${tarballBytes}.`,
+      '',
+      '| store | allocated disk bytes (du) | vs tarballs |',
+      '|---|---|---|',
+      `| raw blobs (today) | ${du.raw} | ${pct(du.raw, tarballBytes)} |`,
+      `| packed (BLOB_PACKING=on), all blobs | ${du.packed} | ${pct(du.packed, tarballBytes)} |`,
+      `| packed, without the npm tarballs the registry built (${builtTarballs} stored bytes; issue 14.3, not done) | ${du.packed - builtTarballs} | ${pct(du.packed - builtTarballs, tarballBytes)} |`,
+      '',
+      `Packed store: ${storage.packedObjects} packed objects in ${storage.segments} segments, ${storage.rawObjects} raw (${leftRaw} raw files at measurement); content ${storage.contentBytes} bytes, stored ${storage.storedBytes} bytes.`,
+      '',
+      '| publish round trip (ms) | p50 | p90 | max |',
+      '|---|---|---|---|',
+      ...(['raw', 'packed'] as const).map(
+        (k) =>
+          `| ${k} | ${percentile(times[k], 50).toFixed(1)} | ${percentile(times[k], 90).toFixed(1)} | ${Math.max(...times[k]).toFixed(1)} |`,
+      ),
+      '',
+      '| object read (ms, 200 sequential GETs, bytes checked) | p50 | p90 |',
+      '|---|---|---|',
+      ...Object.entries(reads).map(([label, r]) => `| ${label} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} |`),
+      '',
+    );
+  } finally {
+    await Promise.allSettled([raw.stop(), packed.stop()]);
+    await rm(work, { recursive: true, force: true });
+  }
+  const text = lines.join('\n');
+  console.log(text);
+  await mkdir(join(REPO_ROOT, 'bench/results'), { recursive: true });
+  await writeFile(join(REPO_ROOT, `bench/results/storage-${new Date().toISOString().slice(0, 10)}.md`), text);
+}
+
+await main();
