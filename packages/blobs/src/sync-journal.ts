@@ -115,7 +115,9 @@ export function createSyncJournal(root: string, options: { checkpointDelayMs?: n
     pending = [];
     if (batch.length === 0) return;
     const ignoreMissing = (error: unknown) => {
-      if (!isMissing(error)) throw error; // collected by gc meanwhile: nothing left to make durable
+      // collected by gc, or packed by repack, meanwhile: nothing left to make durable (fsyncPath
+      // wraps the ENOENT in SERVICE_UNAVAILABLE, so look at its cause too)
+      if (!isMissing(error) && !isMissing((error as { cause?: unknown } | null)?.cause)) throw error;
     };
     try {
       await Promise.all([...new Set(batch.flatMap((p) => p.files))].map((f) => fsyncPath(f).catch(ignoreMissing)));

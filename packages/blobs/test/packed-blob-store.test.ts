@@ -190,6 +190,22 @@ describe('packed blob store', () => {
     }
   });
 
+  it('a journaled sync whose objects were packed before its checkpoint still completes (the journal is removed)', async () => {
+    const dir = await tempDir();
+    const store = createPackedBlobStore(createFsBlobStore({ dir, checkpointDelayMs: 300 }), { indexDir: join(dir, 'packs') });
+    try {
+      const put = await store.putBytes(text(3), { deferSync: true });
+      await store.sync([put.integrity]); // journaled; its checkpoint fsyncs the object 300 ms later
+      await store.packing.repack(); // packs and deletes the raw object first
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.deepEqual(await readdir(join(dir, 'journal')), [], 'the checkpoint removed the journal');
+      assert.deepEqual(await readAll(store, put.integrity), text(3));
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('loses nothing when repack or compaction is killed (-9) at any moment', async () => {
     const dir = await tempDir();
     const seed = open_(dir);
