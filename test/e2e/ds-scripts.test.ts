@@ -85,11 +85,17 @@ describe('ds lifecycle scripts, ds run/exec, platform and bundled dependencies',
     await publish('failing-dep', '1.0.0', { scripts: { install: 'echo "compiling widget"; echo "fatal: no compiler" >&2; exit 3' } });
     await publish('gyp-dep', '1.0.0', {}, { 'binding.gyp': '{"targets": []}' });
     // like esbuild: a main package with a postinstall and one optional package per platform
-    await publish('@esb/linux-x64', '1.0.0', { os: [process.platform], cpu: [process.arch] }, { 'bin/tool': 'native here\n' });
+    // the "native binary" is not in `bin` and tarball modes are not kept: ds recognises it as executable
+    await publish(
+      '@esb/linux-x64',
+      '1.0.0',
+      { os: [process.platform], cpu: [process.arch] },
+      { 'bin/tool': '#!/bin/sh\necho native here\n' },
+    );
     await publish('@esb/other', '1.0.0', { os: [OTHER_OS], cpu: ['arm64'] }, { 'bin/tool': 'native elsewhere\n' });
     await publish('esb', '1.0.0', {
       optionalDependencies: { '@esb/linux-x64': '1.0.0', '@esb/other': '1.0.0' },
-      scripts: { postinstall: "node -e \"require.resolve('@esb/linux-x64/package.json'); require('fs').writeFileSync('ok.txt', 'ok')\"" },
+      scripts: { postinstall: "node -e \"require.resolve('@esb/linux-x64/package.json')\" && ../@esb/linux-x64/bin/tool > ok.txt" },
     });
     // bundled: the tarball carries node_modules/inner, which the upstream does not have
     await publish(
@@ -221,9 +227,9 @@ describe('ds lifecycle scripts, ds run/exec, platform and bundled dependencies',
       result.skipped.map((s: { name: string }) => s.name),
       ['@esb/other'],
     );
-    assert.equal(await readFile(join(dir, 'node_modules/@esb/linux-x64/bin/tool'), 'utf8'), 'native here\n');
+    assert.equal(await readFile(join(dir, 'node_modules/@esb/linux-x64/bin/tool'), 'utf8'), '#!/bin/sh\necho native here\n');
     assert.equal(existsSync(join(dir, 'node_modules/@esb/other')), false);
-    assert.equal(await readFile(join(dir, 'node_modules/esb/ok.txt'), 'utf8'), 'ok');
+    assert.equal(await readFile(join(dir, 'node_modules/esb/ok.txt'), 'utf8'), 'native here\n');
     const lock = await readFile(join(dir, 'Package.lock'), 'utf8');
     assert.match(lock, new RegExp(`\\[packages\\."node_modules/@esb/other"\\]\\n(.+\\n)*optional = true\\nos = \\[ "${OTHER_OS}" \\]`));
     // the lockfile reused: the same packages, the other platform's still left out

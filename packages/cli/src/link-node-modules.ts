@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, constants, copyFileSync, linkSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, linkSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, posix, relative } from 'node:path';
 import { createLimiter } from './create-limiter.ts';
@@ -70,6 +70,35 @@ function binEntries(pkg: Record<string, unknown>, installName: string): Array<[s
     return Object.entries(bin).filter((e): e is [string, string] => typeof e[1] === 'string');
   }
   return [];
+}
+
+/**
+ * Whether a file in a `bin/` directory is an executable by its first bytes (ELF, Mach-O, `#!`).
+ * Version documents carry no file modes, so a native binary that a package runs without naming
+ * it in `bin` (esbuild's @esbuild/<platform>/bin/esbuild) is recognised this way and made executable.
+ */
+function looksExecutable(rel: string, path: string): boolean {
+  if (!/(^|\/)bin\/[^/]+$/.test(rel)) return false;
+  const head = Buffer.alloc(4);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    readSync(fd, head, 0, 4, 0);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  const magic = head.readUInt32BE(0);
+  return (
+    head.subarray(0, 2).toString('latin1') === '#!' ||
+    magic === 0x7f454c46 ||
+    magic === 0xfeedface ||
+    magic === 0xfeedfacf ||
+    magic === 0xcefaedfe ||
+    magic === 0xcffaedfe ||
+    magic === 0xcafebabe
+  );
 }
 
 function isSafeBinName(name: string): boolean {
@@ -154,11 +183,17 @@ export async function linkNodeModules(
                 await source.withObject(entry.integrity, `${what}/${entry.rel}`, async (from) =>
                   copyFileSync(from, to, constants.COPYFILE_FICLONE),
                 );
-                if (binTargets.has(entry.rel)) chmodSync(to, 0o755);
+                if (binTargets.has(entry.rel) || looksExecutable(entry.rel, to)) chmodSync(to, 0o755);
               } else if (binTargets.has(entry.rel)) {
                 // A copy, so the executable bit does not reach the shared cache.
                 await source.withObject(entry.integrity, `${what}/${entry.rel}`, async (from) => copyFileSync(from, to));
                 chmodSync(to, 0o755);
+              } else if (/(^|\/)bin\/[^/]+$/.test(entry.rel)) {
+                await source.withObject(entry.integrity, `${what}/${entry.rel}`, async (from) => {
+                  if (!looksExecutable(entry.rel, from)) return place(from, to);
+                  copyFileSync(from, to);
+                  chmodSync(to, 0o755);
+                });
               } else await source.withObject(entry.integrity, `${what}/${entry.rel}`, (from) => place(from, to));
               files++;
             }),
