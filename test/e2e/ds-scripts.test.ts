@@ -95,7 +95,7 @@ describe('ds lifecycle scripts, ds run/exec, platform and bundled dependencies',
     await publish('@esb/other', '1.0.0', { os: [OTHER_OS], cpu: ['arm64'] }, { 'bin/tool': 'native elsewhere\n' });
     await publish('esb', '1.0.0', {
       optionalDependencies: { '@esb/linux-x64': '1.0.0', '@esb/other': '1.0.0' },
-      scripts: { postinstall: "node -e \"require.resolve('@esb/linux-x64/package.json')\" && ../@esb/linux-x64/bin/tool > ok.txt" },
+      scripts: { postinstall: 'node -e "require.resolve(\'@esb/linux-x64/package.json\')" && ../@esb/linux-x64/bin/tool > ok.txt' },
     });
     // bundled: the tarball carries node_modules/inner, which the upstream does not have
     await publish(
