@@ -125,8 +125,12 @@ export async function listReadablePackages(
     // a team granted read or write on the package or its whole namespace (issue 9.5)
     teamPermissions(repos, principal, closed),
   ]);
-  for (const id of maintained) readable.add(id);
-  for (const id of granted.keys()) readable.add(id);
+  const open = new Set([...maintained, ...granted.keys()]);
+  if (principal.limits && open.size > 0) {
+    // a granular token reads a private package only within its limits (docs/tokens.md)
+    for (const pkg of await repos.packages.localNamesOf([...open])) if (!tokenCoversPackage(principal, pkg)) open.delete(pkg.id);
+  }
+  for (const id of open) readable.add(id);
   return readable;
 }
 

@@ -148,6 +148,28 @@ describe('granular tokens (issue 9.3): limits, CIDR allowlists, npm’s token AP
     assert.equal(again.statusCode, 404);
   });
 
+  it('a private package reads as absent to a token limited to other packages, and to an expired or revoked token', async () => {
+    const priv = await t.app.inject({
+      method: 'PUT',
+      url: '/packages/package/alice/two/access',
+      headers: bearer(alice.token),
+      payload: { private: true },
+    });
+    assert.equal(priv.statusCode, 200, priv.body);
+    const read = (token: string, url = '/packages/package/alice/two') => t.app.inject({ url, headers: bearer(token) });
+    assert.equal((await read(alice.token)).statusCode, 200, 'an unlimited token of a member reads it');
+    const other = (await mint({ packages: ['alice/one'], scope: 'read' })).json().token;
+    expectError(await read(other), 404, 'PACKAGE_NOT_FOUND');
+    expectError(await read(other, '/@alice%2ftwo'), 404, 'PACKAGE_NOT_FOUND');
+    assert.equal((await read(other, '/packages/package/alice/one')).statusCode, 200, 'a public package it covers');
+    const covering = (await mint({ namespaces: ['alice'], scope: 'read' })).json();
+    assert.equal((await read(covering.token)).statusCode, 200);
+    assert.equal((await read(covering.token, '/@alice%2ftwo')).statusCode, 200);
+    await t.app.inject({ method: 'DELETE', url: `/auth/tokens/${covering.id}`, headers: bearer(alice.token) });
+    // a revoked (or expired) token is refused outright on every route: 401, never the package
+    expectError(await read(covering.token), 401, 'INVALID_TOKEN');
+  });
+
   it('a revoked token never authenticates after the revocation answered, even with lookups in flight', async () => {
     for (let round = 0; round < 20; round += 1) {
       const { token, info } = await createToken(t.deps, { userId: alice.id, description: `race ${round}` });

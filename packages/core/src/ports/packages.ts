@@ -41,6 +41,8 @@ export interface PackageRepository {
   update(id: number, changes: PackageChanges): Promise<void>;
   /** Packages (yanked too) of this registry's own namespaces with an id above `afterId`, in id order. */
   listLocalNames(afterId: number, limit: number): Promise<LocalPackageName[]>;
+  /** The local names of these packages (a granular token's limits are names). */
+  localNamesOf(ids: readonly number[]): Promise<LocalPackageName[]>;
   /** How many packages this registry's own namespaces hold (yanked too). */
   countLocal(): Promise<number>;
   /** Abandon step: every maintainer is replaced by one accepted maintainer namespace. */

@@ -95,6 +95,17 @@ export function packageRepository(db: Executor): PackageRepository {
         .execute();
     },
 
+    async localNamesOf(ids) {
+      if (ids.length === 0) return [];
+      return db
+        .selectFrom('packages as p')
+        .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
+        .select(['p.id', 'n.name as namespace', 'p.name'])
+        .where('n.host', 'is', null)
+        .where('p.id', 'in', [...ids])
+        .execute();
+    },
+
     async countLocal() {
       const row = await db
         .selectFrom('packages as p')
