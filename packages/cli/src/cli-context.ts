@@ -73,6 +73,7 @@ export async function createCliContext(
       client ??= createRegistryClient({
         registry,
         token,
+        ...(typeof options.otp === 'string' ? { otp: options.otp } : {}),
         userAgent: `ds/${CLI_VERSION} node/${process.version}`,
         ...(verbose ? { onRequest: (line: string) => ctx.debug(line) } : {}),
       });

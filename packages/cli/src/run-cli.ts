@@ -14,6 +14,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   },
   json: { type: 'boolean', description: 'print machine-readable JSON on stdout' },
   verbose: { type: 'boolean', description: 'log every request and step on stderr' },
+  otp: { type: 'string', description: 'a one-time password from your authenticator app, for writes that need a second factor' },
   help: { type: 'boolean', short: 'h', description: 'show help for the command' },
 };
 

@@ -7,6 +7,8 @@ export interface TransportOptions {
   /** Base URL, e.g. `https://registry.entropic.dev` (a path prefix is kept). */
   registry: string;
   token?: string | undefined;
+  /** a one-time password sent with authenticated requests (as npm does: the `npm-otp` header) */
+  otp?: string;
   userAgent?: string;
   /** Called for every request, for `--verbose`. */
   onRequest?: (line: string) => void;
@@ -70,7 +72,10 @@ export function createRegistryTransport(options: TransportOptions): RegistryTran
   async function send(path: string, init: SendOptions = {}): Promise<RawResponse> {
     const method = init.method ?? 'GET';
     const headers: Record<string, string> = { 'user-agent': userAgent, accept: 'application/json', ...init.headers };
-    if (options.token && init.auth !== false) headers.authorization = `Bearer ${options.token}`;
+    if (options.token && init.auth !== false) {
+      headers.authorization = `Bearer ${options.token}`;
+      if (options.otp) headers['npm-otp'] = options.otp;
+    }
     if ((method === 'GET' || method === 'HEAD') && init.body === undefined && init.json === undefined) {
       return getFast(path, { method, headers, ...(init.accept ? { accept: init.accept } : {}) });
     }

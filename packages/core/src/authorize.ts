@@ -219,6 +219,7 @@ export async function assertMayInviteMember(
   const p = requireWriter(principal);
   assertTokenCoversNamespace(p, namespace.name);
   await assertMemberOf(repos, p, namespace);
+  await assertSecondFactor(repos, p, namespace.id);
   return p;
 }
 
@@ -232,6 +233,7 @@ export async function assertMayRemoveMember(
   const p = requireWriter(principal);
   assertTokenCoversNamespace(p, namespace.name);
   if (p.userId !== target.id) await assertMemberOf(repos, p, namespace);
+  await assertSecondFactor(repos, p, namespace.id);
   return p;
 }
 
@@ -254,11 +256,12 @@ export function assertMayAnswerMembership(principal: Principal | undefined, user
 export async function assertMayManageMaintainers(
   repos: Repositories,
   principal: Principal | undefined,
-  pkg: { id: number; fullName: string },
+  pkg: { id: number; fullName: string; namespaceId?: number },
 ): Promise<Principal> {
   const p = requireWriter(principal);
   assertTokenCoversPackage(p, packageOfFullName(pkg.fullName));
   await assertMaintainer(repos, p, pkg);
+  await assertSecondFactor(repos, p, pkg.namespaceId);
   return p;
 }
 
@@ -270,6 +273,62 @@ export async function assertMayActForNamespace(
 ): Promise<Principal> {
   const p = requireWriter(principal);
   assertTokenCoversNamespace(p, namespace.name);
+  await assertMemberOf(repos, p, namespace);
+  await assertSecondFactor(repos, p, namespace.id);
+  return p;
+}
+
+/**
+ * Second factors (issue 10). A write (publish, yank, tags, member and maintainer changes) needs a
+ * fresh second factor when the user asked for it (TOTP "for writes") or the namespace it touches
+ * requires one (`require_tfa`). A token request presents a one-time password (npm's `npm-otp`
+ * header, `ds --otp`), checked and spent once; a website session counts when it was signed in (or
+ * enrolled) with the second factor. Automation tokens skip the check. The namespace requirement
+ * wants the user to have a second factor at all: without one, SECOND_FACTOR_REQUIRED.
+ */
+export async function assertSecondFactor(repos: Repositories, principal: Principal, namespaceId: number | undefined): Promise<void> {
+  if (principal.automation === true) return;
+  const factor = await repos.security.findSecondFactor(principal.userId);
+  const enabled = factor?.enabledAt !== undefined;
+  const userWants = enabled && factor?.forWrites === true;
+  const namespaceWants = namespaceId !== undefined && (await repos.security.namespaceRequiresSecondFactor(namespaceId));
+  if (!userWants && !namespaceWants) return;
+  if (!enabled) {
+    throw appError('SECOND_FACTOR_REQUIRED', 'This namespace requires two-factor authentication for writes.', {
+      hint: 'Turn it on at /www/account/security, then try again with a one-time password.',
+    });
+  }
+  if (principal.scope === 'session') {
+    if (principal.secondFactor) return;
+    throw appError('OTP_REQUIRED', 'Sign out and in again with your second factor to do that.');
+  }
+  if (!principal.otp) throw appError('OTP_REQUIRED');
+  if (!(await principal.otp.verify(repos))) throw appError('OTP_INVALID');
+}
+
+/** Turning a namespace's second-factor requirement on or off: an accepted member who has a second factor. */
+export async function assertMaySetNamespaceSecondFactor(
+  repos: Repositories,
+  principal: Principal | undefined,
+  namespace: { id: number; name: string },
+): Promise<Principal> {
+  const p = await assertMayActForNamespace(repos, principal, namespace);
+  const factor = await repos.security.findSecondFactor(p.userId);
+  if (factor?.enabledAt === undefined) {
+    throw appError('SECOND_FACTOR_REQUIRED', 'Turn on two-factor authentication for your own account first.', {
+      hint: 'See /www/account/security.',
+    });
+  }
+  return p;
+}
+
+/** A namespace's audit log: its accepted members (a user namespace: that user). */
+export async function assertMayReadNamespaceAudit(
+  repos: Repositories,
+  principal: Principal | undefined,
+  namespace: { id: number; name: string },
+): Promise<Principal> {
+  const p = requireSignedIn(principal);
   await assertMemberOf(repos, p, namespace);
   return p;
 }
@@ -291,6 +350,7 @@ export async function authorizePackageWrite(
   principal: Actor | undefined,
   ref: PackageRef,
   localHost: Host,
+  options: { changesNothing?: boolean } = {},
 ): Promise<{ namespace: NamespaceRow; pkg: PackageRow | undefined; principal: Actor }> {
   const p = isSystemPrincipal(principal) ? principal : requireWriter(principal);
   assertLocal(ref, localHost);
@@ -308,6 +368,9 @@ export async function authorizePackageWrite(
       throw appError('NOT_A_MAINTAINER', `You are not a maintainer of "${formatPackageName(ref)}".`);
     }
   } else await assertMayCreateIn(repos, p, namespace);
+  // a request that changes nothing (npm's tarball DELETE after an unpublish, sent with the same
+  // code as the unpublish itself) does not spend a second factor
+  if (!isSystemPrincipal(p) && !options.changesNothing) await assertSecondFactor(repos, p, namespace.id);
   return { namespace, pkg, principal: p };
 }
 

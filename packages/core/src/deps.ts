@@ -23,4 +23,6 @@ export interface CoreDeps {
   events: EventBus;
   host: Host;
   limits: CoreLimits;
+  /** seals secrets kept at rest (TOTP secrets; OAUTH_PASSWORD) */
+  sealPassword: string;
 }

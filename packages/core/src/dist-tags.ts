@@ -1,5 +1,6 @@
 import { appError, truncate, type Version } from '@entropic/types';
 import semver from 'semver';
+import { packageSubject, recordAudit } from './audit-log.ts';
 import type { CoreDeps } from './deps.ts';
 import { enqueueSearchIndex } from './jobs/search-index-jobs.ts';
 import { authorizePackageWrite, fullName, getPackage, type PackageRef } from './packages.ts';
@@ -45,6 +46,7 @@ export async function setDistTag(deps: CoreDeps, input: SetDistTagInput): Promis
     await repos.tags.set(pkg.id, tag, version, now);
     await repos.packages.update(pkg.id, { modifiedAt: now });
     await enqueueSearchIndex(repos, ref);
+    await recordAudit(repos, now, principal, 'tag-set', packageSubject(ref, { tag, version }));
   });
   await deps.events.emit({ type: 'package-changed', ref });
   return listDistTags(deps, { ref });
@@ -61,8 +63,10 @@ export async function removeDistTag(
     const { pkg } = await authorizePackageWrite(repos, principal, ref, deps.host);
     if (!pkg) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
     if (!(await repos.tags.remove(pkg.id, tag))) throw appError('TAG_NOT_FOUND', `"${fullName(ref)}" has no tag "${tag}".`);
-    await repos.packages.update(pkg.id, { modifiedAt: deps.clock.now() });
+    const now = deps.clock.now();
+    await repos.packages.update(pkg.id, { modifiedAt: now });
     await enqueueSearchIndex(repos, ref);
+    await recordAudit(repos, now, principal, 'tag-removed', packageSubject(ref, { tag }));
   });
   await deps.events.emit({ type: 'package-changed', ref });
 }

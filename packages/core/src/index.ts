@@ -1,4 +1,5 @@
 export * from './accounts.ts';
+export * from './audit-log.ts';
 export * from './authorize.ts';
 export { addressAllowed } from './cidr.ts';
 export * from './cli-login.ts';
@@ -27,9 +28,11 @@ export * from './passwords.ts';
 export * from './ports/index.ts';
 export * from './principal.ts';
 export * from './publish-version.ts';
+export * from './rate-limits.ts';
 export * from './recently-published.ts';
 export * from './render-readme.ts';
 export * from './search.ts';
+export * from './second-factor.ts';
 export * from './secret-box.ts';
 export * from './sign-in-throttle.ts';
 export * from './tokens.ts';

@@ -1,4 +1,5 @@
 import { appError, type NamespaceRef, type PackageDocument, type Page } from '@entropic/types';
+import { packageSubject, recordAudit } from './audit-log.ts';
 import { assertMayActForNamespace, assertMayManageMaintainers, requireWriter } from './authorize.ts';
 import type { CoreDeps } from './deps.ts';
 import { enqueueSearchIndex } from './jobs/search-index-jobs.ts';
@@ -86,11 +87,12 @@ export async function inviteMaintainer(deps: CoreDeps, input: MaintainerInput): 
   const pkgName = fullName(ref);
   return changeMaintainers(deps, ref, async (repos) => {
     const pkg = await getPackage(repos, ref, deps.host);
-    await assertMayManageMaintainers(repos, principal, { id: pkg.id, fullName: pkgName });
+    const p = await assertMayManageMaintainers(repos, principal, { id: pkg.id, fullName: pkgName, namespaceId: pkg.namespace_id });
     const namespace = await getNamespace(repos, invitee, deps.host);
     const label = formatNamespace(namespace, deps.host);
     if (namespace.kind === 'system') throw appError('SYSTEM_NAMESPACE', `${label} is a system namespace and cannot maintain packages.`);
     if (await repos.teams.inviteMaintainer(pkg.id, namespace.id)) {
+      await recordAudit(repos, deps.clock.now(), p, 'maintainer-invited', packageSubject(ref, { maintainer: namespace.name }));
       return { outcome: 'invited', message: `${label} invited to join the maintainers of ${pkgName}.` };
     }
     const existing = await repos.teams.findMaintainership(pkg.id, namespace.id);
@@ -112,11 +114,18 @@ export async function removeMaintainer(deps: CoreDeps, input: MaintainerInput): 
   return changeMaintainers(deps, ref, async (repos) => {
     const pkg = await getPackage(repos, ref, deps.host);
     await repos.teams.lockPackage(pkg.id);
-    await assertMayManageMaintainers(repos, principal, { id: pkg.id, fullName: pkgName });
+    const p = await assertMayManageMaintainers(repos, principal, { id: pkg.id, fullName: pkgName, namespaceId: pkg.namespace_id });
     const namespace = await getNamespace(repos, invitee, deps.host);
     const label = formatNamespace(namespace, deps.host);
     const existing = await repos.teams.findMaintainership(pkg.id, namespace.id);
     if (!existing) return { outcome: 'not-a-maintainer', message: `${label} was not a maintainer of ${pkgName}.` };
+    await recordAudit(
+      repos,
+      deps.clock.now(),
+      p,
+      'maintainer-removed',
+      packageSubject(ref, { maintainer: namespace.name, accepted: existing.accepted }),
+    );
     if (!existing.accepted) {
       await repos.teams.removeMaintainer(pkg.id, namespace.id);
       return { outcome: 'withdrawn', message: `The invitation of ${label} to maintain ${pkgName} was withdrawn.` };
@@ -142,9 +151,10 @@ export async function acceptMaintainership(deps: CoreDeps, input: Maintainership
   return changeMaintainers(deps, pkgRef, async (repos) => {
     const namespace = await getNamespace(repos, ref, deps.host);
     const label = formatNamespace(namespace, deps.host);
-    await assertMayActForNamespace(repos, principal, { id: namespace.id, name: label });
+    const p = await assertMayActForNamespace(repos, principal, { id: namespace.id, name: label });
     const pkg = await getPackage(repos, pkgRef, deps.host);
     if (await repos.teams.acceptMaintainership(pkg.id, namespace.id, deps.clock.now())) {
+      await recordAudit(repos, deps.clock.now(), p, 'maintainership-accepted', packageSubject(pkgRef, { maintainer: namespace.name }));
       return { outcome: 'accepted', message: `${label} is now a maintainer of ${pkgName}.` };
     }
     const existing = await repos.teams.findMaintainership(pkg.id, namespace.id);
@@ -162,11 +172,13 @@ export async function endMaintainership(deps: CoreDeps, input: MaintainershipAns
   return changeMaintainers(deps, pkgRef, async (repos) => {
     const namespace = await getNamespace(repos, ref, deps.host);
     const label = formatNamespace(namespace, deps.host);
-    await assertMayActForNamespace(repos, principal, { id: namespace.id, name: label });
+    const p = await assertMayActForNamespace(repos, principal, { id: namespace.id, name: label });
     const pkg = await getPackage(repos, pkgRef, deps.host);
     await repos.teams.lockPackage(pkg.id);
     const existing = await repos.teams.findMaintainership(pkg.id, namespace.id);
     if (!existing) throw appError('INVITATION_NOT_FOUND', `${label} neither maintains nor is invited to maintain ${pkgName}.`);
+    const action = existing.accepted ? 'maintainer-removed' : 'maintainership-declined';
+    await recordAudit(repos, deps.clock.now(), p, action, packageSubject(pkgRef, { maintainer: namespace.name }));
     if (!existing.accepted) {
       await repos.teams.removeMaintainer(pkg.id, namespace.id);
       return { outcome: 'declined', message: `${label} declined the invitation to maintain ${pkgName}.` };

@@ -1,4 +1,5 @@
 import { appError, type NamespaceRef, type Page } from '@entropic/types';
+import { recordAudit } from './audit-log.ts';
 import {
   assertMayAnswerMembership,
   assertMayInviteMember,
@@ -81,6 +82,7 @@ export async function inviteMember(deps: CoreDeps, input: MemberInput): Promise<
     const p = await assertMayInviteMember(repos, principal, namespace);
     const user = await getUser(repos, username);
     if (await repos.teams.addMember(namespace.id, user.id, { accepted: false, invitedBy: p.userId })) {
+      await recordAudit(repos, deps.clock.now(), p, 'member-invited', { namespace: row.name, details: { user: user.name } });
       return { outcome: 'invited', message: `${user.name} invited to join ${namespace.name}.` };
     }
     const existing = await repos.teams.findMembership(namespace.id, user.id);
@@ -127,6 +129,11 @@ export async function removeMember(deps: CoreDeps, input: MemberInput): Promise<
     const self = p.userId === user.id;
     const existing = await repos.teams.findMembership(namespace.id, user.id);
     if (!existing) return { outcome: 'not-a-member', message: `${user.name} was not a member of ${namespace.label}.` };
+    const action = existing.accepted ? 'member-removed' : self ? 'membership-declined' : 'member-removed';
+    await recordAudit(repos, deps.clock.now(), p, action, {
+      namespace: row.name,
+      details: { user: user.name, accepted: existing.accepted },
+    });
     if (!existing.accepted) {
       await repos.teams.removeMember(namespace.id, user.id);
       return self
@@ -173,6 +180,7 @@ export async function acceptMembership(deps: CoreDeps, input: MembershipAnswerIn
     const row = await getNamespace(repos, ref, deps.host);
     const label = formatNamespace(row, deps.host);
     if (await repos.teams.acceptMembership(row.id, p.userId, deps.clock.now())) {
+      await recordAudit(repos, deps.clock.now(), p, 'membership-accepted', { namespace: row.name, details: { user: p.username } });
       return { outcome: 'accepted', message: `${p.username} is now a member of ${label}.` };
     }
     const existing = await repos.teams.findMembership(row.id, p.userId);
@@ -193,6 +201,11 @@ export async function leaveMembership(deps: CoreDeps, input: MembershipAnswerInp
     await repos.teams.lockNamespace(namespace.id);
     const existing = await repos.teams.findMembership(namespace.id, p.userId);
     if (!existing) throw appError('INVITATION_NOT_FOUND', `${p.username} is neither a member of nor invited to ${namespace.label}.`);
+    const action = existing.accepted ? 'member-removed' : 'membership-declined';
+    await recordAudit(repos, deps.clock.now(), p, action, {
+      namespace: row.name,
+      details: { user: p.username, accepted: existing.accepted },
+    });
     if (!existing.accepted) {
       await repos.teams.removeMember(namespace.id, p.userId);
       return { outcome: 'declined', message: `You have declined the invitation to join ${namespace.label}.` };

@@ -1,4 +1,5 @@
 import { appError, type NamespaceRef, type Page, parseNewNamespaceName } from '@entropic/types';
+import { recordAudit } from './audit-log.ts';
 import { requireUnlimitedWriter } from './authorize.ts';
 import type { CoreDeps } from './deps.ts';
 import { formatNamespace } from './namespaces.ts';
@@ -27,6 +28,7 @@ export async function createOrganisation(
     const id = await repos.namespaces.create(name, 'org');
     if (id === undefined) throw appError('NAMESPACE_EXISTS', `The namespace "${name}@${deps.host}" is taken.`);
     await repos.teams.addMember(id, p.userId, { accepted: true, invitedBy: null });
+    await recordAudit(repos, deps.clock.now(), p, 'organisation-created', { namespace: name });
     return { name: formatNamespace({ name, host: null }, deps.host), kind: 'org', members: [p.username] };
   });
 }

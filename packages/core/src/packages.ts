@@ -1,5 +1,6 @@
 import { ABANDONWARE, appError, formatPackageName, type Host, type PackageDocument, type Page } from '@entropic/types';
 import semver from 'semver';
+import { packageSubject, recordAudit } from './audit-log.ts';
 import { authorizePackageWrite, listReadablePackages, mayReadPackage } from './authorize.ts';
 import type { CoreDeps } from './deps.ts';
 import { enqueueSearchIndex } from './jobs/search-index-jobs.ts';
@@ -116,6 +117,7 @@ export async function abandonPackage(deps: CoreDeps, input: { principal: Princip
     await repos.packages.replaceMaintainers(pkg.id, abandonware.id);
     await repos.packages.update(pkg.id, { yanked: true, modifiedAt: now });
     await enqueueSearchIndex(repos, ref);
+    await recordAudit(repos, now, principal, 'package-abandoned', packageSubject(ref));
   });
   await deps.events.emit({ type: 'package-changed', ref });
 }

@@ -1,3 +1,4 @@
+import type { Repositories } from './ports/repositories.ts';
 import type { TokenScope } from './ports/tokens.ts';
 
 /** Who is asking: a signed-in user (through a token or a website session), or nobody. */
@@ -14,6 +15,23 @@ export interface Principal {
   limits?: { namespaces: readonly string[]; packages: readonly string[] };
   /** an automation (CI) token: skips the interactive second factor (issue 10), nothing else */
   automation?: boolean;
+  /**
+   * A one-time password the request presented (npm's `npm-otp` header, `ds --otp`). The access
+   * module checks it, once per request, only when a write needs a second factor.
+   */
+  otp?: PresentedOtp;
+  /** a website session signed in (or enrolled) with a second factor */
+  secondFactor?: boolean;
+  /** the client address (with TRUST_PROXY, the forwarded one): the audit log records it */
+  address?: string;
+}
+
+/**
+ * A presented one-time password; `verify` answers the same for the whole request (a code is spent
+ * once). It runs on the caller's repositories: inside the write's transaction when there is one.
+ */
+export interface PresentedOtp {
+  verify(repos: Repositories): Promise<boolean>;
 }
 
 /** What a system principal may do, named explicitly: it holds no user's rights. */

@@ -12,6 +12,7 @@ import {
   type Version,
   type VersionDocument,
 } from '@entropic/types';
+import { packageSubject, recordAudit } from './audit-log.ts';
 import type { CoreDeps } from './deps.ts';
 import { parseDistTag } from './dist-tags.ts';
 import { collisionKey, parseFilePath, readmeRank } from './file-paths.ts';
@@ -147,6 +148,13 @@ async function recordVersion(deps: CoreDeps, input: PublishVersionInput, receive
     await enqueueSearchIndex(repos, ref);
     await repos.tags.set(packageId, manifest.tag, version, now);
     await repos.packages.update(packageId, { modifiedAt: now });
+    await recordAudit(
+      repos,
+      now,
+      principal,
+      'publish',
+      packageSubject(ref, { version, tag: manifest.tag, via: input.npmTarball ? 'npm' : 'entropic' }),
+    );
     // The commit follows this callback: every blob the version references is durable before it
     // (a crash before the commit leaves only unreferenced blobs).
     await Promise.all(received.syncs);

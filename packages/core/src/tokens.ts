@@ -1,5 +1,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { appError, LEGACY, parseNamespaceSegment, parsePackageName, truncate } from '@entropic/types';
+import { recordAudit } from './audit-log.ts';
+import { assertSecondFactor } from './authorize.ts';
 import { parseCidrs } from './cidr.ts';
 import type { CoreDeps } from './deps.ts';
 import { verifyPassword } from './passwords.ts';
@@ -48,6 +50,8 @@ export interface CreateTokenInput {
   packages?: readonly string[];
   cidrs?: readonly string[];
   automation?: boolean;
+  /** who asked (the audit log records it; the admin command has no principal) */
+  actor?: Principal | undefined;
 }
 
 const MAX_LIMITS = 100;
@@ -113,6 +117,8 @@ export async function createToken(deps: CoreDeps, input: CreateTokenInput): Prom
     throw appError('INVALID_FIELD', 'The expiry must be in the future.');
   }
   const limits = await parseLimits(deps, input);
+  // a user whose writes need a second factor needs one to mint a token too (an automation token skips it later)
+  if (input.actor) await assertSecondFactor(deps.repos, input.actor, undefined);
   const token = `ent_v1_${randomUUID()}`;
   const row = await deps.repos.tokens.insert({
     userId: input.userId,
@@ -123,6 +129,7 @@ export async function createToken(deps: CoreDeps, input: CreateTokenInput): Prom
     expiresAt: input.expiresAt ?? null,
     ...limits,
   });
+  await recordAudit(deps.repos, deps.clock.now(), input.actor, 'token-created', { details: { tokenId: row.id, description, scope } });
   return { token, info: toInfo(row) };
 }
 
@@ -152,13 +159,17 @@ export async function listTokens(deps: CoreDeps, input: { userId: number }): Pro
  * after the change, `token-revoked` tells every token cache to forget it, and the answer waits
  * for that.
  */
-export async function revokeToken(deps: CoreDeps, input: { userId: number; tokenId: string }): Promise<void> {
+export async function revokeToken(
+  deps: CoreDeps,
+  input: { userId: number; tokenId: string; actor?: Principal | undefined },
+): Promise<void> {
   let match: { id: string } | { hash: string };
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(input.tokenId)) match = { id: input.tokenId };
   else if (isWellFormedToken(input.tokenId)) match = { hash: hashToken(input.tokenId) };
   else throw appError('TOKEN_NOT_FOUND');
   const hash = await deps.repos.tokens.revoke(input.userId, match, deps.clock.now());
   if (hash === undefined) throw appError('TOKEN_NOT_FOUND');
+  await recordAudit(deps.repos, deps.clock.now(), input.actor, 'token-revoked', { details: { tokenId: input.tokenId } });
   await deps.events.emit({ type: 'token-revoked', hash });
 }
 

@@ -9,6 +9,7 @@ import {
   type VersionDocument,
 } from '@entropic/types';
 import semver from 'semver';
+import { packageSubject, recordAudit } from './audit-log.ts';
 import type { CoreDeps } from './deps.ts';
 import { enqueueSearchIndex } from './jobs/search-index-jobs.ts';
 import { authorizePackageWrite, fullName, getPackage, type PackageRef } from './packages.ts';
@@ -68,6 +69,7 @@ export async function yankVersion(deps: CoreDeps, input: YankVersionInput): Prom
     if (row.yanked) return false;
     const now = deps.clock.now();
     await repos.versions.yank(row.id, now);
+    await recordAudit(repos, now, principal, 'yank', packageSubject(ref, { version }));
     const tags = await repos.tags.removeForVersion(pkg.id, version);
     if (tags.includes('latest')) await recomputeLatest(repos, pkg.id, now);
     await repos.packages.update(pkg.id, { modifiedAt: now });
@@ -128,6 +130,8 @@ export async function deprecateVersions(deps: CoreDeps, input: DeprecateVersions
     const now = deps.clock.now();
     for (const update of updates) await repos.versions.setDeprecated(update.id, update.message, now);
     if (updates.length > 0) {
+      const versions = Object.fromEntries(updates.map((u) => [u.version, u.message]));
+      await recordAudit(repos, now, principal, 'deprecate', packageSubject(ref, { versions }));
       await repos.packages.update(pkg.id, { modifiedAt: now });
       await enqueueSearchIndex(repos, ref);
     }

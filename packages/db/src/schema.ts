@@ -20,6 +20,8 @@ export interface NamespacesTable {
   kind: 'user' | 'org' | 'system';
   /** every package of a private namespace is private */
   private: Generated<boolean>;
+  /** writes in this namespace need a second factor (0014) */
+  require_tfa: Generated<boolean>;
   created_at: Timestamp;
 }
 
@@ -222,6 +224,48 @@ export interface HostKeysTable {
   created_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+/** A user's TOTP second factor (0014). */
+export interface UserSecondFactorsTable {
+  user_id: number;
+  totp_secret_sealed: string;
+  enabled_at: NullableTimestamp;
+  for_writes: Generated<boolean>;
+  last_step: ColumnType<string | number, number | undefined, number>;
+  created_at: Generated<Date>;
+}
+
+export interface RecoveryCodesTable {
+  user_id: number;
+  hash: string;
+  used_at: NullableTimestamp;
+}
+
+export interface WebauthnCredentialsTable {
+  id: string;
+  user_id: number;
+  public_key: string;
+  counter: ColumnType<string | number, number | undefined, number>;
+  transports: Generated<string>;
+  name: Generated<string>;
+  created_at: Generated<Date>;
+  last_used_at: NullableTimestamp;
+}
+
+/** Append-only (a trigger refuses UPDATE); pruned by retention only. */
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: Timestamp;
+  actor_id: number | null;
+  actor: string;
+  action: string;
+  namespace: string | null;
+  package: string | null;
+  address: string | null;
+  details: Json<Record<string, unknown>>;
+}
+
 export interface Database {
   users: UsersTable;
   namespaces: NamespacesTable;
@@ -242,4 +286,8 @@ export interface Database {
   download_counts: DownloadCountsTable;
   host_keys: HostKeysTable;
   object_references: ObjectReferencesTable;
+  user_second_factors: UserSecondFactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  webauthn_credentials: WebauthnCredentialsTable;
+  audit_log: AuditLogTable;
 }

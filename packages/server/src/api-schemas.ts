@@ -80,6 +80,25 @@ const LIST_QUERY = object(
 );
 const STATUS_QUERY = object({ ...(LIST_QUERY.properties as Record<string, Schema>), status: { type: 'string', enum: ['pending'] } }, []);
 
+const AUDIT_ENTRY = object(
+  {
+    id: str(),
+    at: str('ISO 8601'),
+    actor: str('username (or the name tried, for a failed sign-in)'),
+    action: str('sign-in, sign-in-failed, second-factor-enabled, token-created, publish, yank, tag-set, member-invited, …'),
+    namespace: str(),
+    package: str(),
+    address: str('client address'),
+    details: { type: 'object' },
+  },
+  ['id', 'at', 'actor', 'action', 'details'],
+);
+const AUDIT_QUERY = object(
+  { ...(LIST_QUERY.properties as Record<string, Schema>), format: { type: 'string', enum: ['json', 'jsonl'] } },
+  [],
+);
+const SECOND_FACTOR_SETTING = object({ namespace: str(), required: { type: 'boolean' } });
+
 const BEARER = [{ bearer: [] }];
 const read = (tags: string[], summary: string, response: Schema, extra: Schema = {}): Schema => ({
   tags,
@@ -328,6 +347,33 @@ export const API_SCHEMAS: Record<string, Schema> = {
     { 201: { type: 'object' } },
     {
       params: params({ namespace: 'namespace' }),
+    },
+  ),
+  'GET /auth/audit': write(
+    ['security'],
+    "The caller's own audit log, newest first (`format=jsonl`: JSON lines, for export)",
+    { 200: page(AUDIT_ENTRY, 'Audit entries') },
+    { querystring: AUDIT_QUERY },
+  ),
+  [`GET ${ns}/audit`]: write(
+    ['security'],
+    "A namespace's audit log, for its members (`format=jsonl`: JSON lines)",
+    { 200: page(AUDIT_ENTRY, 'Audit entries') },
+    {
+      params: params({ namespace: NAMESPACE }),
+      querystring: AUDIT_QUERY,
+    },
+  ),
+  [`GET ${ns}/second-factor`]: read(['security'], 'Whether writes in the namespace need a second factor', SECOND_FACTOR_SETTING, {
+    params: params({ namespace: NAMESPACE }),
+  }),
+  [`PUT ${ns}/second-factor`]: write(
+    ['security'],
+    'Require (or stop requiring) a second factor for writes in the namespace (a member with a second factor; send `npm-otp`)',
+    { 200: SECOND_FACTOR_SETTING },
+    {
+      params: params({ namespace: NAMESPACE }),
+      body: object({ required: { type: 'boolean' } }),
     },
   ),
   [`GET ${ns}/members`]: read(['teams'], 'Accepted members', page(str(), 'A page of usernames'), {

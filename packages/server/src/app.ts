@@ -4,6 +4,7 @@ import { NpmTarballBuilder } from '@entropic/npm';
 import { parseDependencyName, type Version } from '@entropic/types';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { registerAuditRetention } from './audit-retention.ts';
 import { subscribeCaches } from './cache-subscriptions.ts';
 import type { ServerDeps } from './deps.ts';
 import { registerDownloadCounting } from './download-counting.ts';
@@ -25,6 +26,7 @@ import { registerNpmRoutes } from './routes/npm.ts';
 import { registerObjectRoutes } from './routes/objects.ts';
 import { registerPackageRoutes } from './routes/packages.ts';
 import { registerPublishRoute } from './routes/publish.ts';
+import { registerSecurityRoutes } from './routes/security.ts';
 import { registerTeamRoutes } from './routes/teams.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { TokenCache } from './token-cache.ts';
@@ -153,6 +155,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   await registerApiDescription(app, SERVER_VERSION);
   if (metrics) registerMetrics(app, metrics, deps.config.metrics.token);
   registerDownloadCounting(app);
+  registerAuditRetention(app);
   registerAuthentication(app, tokenCache);
   registerPackageReadAccess(app);
   registerMetaRoutes(app);
@@ -175,6 +178,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   registerNamespaceRoutes(app);
   registerTeamRoutes(app);
   registerUserRoutes(app);
+  registerSecurityRoutes(app);
   registerMaintainerRoutes(app);
   return app;
 }

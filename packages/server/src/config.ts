@@ -75,6 +75,8 @@ export interface Config {
   downloadCounts: boolean;
   /** seconds between flushes of the download counts: what a crashed process may lose at most */
   downloadFlushSeconds: number;
+  /** issue 10: audit retention, rate limits */
+  security: SecurityConfig;
   /** the job queue's worker: in the server process (`npm start`) and `npm run worker` */
   jobs: {
     /** run a worker inside the server process; off when separate `npm run worker` processes do the work */
@@ -90,6 +92,15 @@ export interface Config {
     /** caps every kind's retry backoff (seconds); undefined: each kind's own cap (JOB_POLICIES, up to 10 minutes) */
     maxBackoffSeconds: number | undefined;
   };
+}
+
+export interface SecurityConfig {
+  /** audit entries older than this many days are pruned (0: kept for ever) */
+  auditRetentionDays: number;
+  /** requests one token may make per minute (0: no limit) */
+  tokenRequestsPerMinute: number;
+  /** versions one user may publish per hour (0: no limit) */
+  publishesPerHour: number;
 }
 
 export interface S3Config {
@@ -338,6 +349,7 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600) * 1000,
     downloadCounts: bool(env, 'DOWNLOAD_COUNTS', true),
     downloadFlushSeconds: integer(env, 'DOWNLOAD_FLUSH_SECONDS', 10, 1, 3600),
+    security: loadSecurityConfig(env),
     jobs: {
       inServer: bool(env, 'JOBS_IN_SERVER', true),
       concurrency: integer(env, 'JOBS_CONCURRENCY', 2, 1, 64),
@@ -348,6 +360,14 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     },
   };
   return Object.freeze(config);
+}
+
+function loadSecurityConfig(env: Env): SecurityConfig {
+  return {
+    auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 0, 36_500),
+    tokenRequestsPerMinute: integer(env, 'TOKEN_RATE_LIMIT_PER_MINUTE', 3000, 0),
+    publishesPerHour: integer(env, 'PUBLISH_RATE_LIMIT_PER_HOUR', 120, 0),
+  };
 }
 
 function loadS3Config(env: Env): S3Config {

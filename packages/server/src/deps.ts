@@ -78,6 +78,7 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     },
     host: config.host,
     limits: config.limits,
+    sealPassword: config.oauthPassword,
     onJobsEnqueued(listener) {
       jobListeners.add(listener);
       return () => jobListeners.delete(listener);

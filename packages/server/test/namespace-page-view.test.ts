@@ -24,6 +24,7 @@ const model = (overrides: Partial<NamespacePageModel> = {}): NamespacePageModel 
   invitedTo: [doc('alice@registry.test/%40scoped%2Fboat')],
   csrfToken: '',
   inviteUser: '',
+  requiresSecondFactor: false,
   ...overrides,
 });
 

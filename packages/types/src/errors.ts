@@ -49,6 +49,9 @@ export const errorCatalogue = {
   CSRF_FAILED: { status: 403, message: 'The form has expired; reload the page and try again.' },
   SIGN_IN_FAILED: { status: 401, message: 'The username or password is not right.' },
   NOT_YOUR_ACCOUNT: { status: 403, message: 'Only that user can see or answer their invitations.' },
+  OTP_REQUIRED: { status: 401, message: 'This operation requires a one-time password from your authenticator.' },
+  OTP_INVALID: { status: 401, message: 'The one-time password is wrong, expired or already used.' },
+  SECOND_FACTOR_REQUIRED: { status: 403, message: 'Two-factor authentication is required for that.' },
   // 404
   NOT_FOUND: { status: 404, message: 'Not found.' },
   PACKAGE_NOT_FOUND: { status: 404, message: 'The package does not exist.' },
@@ -73,6 +76,11 @@ export const errorCatalogue = {
   PACKAGE_ABANDONED: { status: 409, message: 'The package has been abandoned.' },
   VERSION_YANKED: { status: 409, message: 'The version was yanked; a yank is final.' },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
+  SECOND_FACTOR_ALREADY_ENABLED: {
+    status: 409,
+    message: 'Two-factor authentication is already on; turn it off first to set up a new device.',
+  },
+  SECOND_FACTOR_NOT_ENABLED: { status: 409, message: 'Two-factor authentication is not on for this account.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   URI_TOO_LONG: { status: 414, message: 'A part of the URL is too long.' },
   FILE_TOO_LARGE: { status: 413, message: 'A file is too large.' },

@@ -1,3 +1,4 @@
+export * from './audit.ts';
 export * from './clock.ts';
 export * from './downloads.ts';
 export * from './events.ts';
@@ -12,6 +13,7 @@ export * from './packages.ts';
 export * from './records.ts';
 export * from './repositories.ts';
 export * from './search.ts';
+export * from './security.ts';
 export * from './tags.ts';
 export * from './teams.ts';
 export * from './tokens.ts';

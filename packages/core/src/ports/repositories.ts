@@ -1,3 +1,4 @@
+import type { AuditRepository } from './audit.ts';
 import type { DownloadRepository } from './downloads.ts';
 import type { HostKeyRepository } from './host-keys.ts';
 import type { JobRepository } from './jobs.ts';
@@ -8,6 +9,7 @@ import type { ObjectReferenceRepository } from './objects.ts';
 import type { OrgTeamRepository } from './org-teams.ts';
 import type { PackageRepository } from './packages.ts';
 import type { SearchRepository } from './search.ts';
+import type { SecurityRepository } from './security.ts';
 import type { TagRepository } from './tags.ts';
 import type { TeamRepository } from './teams.ts';
 import type { TokenRepository } from './tokens.ts';
@@ -37,6 +39,10 @@ export interface Repositories {
   downloads: DownloadRepository;
   /** this host's signing keys (federation, npm registry signatures) */
   hostKeys: HostKeyRepository;
+  /** second factors (TOTP, recovery codes, passkeys) and namespaces' second-factor requirement */
+  security: SecurityRepository;
+  /** the append-only audit log */
+  audit: AuditRepository;
 }
 
 /** A transaction: the repositories handed to `work` all act in it; it commits when `work` resolves. */

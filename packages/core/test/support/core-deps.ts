@@ -38,6 +38,7 @@ export async function createTestCoreDeps(): Promise<TestCoreDeps> {
     events,
     host: hostFromUrl('http://registry.test'),
     limits: { maxDependencies: 1000, maxFiles: 10_000, maxFileBytes: 64 * 1024 * 1024, maxVersionBytes: 256 * 1024 * 1024 },
+    sealPassword: 'core test seal password',
     emitted,
     async close() {
       await Promise.allSettled([kv.close(), blobs.close()]);

@@ -10,6 +10,7 @@ import { statements as searchPrefixIndexes } from './0009-search-prefix-indexes.
 import { statements as downloadCounts } from './0010-download-counts.ts';
 import { statements as granularTokens } from './0012-granular-tokens.ts';
 import { statements as teams } from './0013-teams.ts';
+import { statements as accountSecurity } from './0014-account-security.ts';
 import { statements as hostKeys } from './0015-host-keys.ts';
 import { statements as privateVisibility } from './0016-private-visibility.ts';
 
@@ -30,6 +31,7 @@ export const migrations: ReadonlyArray<{ name: string; statements: readonly stri
   { name: '0010-download-counts', statements: downloadCounts },
   { name: '0012-granular-tokens', statements: granularTokens },
   { name: '0013-teams', statements: teams },
+  { name: '0014-account-security', statements: accountSecurity },
   { name: '0015-host-keys', statements: hostKeys },
   { name: '0016-private-visibility', statements: privateVisibility },
 ];

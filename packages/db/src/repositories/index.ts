@@ -1,6 +1,7 @@
 import { type Clock, type Repositories, systemClock, type UnitOfWork } from '@entropic/core';
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
+import { auditRepository } from './audit.ts';
 import { downloadRepository } from './downloads.ts';
 import type { Executor } from './executor.ts';
 import { hostKeyRepository } from './host-keys.ts';
@@ -12,6 +13,7 @@ import { objectReferenceRepository } from './objects.ts';
 import { orgTeamRepository } from './org-teams.ts';
 import { packageRepository } from './packages.ts';
 import { searchRepository } from './search.ts';
+import { securityRepository } from './security.ts';
 import { tagRepository } from './tags.ts';
 import { teamRepository } from './teams.ts';
 import { tokenRepository } from './tokens.ts';
@@ -43,6 +45,8 @@ export function createRepositories(db: Executor, options: RepositoryOptions = {}
     jobs: jobRepository(db, options.clock ?? systemClock, options.onJobsEnqueued ?? (() => {})),
     downloads: downloadRepository(db),
     hostKeys: hostKeyRepository(db),
+    security: securityRepository(db),
+    audit: auditRepository(db),
   };
 }
 

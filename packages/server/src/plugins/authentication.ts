@@ -1,4 +1,4 @@
-import type { Principal } from '@entropic/core';
+import { countTokenRequest, type Principal, presentOtp } from '@entropic/core';
 import { appError } from '@entropic/types';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TokenCache } from '../token-cache.ts';
@@ -25,7 +25,17 @@ export function registerAuthentication(app: FastifyInstance, tokens: TokenCache)
       });
     }
     const { principal } = await tokens.authenticate(match[1] as string, request.ip);
-    request.principal = principal;
+    const { deps } = request.server;
+    if (principal.tokenId)
+      await countTokenRequest(deps, { tokenId: principal.tokenId, perMinute: deps.config.security.tokenRequestsPerMinute });
+    // A per-request copy (the cached principal is shared): where the request came from, and the
+    // one-time password it presents (npm's `npm-otp` header; `ds --otp` sends the same).
+    const otp = request.headers['npm-otp'];
+    request.principal = {
+      ...principal,
+      address: request.ip,
+      ...(typeof otp === 'string' && otp !== '' ? { otp: presentOtp(deps, principal.userId, otp.slice(0, 64)) } : {}),
+    };
   };
   // Callback style: an anonymous request (most reads) costs no promise here.
   app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {

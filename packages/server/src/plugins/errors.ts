@@ -74,6 +74,8 @@ export function toAppError(error: unknown): AppError {
  */
 function codeHeaders(error: AppError): Record<string, string> | undefined {
   if (error.code === 'UNAUTHENTICATED') return { 'WWW-Authenticate': 'Bearer' };
+  // npm reads `WWW-Authenticate: OTP` as "ask for a one-time password" (EOTP)
+  if (error.code === 'OTP_REQUIRED' || error.code === 'OTP_INVALID') return { 'WWW-Authenticate': 'OTP' };
   if (error.code === 'INVALID_TOKEN') {
     const bearerError = error.details?.bearerError === 'invalid_request' ? 'invalid_request' : 'invalid_token';
     return { 'WWW-Authenticate': `Bearer error="${bearerError}"` };

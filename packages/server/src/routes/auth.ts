@@ -36,13 +36,14 @@ export function registerAuthRoutes(app: FastifyInstance): void {
       packages: stringList(body.packages, 'packages'),
       cidrs: stringList(body.cidrs, 'cidrs'),
       automation: booleanField(body.automation, 'automation'),
+      actor: principal,
     });
     return reply.code(201).send({ token, ...info });
   });
 
   app.delete<{ Params: { id: string } }>('/auth/tokens/:id', async (request, reply) => {
     const principal = assertMayManageTokens(request.principal);
-    await revokeToken(deps, { userId: principal.userId, tokenId: request.params.id });
+    await revokeToken(deps, { userId: principal.userId, tokenId: request.params.id, actor: principal });
     return reply.code(204).send();
   });
 

@@ -70,13 +70,14 @@ export function registerNpmTokenRoutes(app: FastifyInstance): void {
       packages: booleanField(body.packages_all, 'packages_all') ? [] : stringList(body.packages, 'packages'),
       cidrs: stringList(body.cidr_whitelist, 'cidr_whitelist'),
       automation: booleanField(body.bypass_2fa, 'bypass_2fa'),
+      actor: principal,
     });
     return reply.code(201).send({ ...npmToken(info), token });
   });
 
   app.delete<{ Params: { key: string } }>('/-/npm/v1/tokens/token/:key', async (request, reply) => {
     const principal = assertMayManageTokens(request.principal);
-    await revokeToken(deps, { userId: principal.userId, tokenId: request.params.key });
+    await revokeToken(deps, { userId: principal.userId, tokenId: request.params.key, actor: principal });
     return reply.code(204).send();
   });
 }

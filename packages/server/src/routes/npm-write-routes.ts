@@ -1,4 +1,4 @@
-import { authorizePackageWrite, requireWriter } from '@entropic/core';
+import { authorizePackageWrite, countPublishRequest, requireWriter } from '@entropic/core';
 import { putNpmPackage, unpublishNpmPackage } from '@entropic/npm';
 import { appError } from '@entropic/types';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -15,6 +15,7 @@ export function registerNpmWriteRoutes(app: FastifyInstance, ctx: NpmContext): v
 
   app.put<{ Params: NameParams }>('/:name', { bodyLimit }, async (request, reply) => {
     const npmName = plainName(request.params);
+    await countPublishRequest(deps, { principal: request.principal, perHour: app.deps.config.security.publishesPerHour });
     const result = await putNpmPackage(deps, { principal: request.principal, npmName, body: request.body });
     return reply.code(result.kind === 'published' ? 201 : 200).send({ ok: true, id: npmName });
   });
@@ -42,7 +43,7 @@ export function registerNpmWriteRoutes(app: FastifyInstance, ctx: NpmContext): v
   // npm deletes the tarball after unpublishing a version: the version is yanked, its files stay.
   const deleteTarball = async (request: FastifyRequest, npmName: string) => {
     const ref = await ctx.resolve(npmName);
-    await authorizePackageWrite(deps.repos, requireWriter(request.principal), ref, deps.host);
+    await authorizePackageWrite(deps.repos, requireWriter(request.principal), ref, deps.host, { changesNothing: true });
     return { ok: true };
   };
   app.delete<{ Params: NameParams & { file: string; rev: string } }>('/:name/-/:file/-rev/:rev', (request) =>

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
-import { type PublishPart, publishVersion, signVersionDocument } from '@entropic/core';
+import { countPublishRequest, type PublishPart, publishVersion, signVersionDocument } from '@entropic/core';
 import { appError, isAppError, truncate } from '@entropic/types';
 import busboy from 'busboy';
 import type { FastifyInstance } from 'fastify';
@@ -22,6 +22,7 @@ export function registerPublishRoute(app: FastifyInstance): void {
     async (request, reply) => {
       const ref = parsePackageRef(request.params, deps.host);
       const version = parseVersionParam(request.params.version);
+      await countPublishRequest(deps, { principal: request.principal, perHour: deps.config.security.publishesPerHour });
       const contentType = request.headers['content-type'] as string;
       const body = decodeBody(request.raw);
       const parts = multipartParts(body, contentType, deps.limits.maxFiles);

@@ -59,12 +59,12 @@ export function registerCliLoginPages(www: FastifyInstance): void {
       return sendPage(reply, finished(request, 'Login cancelled', 'The command-line login was cancelled.'));
     }
     const description = login.hostname ? `CLI login on ${login.hostname}` : 'CLI login (web)';
-    const { token, info } = await createToken(deps, { userId: user.id, description, scope: 'publish' });
+    const { token, info } = await createToken(deps, { userId: user.id, description, scope: 'publish', actor: request.principal });
     try {
       await completeCliLogin(deps, { id: login.id, token });
     } catch (error) {
       // the login expired in between: the token must not outlive it
-      await revokeToken(deps, { userId: user.id, tokenId: info.id });
+      await revokeToken(deps, { userId: user.id, tokenId: info.id, actor: request.principal });
       throw error;
     }
     return sendPage(reply, finished(request, 'Logged in', 'You are logged in on the command line. You may close this window.'));

@@ -35,6 +35,7 @@ export function renderPage(request: FastifyRequest, options: PageOptions): SafeH
   const nav = user
     ? html`<nav aria-label="Account">
         <a href="/www/tokens">Tokens</a>
+        <a href="/www/account/security">Security</a>
         <a href="/www/namespaces/${encodeURIComponent(user.name)}">${user.name}</a>
         <form method="post" action="/www/logout">${csrfField(request)}<button class="link" type="submit">Sign out</button></form>
       </nav>`

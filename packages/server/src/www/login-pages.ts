@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import {
+  type AccountUser,
   clearSignInAttempts,
   countSignInAttempt,
   createLocalUser,
   createUserWithIdentity,
   findCliLogin,
+  hasSecondFactor,
+  recordSignIn,
+  recordSignInFailure,
   signInWithIdentity,
   verifyLocalSignIn,
 } from '@entropic/core';
@@ -54,6 +58,21 @@ export function afterSignInPath(request: FastifyRequest): string {
     session.dirty = true;
   }
   return next ?? '/www/tokens';
+}
+
+/**
+ * The first factor (password or provider) is good: a user with a second factor goes on to
+ * /www/login/second-factor (the session is not signed in yet); anyone else is signed in here.
+ */
+async function completeSignIn(request: FastifyRequest, reply: FastifyReply, user: AccountUser, method: string): Promise<FastifyReply> {
+  const { deps } = request.server;
+  if (await hasSecondFactor(deps, { userId: user.id })) {
+    touchSession(request).data.awaitingSecondFactor = { userId: user.id, method };
+    return reply.redirect('/www/login/second-factor', 303);
+  }
+  await signIn(request, user);
+  await recordSignIn(deps, { principal: { userId: user.id, username: user.name, scope: 'session', address: request.ip }, method });
+  return reply.redirect(afterSignInPath(request), 303);
 }
 
 /** A form failure worth showing beside the form (bad input, name taken); anything else is a real error. */
@@ -111,12 +130,12 @@ function registerPasswordSignIn(www: FastifyInstance, renderLoginPage: LoginPage
     await countSignInAttempt(deps, { ...(username ? { account: username } : {}), address: request.ip, limits: config.signInLimits });
     const user = username && password ? await verifyLocalSignIn(deps, { name: username, password }) : undefined;
     if (!user) {
+      await recordSignInFailure(deps, { name: username, address: request.ip, method: 'password' });
       const page = renderLoginPage(request, { error: 'The username or password is not right.', username });
       return sendPage(reply, page, 401);
     }
     await clearSignInAttempts(deps, { account: username });
-    await signIn(request, user);
-    return reply.redirect(afterSignInPath(request), 303);
+    return completeSignIn(request, reply, user, 'password');
   });
 }
 
@@ -168,10 +187,7 @@ function registerProviderSignIn(www: FastifyInstance, providers: readonly SignIn
       const profile = await provider.finish({ callbackUrl: new URL(redirectUri + query), redirectUri, state, checks: stored.checks });
       const identity = toExternalIdentity(provider, profile, config.oauthPassword);
       const user = await signInWithIdentity(deps, { identity });
-      if (user) {
-        await signIn(request, user);
-        return reply.redirect(afterSignInPath(request), 303);
-      }
+      if (user) return completeSignIn(request, reply, user, provider.id);
       const pending: PendingIdentity = { identity, suggestedName: suggestUsername(profile), providerLabel: provider.label };
       touchSession(request).data.pending = pending;
       return reply.redirect('/www/signup', 303);

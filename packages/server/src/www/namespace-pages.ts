@@ -6,12 +6,15 @@ import {
   findMembership,
   formatNamespace,
   getNamespace,
+  getNamespaceSecondFactor,
   inviteMember,
   leaveMembership,
   listMaintainerships,
   listMembers,
+  listNamespaceAudit,
   removeMember,
   requireSignedIn,
+  setNamespaceSecondFactor,
   type TeamChange,
 } from '@entropic/core';
 import { appError, isAppError, type NamespaceRef, parseNamespaceSegment } from '@entropic/types';
@@ -19,7 +22,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parsePackageRef } from '../routes/refs.ts';
 import { renderPage, sendPage } from './layout.ts';
 import { LISTING_PAGE_SIZE } from './listing-pages.ts';
-import { csrfToken, sessionUser, setFlash } from './session.ts';
+import { csrfToken, requireSessionUser, sessionUser, setFlash } from './session.ts';
+import { AUDIT_PAGE_SIZE, auditPage } from './views/audit-page.ts';
 import { type NamespacePageModel, namespacePage } from './views/namespace-page.ts';
 import { configureWebsiteScope } from './website-scope.ts';
 
@@ -56,6 +60,34 @@ export function registerNamespacePages(app: FastifyInstance): void {
         ),
       );
 
+      www.get<{ Params: { namespace: string }; Querystring: { cursor?: string } }>(
+        '/namespaces/:namespace/audit',
+        async (request, reply) => {
+          const ref = parseNamespaceSegment(request.params.namespace, deps.host);
+          requireSessionUser(request);
+          const { cursor } = request.query;
+          const page = await listNamespaceAudit(deps, {
+            principal: request.principal,
+            ref,
+            limit: AUDIT_PAGE_SIZE,
+            ...(cursor ? { cursor } : {}),
+          });
+          const label = formatNamespace(await getNamespace(deps.repos, ref, deps.host), deps.host);
+          const base = `/www/namespaces/${encodeURIComponent(request.params.namespace)}/audit`;
+          return sendPage(
+            reply,
+            renderPage(request, {
+              title: `Audit log of ${label}`,
+              body: auditPage({
+                page,
+                base,
+                exportUrl: `/namespaces/namespace/${encodeURIComponent(request.params.namespace)}/audit?format=jsonl`,
+              }),
+            }),
+          );
+        },
+      );
+
       www.post<{ Params: { namespace: string } }>('/namespaces/:namespace', async (request, reply) => {
         const ref = parseNamespaceSegment(request.params.namespace, deps.host);
         const form = (request.body ?? {}) as Form;
@@ -84,11 +116,12 @@ async function loadNamespacePage(
 ): Promise<NamespacePageModel> {
   const namespace = await getNamespace(deps.repos, ref, deps.host);
   const viewer = sessionUser(request);
-  const [members, maintained, invitedTo, membership] = await Promise.all([
+  const [members, maintained, invitedTo, membership, secondFactor] = await Promise.all([
     listMembers(deps, { ref }),
     listMaintainerships(deps, { ref, principal: request.principal, limit: LISTING_PAGE_SIZE, cursor }),
     listMaintainerships(deps, { ref, principal: request.principal, status: 'pending' }),
     viewer ? findMembership(deps, { namespaceId: namespace.id, userId: viewer.id }) : undefined,
+    getNamespaceSecondFactor(deps, { ref }),
   ]);
   return {
     label: formatNamespace(namespace, deps.host),
@@ -101,12 +134,13 @@ async function loadNamespacePage(
     // only signed-in viewers get forms (and already have a session): no session for anonymous readers
     csrfToken: viewer ? csrfToken(request) : '',
     inviteUser,
+    requiresSecondFactor: secondFactor.required,
   };
 }
 
 const SIGN_IN_TO_ANSWER = 'Sign in to answer invitations.';
 
-async function applyForm(deps: CoreDeps, request: FastifyRequest, ref: NamespaceRef, form: Form): Promise<TeamChange> {
+async function applyForm(deps: CoreDeps, request: FastifyRequest, ref: NamespaceRef, form: Form): Promise<Pick<TeamChange, 'message'>> {
   const principal = request.principal;
   const self = () => parseNamespaceSegment(principal?.username ?? '', deps.host);
   switch (form.action) {
@@ -119,6 +153,8 @@ async function applyForm(deps: CoreDeps, request: FastifyRequest, ref: Namespace
     case 'decline':
     case 'leave':
       return leaveMembership(deps, { principal: requireSignedIn(principal, SIGN_IN_TO_ANSWER), user: self(), ref });
+    case 'second-factor':
+      return setNamespaceSecondFactor(deps, { principal, ref, required: form.required === 'on' });
     case 'accept-package':
     case 'decline-package': {
       const pkg = parsePackageRef({ namespace: form.pkgnamespace ?? '', name: form.pkgname ?? '' }, deps.host);

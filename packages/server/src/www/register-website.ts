@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { registerCliLoginPages } from './cli-login-pages.ts';
 import { registerLoginPages } from './login-pages.ts';
+import { registerSecondFactorSignIn, registerSecurityPages } from './security-pages.ts';
 import { createSignInProviders } from './sign-in-providers.ts';
 import { registerTokenPages } from './token-pages.ts';
 import { configureWebsiteScope, websiteNotFound } from './website-scope.ts';
@@ -33,6 +34,8 @@ export function registerWebsite(app: FastifyInstance): void {
       www.get('/*', websiteNotFound);
       registerLoginPages(www, providers);
       registerTokenPages(www);
+      registerSecurityPages(www);
+      registerSecondFactorSignIn(www);
       registerCliLoginPages(www);
     },
     { prefix: '/www' },

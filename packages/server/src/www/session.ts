@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { type AccountUser, type ExternalIdentity, findAccountUser, requireWebsiteSession } from '@entropic/core';
+import { type AccountUser, type ExternalIdentity, findAccountUser, type Principal, requireWebsiteSession } from '@entropic/core';
 import { appError } from '@entropic/types';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -23,6 +23,10 @@ export interface SessionData {
   pending?: PendingIdentity;
   /** a one-shot message for the next page */
   flash?: string;
+  /** signed in (or enrolled) with a second factor: website writes that need one are allowed */
+  secondFactor?: boolean;
+  /** password (or provider) checked, the second factor not yet: the user waiting for it */
+  awaitingSecondFactor?: { userId: number; method: string };
 }
 
 export class WebSession {
@@ -89,7 +93,7 @@ export async function loadSession(request: FastifyRequest): Promise<void> {
   if (data.userId !== undefined) {
     session.user = await findAccountUser(deps, { id: data.userId });
     if (session.user) {
-      request.principal = { userId: session.user.id, username: session.user.name, scope: 'session' };
+      request.principal = sessionPrincipal(request, session.user, data.secondFactor === true);
     } else {
       // the account is gone: the session forgets it
       delete session.data.userId;
@@ -97,6 +101,10 @@ export async function loadSession(request: FastifyRequest): Promise<void> {
     }
   }
   request.webSession = session;
+}
+
+function sessionPrincipal(request: FastifyRequest, user: AccountUser, secondFactor: boolean): Principal {
+  return { userId: user.id, username: user.name, scope: 'session', address: request.ip, ...(secondFactor ? { secondFactor } : {}) };
 }
 
 /** The request's session, creating an anonymous one (saved when the response is sent). */
@@ -133,16 +141,17 @@ function cookieAttributes(request: FastifyRequest) {
  * Signs the user in under a brand-new session id (the old id, which someone else may have
  * planted, is deleted), keeping only the pending CLI login and the return path.
  */
-export async function signIn(request: FastifyRequest, user: AccountUser): Promise<WebSession> {
+export async function signIn(request: FastifyRequest, user: AccountUser, options: { secondFactor?: boolean } = {}): Promise<WebSession> {
   const old = request.webSession;
   if (old) await request.server.deps.kv.delete(storeKey(old.id));
   const data: SessionData = { userId: user.id, csrf: randomId() };
+  if (options.secondFactor) data.secondFactor = true;
   if (old?.data.cli) data.cli = old.data.cli;
   if (old?.data.next) data.next = old.data.next;
   const session = new WebSession(randomId(), data, user);
   session.dirty = true;
   request.webSession = session;
-  request.principal = { userId: user.id, username: user.name, scope: 'session' };
+  request.principal = sessionPrincipal(request, user, options.secondFactor === true);
   return session;
 }
 

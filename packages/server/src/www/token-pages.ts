@@ -57,6 +57,7 @@ export function registerTokenPages(www: FastifyInstance): void {
           packages: commaList(form.packages),
           cidrs: commaList(form.cidrs),
           automation: form.automation === 'on',
+          actor: request.principal,
         });
         return sendPage(reply, await renderTokensPage(request, { created: created.token }), 201);
       } catch (error) {
@@ -65,7 +66,7 @@ export function registerTokenPages(www: FastifyInstance): void {
       }
     }
     if (form.action === 'revoke') {
-      await revokeToken(deps, { userId: user.id, tokenId: form.id ?? '' });
+      await revokeToken(deps, { userId: user.id, tokenId: form.id ?? '', actor: request.principal });
       setFlash(request, 'The token was revoked. Clients using it are signed out.');
       return reply.redirect('/www/tokens', 303);
     }

@@ -23,6 +23,8 @@ export interface NamespacePageModel {
   csrfToken: string;
   /** the invite form's user field, as last sent */
   inviteUser: string;
+  /** writes in the namespace need a second factor */
+  requiresSecondFactor: boolean;
 }
 
 const KIND_LABEL = { user: 'user namespace', org: 'organisation', system: 'system namespace' } as const;
@@ -82,7 +84,22 @@ export function namespacePage(model: NamespacePageModel): SafeHtml {
     <h2>Members</h2>
     ${memberRows.length ? html`<ul class="tokens card" data-testid="members">${memberRows}</ul>` : html`<p class="muted">No members.</p>`}
     ${inviteForm}
+    ${securitySection(model, isMember, form)}
     ${packageSections(model, isMember, form)}`;
+}
+
+/** The second-factor requirement (members may change it) and, for members, the namespace's audit log. */
+function securitySection(model: NamespacePageModel, isMember: boolean, form: Forms): SafeHtml {
+  const status = model.requiresSecondFactor
+    ? html`<p data-testid="namespace-tfa">Writes in ${model.label} need a second factor.</p>`
+    : html`<p data-testid="namespace-tfa" class="muted">Writes in ${model.label} do not need a second factor (members' own settings apply).</p>`;
+  if (!isMember) return html`<h2>Security</h2>${status}`;
+  const toggle = model.requiresSecondFactor
+    ? form.button({ action: 'second-factor', required: 'off' }, 'Stop requiring a second factor', 'secondary')
+    : form.button({ action: 'second-factor', required: 'on' }, 'Require a second factor for writes', '');
+  return html`<h2>Security</h2>
+    ${status}
+    <div class="actions">${toggle} <a href="/www/namespaces/${encodeURIComponent(model.label)}/audit">Audit log</a></div>`;
 }
 
 interface Forms {
