@@ -45,7 +45,7 @@ describe('namespace page view (model → HTML, no HTTP)', () => {
       model({ viewer: 'alice', membership: { accepted: true }, csrfToken: 'tok123', inviteUser: '"><script>' }),
     ).value;
     const forms = page.match(/<form /g) ?? [];
-    assert.equal(forms.length, 5, 'leave, remove bob, invite, accept and decline the package invitation');
+    assert.equal(forms.length, 6, 'leave, remove bob, invite, require a second factor, accept and decline the package invitation');
     assert.equal((page.match(/name="_csrf" value="tok123"/g) ?? []).length, forms.length);
     assert.match(page, /<a href="\/www\/users\/alice"><strong>alice<\/strong><\/a> <span class="muted">\(you\)<\/span>/);
     assert.match(page, /aria-label="Leave acme@registry.test"/);
