@@ -146,11 +146,18 @@ export async function mayReadPackage(repos: Repositories, principal: Principal |
  */
 export async function mayReadObject(repos: Repositories, principal: Principal | undefined, integrity: string): Promise<ObjectAccess> {
   const pkgs = await repos.objects.listReferencingPackages(integrity);
-  if (pkgs.length === 0 || pkgs.some((pkg) => !pkg.private)) return 'public';
+  if (pkgs.length === 0) return 'unreferenced';
+  if (pkgs.some((pkg) => !pkg.private)) return 'public';
   return (await listReadablePackages(repos, principal, pkgs)).size > 0 ? 'private' : 'denied';
 }
 
-export type ObjectAccess = 'public' | 'private' | 'denied';
+/**
+ * `public`: a public package references it (it stays public until a package is made private);
+ * `unreferenced`: nothing references it yet (a publish in progress) or any more, readable as
+ * public; `private`: only private packages reference it and the principal may read one of them;
+ * `denied`: only private packages the principal may not read reference it.
+ */
+export type ObjectAccess = 'public' | 'unreferenced' | 'private' | 'denied';
 
 /**
  * Making a package private or public: a maintainer of it (publish scope or a session); a

@@ -49,13 +49,18 @@ export async function setPackageVisibility(
         hint: 'Make the namespace public first, then make the other packages private one by one.',
       });
     }
-    if (pkg.package_private !== input.private)
-      await repos.packages.update(pkg.id, { private: input.private, modifiedAt: deps.clock.now() });
-    return { private: input.private || namespacePrivate, package_private: input.private, namespace_private: namespacePrivate };
+    const changed = pkg.package_private !== input.private;
+    if (changed) await repos.packages.update(pkg.id, { private: input.private, modifiedAt: deps.clock.now() });
+    return {
+      changed,
+      visibility: { private: input.private || namespacePrivate, package_private: input.private, namespace_private: namespacePrivate },
+    };
   });
+  // cached object verdicts (here and in other processes) are dropped before this answers
+  if (result.changed) await deps.events.emit({ type: 'visibility-changed' });
   // cached reads (here and in other processes) drop the package's group, its visibility with it
   await deps.events.emit({ type: 'package-changed', ref });
-  return result;
+  return result.visibility;
 }
 
 /** Makes a namespace (and so every package in it) private or public: an accepted member of it. */
@@ -65,12 +70,16 @@ export async function setNamespaceVisibility(
 ): Promise<{ private: boolean }> {
   const { ref } = input;
   assertLocal(ref, deps.host);
-  const names = await deps.uow.transaction(async (repos) => {
+  const result = await deps.uow.transaction(async (repos) => {
     const namespace = await getNamespace(repos, ref, deps.host);
     await assertMaySetNamespaceVisibility(repos, input.principal, namespace);
-    if (namespace.private !== input.private) await repos.namespaces.setPrivate(namespace.id, input.private);
-    return repos.namespaces.listPackageNames(namespace.id);
+    const changed = namespace.private !== input.private;
+    if (changed) await repos.namespaces.setPrivate(namespace.id, input.private);
+    return { changed, names: await repos.namespaces.listPackageNames(namespace.id) };
   });
+  const { changed, names } = result;
+  // cached object verdicts (here and in other processes) are dropped before this answers
+  if (changed) await deps.events.emit({ type: 'visibility-changed' });
   for (const name of names) {
     await deps.events.emit({
       type: 'package-changed',

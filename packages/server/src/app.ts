@@ -16,6 +16,7 @@ import { registerApiDescription } from './plugins/api-description.ts';
 import { registerAuthentication } from './plugins/authentication.ts';
 import { registerErrorHandling, sendClientError, sendFrameworkError, useNpmErrorShape } from './plugins/errors.ts';
 import { registerMetrics } from './plugins/metrics.ts';
+import { PublicObjectCache } from './public-object-cache.ts';
 import { ResponseCache } from './response-cache.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
 import { registerHostRoutes } from './routes/host.ts';
@@ -46,6 +47,8 @@ declare module 'fastify' {
     deps: ServerDeps;
     responseCache: ResponseCache;
     tokenCache: TokenCache;
+    /** object read verdicts: "a public package references it" remembered until a visibility change */
+    publicObjects: PublicObjectCache;
     packageNames: PackageNameIndex;
     /** set by main.ts on SIGTERM: readiness answers 503 and every response closes its connection */
     draining: boolean;
@@ -79,6 +82,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   const { metrics } = deps;
   const responseCache = new ResponseCache(deps.kv, { ttlSeconds: deps.config.cacheTtlSeconds, stats: metrics?.cacheStats('response') });
   const tokenCache = new TokenCache(deps, metrics?.cacheStats('token'));
+  const publicObjects = new PublicObjectCache(deps, metrics?.cacheStats('public-object'));
   const packageNames = new PackageNameIndex(
     deps.repos,
     deps.kv,
@@ -86,13 +90,14 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
     (error) => app.log.warn({ err: error }, 'package name index: sync failed'),
     metrics?.nameLookup(),
   );
-  await Promise.all([responseCache.start(), tokenCache.start(), packageNames.start()]);
+  await Promise.all([responseCache.start(), tokenCache.start(), packageNames.start(), publicObjects.start()]);
   // Built by the npm-tarball job, or by a read that finds it not built yet (single-flight per version).
   const npmTarballs = new NpmTarballBuilder(deps, (error, what) => app.log.error({ err: error }, `npm tarball of ${what} not built`));
   const unsubscribe = subscribeCaches(deps.events, {
     responseCache,
     tokenCache,
     packageNames,
+    publicObjects,
     dependenciesOf: async (ref, version) =>
       Object.keys((await getVersionDocument(deps, { ref, version: version as Version })).dependencies).map((name) =>
         parseDependencyName(name, deps.host),
@@ -101,6 +106,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   app.decorate('deps', deps);
   app.decorate('responseCache', responseCache);
   app.decorate('tokenCache', tokenCache);
+  app.decorate('publicObjects', publicObjects);
   app.decorate('packageNames', packageNames);
   app.decorate('draining', false);
   app.decorate('npmTarballs', npmTarballs);
@@ -113,7 +119,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   });
   app.addHook('onClose', async () => {
     unsubscribe();
-    await Promise.allSettled([responseCache.stop(), tokenCache.stop(), packageNames.stop()]);
+    await Promise.allSettled([responseCache.stop(), tokenCache.stop(), packageNames.stop(), publicObjects.stop()]);
   });
   // Callback-style hooks where no await is needed: an async hook costs a promise and a microtask per request.
   app.addHook('onRequest', (request, reply, done) => {

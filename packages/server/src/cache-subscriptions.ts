@@ -1,6 +1,7 @@
 import type { EventBus, PackageRef } from '@entropic/core';
 import { LEGACY } from '@entropic/types';
 import type { PackageNameIndex } from './package-name-index.ts';
+import type { PublicObjectCache } from './public-object-cache.ts';
 import type { ResponseCache } from './response-cache.ts';
 import { packageGroup } from './routes/refs.ts';
 import type { TokenCache } from './token-cache.ts';
@@ -9,6 +10,8 @@ export interface Caches {
   responseCache: ResponseCache;
   tokenCache: TokenCache;
   packageNames: PackageNameIndex;
+  /** optional: processes that serve no objects have none */
+  publicObjects?: PublicObjectCache;
   /** the packages a published version depends on at run time: their pages list it as a dependent */
   dependenciesOf?: (ref: PackageRef, version: string) => Promise<PackageRef[]>;
 }
@@ -18,9 +21,12 @@ export interface Caches {
  * (here and, through the key-value store's broadcast, in every other process) and makes its name
  * known to the name index (here and elsewhere); a published version also drops the cached views
  * of the packages it depends on (their website pages list their dependents); a revoked token
- * leaves the token cache. Routes and pages never invalidate by hand.
+ * leaves the token cache; a visibility change empties the public-object verdicts. Routes and pages never invalidate by hand.
  */
-export function subscribeCaches(events: EventBus, { responseCache, tokenCache, packageNames, dependenciesOf }: Caches): () => void {
+export function subscribeCaches(
+  events: EventBus,
+  { responseCache, tokenCache, packageNames, publicObjects, dependenciesOf }: Caches,
+): () => void {
   return events.subscribe(async (event) => {
     switch (event.type) {
       case 'package-changed':
@@ -39,6 +45,9 @@ export function subscribeCaches(events: EventBus, { responseCache, tokenCache, p
         return;
       case 'token-revoked':
         await tokenCache.revoked(event.hash);
+        return;
+      case 'visibility-changed':
+        await publicObjects?.visibilityChanged();
         return;
     }
   });

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   // caches through the key-value store's broadcast (search follows through its own jobs).
   const broadcast = new ResponseCache(deps.kv, { ttlSeconds: config.cacheTtlSeconds });
   const unsubscribe = deps.events.subscribe(async (event) => {
-    if (event.type !== 'token-revoked') await broadcast.invalidate(packageGroup(event.ref));
+    if (event.type === 'package-changed' || event.type === 'version-published') await broadcast.invalidate(packageGroup(event.ref));
   });
   let stopping = false;
   const stop = async (signal: string) => {

@@ -96,4 +96,26 @@ describe('objects of private packages', () => {
     });
     assert.equal((await get(objectUrl(secretFile))).statusCode, 404, 'no verdict is cached past a visibility change');
   });
+
+  it('a public verdict read before a namespace is made private is not served after it (the verdict cache is emptied)', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await get(objectUrl(sharedFile))).statusCode, 200, 'public while alice/open is');
+    const made = await t.app.inject({
+      method: 'PUT',
+      url: '/namespaces/namespace/alice/access',
+      headers: bearer(alice.token),
+      payload: { private: true },
+    });
+    assert.equal(made.statusCode, 200, made.body);
+    assert.equal((await get(objectUrl(sharedFile))).statusCode, 404, 'only private packages have it now');
+    assert.equal((await get(objectUrl(sharedFile), bob.token)).statusCode, 404);
+    assert.equal((await get(objectUrl(sharedFile), alice.token)).statusCode, 200);
+    const open = await t.app.inject({
+      method: 'PUT',
+      url: '/namespaces/namespace/alice/access',
+      headers: bearer(alice.token),
+      payload: { private: false },
+    });
+    assert.equal(open.statusCode, 200, open.body);
+    assert.equal((await get(objectUrl(sharedFile))).statusCode, 200);
+  });
 });

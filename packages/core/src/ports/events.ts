@@ -8,6 +8,8 @@ export type DomainEvent =
   /** anything that changes how a package reads: created, tags, yanks, maintainers, abandon, mirror refresh */
   | { type: 'package-changed'; ref: PackageRef }
   | { type: 'version-published'; ref: PackageRef; version: string }
+  /** a package or namespace was made private or public: object read verdicts must be asked again */
+  | { type: 'visibility-changed' }
   /** a bearer token stopped being valid: `hash` is the sha256 the token cache is keyed by */
   | { type: 'token-revoked'; hash: string };
 

@@ -1,4 +1,3 @@
-import { mayReadObject } from '@entropic/core';
 import { appError, type Integrity, isIntegrity } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
@@ -10,11 +9,11 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** Content-addressed bytes: immutable, so cached forever; streamed in constant memory. */
 export function registerObjectRoutes(app: FastifyInstance): void {
-  const { blobs, repos } = app.deps;
+  const { blobs } = app.deps;
   const handler = async (request: FastifyRequest<{ Params: { algo: string; '*': string } }>, reply: FastifyReply) => {
     const integrity = parseObjectAddress(request.params.algo, request.params['*']);
     // an object only private packages reference reads as one that does not exist to outsiders
-    const access = await mayReadObject(repos, request.principal, integrity);
+    const access = await app.publicObjects.access(request.principal, integrity);
     if (access === 'denied') throw appError('OBJECT_NOT_FOUND', 'No object has that digest.');
     request.privateRead = access === 'private';
     const { headers } = request;
