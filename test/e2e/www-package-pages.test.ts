@@ -31,7 +31,7 @@ describe('package pages in a real browser (chromium)', { skip: chromiumMissing()
     assert.match((await page.locator('main > h1').textContent()) ?? '', /acme@.+\/rocket-lib/);
     await page.getByRole('article', { name: 'README' }).getByText('A small library that launches rockets').waitFor();
     assert.equal(await page.getByTestId('shown-version').textContent(), '1.1.0');
-    assert.equal(await page.getByTestId('signature').textContent(), 'unsigned');
+    assert.equal(await page.getByTestId('signature').textContent(), 'signed by this host');
     await page.getByRole('link', { name: /acme@.+\/launchpad/ }).waitFor(); // a dependent
     await assertAccessible(page, 'package page');
 

@@ -73,7 +73,7 @@ describe('website: package pages', () => {
     assert.match(body, /<code id="install-npm"[^>]*>npm install @alice\/lib<\/code>/);
     assert.match(body, /<code id="install-yarn"[^>]*>yarn add @alice\/lib<\/code>/);
     assert.match(body, /data-testid="integrity">sha512-/);
-    assert.match(body, /data-testid="signature">unsigned/);
+    assert.match(body, /data-testid="signature">signed by this host<\/span> <span class="muted">key <code class="anywhere">[^<]+<\/code>/);
     assert.match(body, /data-testid="size">\d+ B</);
     assert.match(body, /Changes since 1\.0\.0/);
     assert.ok(Buffer.byteLength(body) < 100 * 1024, 'under 100 KB');

@@ -34,7 +34,12 @@ export function defaultVersion(history: VersionHistoryEntry[], latest: string | 
 }
 
 /** Everything the package page shows, through the same use cases as the API. */
-export async function loadPackagePage(deps: CoreDeps, ref: PackageRef, version: Version | undefined): Promise<PackagePageModel> {
+export async function loadPackagePage(
+  deps: CoreDeps,
+  ref: PackageRef,
+  version: Version | undefined,
+  hostKeyId?: string,
+): Promise<PackagePageModel> {
   const [doc, history] = await Promise.all([getPackageDocument(deps, { ref }), listVersionHistory(deps, { ref })]);
   const chosen = version ?? defaultVersion(history, doc.tags.latest);
   if (!chosen) throw appError('VERSION_NOT_FOUND', `The package "${fullName(ref)}" has no versions yet.`);
@@ -50,7 +55,7 @@ export async function loadPackagePage(deps: CoreDeps, ref: PackageRef, version: 
   return {
     fullName: doc.name,
     explicitVersion: version !== undefined,
-    shown: { ...entry, signatureCount: versionDoc.signatures.length },
+    shown: { ...entry, signatureCount: versionDoc.signatures.length, hostKeyId },
     latest: doc.tags.latest,
     ...manifest,
     readme,

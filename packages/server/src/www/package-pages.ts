@@ -58,7 +58,8 @@ export function registerPackagePages(app: FastifyInstance): void {
         const page = await withPackageNotFoundPage(ref, deps.host, async () => {
           await www.packageReads.assert(request, ref);
           return cachedPageBody(request, ref, `page:${version ?? ''}`, async () => {
-            const model = await loadPackagePage(deps, ref, version);
+            // every version served here carries this host's signature by its current key (issue 15.2)
+            const model = await loadPackagePage(deps, ref, version, www.deps.keyring.currentKeyId());
             return { title: displayName(model.fullName), body: packagePage(model) };
           });
         });

@@ -16,8 +16,10 @@ export interface ShownVersion extends VersionLine {
   integrity: string;
   totalBytes: number;
   fileCount: number;
-  /** how many signatures the version document carries (signing does not exist yet: 0) */
+  /** how many signatures the version document itself carries (authors' signatures: none are made yet) */
   signatureCount: number;
+  /** the id of the key this host signs its statements about the version with (issue 15.2), if it has one */
+  hostKeyId?: string | undefined;
 }
 
 export type ReadmeState =
@@ -127,10 +129,14 @@ function installSection(model: PackagePageModel): SafeHtml {
 
 function aboutSection(model: PackagePageModel): SafeHtml {
   const { shown } = model;
-  const signature =
+  const authors =
     shown.signatureCount === 0
-      ? html`<span class="badge" data-testid="signature">unsigned</span> <span class="muted">(signing does not exist yet; the integrity above is what clients verify)</span>`
-      : html`<span class="badge" data-testid="signature">${shown.signatureCount} signature(s), not verified by this page</span>`;
+      ? ''
+      : html` <span class="muted">and ${shown.signatureCount} author signature(s), not verified by this page</span>`;
+  const signature = shown.hostKeyId
+    ? html`<span class="badge" data-testid="signature">signed by this host</span> <span class="muted">key <code class="anywhere">${shown.hostKeyId}</code>
+        (<a href="/-/v1/host">the host's keys</a>; <code>npm audit signatures</code> verifies it)</span>${authors}`
+    : html`<span class="badge" data-testid="signature">unsigned</span> <span class="muted">(the integrity above is what clients verify)</span>${authors}`;
   return html`<section aria-labelledby="about-heading">
     <h2 id="about-heading">About ${shown.version}</h2>
     <ul>
