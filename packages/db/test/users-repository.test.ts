@@ -27,7 +27,7 @@ describe('user repository', () => {
     if (created.outcome !== 'created') return;
     assert.equal(created.user.name, 'alice');
     const namespace = await repos.namespaces.find('alice', null);
-    assert.deepEqual(namespace, { id: created.user.namespaceId, name: 'alice', host: null, kind: 'user' });
+    assert.deepEqual(namespace, { id: created.user.namespaceId, name: 'alice', host: null, kind: 'user', private: false });
     assert.equal(await repos.teams.isAcceptedMember(created.user.id, created.user.namespaceId), true);
     const row = await repos.users.findByName('alice');
     assert.equal(row?.id, created.user.id);
