@@ -90,6 +90,9 @@ export async function startRegistry(options: RegistryOptions): Promise<BenchRegi
     DATA_DIR: dataDir,
     SESSION_SECRET: randomBytes(32).toString('hex'),
     OAUTH_PASSWORD: randomBytes(32).toString('hex'),
+    // benches publish as fast as they can from one account: the per-user hourly limit (a policy
+    // against a leaked token) would answer 429 and measure that instead
+    PUBLISH_RATE_LIMIT_PER_HOUR: '0',
   };
   if (options.logLevel) env.LOG_LEVEL = options.logLevel;
   Object.assign(env, options.env ?? {});

@@ -366,7 +366,7 @@ function loadSecurityConfig(env: Env): SecurityConfig {
   return {
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 0, 36_500),
     tokenRequestsPerMinute: integer(env, 'TOKEN_RATE_LIMIT_PER_MINUTE', 3000, 0),
-    publishesPerHour: integer(env, 'PUBLISH_RATE_LIMIT_PER_HOUR', 120, 0),
+    publishesPerHour: integer(env, 'PUBLISH_RATE_LIMIT_PER_HOUR', 1000, 0),
   };
 }
 
