@@ -4,18 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp, type TestUser } from '@entropic/testkit';
-import { npmEnv, run, writeProject } from './support/npm-cli.ts';
-
-/** The output of a command that must fail. */
-async function failing(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
-  try {
-    const out = await run(command, args, cwd, env);
-    assert.fail(`${command} ${args.join(' ')} succeeded:\n${out}`);
-  } catch (error) {
-    if (error instanceof assert.AssertionError) throw error;
-    return (error as Error).message;
-  }
-}
+import { failing, npmEnv, run, writeProject } from './support/npm-cli.ts';
 
 describe('the npm CLI prints our error messages, not only a status line (issue 17.4)', { timeout: 300_000 }, () => {
   let root: string;

@@ -8,20 +8,9 @@ import { createTestApp, type TestApp, type TestUser } from '@entropic/testkit';
 import { Secret, TOTP } from 'otpauth';
 import { runDs, writeProject as writeFiles } from '../../packages/cli/test/support/ds-harness.ts';
 import { WebClient } from '../../packages/server/test/support/web-client.ts';
-import { npmEnv, run, writeProject } from './support/npm-cli.ts';
+import { failing, npmEnv, run, writeProject } from './support/npm-cli.ts';
 
 const PASSWORD = 'correct horse battery';
-
-/** The output of a command that must fail. */
-async function failing(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
-  try {
-    const out = await run(command, args, cwd, env);
-    assert.fail(`${command} ${args.join(' ')} succeeded:\n${out}`);
-  } catch (error) {
-    if (error instanceof assert.AssertionError) throw error;
-    return (error as Error).message;
-  }
-}
 
 /**
  * Issue 10.1: a user turns on an authenticator app on the website; the real npm CLI and `ds` then

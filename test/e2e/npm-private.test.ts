@@ -8,17 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp, type TestUser } from '@entropic/testkit';
-import { npmEnv, run, writeProject } from './support/npm-cli.ts';
-
-async function failing(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
-  try {
-    const out = await run('npm', args, cwd, env);
-    assert.fail(`npm ${args.join(' ')} succeeded:\n${out}`);
-  } catch (error) {
-    if (error instanceof assert.AssertionError) throw error;
-    return (error as Error).message;
-  }
-}
+import { failing, npmEnv, run, writeProject } from './support/npm-cli.ts';
 
 describe('private packages with the real npm CLI', { timeout: 600_000 }, () => {
   let root: string;
@@ -67,10 +57,10 @@ describe('private packages with the real npm CLI', { timeout: 600_000 }, () => {
 
     // outsiders: the package does not exist for them
     assert.doesNotMatch(await run('npm', ['access', 'list', 'packages', 'alice'], root, asBob), /secret/);
-    assert.match(await failing(['access', 'get', 'status', '@alice/secret'], root, asBob), /404 Not Found/);
-    assert.match(await failing(['access', 'list', 'collaborators', '@alice/secret'], root, anonymous), /404 Not Found/);
-    assert.match(await failing(['view', '@alice/secret'], root, asBob), /404 Not Found/);
-    assert.match(await failing(['access', 'set', 'status=public', '@alice/secret'], root, asBob), /403 Forbidden/);
+    assert.match(await failing('npm', ['access', 'get', 'status', '@alice/secret'], root, asBob), /404 Not Found/);
+    assert.match(await failing('npm', ['access', 'list', 'collaborators', '@alice/secret'], root, anonymous), /404 Not Found/);
+    assert.match(await failing('npm', ['view', '@alice/secret'], root, asBob), /404 Not Found/);
+    assert.match(await failing('npm', ['access', 'set', 'status=public', '@alice/secret'], root, asBob), /403 Forbidden/);
 
     const app = join(root, 'app');
     await writeProject(app, { name: 'app', version: '1.0.0', dependencies: { '@alice/secret': '^1.0.0' } });
@@ -78,7 +68,7 @@ describe('private packages with the real npm CLI', { timeout: 600_000 }, () => {
       ['anonymous', anonymous],
       ['bob', asBob],
     ] as const) {
-      const refused = await failing(['install'], app, env);
+      const refused = await failing('npm', ['install'], app, env);
       assert.match(refused, /E404|404 Not Found/, `${who}: ${refused}`);
       assert.doesNotMatch(refused, /E403|E401/, who);
     }

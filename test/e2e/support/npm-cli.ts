@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,6 +29,17 @@ export function run(command: string, args: string[], cwd: string, env: NodeJS.Pr
       else resolve(`${stdout}${stderr}`);
     });
   });
+}
+
+/** The output of a command that must fail (the test fails if it succeeds). */
+export async function failing(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    const out = await run(command, args, cwd, env);
+    assert.fail(`${command} ${args.join(' ')} succeeded:\n${out}`);
+  } catch (error) {
+    if (error instanceof assert.AssertionError) throw error;
+    return (error as Error).message;
+  }
 }
 
 /** A home directory whose .npmrc points npm at one registry. */
