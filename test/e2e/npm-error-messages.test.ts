@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp, type TestUser } from '@entropic/testkit';
-import { failing, npmEnv, run, writeProject } from './support/npm-cli.ts';
+import { failing, npmUserEnv, run, writeProject } from './support/npm-cli.ts';
 
 describe('the npm CLI prints our error messages, not only a status line (issue 17.4)', { timeout: 300_000 }, () => {
   let root: string;
@@ -13,12 +13,7 @@ describe('the npm CLI prints our error messages, not only a status line (issue 1
   let alice: TestUser;
   let bob: TestUser;
 
-  async function home(user: TestUser): Promise<NodeJS.ProcessEnv> {
-    const dir = await mkdtemp(join(root, `home-${user.name}-`));
-    const lines = [`registry=${registry}`, `@alice:registry=${registry}`, `${registry.replace(/^https?:/, '')}:_authToken=${user.token}`];
-    await writeFile(join(dir, '.npmrc'), `${lines.join('\n')}\n`);
-    return npmEnv(dir);
-  }
+  const home = (user: TestUser) => npmUserEnv(root, registry, user.name, user.token, [`@alice:registry=${registry}`]);
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'entropic-npm-errors-'));

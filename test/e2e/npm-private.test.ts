@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp, type TestUser } from '@entropic/testkit';
-import { failing, npmEnv, run, writeProject } from './support/npm-cli.ts';
+import { failing, npmUserEnv, run, writeProject } from './support/npm-cli.ts';
 
 describe('private packages with the real npm CLI', { timeout: 600_000 }, () => {
   let root: string;
@@ -17,13 +17,7 @@ describe('private packages with the real npm CLI', { timeout: 600_000 }, () => {
   let alice: TestUser;
   let bob: TestUser;
 
-  async function home(name: string, token?: string): Promise<NodeJS.ProcessEnv> {
-    const dir = await mkdtemp(join(root, `home-${name}-`));
-    const lines = [`registry=${registry}`];
-    if (token) lines.push(`${registry.replace(/^https?:/, '')}:_authToken=${token}`);
-    await writeFile(join(dir, '.npmrc'), `${lines.join('\n')}\n`);
-    return npmEnv(dir);
-  }
+  const home = (name: string, token?: string) => npmUserEnv(root, registry, name, token);
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'entropic-npm-private-'));

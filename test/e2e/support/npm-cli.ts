@@ -42,6 +42,24 @@ export async function failing(command: string, args: string[], cwd: string, env:
   }
 }
 
+/**
+ * The environment of an npm user: a new home under `root` whose .npmrc points npm at `registry`
+ * (ending in `/`), with `token` for it when given, and any further .npmrc lines.
+ */
+export async function npmUserEnv(
+  root: string,
+  registry: string,
+  name: string,
+  token?: string,
+  lines: string[] = [],
+): Promise<NodeJS.ProcessEnv> {
+  const dir = await mkdtemp(join(root, `home-${name}-`));
+  const npmrc = [`registry=${registry}`, ...lines];
+  if (token) npmrc.push(`${registry.replace(/^https?:/, '')}:_authToken=${token}`);
+  await writeFile(join(dir, '.npmrc'), `${npmrc.join('\n')}\n`);
+  return npmEnv(dir);
+}
+
 /** A home directory whose .npmrc points npm at one registry. */
 export async function makeNpmHome(root: string, registry: string): Promise<string> {
   const home = await mkdtemp(join(root, 'home-'));
