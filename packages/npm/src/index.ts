@@ -5,3 +5,4 @@ export * from './npm-publish.ts';
 export * from './npm-tarball.ts';
 export * from './npm-tarball-builder.ts';
 export * from './npm-upstream.ts';
+export * from './release-age.ts';

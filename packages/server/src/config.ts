@@ -63,6 +63,14 @@ export interface Config {
   /** an upstream fetch slower than this is logged as a warning (0: never) */
   legacySlowFetchMs: number;
   /**
+   * Release-age quarantine (docs/security.md): versions younger than this many hours are not
+   * offered to range resolution nor tagged `latest` in npm packuments; exact pins still install.
+   * `legacy`: mirrored versions (their upstream `time`); `local`: versions published here. 0: off.
+   */
+  minReleaseAgeHours: { legacy: number; local: number };
+  /** seconds an upstream `npm audit` answer is reused (0: never) */
+  legacyAdvisoryTtlSeconds: number;
+  /**
    * Prometheus metrics (`METRICS`, default on): served at GET /metrics. With `METRICS_TOKEN` set a
    * scrape must send `Authorization: Bearer <token>`; unset, /metrics is open (aggregates only).
    */
@@ -344,6 +352,11 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     legacyNegativeTtlSeconds: integer(env, 'LEGACY_NEGATIVE_TTL_SECONDS', 60, 0, 86_400),
     legacyKeepRemoved: bool(env, 'LEGACY_KEEP_REMOVED', false),
     legacySlowFetchMs: integer(env, 'LEGACY_SLOW_FETCH_MS', 2000, 0),
+    minReleaseAgeHours: {
+      legacy: integer(env, 'LEGACY_MIN_RELEASE_AGE_HOURS', 0, 0, 24 * 365),
+      local: integer(env, 'MIN_RELEASE_AGE_HOURS', 0, 0, 24 * 365),
+    },
+    legacyAdvisoryTtlSeconds: integer(env, 'LEGACY_ADVISORY_TTL_SECONDS', 300, 0, 86_400),
     metrics: { enabled: bool(env, 'METRICS', true), token: metricsToken(env) },
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 600) * 1000,
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600) * 1000,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createToken, createUser } from '@entropic/core';
+import { type Clock, createToken, createUser } from '@entropic/core';
 import { buildApp } from '@entropic/server/app';
 import { loadConfig } from '@entropic/server/config';
 import { createDeps, type ServerDeps } from '@entropic/server/deps';
@@ -39,6 +39,8 @@ export interface TestAppOptions {
   port?: number;
   /** a pino logger the app logs to (a test reads what was logged); default: per LOG_LEVEL / TEST_LOG_LEVEL */
   logger?: Logger;
+  /** the use cases' clock (publish times, the release-age quarantine); default: the system clock */
+  clock?: Clock;
 }
 
 /**
@@ -69,6 +71,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...(schema ? { schema } : {}),
     keyPrefix: `entropic-test:${suffix}:`,
   });
+  if (options.clock) deps.clock = options.clock;
   const app = await buildApp(deps, options.logger ? { loggerInstance: options.logger } : { logger: config.logLevel !== 'silent' });
   // No worker runs by itself in a test app: a test sees a version before and after its jobs (`runJobs`).
   const worker = createJobWorker(deps, app.npmTarballs, app.log);

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import semver from 'semver';
 
 type Json = Record<string, unknown>;
 
@@ -17,11 +19,29 @@ export interface NpmUpstream {
   removeVersion(name: string, version: string): void;
   /** The upstream unpublishes the whole package: its packument and tarballs 404. */
   removePackage(name: string): void;
+  /**
+   * Publishes a security advisory, served by `POST /-/npm/v1/security/advisories/bulk` (as the
+   * npm registry: for each name asked, the advisories whose range covers a version asked).
+   */
+  advise(name: string, advisory: UpstreamAdvisory): void;
+  /** the bodies of the advisory requests received, parsed (gunzipped first when gzip-encoded) */
+  advisoryRequests: Json[];
   /** Every answer waits this long first (a slow upstream). */
   delayMs: number;
   /** Answer 200 even to a matching If-None-Match, as Verdaccio 6.8.0 does (the ETag is still sent). */
   ignoreIfNoneMatch: boolean;
   stop(): Promise<void>;
+}
+
+/** An advisory as the npm registry's bulk endpoint answers it. */
+export interface UpstreamAdvisory {
+  id: number;
+  url: string;
+  title: string;
+  severity: 'info' | 'low' | 'moderate' | 'high' | 'critical';
+  vulnerable_versions: string;
+  cwe: string[];
+  cvss: { score: number; vectorString: string | null };
 }
 
 interface StoredPackage {
@@ -38,8 +58,10 @@ function tarballFile(name: string, version: string): string {
  * upstream of the `legacy` mirror in tests. Packuments carry a strong ETag and answer
  * `If-None-Match` with 304, as the npm registry does; every request is counted, so a test can
  * assert how often the mirror asked. The test changes what it serves (publish, removals, delay).
+ * A version's `time` is read from `clock` (a test's fake clock) when it is published.
  */
-export async function startNpmUpstream(): Promise<NpmUpstream> {
+export async function startNpmUpstream(options: { clock?: { now(): Date } } = {}): Promise<NpmUpstream> {
+  const clock = options.clock ?? { now: () => new Date() };
   const packages = new Map<string, StoredPackage>();
   const counts = new Map<string, number>();
   const log: string[] = [];
@@ -56,8 +78,31 @@ export async function startNpmUpstream(): Promise<NpmUpstream> {
     return Buffer.from(JSON.stringify({ _id: name, name, 'dist-tags': tags, versions, time }));
   }
 
+  const advisories = new Map<string, UpstreamAdvisory[]>();
+
+  function answerAdvisories(request: IncomingMessage, response: ServerResponse) {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const body = JSON.parse((request.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8')) as Json;
+      upstream.advisoryRequests.push(body);
+      const out: Record<string, UpstreamAdvisory[]> = {};
+      for (const [name, versions] of Object.entries(body)) {
+        const hits = (advisories.get(name) ?? []).filter((a) =>
+          (versions as string[]).some((v) => semver.satisfies(v, a.vulnerable_versions)),
+        );
+        if (hits.length > 0) out[name] = hits;
+      }
+      log.push(`200 ${request.url}`);
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(out));
+    });
+  }
+
   function answer(request: IncomingMessage, response: ServerResponse) {
     const path = (request.url ?? '/').split('?')[0] as string;
+    if (request.method === 'POST' && path === '/-/npm/v1/security/advisories/bulk') return answerAdvisories(request, response);
     const key = decodeURIComponent(path);
     counts.set(key, (counts.get(key) ?? 0) + 1);
     const send = (status: number, body?: Buffer, headers: Record<string, string> = {}) => {
@@ -95,6 +140,10 @@ export async function startNpmUpstream(): Promise<NpmUpstream> {
     log,
     delayMs: 0,
     ignoreIfNoneMatch: false,
+    advisoryRequests: [],
+    advise(name, advisory) {
+      advisories.set(name, [...(advisories.get(name) ?? []), advisory]);
+    },
     publish(name, version, tarball, manifest = {}) {
       let stored = packages.get(name);
       if (!stored) {
@@ -114,7 +163,7 @@ export async function startNpmUpstream(): Promise<NpmUpstream> {
           },
         },
         tarball,
-        time: new Date().toISOString(),
+        time: clock.now().toISOString(),
       });
       stored.latest = version;
     },

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import type { PackageRef } from '@entropic/core';
-import { getLocalPackuments, type Packuments, type UpstreamTiming } from '@entropic/npm';
+import { getLocalPackuments, type Packuments, quarantineYoungVersions, type UpstreamTiming } from '@entropic/npm';
 import { isAppError, LEGACY } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CachedResponse } from '../response-cache.ts';
@@ -18,14 +18,20 @@ const VARY = 'Accept, Accept-Encoding';
 export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext): void {
   const { responseCache } = app;
 
-  /** `timing`: the request, which learns how much of its time the legacy mirror's upstream took. */
+  /**
+   * `timing`: the request, which learns how much of its time the legacy mirror's upstream took.
+   * Young versions are quarantined (release-age policy) as the views are made: a cached view
+   * lets a version out of quarantine at most CACHE_TTL_SECONDS late.
+   */
   async function computePackuments(npmName: string, ref: PackageRef, timing: UpstreamTiming): Promise<Packuments> {
+    const { minReleaseAgeHours } = ctx.deps.config;
     if (ref.namespace !== LEGACY) {
-      return getLocalPackuments(ctx.deps, { ref, npmName, tarballBase: ctx.base, build: ctx.buildTarball, sign: ctx.sign });
+      const local = await getLocalPackuments(ctx.deps, { ref, npmName, tarballBase: ctx.base, build: ctx.buildTarball, sign: ctx.sign });
+      return quarantineYoungVersions(local, { minAgeHours: minReleaseAgeHours.local, now: ctx.deps.clock.now() });
     }
     const found = await ctx.mirror.packuments(npmName, ctx.base, timing, { stored: ctx.isStored(ref) });
     if (!found) throw ctx.notHere(npmName, ref);
-    return found;
+    return quarantineYoungVersions(found, { minAgeHours: minReleaseAgeHours.legacy, now: ctx.deps.clock.now() });
   }
 
   /**
