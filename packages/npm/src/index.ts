@@ -1,5 +1,6 @@
 export * from './npm-mirror.ts';
 export * from './npm-names.ts';
+export * from './npm-owners.ts';
 export * from './npm-packument.ts';
 export * from './npm-publish.ts';
 export * from './npm-tarball.ts';

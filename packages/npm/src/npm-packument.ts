@@ -2,6 +2,7 @@ import { type CoreDeps, findPackage, getPackage, type PackageRef } from '@entrop
 import { appError, type DependencyMap, type Host, type HostSignature } from '@entropic/types';
 import semver from 'semver';
 import { npmNameOfCanonical, npmTarballFile } from './npm-names.ts';
+import { listNpmOwners, type NpmOwner } from './npm-owners.ts';
 
 /** package.json fields npm, pnpm and yarn read from a packument (dependencies come from the version). */
 const MANIFEST_FIELDS = [
@@ -232,6 +233,8 @@ export interface LocalPackumentInput {
   tarballBase: string;
   localHost: Host;
   sign?: SignNpmVersion;
+  /** the full packument's `maintainers` (`npm owner ls`) */
+  maintainers?: NpmOwner[];
 }
 
 /** Full and abbreviated packuments of a package's stored versions (deprecated and yanked ones carry `deprecated`). */
@@ -255,6 +258,7 @@ export function renderPackuments(input: LocalPackumentInput): Packuments {
     versions,
     time,
   };
+  if (input.maintainers) full.maintainers = input.maintainers;
   if (latest?.description !== undefined) full.description = latest.description;
   const abbreviated: Json = { name: input.npmName, modified: time.modified, 'dist-tags': input.tags, versions: abbreviatedVersions };
   return { full, abbreviated };
@@ -272,7 +276,7 @@ export async function getLocalPackuments(
   const { npmName } = input;
   const pkg = await getPackage(deps.repos, input.ref, deps.host);
   const listed = listNpmVersions(deps, input.build ? { packageId: pkg.id, build: input.build } : { packageId: pkg.id });
-  const [tags, versions] = await Promise.all([deps.repos.tags.list(pkg.id), listed]);
+  const [tags, versions, maintainers] = await Promise.all([deps.repos.tags.list(pkg.id), listed, listNpmOwners(deps, pkg.id)]);
   if (versions.length === 0) throw appError('PACKAGE_NOT_FOUND', `The package "${npmName}" has no versions.`);
   return renderPackuments({
     npmName,
@@ -282,6 +286,7 @@ export async function getLocalPackuments(
     versions,
     tarballBase: input.tarballBase,
     localHost: deps.host,
+    maintainers,
     ...(input.sign ? { sign: input.sign } : {}),
   });
 }

@@ -90,17 +90,45 @@ describe('teams inside namespaces (issue 9.5): grants on packages and on the who
     expectError(await publish(t.app, 'acme/web', '1.0.2', { token: bob.token }), 403, 'NOT_A_MAINTAINER');
   });
 
-  it('npm owner add|rm (a document with maintainers and no versions) is refused and yanks nothing', async () => {
+  it('npm owner add|rm (a document with maintainers and no versions) invites or removes maintainer namespaces and yanks nothing', async () => {
     const before = (await t.app.inject({ url: '/@acme%2fweb' })).json();
-    const response = await t.app.inject({
-      method: 'PUT',
-      url: `/@acme%2fweb/-rev/${before._rev}`,
-      headers: bearer(alice.token),
-      payload: { _id: '@acme/web', _rev: before._rev, maintainers: [{ name: 'bob', email: '' }] },
-    });
-    assert.equal(response.statusCode, 400);
-    assert.match(response.body, /not supported/);
+    assert.deepEqual(before.maintainers, [{ name: 'acme', email: `acme@${t.host}` }]);
+    const owners = (maintainers: unknown, token = alice.token) =>
+      t.app.inject({
+        method: 'PUT',
+        url: `/@acme%2fweb/-rev/${before._rev}`,
+        headers: bearer(token),
+        payload: { _id: '@acme/web', _rev: before._rev, maintainers },
+      });
+    const lookup = await t.app.inject({ url: '/-/user/org.couchdb.user:bob' });
+    assert.deepEqual(lookup.json(), { _id: 'org.couchdb.user:bob', name: 'bob', email: `bob@${t.host}` });
+    expectError(await t.app.inject({ url: '/-/user/org.couchdb.user:nobody' }), 404, 'NAMESPACE_NOT_FOUND');
+
+    const added = await owners([...before.maintainers, { name: 'bob' }]);
+    assert.equal(added.statusCode, 200, added.body);
+    assert.match(String(added.headers['npm-notice']), /bob@.* invited to join the maintainers of acme@.*\/web/);
+    const pending = await t.app.inject({ url: '/packages/package/acme/web/maintainers?status=pending' });
+    assert.deepEqual(pending.json().objects, [`bob@${t.host}`]);
+    // bob is not a maintainer yet: he may not invite; the packument lists accepted maintainers only
+    expectError(await owners([...before.maintainers, { name: 'carol' }], bob.token), 403, 'NOT_A_MAINTAINER');
+    assert.deepEqual((await t.app.inject({ url: '/@acme%2fweb' })).json().maintainers, before.maintainers);
+    // npm owner add bob, by bob: accepting the invitation
+    const accepted = await owners([...before.maintainers, { name: 'bob' }], bob.token);
+    assert.equal(accepted.statusCode, 200, accepted.body);
+    assert.match(String(accepted.headers['npm-notice']), /bob@.* is now a maintainer/);
+    const both = (await t.app.inject({ url: '/@acme%2fweb' })).json();
+    assert.deepEqual(
+      both.maintainers.map((m: { name: string }) => m.name),
+      ['acme', 'bob'],
+    );
+
+    expectError(await owners([]), 400, 'LAST_MAINTAINER');
+    expectError(await owners('bob'), 400, 'INVALID_FIELD');
+    expectError(await owners([{ name: 'Not A Name' }]), 400, 'INVALID_NAMESPACE');
+    const removed = await owners([{ name: 'acme' }]);
+    assert.equal(removed.statusCode, 200, removed.body);
     const after = (await t.app.inject({ url: '/@acme%2fweb' })).json();
+    assert.deepEqual(after.maintainers, before.maintainers);
     assert.deepEqual(Object.keys(after.versions), Object.keys(before.versions));
     for (const v of Object.values(after.versions) as Array<{ deprecated?: string }>)
       assert.equal(v.deprecated, undefined, 'nothing was yanked');

@@ -1,5 +1,13 @@
-import { getPackageVisibility, listCollaborators, listNamespacePackageAccess, type PackageRef, setPackageVisibility } from '@entropic/core';
-import { appError, LEGACY, npmNameOf, parseNamespaceSegment } from '@entropic/types';
+import {
+  formatNamespace,
+  getNamespace,
+  getPackageVisibility,
+  listCollaborators,
+  listNamespacePackageAccess,
+  type PackageRef,
+  setPackageVisibility,
+} from '@entropic/core';
+import { appError, LEGACY, npmNameOf, parseNamespaceSegment, truncate } from '@entropic/types';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { NameParams, NpmContext } from './npm-context.ts';
 import { requireObjectBody } from './refs.ts';
@@ -9,6 +17,8 @@ import { requireObjectBody } from './refs.ts';
  * (libnpmaccess's routes) on Entropic's visibility and maintainers (docs/private-packages.md).
  * A private package someone may not read is a name that is not here, as on every read route.
  */
+const COUCHDB_USER = 'org.couchdb.user:';
+
 export function registerNpmAccessRoutes(app: FastifyInstance, ctx: NpmContext): void {
   const { deps } = ctx;
 
@@ -51,6 +61,15 @@ export function registerNpmAccessRoutes(app: FastifyInstance, ctx: NpmContext): 
     request.privateRead = request.principal !== undefined;
     return Object.fromEntries(listed.map((entry) => [npmNameOf(entry.ref, deps.host), entry.permission]));
   };
+  // `npm owner add|rm <name>` looks the name up first: owners are namespaces (a user's own, or an
+  // organisation), so any namespace of this host answers, its address as the "email"
+  app.get<{ Params: { id: string } }>('/-/user/:id', async (request) => {
+    const id = request.params.id;
+    if (!id.startsWith(COUCHDB_USER)) throw appError('NAMESPACE_NOT_FOUND', `There is no user "${truncate(id)}" here.`);
+    const namespace = await getNamespace(deps.repos, parseNamespaceSegment(id.slice(COUCHDB_USER.length), deps.host), deps.host);
+    if (namespace.kind === 'system') throw appError('SYSTEM_NAMESPACE', `${namespace.name} is a system namespace.`);
+    return { _id: `${COUCHDB_USER}${namespace.name}`, name: namespace.name, email: formatNamespace(namespace, deps.host) };
+  });
   app.get<{ Params: { scope: string } }>('/-/org/:scope/package', listPackages);
   app.get<{ Params: { scope: string } }>('/-/user/:scope/package', listPackages);
 }

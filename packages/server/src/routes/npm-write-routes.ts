@@ -1,11 +1,11 @@
 import { authorizePackageWrite, countPublishRequest, requireWriter } from '@entropic/core';
-import { putNpmPackage, unpublishNpmPackage } from '@entropic/npm';
-import { appError } from '@entropic/types';
+import { changeNpmOwners, putNpmPackage, unpublishNpmPackage } from '@entropic/npm';
+import { appError, LEGACY } from '@entropic/types';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type NameParams, type NpmContext, plainName, type ScopedParams, scopedName } from './npm-context.ts';
 
 /**
- * npm's writes: publish, `npm deprecate` (a message), `npm unpublish` (as yank). The use cases announce what
+ * npm's writes: publish, `npm deprecate` (a message), `npm unpublish` (as yank), `npm owner add|rm`. The use cases announce what
  * changed; the caches follow their events.
  */
 export function registerNpmWriteRoutes(app: FastifyInstance, ctx: NpmContext): void {
@@ -19,18 +19,23 @@ export function registerNpmWriteRoutes(app: FastifyInstance, ctx: NpmContext): v
     const result = await putNpmPackage(deps, { principal: request.principal, npmName, body: request.body });
     return reply.code(result.kind === 'published' ? 201 : 200).send({ ok: true, id: npmName });
   });
-  app.put<{ Params: NameParams & { rev: string } }>('/:name/-rev/:rev', { bodyLimit: 16 * 1024 * 1024 }, async (request) => {
+  app.put<{ Params: NameParams & { rev: string } }>('/:name/-rev/:rev', { bodyLimit: 16 * 1024 * 1024 }, async (request, reply) => {
     const npmName = plainName(request.params);
     const body = request.body as Record<string, unknown> | undefined;
     // `npm owner add|rm` sends only {_id, _rev, maintainers}: a document without versions must never
     // read as "every version was removed" (that would yank them all, and a yank is final)
     if (body && typeof body === 'object' && body.versions === undefined) {
-      if (body.maintainers !== undefined) {
-        throw appError('INVALID_FIELD', 'Package owners are namespaces here: `npm owner add|rm` is not supported.', {
-          hint: 'Invite a namespace with `ds invite <namespace> --package <package>`, or give a user a team grant: `npm access grant read-write @org:team <package>` (docs/npm.md).',
-        });
-      }
-      throw appError('INVALID_FIELD', 'The document has no "versions".');
+      if (body.maintainers === undefined) throw appError('INVALID_FIELD', 'The document has no "versions".');
+      const ref = await ctx.resolve(npmName);
+      if (ref.namespace === LEGACY) throw ctx.notHere(npmName, ref);
+      ctx.assertMayExist(npmName, ref);
+      // a private package someone may not read is a name that is not here, for writes too
+      if (!(await app.packageReads.mayRead(request, ref))) throw ctx.notHere(npmName, ref);
+      const changes = await changeNpmOwners(deps, { principal: request.principal, ref, maintainers: body.maintainers });
+      // npm prints this header as `npm notice` (an invitation waits for its namespace to accept it)
+      const notice = changes.map((change) => change.message).join(' ');
+      if (notice) reply.header('npm-notice', notice.replace(/[^\x20-\x7e]/g, '?').slice(0, 1000));
+      return { ok: true, id: npmName, changes };
     }
     await putNpmPackage(deps, { principal: request.principal, npmName, body: request.body, removeMissing: true });
     return { ok: true, id: npmName };
