@@ -1,15 +1,34 @@
 // Issue 9.1/9.6: a private package reads, on every route, as a package that does not exist to
-// anyone without read access (anonymous, a member of another namespace), and normally to members,
-// with `Cache-Control: private`.
+// anyone without read access — anonymous, a member of another namespace, a member's token limited
+// to another package, a member's expired token, a member's revoked token — and normally to members
+// (and a token limited to it), with `Cache-Control: private`. An expired or revoked token is
+// refused outright (401 INVALID_TOKEN) on every route, for every name: uniform, so no oracle —
+// asserted identical for the private name and a name that does not exist.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { createToken } from '@entropic/core';
 import { bearer, createTestApp, publishVersion, type TestApp, type TestUser } from '@entropic/testkit';
+
+const secretFile = 'module.exports = "secret";\n';
+const objectUrl = (content: string) => `/objects/object/sha512/${createHash('sha512').update(content).digest('base64')}`;
+
+/** Who reads, and the status every read route answers them for the private name and a name that does not exist. */
+interface Outsider {
+  who: string;
+  token: string | undefined;
+  status: 404 | 401;
+}
 
 describe('private packages', () => {
   let t: TestApp;
   let alice: TestUser;
   let bob: TestUser;
   let carol: TestUser;
+  /** those who must see the private package as absent (filled in `before`) */
+  const outsiders: Outsider[] = [];
+  /** alice's token limited to `alice/secret`: a member's token that covers it */
+  let covering: string;
   const get = (url: string, token?: string, headers: Record<string, string> = {}) =>
     t.app.inject({ method: 'GET', url, headers: { ...(token ? bearer(token) : {}), ...headers } });
 
@@ -30,14 +49,26 @@ describe('private packages', () => {
     `/www/packages/alice/${name}/versions`,
     `/www/packages/alice/${name}/v/1.0.0/files`,
     `/www/packages/alice/${name}/v/1.0.0/files/index.js`,
+    // a file only the private version has, and one nothing has
+    objectUrl(name === 'secret' ? secretFile : 'nobody stored this\n'),
   ];
+  const mint = async (body: Record<string, unknown>) => {
+    const minted = await t.app.inject({
+      method: 'POST',
+      url: '/auth/tokens',
+      headers: bearer(alice.token),
+      payload: { description: 'matrix', scope: 'read', ...body },
+    });
+    assert.equal(minted.statusCode, 201, minted.body);
+    return minted.json() as { id: string; token: string };
+  };
 
   before(async () => {
     t = await createTestApp();
     alice = await t.createUser('alice');
     bob = await t.createUser('bob');
     carol = await t.createUser('carol');
-    await publishVersion(t.app, 'alice/secret', '1.0.0', { token: alice.token, files: { 'index.js': 'module.exports = "secret";\n' } });
+    await publishVersion(t.app, 'alice/secret', '1.0.0', { token: alice.token, files: { 'index.js': secretFile } });
     await publishVersion(t.app, 'alice/open', '1.0.0', { token: alice.token });
     await publishVersion(t.app, 'bob/theirs', '1.0.0', { token: bob.token });
     const made = await t.app.inject({
@@ -54,19 +85,42 @@ describe('private packages', () => {
     const accepted = await t.app.inject({ method: 'POST', url: '/users/user/carol/memberships/alice', headers: bearer(carol.token) });
     assert.equal(accepted.statusCode, 200, accepted.body);
     await t.runJobs();
+
+    // alice's own tokens that must not read it: limited to another package, expired, revoked
+    const limited = await mint({ packages: ['alice/open'] });
+    const expiring = await createToken(t.deps, { userId: alice.id, description: 'expired', expiresAt: new Date(Date.now() + 60_000) });
+    await t.deps.db
+      .updateTable('tokens')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', expiring.info.id)
+      .execute();
+    const revoked = await mint({});
+    assert.equal((await get('/auth/whoami', revoked.token)).statusCode, 200, 'the token worked (and is cached) before');
+    const gone = await t.app.inject({ method: 'DELETE', url: `/auth/tokens/${revoked.id}`, headers: bearer(alice.token) });
+    assert.equal(gone.statusCode, 204);
+    outsiders.push(
+      { who: 'anonymous', token: undefined, status: 404 },
+      { who: 'bob (member of another namespace)', token: bob.token, status: 404 },
+      { who: 'alice’s token limited to alice/open', token: limited.token, status: 404 },
+      { who: 'alice’s expired token', token: expiring.token, status: 401 },
+      { who: 'alice’s revoked token', token: revoked.token, status: 401 },
+    );
+    covering = (await mint({ packages: ['alice/secret'] })).token;
   });
   after(() => t?.close());
 
-  it('outsiders (anonymous, another namespace) get exactly the answer of a package that does not exist, on every route', async () => {
+  it('outsiders (anonymous, another namespace, limited, expired and revoked tokens) get exactly the answer of a package that does not exist, on every route', async () => {
     const secret = routes('secret');
     const nothing = routes('nothing');
-    for (const token of [undefined, bob.token]) {
+    assert.equal(outsiders.length, 5);
+    for (const outsider of outsiders) {
+      const { token } = outsider;
       for (const [i, url] of secret.entries()) {
         for (const accept of ['application/json', 'application/vnd.npm.install-v1+json']) {
           const seen = await get(url, token, { accept, 'accept-encoding': 'gzip' });
           const absent = await get(nothing[i] as string, token, { accept, 'accept-encoding': 'gzip' });
-          const who = `${url} as ${token ? 'bob' : 'anonymous'}`;
-          assert.equal(seen.statusCode, 404, `${who}: ${seen.statusCode} ${seen.body.slice(0, 200)}`);
+          const who = `${url} as ${outsider.who}`;
+          assert.equal(seen.statusCode, outsider.status, `${who}: ${seen.statusCode} ${seen.body.slice(0, 200)}`);
           assert.equal(seen.statusCode, absent.statusCode, who);
           assert.equal(
             seen.body.replaceAll('secret', 'X'),
@@ -81,11 +135,15 @@ describe('private packages', () => {
     }
   });
 
-  it('members (the publisher and another member of the namespace) read it, with Cache-Control: private', async () => {
-    for (const user of [alice, carol]) {
+  it('members (the publisher, another member of the namespace, a token limited to the package) read it, with Cache-Control: private', async () => {
+    for (const [who, token] of [
+      ['alice', alice.token],
+      ['carol', carol.token],
+      ['alice’s token limited to alice/secret', covering],
+    ] as const) {
       for (const url of routes('secret')) {
-        const seen = await get(url, user.token);
-        assert.equal(seen.statusCode, 200, `${url} as ${user.name}: ${seen.body.slice(0, 200)}`);
+        const seen = await get(url, token);
+        assert.equal(seen.statusCode, 200, `${url} as ${who}: ${seen.body.slice(0, 200)}`);
         assert.match(String(seen.headers['cache-control']), /\bprivate\b/, `${url}: ${seen.headers['cache-control']}`);
         assert.doesNotMatch(String(seen.headers['cache-control']), /\bpublic\b/, url);
       }
@@ -111,12 +169,22 @@ describe('private packages', () => {
       '/packages/maintained-by/alice',
       '/namespaces/namespace/alice/maintainerships',
     ]) {
-      const outsider = names((await get(url, bob.token)).body);
       const anonymous = names((await get(url)).body);
-      const member = names((await get(url, carol.token)).body);
-      assert.ok(member.includes(`alice@${t.host}/secret`), `${url} member: ${member}`);
-      assert.ok(!outsider.some((n) => n.endsWith('/secret')), `${url} bob: ${outsider}`);
-      assert.ok(!anonymous.some((n) => n.endsWith('/secret')), `${url} anonymous: ${anonymous}`);
+      for (const token of [carol.token, covering]) {
+        const member = names((await get(url, token)).body);
+        assert.ok(member.includes(`alice@${t.host}/secret`), `${url} member: ${member}`);
+      }
+      for (const outsider of outsiders) {
+        const seen = await get(url, outsider.token);
+        if (outsider.status === 401) {
+          // refused whatever it lists: the answer of any other route to that token
+          assert.equal(seen.statusCode, 401, `${url} ${outsider.who}`);
+          assert.equal(seen.body, (await get('/packages/maintained-by/bob', outsider.token)).body, `${url} ${outsider.who}`);
+          continue;
+        }
+        const listed = names(seen.body);
+        assert.ok(!listed.some((n) => n.endsWith('/secret')), `${url} ${outsider.who}: ${listed}`);
+      }
       assert.ok(anonymous.includes(`alice@${t.host}/open`), url);
     }
     for (const url of ['/www', '/www/namespaces/alice', '/www/users/alice']) {
@@ -134,8 +202,16 @@ describe('private packages', () => {
         (o) => o.package.name,
       );
     assert.deepEqual(await npmNames(carol.token), ['@alice/secret']);
-    assert.deepEqual(await npmNames(bob.token), []);
-    assert.deepEqual(await npmNames(), []);
+    assert.deepEqual(await npmNames(covering), ['@alice/secret']);
+    for (const outsider of outsiders) {
+      if (outsider.status === 401) {
+        assert.equal((await get('/-/v1/search?text=secret', outsider.token)).statusCode, 401, outsider.who);
+        assert.equal((await get('/www/search?q=secret', outsider.token)).statusCode, 401, outsider.who);
+        continue;
+      }
+      assert.deepEqual(await npmNames(outsider.token), [], outsider.who);
+      assert.doesNotMatch((await get('/www/search?q=secret', outsider.token)).body, /\/www\/packages\/alice[^/"]*\/secret/, outsider.who);
+    }
     const npmTotal = (await get('/-/v1/search?text=secret')).json() as { total: number };
     assert.equal(npmTotal.total, 0);
     const link = /\/www\/packages\/alice[^/"]*\/secret/;
