@@ -59,4 +59,32 @@ describe('ds team and ds access against a registry', { timeout: 290_000 }, () =>
     const usage = await ds(['team', 'create', 'no-colon']);
     assert.equal(usage.code, 2);
   });
+
+  it('ds access get|set makes a package, or a whole namespace, private or public (and an outsider sees nothing)', async () => {
+    await publishVersion(t.app, 'acme/api', '1.0.0', { token: alice.token });
+    assert.equal((await ds(['access', 'get', 'acme/api'])).stdout, `acme@${t.host}/api: public\n`);
+    const made = await ds(['access', 'set', 'private', 'acme/api']);
+    assert.equal(made.stdout, `acme@${t.host}/api is now private.\n`, made.stderr);
+    assert.equal((await ds(['access', 'get', 'acme/api'])).stdout, `acme@${t.host}/api: private\n`);
+    assert.equal((await t.app.inject({ url: '/@acme/api' })).statusCode, 404, 'anonymous');
+    // bob is no member: the package reads as one that does not exist
+    const hidden = await ds(['access', 'get', 'acme/api', '--json'], bob.token);
+    assert.equal(hidden.json<{ error: { code: string } }>().error.code, 'PACKAGE_NOT_FOUND');
+    const refused = await ds(['access', 'set', 'public', 'acme/api', '--json'], bob.token);
+    assert.notEqual(refused.code, 0);
+
+    assert.equal((await ds(['access', 'set', 'private', 'acme'])).stdout, `acme@${t.host} is now private.\n`);
+    assert.equal((await ds(['access', 'get', 'acme'])).stdout, `acme@${t.host}: private\n`);
+    assert.equal((await ds(['access', 'get', 'acme/web'])).stdout, `acme@${t.host}/web: private (its namespace is private)\n`);
+    assert.equal((await t.app.inject({ url: '/@acme/web' })).statusCode, 404);
+    const stuck = await ds(['access', 'set', 'public', 'acme/web', '--json']);
+    assert.equal(stuck.json<{ error: { code: string } }>().error.code, 'NAMESPACE_IS_PRIVATE');
+    assert.equal((await ds(['access', 'set', 'public', 'acme'])).stdout, `acme@${t.host} is now public.\n`);
+    assert.equal((await t.app.inject({ url: '/@acme/web' })).statusCode, 200);
+    assert.equal((await t.app.inject({ url: '/@acme/api' })).statusCode, 404, 'its own setting stays');
+    assert.equal((await ds(['access', 'set', 'public', 'acme/api'])).stdout, `acme@${t.host}/api is now public.\n`);
+    assert.equal((await t.app.inject({ url: '/@acme/api' })).statusCode, 200);
+    const usage = await ds(['access', 'set', 'secret', 'acme/api']);
+    assert.equal(usage.code, 2);
+  });
 });

@@ -87,6 +87,14 @@ export function namespaceCalls({ json, empty }: JsonCalls) {
     },
 
     /** `pkg` is `ns/name`, or null for every package the namespace maintains */
+    getNamespaceVisibility(namespace: string, host: string): Promise<{ private: boolean }> {
+      return json<{ private: boolean }>(`${namespacePath(namespace, host)}/access`);
+    },
+
+    setNamespaceVisibility(namespace: string, host: string, isPrivate: boolean): Promise<{ private: boolean }> {
+      return json<{ private: boolean }>(`${namespacePath(namespace, host)}/access`, { method: 'PUT', json: { private: isPrivate } });
+    },
+
     grantTeam(namespace: string, host: string, team: string, pkg: string | null, permission: 'read' | 'write'): Promise<TeamInfo> {
       return json<TeamInfo>(`${namespacePath(namespace, host)}/teams/${encodeURIComponent(team)}/grants`, {
         method: 'PUT',

@@ -17,6 +17,13 @@ export interface PublishOptions {
   compress?: boolean;
 }
 
+/** `GET|PUT /packages/package/:ns/:name/access` (docs/private-packages.md). */
+interface PackageVisibility {
+  private: boolean;
+  package_private: boolean;
+  namespace_private: boolean;
+}
+
 /** Packages, versions (publish included), dist-tags and maintainers. */
 export function packageCalls({ transport, json, empty, allPages }: JsonCalls) {
   const versionPath = (ref: PackageRef, version: string) => `${packagePath(ref)}/versions/${encodeURIComponent(version)}`;
@@ -92,6 +99,15 @@ export function packageCalls({ transport, json, empty, allPages }: JsonCalls) {
 
     removeMaintainer(ref: PackageRef, invitee: string): Promise<{ message?: string }> {
       return json<{ message?: string }>(maintainerPath(ref, invitee), { method: 'DELETE' });
+    },
+
+    /** Whether the package is private (its own setting, or its namespace's). */
+    getPackageVisibility(ref: PackageRef): Promise<PackageVisibility> {
+      return json<PackageVisibility>(`${packagePath(ref)}/access`);
+    },
+
+    setPackageVisibility(ref: PackageRef, isPrivate: boolean): Promise<PackageVisibility> {
+      return json<PackageVisibility>(`${packagePath(ref)}/access`, { method: 'PUT', json: { private: isPrivate } });
     },
   };
 }

@@ -15,7 +15,7 @@ import { ping } from './ping.ts';
 import { publish } from './publish.ts';
 import { exec, run } from './run.ts';
 import { tagAdd, tagLs, tagRm } from './tag.ts';
-import { accessGrant, accessRevoke, teamAdd, teamCreate, teamDestroy, teamLs, teamRm } from './team.ts';
+import { accessGet, accessGrant, accessRevoke, accessSet, teamAdd, teamCreate, teamDestroy, teamLs, teamRm } from './team.ts';
 import { tokenCreate, tokenList, tokenRevoke } from './token.ts';
 import { trust } from './trust.ts';
 import { whoami } from './whoami.ts';
@@ -56,4 +56,6 @@ export const commands: Command[] = [
   teamLs,
   accessGrant,
   accessRevoke,
+  accessGet,
+  accessSet,
 ];

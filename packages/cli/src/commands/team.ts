@@ -1,7 +1,7 @@
 import type { CliContext } from '../cli-context.ts';
 import { cliError } from '../cli-error.ts';
 import { defineCommand } from '../command.ts';
-import { parseNamespaceArg, requireArg, stringOption } from '../command-args.ts';
+import { parseNamespaceArg, requireArg, specArg, stringOption } from '../command-args.ts';
 
 /** `ns:team` (npm writes `@ns:team`; both are accepted). */
 async function teamArg(ctx: CliContext, index: number, command: string) {
@@ -138,4 +138,54 @@ export const accessRevoke = defineCommand({
     data.revoked
       ? `Revoked ${data.team}'s grant on ${data.package ?? 'the namespace'}.`
       : `${data.team} had no grant on ${data.package ?? 'the namespace'}.`,
+});
+
+/** `ns/name` (a package) or `ns` (a whole namespace), for `ds access get|set`. */
+async function visibilityTarget(ctx: CliContext, index: number, command: string) {
+  const raw = requireArg(ctx, index, 'namespace/package or namespace', command).replace(/^@/, '');
+  if (raw.includes('/')) {
+    const spec = await specArg(ctx, index, command);
+    if (spec.explicitRange) throw cliError('USAGE', 'Name the package without a version.', `Example: ds ${command} acme/web`);
+    return { kind: 'package' as const, ref: spec.ref, label: spec.canonical };
+  }
+  const { namespace, host } = await parseNamespaceArg(ctx, raw);
+  return { kind: 'namespace' as const, namespace, host, label: `${namespace}@${host}` };
+}
+
+export const accessGet = defineCommand({
+  name: 'access get',
+  summary: 'Say whether a package or a namespace is private',
+  usage: ['access get <namespace/package>', 'access get <namespace>'],
+  async run(ctx) {
+    const target = await visibilityTarget(ctx, 0, 'access get');
+    if (target.kind === 'namespace') {
+      const { private: isPrivate } = await ctx.client().getNamespaceVisibility(target.namespace, target.host);
+      return { target: target.label, private: isPrivate, namespacePrivate: isPrivate };
+    }
+    const visibility = await ctx.client().getPackageVisibility(target.ref);
+    return { target: target.label, private: visibility.private, namespacePrivate: visibility.namespace_private };
+  },
+  view: (data) =>
+    `${data.target}: ${data.private ? 'private' : 'public'}${data.private && data.namespacePrivate && data.target.includes('/') ? ' (its namespace is private)' : ''}`,
+});
+
+export const accessSet = defineCommand({
+  name: 'access set',
+  summary: 'Make a package or a whole namespace private or public',
+  usage: ['access set <private|public> <namespace/package>', 'access set <private|public> <namespace>'],
+  async run(ctx) {
+    ctx.requireToken();
+    const setting = requireArg(ctx, 0, 'private|public', 'access set');
+    if (setting !== 'private' && setting !== 'public')
+      throw cliError('USAGE', 'The setting is private or public.', 'Example: ds access set private acme/web');
+    const target = await visibilityTarget(ctx, 1, 'access set');
+    const isPrivate = setting === 'private';
+    if (target.kind === 'namespace') {
+      await ctx.client().setNamespaceVisibility(target.namespace, target.host, isPrivate);
+      return { target: target.label, private: isPrivate };
+    }
+    const visibility = await ctx.client().setPackageVisibility(target.ref, isPrivate);
+    return { target: target.label, private: visibility.private };
+  },
+  view: (data) => `${data.target} is now ${data.private ? 'private' : 'public'}.`,
 });
