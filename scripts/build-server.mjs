@@ -39,4 +39,4 @@ await build({
   plugins: [externalDependencies],
 });
 // Files the server reads next to its code.
-for (const file of ['style.css', 'site.js']) copyFileSync(join(root, 'packages/server/src/www', file), join(outdir, file));
+for (const file of ['style.css', 'site.js', 'passkeys.js']) copyFileSync(join(root, 'packages/server/src/www', file), join(outdir, file));

@@ -290,8 +290,9 @@ export async function assertMayActForNamespace(
  * fresh second factor when the user asked for it (TOTP "for writes") or the namespace it touches
  * requires one (`require_tfa`). A token request presents a one-time password (npm's `npm-otp`
  * header, `ds --otp`), checked and spent once; a website session counts when it was signed in (or
- * enrolled) with the second factor. Automation tokens skip the check. The namespace requirement
- * wants the user to have a second factor at all: without one, SECOND_FACTOR_REQUIRED.
+ * enrolled) with the second factor (a code or a passkey). Automation tokens skip the check. The
+ * namespace requirement wants the user to have a second factor at all: without one (for token
+ * writes, without an authenticator app, since passkeys need a browser), SECOND_FACTOR_REQUIRED.
  */
 export async function assertSecondFactor(repos: Repositories, principal: Principal, namespaceId: number | undefined): Promise<void> {
   if (principal.automation === true) return;
@@ -300,14 +301,21 @@ export async function assertSecondFactor(repos: Repositories, principal: Princip
   const userWants = enabled && factor?.forWrites === true;
   const namespaceWants = namespaceId !== undefined && (await repos.security.namespaceRequiresSecondFactor(namespaceId));
   if (!userWants && !namespaceWants) return;
-  if (!enabled) {
-    throw appError('SECOND_FACTOR_REQUIRED', 'This namespace requires two-factor authentication for writes.', {
-      hint: 'Turn it on at /www/account/security, then try again with a one-time password.',
-    });
-  }
   if (principal.scope === 'session') {
+    // a website session signed in with a code or a passkey
     if (principal.secondFactor) return;
+    if (!enabled && (await repos.security.listPasskeys(principal.userId)).length === 0) {
+      throw appError('SECOND_FACTOR_REQUIRED', 'This namespace requires two-factor authentication for writes.', {
+        hint: 'Add a passkey or an authenticator app at /www/account/security, then sign in again with it.',
+      });
+    }
     throw appError('OTP_REQUIRED', 'Sign out and in again with your second factor to do that.');
+  }
+  if (!enabled) {
+    // passkeys sign in to the website; a command line has no browser to ask, so it takes a code
+    throw appError('SECOND_FACTOR_REQUIRED', 'This namespace requires a one-time password for writes from the command line.', {
+      hint: 'Set up an authenticator app at /www/account/security (passkeys work on the website only), or use an automation token in CI.',
+    });
   }
   if (!principal.otp) throw appError('OTP_REQUIRED');
   if (!(await principal.otp.verify(repos))) throw appError('OTP_INVALID');
@@ -321,7 +329,7 @@ export async function assertMaySetNamespaceSecondFactor(
 ): Promise<Principal> {
   const p = await assertMayActForNamespace(repos, principal, namespace);
   const factor = await repos.security.findSecondFactor(p.userId);
-  if (factor?.enabledAt === undefined) {
+  if (factor?.enabledAt === undefined && (await repos.security.listPasskeys(p.userId)).length === 0) {
     throw appError('SECOND_FACTOR_REQUIRED', 'Turn on two-factor authentication for your own account first.', {
       hint: 'See /www/account/security.',
     });

@@ -24,6 +24,7 @@ export * from './organisations.ts';
 export * from './package-access.ts';
 export * from './packages.ts';
 export * from './pagination.ts';
+export * from './passkeys.ts';
 export * from './passwords.ts';
 export * from './ports/index.ts';
 export * from './principal.ts';

@@ -170,7 +170,19 @@ export async function verifySecondFactor(
   return method;
 }
 
-/** Whether signing in as this user takes a second factor. */
+/**
+ * The second factors a user signs in with: an authenticator app (TOTP) and passkeys. Either one
+ * makes sign-in take a second step; only TOTP codes work for writes made with tokens (npm, ds).
+ */
+export async function secondFactorsOf(deps: CoreDeps, input: { userId: number }): Promise<{ totp: boolean; passkeys: number }> {
+  const [totpOn, passkeys] = await Promise.all([
+    hasSecondFactor(deps, input),
+    deps.repos.security.listPasskeys(input.userId).then((rows) => rows.length),
+  ]);
+  return { totp: totpOn, passkeys };
+}
+
+/** Whether this user has an authenticator app (TOTP) turned on. */
 export async function hasSecondFactor(deps: CoreDeps, input: { userId: number }): Promise<boolean> {
   const factor = await deps.repos.security.findSecondFactor(input.userId);
   return factor?.enabledAt !== undefined;

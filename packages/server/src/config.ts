@@ -109,6 +109,12 @@ export interface SecurityConfig {
   tokenRequestsPerMinute: number;
   /** versions one user may publish per hour (0: no limit) */
   publishesPerHour: number;
+  /**
+   * This registry as a WebAuthn relying party (passkeys): the RP ID is EXTERNAL_HOST's host name,
+   * the origin its origin. Browsers refuse IP addresses as RP IDs: use a name (localhost in
+   * development) in EXTERNAL_HOST for passkeys to work.
+   */
+  relyingParty: { id: string; origin: string; name: string };
 }
 
 export interface S3Config {
@@ -362,7 +368,7 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600) * 1000,
     downloadCounts: bool(env, 'DOWNLOAD_COUNTS', true),
     downloadFlushSeconds: integer(env, 'DOWNLOAD_FLUSH_SECONDS', 10, 1, 3600),
-    security: loadSecurityConfig(env),
+    security: loadSecurityConfig(env, externalUrl),
     jobs: {
       inServer: bool(env, 'JOBS_IN_SERVER', true),
       concurrency: integer(env, 'JOBS_CONCURRENCY', 2, 1, 64),
@@ -375,8 +381,10 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
   return Object.freeze(config);
 }
 
-function loadSecurityConfig(env: Env): SecurityConfig {
+function loadSecurityConfig(env: Env, externalUrl: string): SecurityConfig {
+  const external = new URL(externalUrl);
   return {
+    relyingParty: { id: external.hostname, origin: external.origin, name: 'Entropic' },
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 0, 36_500),
     tokenRequestsPerMinute: integer(env, 'TOKEN_RATE_LIMIT_PER_MINUTE', 3000, 0),
     publishesPerHour: integer(env, 'PUBLISH_RATE_LIMIT_PER_HOUR', 1000, 0),

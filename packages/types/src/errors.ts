@@ -52,6 +52,8 @@ export const errorCatalogue = {
   OTP_REQUIRED: { status: 401, message: 'This operation requires a one-time password from your authenticator.' },
   OTP_INVALID: { status: 401, message: 'The one-time password is wrong, expired or already used.' },
   SECOND_FACTOR_REQUIRED: { status: 403, message: 'Two-factor authentication is required for that.' },
+  PASSKEY_INVALID: { status: 401, message: 'The passkey could not be verified.' },
+  PASSKEY_CHALLENGE_INVALID: { status: 401, message: 'The passkey challenge is unknown, expired or already used; try again.' },
   // 404
   NOT_FOUND: { status: 404, message: 'Not found.' },
   PACKAGE_NOT_FOUND: { status: 404, message: 'The package does not exist.' },
@@ -64,6 +66,7 @@ export const errorCatalogue = {
   TOKEN_NOT_FOUND: { status: 404, message: 'The token does not exist.' },
   TEAM_NOT_FOUND: { status: 404, message: 'The team does not exist.' },
   LOGIN_SESSION_NOT_FOUND: { status: 404, message: 'The login session is unknown, expired or already used.' },
+  PASSKEY_NOT_FOUND: { status: 404, message: 'You have no passkey with that id.' },
   PROVIDER_NOT_FOUND: { status: 404, message: 'That sign-in provider is not enabled here.' },
   // 405 / 408 / 409 / 413 / 414 / 415 / 416 / 429 / 431
   METHOD_NOT_ALLOWED: { status: 405, message: 'That method is not allowed here.' },
@@ -81,6 +84,8 @@ export const errorCatalogue = {
     message: 'Two-factor authentication is already on; turn it off first to set up a new device.',
   },
   SECOND_FACTOR_NOT_ENABLED: { status: 409, message: 'Two-factor authentication is not on for this account.' },
+  PASSKEY_EXISTS: { status: 409, message: 'That passkey is registered already.' },
+  PASSKEY_LIMIT: { status: 409, message: 'This account has as many passkeys as it may have.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   URI_TOO_LONG: { status: 414, message: 'A part of the URL is too long.' },
   FILE_TOO_LARGE: { status: 413, message: 'A file is too large.' },

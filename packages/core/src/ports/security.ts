@@ -44,7 +44,10 @@ export interface SecurityRepository {
   listPasskeys(userId: number): Promise<WebAuthnCredentialRow[]>;
   findPasskey(id: string): Promise<WebAuthnCredentialRow | undefined>;
   addPasskey(credential: Omit<WebAuthnCredentialRow, 'createdAt' | 'lastUsedAt'>): Promise<void>;
-  /** Records a sign-in with the passkey: its new signature counter and the time. */
-  usePasskey(id: string, counter: number, now: Date): Promise<void>;
+  /**
+   * Records a sign-in with the passkey: its new signature counter and the time, only if the stored
+   * counter is still `previous` (compare-and-set): false when another sign-in got there first.
+   */
+  usePasskey(id: string, counter: { previous: number; next: number }, now: Date): Promise<boolean>;
   deletePasskey(userId: number, id: string): Promise<boolean>;
 }

@@ -145,7 +145,13 @@ export function securityRepository(db: Executor): SecurityRepository {
     },
 
     async usePasskey(id, counter, now) {
-      await db.updateTable('webauthn_credentials').set({ counter, last_used_at: now }).where('id', '=', id).execute();
+      const result = await db
+        .updateTable('webauthn_credentials')
+        .set({ counter: counter.next, last_used_at: now })
+        .where('id', '=', id)
+        .where('counter', '=', counter.previous)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
 
     async deletePasskey(userId, id) {

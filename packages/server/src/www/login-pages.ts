@@ -6,9 +6,9 @@ import {
   createLocalUser,
   createUserWithIdentity,
   findCliLogin,
-  hasSecondFactor,
   recordSignIn,
   recordSignInFailure,
+  secondFactorsOf,
   signInWithIdentity,
   verifyLocalSignIn,
 } from '@entropic/core';
@@ -66,7 +66,8 @@ export function afterSignInPath(request: FastifyRequest): string {
  */
 async function completeSignIn(request: FastifyRequest, reply: FastifyReply, user: AccountUser, method: string): Promise<FastifyReply> {
   const { deps } = request.server;
-  if (await hasSecondFactor(deps, { userId: user.id })) {
+  const factors = await secondFactorsOf(deps, { userId: user.id });
+  if (factors.totp || factors.passkeys > 0) {
     touchSession(request).data.awaitingSecondFactor = { userId: user.id, method };
     return reply.redirect('/www/login/second-factor', 303);
   }
@@ -89,7 +90,7 @@ export function registerLoginPages(www: FastifyInstance, providers: readonly Sig
       title: 'Sign in',
       ...(options.error ? { error: options.error } : {}),
       ...(waitingCli ? { notice: 'Sign in to finish logging in on the command line.' } : {}),
-      body: loginPage({ providers, passwordForm }),
+      body: loginPage({ providers, passwordForm, passkey: { csrfToken: csrfToken(request) } }),
     });
   };
   registerPasswordSignIn(www, renderLoginPage);

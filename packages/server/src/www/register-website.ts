@@ -1,16 +1,29 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { registerCliLoginPages } from './cli-login-pages.ts';
 import { registerLoginPages } from './login-pages.ts';
+import { registerPasskeyPages } from './passkey-pages.ts';
 import { registerSecondFactorSignIn, registerSecurityPages } from './security-pages.ts';
 import { createSignInProviders } from './sign-in-providers.ts';
 import { registerTokenPages } from './token-pages.ts';
 import { configureWebsiteScope, websiteNotFound } from './website-scope.ts';
 
-/** The website's static files, read once: the one stylesheet and the one small script (progressive enhancement). */
+const JS = 'text/javascript; charset=utf-8';
+/** @simplewebauthn/browser's browser bundle (its package exports only the module entry points) */
+const require = createRequire(import.meta.url);
+const webAuthnBundle = join(dirname(require.resolve('@simplewebauthn/browser')), '../dist/bundle/index.umd.min.js');
+
+/**
+ * The website's static files, read once: the one stylesheet, the one small script (progressive
+ * enhancement) and, for the pages with a passkey button, the WebAuthn library and our passkey script.
+ */
 const STATIC_FILES = {
   'style.css': { type: 'text/css; charset=utf-8', bytes: readFileSync(new URL('./style.css', import.meta.url)) },
-  'site.js': { type: 'text/javascript; charset=utf-8', bytes: readFileSync(new URL('./site.js', import.meta.url)) },
+  'site.js': { type: JS, bytes: readFileSync(new URL('./site.js', import.meta.url)) },
+  'passkeys.js': { type: JS, bytes: readFileSync(new URL('./passkeys.js', import.meta.url)) },
+  'webauthn.js': { type: JS, bytes: readFileSync(webAuthnBundle) },
 } as const;
 
 /**
@@ -36,6 +49,7 @@ export function registerWebsite(app: FastifyInstance): void {
       registerTokenPages(www);
       registerSecurityPages(www);
       registerSecondFactorSignIn(www);
+      registerPasskeyPages(www);
       registerCliLoginPages(www);
     },
     { prefix: '/www' },

@@ -5,9 +5,12 @@ import {
   disableTotp,
   getSecondFactorStatus,
   listOwnAudit,
+  listPasskeys,
   MAX_PAGE_SIZE,
   pendingTotpEnrolment,
   recordSignIn,
+  removePasskey,
+  secondFactorsOf,
   setTotpForWrites,
   startTotpEnrolment,
   verifySecondFactor,
@@ -16,10 +19,12 @@ import { appError, isAppError } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { renderSVG } from 'uqr';
 import { sendAuditPage } from '../routes/security.ts';
+import { html } from './html.ts';
 import { renderPage, sendPage } from './layout.ts';
 import { afterSignInPath } from './login-pages.ts';
 import { csrfToken, requireSessionUser, setFlash, signIn, touchSession } from './session.ts';
 import { AUDIT_PAGE_SIZE, auditPage } from './views/audit-page.ts';
+import { passkeysSection } from './views/passkey-views.ts';
 import { secondFactorPage, securityPage } from './views/security-page.ts';
 
 type Form = Record<string, string | undefined>;
@@ -34,10 +39,12 @@ export function registerSecurityPages(www: FastifyInstance): void {
     const status = await getSecondFactorStatus(deps, { userId: user.id });
     const pending = status.pending ? await pendingTotpEnrolment(deps, { principal: request.principal }) : undefined;
     const enrolment = pending ? { ...pending, qrSvg: renderSVG(pending.uri, { border: 2 }) } : undefined;
+    const passkeys = await listPasskeys(deps, { principal: request.principal });
     return renderPage(request, {
       title: 'Account security',
       ...(options.error ? { error: options.error } : {}),
-      body: securityPage({ csrfToken: csrfToken(request), status, enrolment, recoveryCodes: options.recoveryCodes }),
+      body: html`${securityPage({ csrfToken: csrfToken(request), status, enrolment, recoveryCodes: options.recoveryCodes })}
+        ${passkeysSection({ csrfToken: csrfToken(request), passkeys })}`,
     });
   };
 
@@ -79,6 +86,10 @@ export function registerSecurityPages(www: FastifyInstance): void {
           await setTotpForWrites(deps, { principal: request.principal, code, forWrites });
           setFlash(request, forWrites ? 'Writes now need a code.' : 'Writes no longer need a code.');
           return reply.redirect('/www/account/security', 303);
+        case 'remove-passkey':
+          await removePasskey(deps, { principal: request.principal, id: (form.passkey ?? '').slice(0, 256) });
+          setFlash(request, 'The passkey was removed.');
+          return reply.redirect('/www/account/security', 303);
         case 'disable':
           await disableTotp(deps, { principal: request.principal, code });
           setFlash(request, 'Two-factor authentication is off.');
@@ -100,16 +111,17 @@ export function registerSecurityPages(www: FastifyInstance): void {
  */
 export function registerSecondFactorSignIn(www: FastifyInstance): void {
   const { deps } = www;
-  const page = (request: FastifyRequest, error?: string) =>
+  const page = async (request: FastifyRequest, userId: number, error?: string) =>
     renderPage(request, {
       title: 'Two-factor authentication',
       ...(error ? { error } : {}),
-      body: secondFactorPage({ csrfToken: csrfToken(request) }),
+      body: secondFactorPage({ csrfToken: csrfToken(request), factors: await secondFactorsOf(deps, { userId }) }),
     });
 
   www.get('/login/second-factor', async (request, reply) => {
-    if (!request.webSession?.data.awaitingSecondFactor) return reply.redirect('/www/login', 303);
-    return sendPage(reply, page(request));
+    const waiting = request.webSession?.data.awaitingSecondFactor;
+    if (!waiting) return reply.redirect('/www/login', 303);
+    return sendPage(reply, await page(request, waiting.userId));
   });
 
   www.post('/login/second-factor', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -120,7 +132,8 @@ export function registerSecondFactorSignIn(www: FastifyInstance): void {
     await countSecondFactorAttempt(www, request, user);
     const principal = { userId: user.id, username: user.name, scope: 'session' as const, address: request.ip };
     const method = await verifySecondFactor(deps, { principal, code: (formOf(request).code ?? '').slice(0, 64) });
-    if (!method) return sendPage(reply, page(request, 'That code is not right (or was used already). Try the next one.'), 401);
+    if (!method)
+      return sendPage(reply, await page(request, user.id, 'That code is not right (or was used already). Try the next one.'), 401);
     const session = await signIn(request, user, { secondFactor: true });
     delete session.data.awaitingSecondFactor;
     await recordSignIn(deps, { principal: { ...principal }, method: `${waiting.method}+${method}` });

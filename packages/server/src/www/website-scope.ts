@@ -37,7 +37,7 @@ export function configureWebsiteScope(scope: FastifyInstance): void {
     reply.header('x-frame-options', 'DENY');
     reply.header(
       'content-security-policy',
-      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     );
     return payload;
   });

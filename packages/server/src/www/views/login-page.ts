@@ -1,5 +1,6 @@
 import { html, type SafeHtml } from '../html.ts';
 import { csrfInput } from './csrf-input.ts';
+import { passkeyButton } from './passkey-views.ts';
 
 /** What /www/login shows: loaded by its handler, rendered by `loginPage`. */
 export interface LoginPageModel {
@@ -7,6 +8,8 @@ export interface LoginPageModel {
   providers: ReadonlyArray<{ id: string; label: string }>;
   /** the password form, when local accounts are enabled: the session's CSRF token and the name last typed */
   passwordForm: { csrfToken: string; username: string } | undefined;
+  /** passwordless sign-in with a passkey (the session's CSRF token for its requests) */
+  passkey?: { csrfToken: string };
 }
 
 /** The body of /www/login: a button per provider and the password form. A pure function of the model. */
@@ -25,7 +28,13 @@ export function loginPage(model: LoginPageModel): SafeHtml {
         </form>`
     : '';
   const nothing = providers.length === 0 && !model.passwordForm;
-  return html`
+  const passkey = model.passkey
+    ? html`<section class="card" aria-labelledby="passkey-sign-in">
+          <h2 id="passkey-sign-in">Passkey</h2>
+          ${passkeyButton({ kind: 'sign-in', csrfToken: model.passkey.csrfToken, label: 'Sign in with a passkey' })}
+        </section>`
+    : '';
+  return html`${passkey}
         ${providerLinks.length ? html`<div class="providers">${providerLinks}</div>` : ''}
         ${providerLinks.length && passwordForm ? html`<p class="or">or with a password</p>` : ''}
         ${passwordForm}

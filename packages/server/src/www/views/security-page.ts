@@ -1,6 +1,7 @@
 import type { SecondFactorStatus } from '@entropic/core';
 import { html, SafeHtml } from '../html.ts';
 import { csrfInput } from './csrf-input.ts';
+import { passkeyButton } from './passkey-views.ts';
 
 /** What /www/account/security shows: loaded by its handler, rendered by `securityPage`. */
 export interface SecurityPageModel {
@@ -78,11 +79,20 @@ export function securityPage(model: SecurityPageModel): SafeHtml {
         </section>`;
 }
 
-/** The body of /www/login/second-factor: the code (or a recovery code) after the password. */
-export function secondFactorPage(model: { csrfToken: string }): SafeHtml {
-  return html`<form method="post" action="/www/login/second-factor" class="card">
+/** The body of /www/login/second-factor: a passkey, or the code (or a recovery code), after the password. */
+export function secondFactorPage(model: { csrfToken: string; factors: { totp: boolean; passkeys: number } }): SafeHtml {
+  const passkey = model.factors.passkeys
+    ? html`<section class="card" aria-labelledby="use-passkey">
+          <h2 id="use-passkey">Use your passkey</h2>
+          ${passkeyButton({ kind: 'sign-in', csrfToken: model.csrfToken, label: 'Continue with a passkey' })}
+        </section>`
+    : '';
+  const code = model.factors.totp
+    ? html`<form method="post" action="/www/login/second-factor" class="card">
           ${csrfInput(model.csrfToken)}
           ${codeInput('Code from your authenticator app, or a recovery code')}
           <button type="submit">Continue</button>
-        </form>`;
+        </form>`
+    : '';
+  return html`${passkey}${code}`;
 }

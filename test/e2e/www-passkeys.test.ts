@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { createTestApp, freePort, type TestApp } from '@entropic/testkit';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { chromiumMissing, launchChromium } from './support/chromium.ts';
+
+const STEP_TIMEOUT_MS = 20_000;
+/** the DevTools Protocol gives credential ids in base64, WebAuthn (and the registry) in base64url */
+const toBase64url = (base64: string) => Buffer.from(base64, 'base64').toString('base64url');
+
+/**
+ * Passkeys (issue 10.1/10.8) in a real Chromium with the DevTools Protocol's virtual authenticator
+ * (an internal, user-verifying CTAP2 platform authenticator with resident keys). The registry's
+ * EXTERNAL_HOST is http://localhost:<port>: WebAuthn needs a secure context (http://localhost is
+ * one) and a host name as RP ID (browsers refuse IP addresses, so http://127.0.0.1 cannot be used).
+ */
+describe('passkeys in a real browser (chromium virtual authenticator)', { skip: chromiumMissing(), timeout: 300_000 }, () => {
+  let t: TestApp;
+  let url: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let cdp: CDPSession;
+  let authenticatorId: string;
+  /** another origin (same RP ID "localhost", other port): a phishing page relaying to the registry */
+  let phisher: Server;
+  let phisherUrl: string;
+  /** the last assertion the browser sent to POST /www/login/passkey (to replay it) */
+  let lastAssertion: Record<string, unknown> | undefined;
+
+  before(async () => {
+    const port = await freePort();
+    t = await createTestApp({ port, env: { EXTERNAL_HOST: `http://localhost:${port}` } });
+    await t.listen();
+    url = `http://localhost:${port}`;
+    phisher = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>not the registry</title><p>hello</p>');
+    });
+    await new Promise<void>((resolve) => phisher.listen(0, '127.0.0.1', resolve));
+    phisherUrl = `http://localhost:${(phisher.address() as { port: number }).port}`;
+    browser = await launchChromium();
+    context = await browser.newContext();
+    page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    page.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/www/login/passkey') {
+        lastAssertion = (JSON.parse(request.postData() ?? '{}') as { response?: Record<string, unknown> }).response;
+      }
+    });
+    cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+    }));
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+    await new Promise((resolve) => phisher?.close(resolve));
+  });
+
+  const auditOf = async (username: string) => {
+    const user = await t.deps.repos.users.findByName(username);
+    assert.ok(user);
+    return t.deps.repos.audit.listByActor(user.id, { limit: 50 });
+  };
+  const signOut = async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${url}/www/login`);
+  };
+  const signedInAs = async () => (await page.getByRole('navigation', { name: 'Account' }).textContent())?.replace(/\s+/g, ' ').trim();
+
+  /** An anonymous website session outside the browser: its cookie and CSRF token (an attacker's, or a replayer's). */
+  async function anonymousSession(): Promise<{ cookie: string; csrf: string }> {
+    const response = await fetch(`${url}/www/login`);
+    const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await response.text())?.[1] ?? '';
+    assert.ok(cookie && csrf);
+    return { cookie, csrf };
+  }
+  const postJson = (path: string, session: { cookie: string }, body: unknown) =>
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: session.cookie },
+      body: JSON.stringify(body),
+    });
+
+  it('registers a passkey on the security page, then signs in with it without a password', async () => {
+    await page.goto(`${url}/www/signup`);
+    await page.getByLabel('Username').fill('pk-user');
+    await page.getByLabel('Password', { exact: true }).fill('a long enough password');
+    await page.getByLabel('Password, again').fill('a long enough password');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(`${url}/www/tokens`);
+
+    await page.goto(`${url}/www/account/security`);
+    assert.equal(await page.getByTestId('no-passkeys').count(), 1);
+    await page.getByLabel('Name of the new passkey').fill('laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByTestId('passkey').first().waitFor();
+    assert.match((await page.getByTestId('passkey').textContent()) ?? '', /laptop/);
+    assert.match((await page.getByRole('status').first().textContent()) ?? '', /Passkey "laptop" added/);
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    assert.equal(credentials.length, 1);
+    assert.equal(credentials[0]?.isResidentCredential, true);
+    assert.equal(credentials[0]?.rpId, 'localhost');
+    const stored = await t.deps.repos.security.findPasskey(toBase64url(credentials[0]?.credentialId ?? ''));
+    assert.ok(stored, 'the credential id the authenticator holds is stored');
+    assert.equal(stored.name, 'laptop');
+    assert.ok((await auditOf('pk-user')).some((e) => e.action === 'passkey-added' && e.details.name === 'laptop'));
+
+    // passwordless
+    await signOut();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.waitForURL(`${url}/www/tokens`);
+    assert.match((await signedInAs()) ?? '', /pk-user/);
+    const signIn = (await auditOf('pk-user')).find((e) => e.action === 'sign-in');
+    assert.equal(signIn?.details.method, 'passkey');
+    const used = await t.deps.repos.security.findPasskey(stored.id);
+    assert.ok(used && used.counter > stored.counter, 'the signature counter grew');
+    assert.ok(used.lastUsedAt);
+  });
+
+  it('asks for the passkey after the password (second step), and a session signed in so may remove it', async () => {
+    await signOut();
+    await page.getByLabel('Username').fill('pk-user');
+    await page.getByLabel('Password').fill('a long enough password');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.waitForURL(`${url}/www/login/second-factor`);
+    // not signed in yet: the password alone opens nothing
+    assert.doesNotMatch((await signedInAs()) ?? '', /pk-user/);
+    assert.equal(await page.getByLabel('Code from your authenticator app, or a recovery code').count(), 0, 'no TOTP here, no code form');
+    await page.getByRole('button', { name: 'Continue with a passkey' }).click();
+    await page.waitForURL(`${url}/www/tokens`);
+    assert.match((await signedInAs()) ?? '', /pk-user/);
+    const signIn = (await auditOf('pk-user')).find((e) => e.action === 'sign-in');
+    assert.equal(signIn?.details.method, 'password+passkey');
+  });
+
+  it('refuses a replayed assertion: its challenge was spent, in whatever session it is sent again', async () => {
+    assert.ok(lastAssertion, 'the browser sent an assertion');
+    const before = await t.deps.repos.security.findPasskey(String(lastAssertion.id));
+    const attacker = await anonymousSession();
+    // the attacker even asks for a fresh challenge of their own first
+    assert.equal((await postJson('/www/login/passkey/options', attacker, { _csrf: attacker.csrf })).status, 200);
+    const replay = await postJson('/www/login/passkey', attacker, { _csrf: attacker.csrf, response: lastAssertion });
+    assert.equal(replay.status, 401);
+    assert.equal(((await replay.json()) as { code: string }).code, 'PASSKEY_CHALLENGE_INVALID');
+    // not signed in
+    const tokens = await fetch(`${url}/www/tokens`, { headers: { cookie: attacker.cookie }, redirect: 'manual' });
+    assert.equal(tokens.status, 303);
+    assert.equal((await t.deps.repos.security.findPasskey(String(lastAssertion.id)))?.counter, before?.counter, 'nothing changed');
+    const failed = (await auditOf('pk-user')).find((e) => e.action === 'sign-in-failed');
+    assert.equal(failed?.details.method, 'passkey');
+    assert.equal(failed?.details.reason, 'challenge');
+  });
+
+  it('refuses an assertion made on another origin (a phishing page relaying the registry challenge)', async () => {
+    const attacker = await anonymousSession();
+    const options = await (await postJson('/www/login/passkey/options', attacker, { _csrf: attacker.csrf })).json();
+    // the same RP ID (localhost), so the authenticator signs; but the browser writes the page's origin into it
+    await page.goto(phisherUrl);
+    // the phisher copies the registry's own script
+    await page.addScriptTag({ content: await (await fetch(`${url}/www/static/webauthn.js`)).text() });
+    const response = await page.evaluate(
+      async (optionsJSON) =>
+        (
+          window as unknown as { SimpleWebAuthnBrowser: { startAuthentication(o: unknown): Promise<unknown> } }
+        ).SimpleWebAuthnBrowser.startAuthentication({ optionsJSON }),
+      options,
+    );
+    const clientData = JSON.parse(
+      Buffer.from((response as { response: { clientDataJSON: string } }).response.clientDataJSON, 'base64url').toString(),
+    ) as { origin: string };
+    assert.equal(clientData.origin, phisherUrl);
+    const relayed = await postJson('/www/login/passkey', attacker, { _csrf: attacker.csrf, response });
+    assert.equal(relayed.status, 401);
+    assert.equal(((await relayed.json()) as { code: string }).code, 'PASSKEY_INVALID');
+    const tokens = await fetch(`${url}/www/tokens`, { headers: { cookie: attacker.cookie }, redirect: 'manual' });
+    assert.equal(tokens.status, 303, 'not signed in');
+    const failed = (await auditOf('pk-user')).find((e) => e.action === 'sign-in-failed');
+    assert.match(String(failed?.details.reason), /origin/i);
+  });
+
+  it('refuses a cloned authenticator whose signature counter went back', async () => {
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    const original = credentials[0];
+    assert.ok(original && original.signCount > 0);
+    // the same key in a second authenticator that starts counting at 1 again
+    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+    }));
+    await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: { ...original, signCount: 0 } });
+    await page.goto(`${url}/www/tokens`);
+    await signOut();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByText('The passkey could not be verified.').waitFor();
+    assert.equal(page.url(), `${url}/www/login`);
+    const failed = (await auditOf('pk-user')).find((e) => e.action === 'sign-in-failed');
+    assert.match(String(failed?.details.reason), /counter/i);
+  });
+
+  it('lists and removes a passkey (audit: passkey-removed); it then signs in no more', async () => {
+    // sign in with the password (the cloned authenticator's counter is refused; give it the real count back)
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    const stored = await t.deps.repos.security.findPasskey(toBase64url(credentials[0]?.credentialId ?? ''));
+    assert.ok(stored && credentials[0]);
+    await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: credentials[0].credentialId });
+    await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: { ...credentials[0], signCount: stored.counter } });
+    await page.goto(`${url}/www/login`);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.waitForURL(`${url}/www/tokens`);
+
+    await page.goto(`${url}/www/account/security`);
+    await page.getByRole('button', { name: 'Remove passkey laptop' }).click();
+    await page.waitForURL(`${url}/www/account/security`);
+    assert.equal(await page.getByTestId('passkey').count(), 0);
+    assert.equal(await t.deps.repos.security.findPasskey(stored.id), undefined);
+    assert.ok((await auditOf('pk-user')).some((e) => e.action === 'passkey-removed' && e.details.passkey === stored.id));
+
+    await signOut();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByText('The passkey could not be verified.').waitFor();
+    // and the password alone signs in again (no second factor left)
+    await page.getByLabel('Username').fill('pk-user');
+    await page.getByLabel('Password').fill('a long enough password');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.waitForURL(`${url}/www/tokens`);
+  });
+});
