@@ -85,11 +85,25 @@ async function countRaw(blobDir: string): Promise<number> {
     for (const b of await readdir(join(root, a)).catch(() => [] as string[])) {
       for (const file of await readdir(join(root, a, b)).catch(() => [] as string[])) {
         const head = await readFile(join(root, a, b, file)).catch(() => Buffer.alloc(0));
-        if (head.subarray(0, 8).toString() !== 'ENTPACK1') raw += 1;
+        if (head.subarray(0, 8).toString().startsWith('ENTPACK') === false) raw += 1;
       }
     }
   }
   return raw;
+}
+
+async function countDirectories(dir: string): Promise<number> {
+  let count = 0;
+  const walk = async (path: string): Promise<void> => {
+    const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      count += 1;
+      await walk(join(path, entry.name));
+    }
+  };
+  await walk(dir);
+  return count + 1;
 }
 
 /** Median and p90 ms of `count` sequential GETs of one object, checking every answer's bytes. */
@@ -148,6 +162,10 @@ async function main(): Promise<void> {
     while ((await countRaw(dirs.packed)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2000));
     const leftRaw = await countRaw(dirs.packed);
     const du = { raw: await diskUsage(dirs.raw), packed: await diskUsage(dirs.packed) };
+    // where the packed store's allocated bytes are: each top-level entry of its directory
+    const parts: Array<[string, number]> = [];
+    for (const name of await readdir(dirs.packed)) parts.push([name, await diskUsage(join(dirs.packed, name))]);
+    const directoryCount = await countDirectories(join(dirs.packed, 'sha512'));
     // the npm tarballs the registry built for these versions (issue 14.3: still stored as blobs)
     const inspect = createPackedBlobStore(createFsBlobStore({ dir: dirs.packed }), { indexDir: join(dirs.packed, 'packs') });
     const storage = await inspect.packing.report();
@@ -188,6 +206,15 @@ async function main(): Promise<void> {
       `| raw blobs (today) | ${du.raw} | ${pct(du.raw, tarballBytes)} |`,
       `| packed (BLOB_PACKING=on), all blobs | ${du.packed} | ${pct(du.packed, tarballBytes)} |`,
       `| packed, without the npm tarballs the registry built (${builtTarballs} stored bytes; issue 14.3, not done) | ${du.packed - builtTarballs} | ${pct(du.packed - builtTarballs, tarballBytes)} |`,
+      '',
+      '| packed store part | allocated bytes | vs tarballs |',
+      '|---|---|---|',
+      ...parts.map(([name, bytes]) => `| ${name}/ | ${bytes} | ${pct(bytes, tarballBytes)} |`),
+      `| (of which fan-out directories under sha512/) | ${directoryCount * 4096} (${directoryCount} directories) | ${pct(directoryCount * 4096, tarballBytes)} |`,
+      '',
+      '| packed payloads by codec | objects | content bytes | stored bytes |',
+      '|---|---|---|---|',
+      ...Object.entries(storage.byCodec).map(([codec, c]) => `| ${codec} | ${c.objects} | ${c.contentBytes} | ${c.storedBytes} |`),
       '',
       `Packed store: ${storage.packedObjects} packed objects in ${storage.segments} segments, ${storage.rawObjects} raw (${leftRaw} raw files at measurement); content ${storage.contentBytes} bytes, stored ${storage.storedBytes} bytes.`,
       '',

@@ -1,5 +1,6 @@
 import { constants as bufferConstants } from 'node:buffer';
-import { unlink } from 'node:fs/promises';
+import { rmdir, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { appError, hexToIntegrity, type Integrity, isAppError } from '@entropic/types';
 import type { BlobContent, BlobStore, ByteRange, GetOptions, PutOptions, PutResult } from './blob-store.ts';
@@ -138,6 +139,7 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
           if (!isMissing(error)) throw storeError(error);
         }
       }
+      if (deleted) await removeEmptyBuckets(dirname(objectPath(layout, hex, 'raw')));
       return deleted;
     },
 
@@ -247,4 +249,21 @@ async function contentBytes(content: BlobContent): Promise<Buffer> {
     throw storeError(error);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * Removes a fan-out bucket (`sha512/xx/yy`) and its parent when a delete left them empty: each is
+ * a disk block, and a packed store (which deletes every raw object it packs) would otherwise keep
+ * thousands of empty ones. rmdir only removes an empty directory, so an object placed meanwhile
+ * keeps its bucket; a put whose bucket is removed between its mkdir and its link makes it again
+ * (placeObject).
+ */
+async function removeEmptyBuckets(leaf: string): Promise<void> {
+  for (const dir of [leaf, dirname(leaf)]) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return; // not empty (ENOTEMPTY/EEXIST), gone already, or not ours to remove: leave it
+    }
+  }
 }

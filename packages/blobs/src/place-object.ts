@@ -30,10 +30,24 @@ export async function placeObject(input: PlaceObject): Promise<boolean> {
   const { layout, unsynced, tempPath, hex, encoding, size, deferred, content } = input;
   const target = objectPath(layout, hex, encoding);
   const leaf = dirname(target);
-  const createdDir = await io(mkdir(leaf, { recursive: true }));
-  // new buckets: their entries in their parents must be durable too
-  const newDirs = createdDir === undefined ? [] : parentsOf(layout, leaf);
-  if (!deferred) for (const dir of newDirs) await fsyncDir(dir);
+  let newDirs: string[] = [];
+  /** Makes the bucket (again, when a delete emptied and removed it meanwhile); new ones' entries in their parents must be durable too. */
+  const makeBucket = async (): Promise<void> => {
+    let createdDir: string | undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        createdDir = await mkdir(leaf, { recursive: true });
+        break;
+      } catch (error) {
+        // a parent made by this mkdir was removed by a delete before its child was made: again
+        if (!isMissing(error) || attempt >= 4) throw storeError(error);
+      }
+    }
+    if (createdDir === undefined) return;
+    newDirs = parentsOf(layout, leaf);
+    if (!deferred) for (const dir of newDirs) await fsyncDir(dir);
+  };
+  await makeBucket();
   const existing = async (path: string, pathEncoding: StoredEncoding): Promise<boolean> => {
     if (!(await touchFile(path))) return false;
     if (!deferred) return true;
@@ -66,6 +80,11 @@ export async function placeObject(input: PlaceObject): Promise<boolean> {
         await placed();
         return !existed;
       }
+      if (code === 'ENOENT' && !(await bucketExists(leaf))) {
+        // the bucket was removed after our mkdir (a delete emptied it): make it again and retry
+        await makeBucket();
+        continue;
+      }
       if (code !== 'EEXIST') throw storeError(error);
     }
     if (await existing(target, encoding)) return false;
@@ -85,6 +104,15 @@ export async function isComplete(path: string, encoding: StoredEncoding, size: n
   } catch (error) {
     if (isAppError(error) && error.code === 'INTERNAL') return false; // unreadable header
     if (isMissing(error)) return true; // gone meanwhile: the next attempt places ours
+    throw storeError(error);
+  }
+}
+
+async function bucketExists(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch (error) {
+    if (isMissing(error)) return false;
     throw storeError(error);
   }
 }

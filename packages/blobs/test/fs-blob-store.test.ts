@@ -196,6 +196,35 @@ describe('fs blob store specifics', () => {
     assert.deepEqual(await objectFiles(root, integrity), []);
   });
 
+  it('removes the fan-out directories a delete left empty, and a put racing that removal still lands', async () => {
+    const root = fresh();
+    const store = createFsBlobStore({ dir: root });
+    const alone = await store.putBytes(Buffer.from('alone'));
+    const hex = integrityToHex(alone.integrity);
+    assert.equal(await store.delete(alone.integrity), true);
+    await assert.rejects(stat(join(root, 'sha512', hex.slice(0, 2), hex.slice(2, 4))), { code: 'ENOENT' });
+    // two contents that share a bucket (sha512/xx/yy): found by hashing until two prefixes meet
+    const byBucket = new Map<string, Buffer>();
+    let pair: [Buffer, Buffer] | undefined;
+    for (let i = 0; pair === undefined; i++) {
+      const content = Buffer.from(`content ${i}`);
+      const bucket = integrityToHex(sha512Integrity(content)).slice(0, 4);
+      const other = byBucket.get(bucket);
+      if (other) pair = [other, content];
+      else byBucket.set(bucket, content);
+    }
+    const [a, b] = pair;
+    for (let round = 0; round < 40; round++) {
+      const first = await store.putBytes(a);
+      // the delete empties the bucket and removes it while the other put places its object there
+      const [, second] = await Promise.all([store.delete(first.integrity), store.putBytes(b)]);
+      assert.deepEqual(await store.getBytes(second.integrity), b, `round ${round}`);
+      assert.equal(await store.getBytes(first.integrity), undefined);
+      assert.equal(await store.delete(second.integrity), true);
+    }
+    assert.deepEqual(await readdir(join(root, 'sha512')), [], 'no empty directory left');
+  });
+
   it('reports a file with a broken header as failing verification and skips it in list', async () => {
     const root = fresh();
     const store = createFsBlobStore({ dir: root, compression: 'brotli' });

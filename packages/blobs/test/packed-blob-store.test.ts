@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type Integrity, integrityToHex, isAppError } from '@entropic/types';
 import { type BlobStore, createFsBlobStore, createPackedBlobStore, type PackedBlobStore } from '../src/index.ts';
+import { MAX_DEPTH } from '../src/packed/repacker.ts';
+import { parseSegmentTable, TABLE_OFFSET } from '../src/packed/segment.ts';
 import { blobStoreContract } from './blob-store-contract.ts';
 import { packOnPut } from './packed-subject.ts';
 
@@ -37,10 +39,16 @@ async function objectFiles(dir: string): Promise<string[]> {
   return files;
 }
 
+/** The entries of a segment, from the table at its start. */
+function segmentEntries(bytes: Buffer): Array<{ hex: string; offset: number; length: number; depth: number }> {
+  const tableLength = bytes.readUInt32BE(TABLE_OFFSET - 4);
+  return parseSegmentTable(bytes.subarray(TABLE_OFFSET, TABLE_OFFSET + tableLength));
+}
+
 async function segmentFiles(dir: string): Promise<string[]> {
   const found: string[] = [];
   for (const path of await objectFiles(dir)) {
-    if ((await readFile(path)).subarray(0, 8).toString() === 'ENTPACK1') found.push(path);
+    if ((await readFile(path)).subarray(0, 8).toString().startsWith('ENTPACK')) found.push(path);
   }
   return found;
 }
@@ -59,12 +67,12 @@ function isInternal(error: unknown): boolean {
 }
 
 describe('packed blob store', () => {
-  it('packs versions of a file as deltas against the previous one, and reads them back exactly', async () => {
+  it('packs versions of a file as deltas against the previous one, in chains of bounded depth, and reads them back exactly', async () => {
     const dir = await tempDir();
     const store = open_(dir);
     try {
       const versions: Array<{ integrity: Integrity }> = [];
-      for (let v = 0; v < 12; v++) versions.push(await store.putBytes(text(v)));
+      for (let v = 0; v < 40; v++) versions.push(await store.putBytes(text(v)));
       const large = randomBytes(2 * 1024 * 1024); // brotli only, decoded as it streams
       const big = await store.putBytes(large);
       const candidates = versions.map((version, i) => ({
@@ -72,11 +80,15 @@ describe('packed blob store', () => {
         ...(i > 0 ? { base: versions[i - 1]?.integrity } : {}),
       }));
       const report = await store.packing.repack({ candidates });
-      assert.equal(report.packed, 13);
-      assert.equal(report.deltas, 11 - Math.floor(11 / 9), 'every version but the first (and chain restarts) is a delta');
-      assert.ok(report.storedBytes < (12 * text(0).byteLength) / 20 + large.byteLength + 1024, `stored ${report.storedBytes}`);
-      assert.equal((await objectFiles(dir)).length, 1, 'one segment file, no raw files');
-      for (let v = 0; v < 12; v++) assert.deepEqual(await readAll(store, versions[v]!.integrity), text(v));
+      assert.equal(report.packed, 41);
+      // a full chain goes on from an ancestor at half depth rather than restarting with a whole copy
+      assert.equal(report.deltas, 39, 'every version but the first is a delta');
+      assert.ok(report.storedBytes < (40 * text(0).byteLength) / 20 + large.byteLength + 1024, `stored ${report.storedBytes}`);
+      const files = await objectFiles(dir);
+      assert.equal(files.length, 1, 'one segment file, no raw files');
+      const depths = segmentEntries(await readFile(files[0]!)).map((entry) => entry.depth);
+      assert.equal(Math.max(...depths), MAX_DEPTH, 'chains reach the bound and never pass it');
+      for (let v = 0; v < 40; v++) assert.deepEqual(await readAll(store, versions[v]!.integrity), text(v));
       assert.deepEqual(await readAll(store, big.integrity), large);
       const ranged = await store.get(big.integrity, { start: 1_000_000, end: 1_100_000 });
       assert.deepEqual(Buffer.concat(await ranged!.stream.toArray()), large.subarray(1_000_000, 1_100_001));
@@ -88,7 +100,8 @@ describe('packed blob store', () => {
       assert.deepEqual(await readAll(again, versions[11]!.integrity), text(11));
       assert.equal((await again.stat(versions[3]!.integrity))?.size, text(3).byteLength);
       const storage = await again.packing.report();
-      assert.equal(storage.packedObjects, 13);
+      assert.equal(storage.packedObjects, 41);
+      assert.equal(storage.byCodec.dbr?.objects, 39);
       assert.equal(storage.rawObjects, 0);
       assert.equal(storage.segments, 1);
       await again.close();
@@ -109,11 +122,10 @@ describe('packed blob store', () => {
         await store.close();
         const [segment] = await segmentFiles(dir);
         assert.ok(segment);
-        const [line] = (await readFile(join(dir, 'packs', 'index.log'), 'utf8')).split('\n');
-        const entries = (JSON.parse(line!) as { entries: Array<{ hex: string; offset: number; length: number }> }).entries;
+        const entries = segmentEntries(await readFile(segment));
         const damaged = new Set<string>();
         if (damage === 'corrupt') {
-          // damage the middle of each object's payload (their places are in the index log)
+          // damage the middle of each object's payload (their places are in the segment's table)
           const handle = await open(segment, 'r+');
           for (const { offset, length } of entries) await handle.write(randomBytes(8), 0, 8, offset + Math.floor(length / 2) - 4);
           await handle.close();

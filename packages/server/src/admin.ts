@@ -163,6 +163,9 @@ async function printStorage(blobs: BlobStore, config: Config): Promise<number> {
     lines.push(`objects          ${r.objects} (${r.packedObjects} packed in ${r.segments} segments, ${r.rawObjects} raw)`);
     lines.push(`content bytes    ${r.contentBytes}`);
     lines.push(`stored bytes     ${r.storedBytes}`);
+    for (const [codec, c] of Object.entries(r.byCodec)) {
+      lines.push(`  ${codec.padEnd(14)} ${c.objects} objects, ${c.contentBytes} content bytes, ${c.storedBytes} stored`);
+    }
   } else {
     let objects = 0;
     let content = 0;

@@ -17,7 +17,7 @@ async function storeFiles(blobDir: string): Promise<{ raw: number; segments: num
     for (const b of await readdir(join(root, a)).catch(() => [] as string[])) {
       for (const name of await readdir(join(root, a, b)).catch(() => [] as string[])) {
         const head = await readFile(join(root, a, b, name)).catch(() => Buffer.alloc(0));
-        if (head.subarray(0, 8).toString() === 'ENTPACK1') counts.segments += 1;
+        if (head.subarray(0, 8).toString().startsWith('ENTPACK')) counts.segments += 1;
         else counts.raw += 1;
       }
     }

@@ -23,7 +23,19 @@ export interface PackEntry {
   packedAt: number;
 }
 
-type LogLine = { add: string; entries: Omit<PackEntry, 'segment'>[]; ghosts?: string[] } | { del: string[] } | { drop: string };
+/** `add` with `t`: a version 2 segment whose entries are in its table of `t` bytes; with `entries`: version 1. */
+export type LogLine =
+  | { add: string; t: number; ghosts?: string[] }
+  | { add: string; entries: Omit<PackEntry, 'segment'>[]; ghosts?: string[] }
+  | { del: string[] }
+  | { drop: string };
+
+/**
+ * Reads a version 2 segment's entries from its table: undefined when the segment is gone or its
+ * table is damaged (its objects are then missing, which fsck reports); throws when the store cannot
+ * be read now (the load is retried).
+ */
+export type ReadSegmentTable = (segment: string, tableLength: number) => Promise<Omit<PackEntry, 'segment'>[] | undefined>;
 
 /**
  * The pack index (docs/decisions/packed-storage.md): an append-only log `index.log` of segment
@@ -41,12 +53,27 @@ export class PackIndex {
   private pending = '';
   private appending: Promise<void> = Promise.resolve();
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    private readonly readTable: ReadSegmentTable,
+  ) {
     this.path = join(dir, 'index.log');
   }
 
-  /** Reads the lines appended since the last load (all of them the first time). */
-  async load(): Promise<void> {
+  private loading: Promise<void> = Promise.resolve();
+
+  /**
+   * Reads the lines appended since the last load (all of them the first time). Loads run one after
+   * another (a table read makes them asynchronous), each starting after the previous one ended, so a
+   * load sees every line appended before it was called.
+   */
+  load(): Promise<void> {
+    const run = this.loading.then(() => this.loadTail());
+    this.loading = run.catch(() => {});
+    return run;
+  }
+
+  private async loadTail(): Promise<void> {
     let bytes: Buffer;
     try {
       const size = (await stat(this.path)).size;
@@ -66,14 +93,36 @@ export class PackIndex {
     const text = this.pending + bytes.toString('utf8');
     const lines = text.split('\n');
     this.pending = lines.pop() ?? ''; // a line still being written, or torn by a crash
+    const parsed: LogLine[] = [];
     for (const line of lines) {
       if (line.length === 0) continue;
       try {
-        this.apply(JSON.parse(line) as LogLine);
+        parsed.push(JSON.parse(line) as LogLine);
       } catch {
         // a torn line followed by later appends: nothing depended on it
       }
     }
+    for (let i = 0; i < parsed.length; i++) {
+      try {
+        await this.applyLine(parsed[i] as LogLine);
+      } catch (error) {
+        // the store cannot be read now: the lines from this one on are read again by the next load
+        this.pending = `${parsed
+          .slice(i)
+          .map((line) => JSON.stringify(line))
+          .join('\n')}\n${this.pending}`;
+        throw storeError(error);
+      }
+    }
+  }
+
+  private async applyLine(line: LogLine): Promise<void> {
+    if ('t' in line) {
+      const entries = await this.readTable(line.add, line.t);
+      this.apply({ add: line.add, entries: entries ?? [], ...(line.ghosts ? { ghosts: line.ghosts } : {}) });
+      return;
+    }
+    this.apply(line);
   }
 
   /** Applies the line to memory after appending and fsyncing it. */
@@ -100,7 +149,7 @@ export class PackIndex {
     }
   }
 
-  private apply(line: LogLine): void {
+  private apply(line: Exclude<LogLine, { t: number }>): void {
     if ('add' in line) {
       const ghosts = new Set(line.ghosts ?? []);
       let end = 0;

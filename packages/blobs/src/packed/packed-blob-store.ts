@@ -7,6 +7,7 @@ import { DecodedCache } from './decoded-cache.ts';
 import { type PackEntry, PackIndex } from './pack-index.ts';
 import { PackedReader, WHOLE_DECODE_BYTES } from './packed-reader.ts';
 import { compactSegments, Repacker, type RepackOptions, type RepackReport } from './repacker.ts';
+import { parseSegmentTable, TABLE_OFFSET } from './segment.ts';
 
 export interface PackedBlobStoreOptions {
   /** where the pack index log lives (a local directory: CACHE_DIR/packs by default) */
@@ -27,6 +28,8 @@ export interface StorageReport {
   /** bytes the inner store holds for them: segments (including deleted objects not yet compacted) and raw objects */
   storedBytes: number;
   segments: number;
+  /** packed objects by how they are encoded: count, content bytes and stored (payload) bytes */
+  byCodec: Record<string, { objects: number; contentBytes: number; storedBytes: number }>;
 }
 
 /** The representation layer's own operations (admin repack, gc, storage). */
@@ -48,7 +51,7 @@ export interface PackedBlobStore extends BlobStore {
  * reads decode. Addresses never change; every read returns the exact content.
  */
 export function createPackedBlobStore(inner: BlobStore, options: PackedBlobStoreOptions): PackedBlobStore {
-  const index = new PackIndex(options.indexDir);
+  const index = new PackIndex(options.indexDir, (segment, tableLength) => readSegmentTable(inner, segment, tableLength));
   const cache = new DecodedCache(options.cacheBytes ?? 32 * 1024 * 1024, WHOLE_DECODE_BYTES);
   const reader = new PackedReader(inner, index, cache);
   const segmentBytes = options.segmentBytes ?? 8 * 1024 * 1024;
@@ -229,8 +232,16 @@ function createPacking(
         contentBytes: 0,
         storedBytes: 0,
         segments: 0,
+        byCodec: {},
       };
-      for (const entry of index.live.values()) report.contentBytes += entry.size;
+      for (const entry of index.live.values()) {
+        report.contentBytes += entry.size;
+        const codec = report.byCodec[entry.codec] ?? { objects: 0, contentBytes: 0, storedBytes: 0 };
+        report.byCodec[entry.codec] = codec;
+        codec.objects += 1;
+        codec.contentBytes += entry.size;
+        codec.storedBytes += entry.length;
+      }
       for await (const info of inner.list()) {
         const hex = digestHex(info.integrity);
         if (index.segments.has(hex)) {
@@ -248,4 +259,18 @@ function createPacking(
       return report;
     },
   };
+}
+
+/** A version 2 segment's entries, read from its table (pack-index.ts, ReadSegmentTable). */
+async function readSegmentTable(inner: BlobStore, segment: string, tableLength: number): Promise<Omit<PackEntry, 'segment'>[] | undefined> {
+  const range = { start: TABLE_OFFSET, end: TABLE_OFFSET + tableLength - 1 };
+  const content = await inner.get(hexToIntegrity(segment), range, { maxInlineBytes: tableLength });
+  if (content === undefined) return undefined; // the segment is gone: its objects are missing
+  const table = content.bytes ?? Buffer.concat(await content.stream.toArray());
+  if (table.byteLength !== tableLength) return undefined; // cut short
+  try {
+    return parseSegmentTable(table);
+  } catch {
+    return undefined; // a damaged table: its objects are missing (fsck reports them)
+  }
 }

@@ -3,10 +3,16 @@ import { hexToIntegrity, type Integrity, integrityToHex } from '@entropic/types'
 import type { BlobStore } from '../blob-store.ts';
 import type { PackIndex } from './pack-index.ts';
 import type { PackedReader } from './packed-reader.ts';
-import { buildSegment, encodeObject, type PendingEntry, SEGMENT_MAGIC } from './segment.ts';
+import { buildSegment, encodeObject, isSegment, type PendingEntry } from './segment.ts';
 
 /** A delta chain is at most this long: a read applies at most this many deltas. */
-export const MAX_DEPTH = 8;
+export const MAX_DEPTH = 16;
+/**
+ * When the hinted base's chain is full, the object is encoded against the base's ancestor at this
+ * depth or less (a delta over a few more versions' changes) instead of whole: a release history
+ * becomes a tree of bounded depth rather than a chain restarted by a whole copy every MAX_DEPTH.
+ */
+const FALLBACK_DEPTH = MAX_DEPTH / 2;
 /** Deltas only between objects (and bases) up to this size: a delta is applied in memory. */
 const DELTA_MAX_BYTES = 1024 * 1024;
 /** Objects larger than this stay raw (one disk block of overhead is nothing to them). */
@@ -41,7 +47,7 @@ export interface RepackReport {
 export class Repacker {
   private pending: PendingEntry[] = [];
   /** content of pending objects small enough to be a delta base for the next ones */
-  private pendingContent = new Map<string, { content: Buffer; depth: number }>();
+  private pendingContent = new Map<string, { content: Buffer; depth: number; base?: string }>();
   private pendingBytes = 0;
   private readonly done = new Set<string>();
   readonly report: RepackReport = { packed: 0, deltas: 0, contentBytes: 0, storedBytes: 0, segments: 0, rawRemoved: 0 };
@@ -67,11 +73,13 @@ export class Repacker {
     if (info === undefined || info.mtime.getTime() > this.cutoff || info.size > PACK_MAX_OBJECT_BYTES) return false;
     const content = await this.inner.getBytes(integrity);
     if (content === undefined || createHash('sha512').update(content).digest('hex') !== hex) return false; // corrupt: for fsck
-    if (content.subarray(0, SEGMENT_MAGIC.byteLength).equals(SEGMENT_MAGIC)) return false; // an orphan segment: for gc
+    if (isSegment(content)) return false; // an orphan segment: for gc
     const base = baseIntegrity === undefined ? undefined : await this.baseFor(integrityToHex(baseIntegrity), content.byteLength);
-    const entry = encodeObject(hex, content, base);
+    const entry = await encodeObject(hex, content, base);
     this.pending.push(entry);
-    if (content.byteLength <= DELTA_MAX_BYTES) this.pendingContent.set(hex, { content, depth: entry.depth });
+    if (content.byteLength <= DELTA_MAX_BYTES) {
+      this.pendingContent.set(hex, { content, depth: entry.depth, ...(entry.base === undefined ? {} : { base: entry.base }) });
+    }
     this.pendingBytes += entry.payload.byteLength;
     this.report.packed += 1;
     this.report.contentBytes += content.byteLength;
@@ -83,15 +91,27 @@ export class Repacker {
 
   private async baseFor(hex: string, size: number): Promise<{ hex: string; content: Buffer; depth: number } | undefined> {
     if (size > DELTA_MAX_BYTES) return undefined;
-    const pending = this.pendingContent.get(hex);
-    if (pending !== undefined) return pending.depth < MAX_DEPTH ? { hex, ...pending } : undefined;
-    const entry = this.index.located.get(hex);
-    if (entry === undefined || entry.depth >= MAX_DEPTH || entry.size > DELTA_MAX_BYTES) return undefined;
-    try {
-      return { hex, content: await this.reader.contentOf(entry), depth: entry.depth };
-    } catch {
-      return undefined; // an unreadable base: encode without it
+    // the hinted base, or (its chain full) its nearest ancestor at FALLBACK_DEPTH or less
+    let at: string | undefined = hex;
+    for (let steps = 0; at !== undefined && steps <= MAX_DEPTH; steps++) {
+      const pending = this.pendingContent.get(at);
+      if (pending !== undefined) {
+        if (pending.depth < MAX_DEPTH && (at === hex || pending.depth <= FALLBACK_DEPTH)) return { hex: at, ...pending };
+        at = pending.base;
+        continue;
+      }
+      const entry = this.index.located.get(at);
+      if (entry === undefined || entry.size > DELTA_MAX_BYTES) return undefined;
+      if (entry.depth < MAX_DEPTH && (at === hex || entry.depth <= FALLBACK_DEPTH)) {
+        try {
+          return { hex: at, content: await this.reader.contentOf(entry), depth: entry.depth };
+        } catch {
+          return undefined; // an unreadable base: encode without it
+        }
+      }
+      at = entry.base;
     }
+    return undefined;
   }
 
   /** Segment durable, then its index line durable, then the raw copies deleted. */
@@ -101,9 +121,9 @@ export class Repacker {
     this.pending = [];
     this.pendingContent = new Map();
     this.pendingBytes = 0;
-    const { bytes, entries } = buildSegment(pending, Date.now());
+    const { bytes, entries, tableLength } = buildSegment(pending, Date.now());
     const segment = await this.inner.putBytes(bytes);
-    await this.index.append({ add: integrityToHex(segment.integrity), entries });
+    await this.index.append({ add: integrityToHex(segment.integrity), t: tableLength });
     this.report.segments += 1;
     for (const entry of entries) await this.inner.delete(hexToIntegrity(entry.hex));
   }
@@ -126,22 +146,19 @@ export async function compactSegments(inner: BlobStore, index: PackIndex): Promi
     if (kept.length > 0) {
       const content = await inner.getBytes(hexToIntegrity(segment));
       if (content === undefined) continue; // fsck reports it
-      const pending = kept.map(({ hex, size, codec, base, depth, offset, length }) => ({
+      const pending = kept.map(({ hex, size, codec, base, depth, offset, length, packedAt }) => ({
         hex,
         size,
         codec,
         depth,
+        packedAt,
         ...(base === undefined ? {} : { base }),
         payload: content.subarray(offset, offset + length),
       }));
       const built = buildSegment(pending, Date.now());
       const written = await inner.putBytes(built.bytes);
       const ghosts = kept.filter((entry) => !index.live.has(entry.hex)).map((entry) => entry.hex);
-      const entries = built.entries.map((entry) => ({
-        ...entry,
-        packedAt: kept.find((k) => k.hex === entry.hex)?.packedAt ?? entry.packedAt,
-      }));
-      await index.append({ add: integrityToHex(written.integrity), entries, ghosts });
+      await index.append({ add: integrityToHex(written.integrity), t: built.tableLength, ghosts });
       newBytes = built.bytes.byteLength;
     }
     await index.append({ drop: segment });

@@ -1,15 +1,28 @@
 import { createHash } from 'node:crypto';
-import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliCompress, brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { applyDelta, createDelta } from 'fossil-delta';
 import { corruptObject } from '../store-error.ts';
 import type { PackCodec, PackEntry } from './pack-index.ts';
 
 /**
- * Segment layout (docs/decisions/packed-storage.md):
- *   "ENTPACK1" | payloads back to back | trailer JSON of the entries | u32 BE trailer length | "ENTPACKI"
+ * Segment layout (docs/decisions/packed-storage.md), version 2:
+ *   "ENTPACK2" | u32 BE table length | table: brotli of the entries' JSON | payloads back to back
+ * The table comes first so that a segment cut short keeps the objects before the cut, and the
+ * index log names only the segment and its table's length (the table is read from the segment).
+ * Version 1 segments ("ENTPACK1" | payloads | trailer JSON | u32 BE trailer length | "ENTPACKI"),
+ * whose entries are in their index log lines, stay readable.
  */
-export const SEGMENT_MAGIC = Buffer.from('ENTPACK1');
-const TRAILER_MAGIC = Buffer.from('ENTPACKI');
+export const SEGMENT_MAGIC = Buffer.from('ENTPACK2');
+const SEGMENT_MAGIC_V1 = Buffer.from('ENTPACK1');
+/** The table starts here: after the magic and its length. */
+export const TABLE_OFFSET = SEGMENT_MAGIC.byteLength + 4;
+
+/** True for the first bytes of a segment of either version (not an object's content: a repack skips it). */
+export function isSegment(head: Buffer): boolean {
+  const magic = head.subarray(0, SEGMENT_MAGIC.byteLength);
+  return magic.equals(SEGMENT_MAGIC) || magic.equals(SEGMENT_MAGIC_V1);
+}
 
 /** An encoded object waiting to be written into a segment. */
 export interface PendingEntry {
@@ -19,21 +32,50 @@ export interface PendingEntry {
   base?: string;
   depth: number;
   payload: Buffer;
+  /** when it was first packed (kept by compaction); now when absent */
+  packedAt?: number;
 }
 
-/** The segment's bytes and its entries' positions in it. */
-export function buildSegment(pending: PendingEntry[], packedAt: number): { bytes: Buffer; entries: Omit<PackEntry, 'segment'>[] } {
-  const entries: Omit<PackEntry, 'segment'>[] = [];
-  let offset = SEGMENT_MAGIC.byteLength;
-  for (const { payload, ...rest } of pending) {
-    entries.push({ ...rest, offset, length: payload.byteLength, packedAt });
-    offset += payload.byteLength;
+type TableRow = [
+  hex: string,
+  offset: number,
+  length: number,
+  size: number,
+  codec: PackCodec,
+  base: string,
+  depth: number,
+  packedAt: number,
+];
+
+/** The segment's bytes, its entries' positions in it, and its table's length (for the index log line). */
+export function buildSegment(
+  pending: PendingEntry[],
+  packedAt: number,
+): { bytes: Buffer; entries: Omit<PackEntry, 'segment'>[]; tableLength: number } {
+  const rows: TableRow[] = [];
+  let relative = 0;
+  for (const { payload, hex, size, codec, base, depth, packedAt: at } of pending) {
+    rows.push([hex, relative, payload.byteLength, size, codec, base ?? '', depth, at ?? packedAt]);
+    relative += payload.byteLength;
   }
-  const trailer = Buffer.from(JSON.stringify(entries));
+  const table = brotliCompressSync(Buffer.from(JSON.stringify(rows)), BROTLI_PARAMS);
   const length = Buffer.alloc(4);
-  length.writeUInt32BE(trailer.byteLength);
-  const bytes = Buffer.concat([SEGMENT_MAGIC, ...pending.map((entry) => entry.payload), trailer, length, TRAILER_MAGIC]);
-  return { bytes, entries };
+  length.writeUInt32BE(table.byteLength);
+  const bytes = Buffer.concat([SEGMENT_MAGIC, length, table, ...pending.map((entry) => entry.payload)]);
+  return { bytes, entries: parseSegmentTable(table), tableLength: table.byteLength };
+}
+
+/** The entries of a version 2 segment from its table's bytes; throws on a damaged table. */
+export function parseSegmentTable(table: Buffer): Omit<PackEntry, 'segment'>[] {
+  const dataStart = TABLE_OFFSET + table.byteLength;
+  const rows = JSON.parse(brotliDecompressSync(table).toString('utf8')) as TableRow[];
+  if (!Array.isArray(rows)) throw new Error('not a segment table');
+  return rows.map(([hex, offset, length, size, codec, base, depth, at]) => {
+    if (typeof hex !== 'string' || !Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (codec !== 'br' && codec !== 'dbr')) {
+      throw new Error('not a segment table');
+    }
+    return { hex, offset: dataStart + offset, length, size, codec, ...(base ? { base } : {}), depth, packedAt: at };
+  });
 }
 
 const BROTLI_PARAMS = {
@@ -44,14 +86,24 @@ const BROTLI_PARAMS = {
   },
 };
 
-/** The smaller of brotli alone and, with a base, brotli of the fossil delta from it. */
-export function encodeObject(hex: string, content: Buffer, base?: { hex: string; content: Buffer; depth: number }): PendingEntry {
-  const whole = brotliCompressSync(content, {
+const compress = promisify(brotliCompress);
+
+/**
+ * The smaller of brotli alone and, with a base, brotli of the fossil delta from it. Brotli runs on
+ * libuv's thread pool, not on the event loop: a repack beside a serving process does not stall its
+ * requests for the time of a batch.
+ */
+export async function encodeObject(
+  hex: string,
+  content: Buffer,
+  base?: { hex: string; content: Buffer; depth: number },
+): Promise<PendingEntry> {
+  const whole = await compress(content, {
     ...BROTLI_PARAMS,
     params: { ...BROTLI_PARAMS.params, [constants.BROTLI_PARAM_SIZE_HINT]: content.byteLength },
   });
   if (base !== undefined) {
-    const delta = brotliCompressSync(Buffer.from(createDelta(base.content, content)), BROTLI_PARAMS);
+    const delta = await compress(Buffer.from(createDelta(base.content, content)), BROTLI_PARAMS);
     if (delta.byteLength < whole.byteLength) {
       return { hex, size: content.byteLength, codec: 'dbr', base: base.hex, depth: base.depth + 1, payload: delta };
     }
