@@ -139,22 +139,19 @@ async function recordVersion(deps: CoreDeps, input: PublishVersionInput, receive
     });
     if (outcome === 'exists') throw versionExists(fullName(ref), version);
     const versionId = outcome;
+    const mirrored = ref.namespace === LEGACY && ref.host === deps.host;
     if (input.npmTarball) await repos.npmTarballs.insert({ ...input.npmTarball, versionId });
     // The version's background work commits with it (docs/decisions/job-queue.md): its npm tarball
-    // (unless npm uploaded one, or the legacy mirror records the upstream's) and its README.
-    else if (!(ref.namespace === LEGACY && ref.host === deps.host))
-      await repos.jobs.enqueue({ kind: 'npm-tarball', payload: { versionId } });
-    if (received.readme) await repos.jobs.enqueue({ kind: 'render-readme', payload: { versionId, path: received.readme.path } });
+    // (unless npm uploaded one, or the legacy mirror records the upstream's) and its README. A
+    // mirrored version's README is rendered when its page is first shown (a cold install mirrors
+    // hundreds of versions whose pages nobody opens).
+    else if (!mirrored) await repos.jobs.enqueue({ kind: 'npm-tarball', payload: { versionId } });
+    if (received.readme && !mirrored)
+      await repos.jobs.enqueue({ kind: 'render-readme', payload: { versionId, path: received.readme.path } });
     await enqueueSearchIndex(repos, ref);
     await repos.tags.set(packageId, manifest.tag, version, now);
     await repos.packages.update(packageId, { modifiedAt: now });
-    await recordAudit(
-      repos,
-      now,
-      principal,
-      'publish',
-      packageSubject(ref, { version, tag: manifest.tag, via: input.npmTarball ? 'npm' : 'entropic' }),
-    );
+    await recordAudit(repos, now, principal, 'publish', packageSubject(ref, { version, tag: manifest.tag, via: viaOf(input.npmTarball) }));
     // The commit follows this callback: every blob the version references is durable before it
     // (a crash before the commit leaves only unreferenced blobs).
     await Promise.all(received.syncs);
@@ -252,6 +249,12 @@ function parseManifestFields(deps: CoreDeps, fields: Map<string, string>) {
   const bundledDependencies = parseBundled(deps, fields.get('bundledDependencies'), dependencyMaps.dependencies);
   const tag = parseDistTag(fields.get('tag') ?? 'latest');
   return { dependencyMaps, bundledDependencies, tag };
+}
+
+/** How the version came (the audit log's `via`): `npm publish`, the legacy mirror, or the Entropic API. */
+function viaOf(npmTarball: PublishVersionInput['npmTarball']): 'npm' | 'mirror' | 'entropic' {
+  if (!npmTarball) return 'entropic';
+  return npmTarball.source === 'upstream' ? 'mirror' : 'npm';
 }
 
 function versionExists(name: string, version: string) {

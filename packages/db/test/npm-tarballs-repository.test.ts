@@ -99,6 +99,7 @@ describe('mirror repository', () => {
     const first = new Date('2026-01-01T00:00:00Z');
     await repos.mirror.putUpstreamPackument({ name: 'left-pad', body: '{"v":1}', etag: '"e1"', fetchedAt: first });
     assert.deepEqual(await repos.mirror.findUpstreamPackument('left-pad'), { body: '{"v":1}', etag: '"e1"', fetched_at: first });
+    assert.deepEqual(await repos.mirror.listUpstreamPackumentNames(), ['left-pad']);
     const second = new Date('2026-01-02T00:00:00Z');
     await repos.mirror.putUpstreamPackument({ name: 'left-pad', body: '{"v":2}', etag: null, fetchedAt: second });
     assert.deepEqual(await repos.mirror.findUpstreamPackument('left-pad'), { body: '{"v":2}', etag: null, fetched_at: second });
@@ -107,6 +108,7 @@ describe('mirror repository', () => {
     assert.deepEqual((await repos.mirror.findUpstreamPackument('left-pad'))?.fetched_at, third);
     assert.equal(await repos.mirror.deleteUpstreamPackument('left-pad'), true);
     assert.equal(await repos.mirror.deleteUpstreamPackument('left-pad'), false);
+    assert.deepEqual(await repos.mirror.listUpstreamPackumentNames(), []);
     assert.equal(await repos.mirror.findUpstreamPackument('left-pad'), undefined);
   });
 });

@@ -63,6 +63,8 @@ export interface StoredHint {
 
 /** Tarballs above this size are relayed as they arrive on a first fetch; smaller ones answered once verified. */
 const RELAY_MIN_BYTES = 1024 * 1024;
+/** first-fetched packuments and tarballs are stored once the mirror has had no request for this long */
+const STORE_QUIET_MS = 1000;
 /** how long a parsed upstream packument is reused in memory (at most the mirror's TTL) */
 const PARSED_MS = 10_000;
 const PARSED_MAX = 500;
@@ -138,6 +140,9 @@ export class NpmMirror {
   /** first fetches in flight, by `name@version`: verified bytes, then stored (`done`) */
   private readonly fetching = new Map<string, FirstFetch>();
   private readonly parsed = new Map<string, { body: Json; until: number }>();
+  /** names whose upstream packument is cached in the database (loadCachedNames, then kept up to date here) */
+  private readonly cachedNames = new Set<string>();
+  private namesLoaded = false;
   /**
    * Upstream packuments fetched for the first time and not stored yet: they are written when
    * requests leave room for it (a database write per package would otherwise compete with the
@@ -146,8 +151,12 @@ export class NpmMirror {
   private readonly unpersisted = new Map<string, Json>();
   /** upstream packuments fetched for the first time, being stored after their answer */
   private readonly persisting = new Set<Promise<void>>();
-  /** exploding first-fetched tarballs into the store, when requests leave room for it */
-  private readonly background = new IdleQueue({ quietMs: 250, maxDelayMs: 60_000, maxQueuedBytes: 256 * 1024 * 1024 });
+  /**
+   * exploding first-fetched tarballs into the store, once the mirror has had no request for
+   * `STORE_QUIET_MS` (an install's requests come in waves with pauses of a few hundred ms while npm
+   * works out its tree: storing in those pauses made the next wave wait)
+   */
+  private readonly background = new IdleQueue({ quietMs: STORE_QUIET_MS, maxDelayMs: 60_000, maxQueuedBytes: 256 * 1024 * 1024 });
 
   constructor(
     private readonly deps: CoreDeps,
@@ -186,8 +195,26 @@ export class NpmMirror {
     this.parsed.set(npmName, { body, until: Date.now() + Math.min(PARSED_MS, this.options.ttlSeconds * 1000) });
   }
 
+  /**
+   * Reads the names with a cached packument into memory (at start): from then on a first fetch
+   * asks the upstream without a database lookup first. A name cached by another process since
+   * is fetched again (and its cache entry replaced); if the upstream cannot be asked, the
+   * database is read after all.
+   */
+  async loadCachedNames(): Promise<void> {
+    if (!this.enabled) return;
+    for (const name of await this.deps.repos.mirror.listUpstreamPackumentNames()) this.cachedNames.add(name);
+    this.namesLoaded = true;
+  }
+
+  /** False only when no packument of that name is cached (in this process's knowledge). */
+  private mayBeCached(npmName: string): boolean {
+    return !this.namesLoaded || this.cachedNames.has(npmName);
+  }
+
   private async readUpstreamPackument(npmName: string, waiter?: UpstreamTiming | UpstreamClock): Promise<Json | undefined> {
-    const row = await this.deps.repos.mirror.findUpstreamPackument(npmName);
+    const looked = this.mayBeCached(npmName);
+    const row = looked ? await this.deps.repos.mirror.findUpstreamPackument(npmName) : undefined;
     if (row) {
       const age = Date.now() - new Date(row.fetched_at).getTime();
       if (age > this.options.ttlSeconds * 1000) {
@@ -202,6 +229,12 @@ export class NpmMirror {
       return found;
     } catch (error) {
       if (isAppError(error) && error.code !== 'UPSTREAM_UNAVAILABLE') throw error;
+      // another process may have cached it since the names were read: served from there, stale
+      const late = looked ? undefined : await this.deps.repos.mirror.findUpstreamPackument(npmName);
+      if (late) {
+        this.cachedNames.add(npmName);
+        return JSON.parse(late.body) as Json;
+      }
       throw appError(
         'UPSTREAM_UNAVAILABLE',
         `The upstream registry ${this.upstream?.url} could not be reached for "${npmName}", and it was never cached here.`,
@@ -257,6 +290,7 @@ export class NpmMirror {
     if (result.status === 'not-found') {
       this.parsed.delete(npmName);
       this.unpersisted.delete(npmName);
+      this.cachedNames.delete(npmName);
       if (await mirror.deleteUpstreamPackument(npmName)) {
         await this.followRemovals(npmName, undefined);
         await this.changed(npmName);
@@ -280,6 +314,7 @@ export class NpmMirror {
       return parsed;
     const persist = async () => {
       await mirror.putUpstreamPackument({ name: npmName, body: result.body, etag: result.etag ?? null, fetchedAt });
+      this.cachedNames.add(npmName);
       const local = await this.followRemovals(npmName, parsed.versions as Json);
       // A first fetch of a name with nothing stored here changes no view anyone cached before:
       // the views cached meanwhile were made from this very document (and stay cached).
@@ -546,9 +581,14 @@ export class NpmMirror {
     return { manifest, tag: tags.latest === version ? 'latest' : 'mirrored', expect, size: upstream.size, relay };
   }
 
-  /** Stores a verified upstream tarball and explodes it into a version; the tarball row comes last. */
+  /**
+   * Stores a verified upstream tarball and explodes it into a version, its tarball row recorded
+   * in the version's transaction (one commit, made once every blob is durable: a crash leaves
+   * nothing half-visible).
+   */
   private async store(ref: PackageRef, npmName: string, version: string, opened: OpenedTarball, verified: VerifiedBytes): Promise<void> {
-    const stored = await this.deps.blobs.putBytes(verified.bytes, { expected: verified.sha512 as Integrity });
+    // made durable with the version's files, by the one sync before the commit
+    const stored = await this.deps.blobs.putBytes(verified.bytes, { expected: verified.sha512 as Integrity, deferSync: true });
     const fields = await npmManifestFields(this.deps, opened.manifest, { dropInvalid: true });
     const limits = this.deps.limits;
     async function* parts(): AsyncGenerator<PublishPart> {
@@ -556,23 +596,35 @@ export class NpmMirror {
       yield { kind: 'field', name: 'tag', value: opened.tag };
       yield* tarballParts(verified.bytes, limits, { mode: 'mirrored' });
     }
-    try {
-      // the parts are in memory: an early check would spare nothing (the transaction's check decides)
-      const input = { principal: LEGACY_MIRROR_PRINCIPAL, ref, version: parseVersion(version), parts: parts(), earlyCheck: false };
-      await publishVersion(this.deps, input);
-    } catch (error) {
-      if (!isAppError(error) || error.code !== 'VERSION_EXISTS') throw error;
-    }
-    const row = await this.deps.repos.npmTarballs.findByName(LEGACY, null, ref.name, version);
-    if (!row) throw new Error(`the mirrored version ${npmName}@${version} is missing`);
-    await this.deps.repos.npmTarballs.insert({
-      versionId: row.versionId,
+    const npmTarball = {
       integrity: stored.integrity,
       shasum: verified.sha1,
       size: verified.bytes.length,
       manifest: pickManifest(opened.manifest),
-      source: 'upstream',
-    });
+      source: 'upstream' as const,
+    };
+    try {
+      // the parts are in memory: an early check would spare nothing (the transaction's check decides)
+      const input = {
+        principal: LEGACY_MIRROR_PRINCIPAL,
+        ref,
+        version: parseVersion(version),
+        parts: parts(),
+        npmTarball,
+        earlyCheck: false,
+      };
+      await publishVersion(this.deps, input);
+    } catch (error) {
+      if (!isAppError(error) || error.code !== 'VERSION_EXISTS') throw error;
+      // stored meanwhile (another process), or by an older mirror that recorded the tarball after
+      // its version and was killed between the two: the tarball row, if it is missing
+      const row = await this.deps.repos.npmTarballs.findByName(LEGACY, null, ref.name, version);
+      if (!row) throw new Error(`the mirrored version ${npmName}@${version} is missing`);
+      if (!row.integrity) {
+        await this.deps.blobs.sync([stored.integrity]);
+        await this.deps.repos.npmTarballs.insert({ versionId: row.versionId, ...npmTarball });
+      }
+    }
     await this.changed(npmName);
   }
 }

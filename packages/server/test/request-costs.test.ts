@@ -56,6 +56,7 @@ describe('the legacy mirror: a first fetch leaves the database and the caches al
     const tarball = await makeNpmTarball([
       { name: 'package/package.json', content: '{"name":"coldpkg","version":"1.0.0"}' },
       { name: 'package/index.js', content: 'module.exports = 1;\n' },
+      { name: 'package/README.md', content: '# Cold package\n\nMirrored *once*.\n' },
     ]);
     upstream.publish('coldpkg', '1.0.0', tarball);
     const headers = { accept: 'application/vnd.npm.install-v1+json' };
@@ -67,6 +68,8 @@ describe('the legacy mirror: a first fetch leaves the database and the caches al
     });
     assert.deepEqual(Object.keys(body?.versions ?? {}), ['1.0.0']);
     assert.equal(calls.get('mirror.putUpstreamPackument') ?? 0, 0, 'not written on the way to the answer');
+    // the names with a cached packument are known in memory: a first fetch does not look for one
+    assert.equal(calls.get('mirror.findUpstreamPackument') ?? 0, 0, 'no lookup of a packument cached nowhere');
     // stored when the server is quiet (nothing else asks here)
     await waitFor('the packument to be stored', async () =>
       (await t.deps.repos.mirror.findUpstreamPackument('coldpkg')) ? true : undefined,
@@ -83,6 +86,30 @@ describe('the legacy mirror: a first fetch leaves the database and the caches al
     // is the stored version (its jobs announce package-changed after it, whenever they run)
     const changes = events.filter((e) => e.type === 'package-changed' || e.type === 'version-published');
     assert.equal(changes[0]?.type, 'version-published', JSON.stringify(changes.map((e) => e.type)));
+    // a mirrored version's README is not rendered when it is stored (no job), but when its page is shown
+    const renders = await t.deps.repos.jobs.list({ kind: 'render-readme', limit: 10 });
+    assert.deepEqual(renders, [], 'no README job for a mirrored version');
+    const page = await t.app.inject({ url: '/www/packages/legacy/coldpkg' });
+    assert.equal(page.statusCode, 200, page.body);
+    assert.match(page.body, /<h1>Cold package<\/h1>\s*<p>Mirrored <em>once<\/em>.<\/p>/);
+  });
+
+  it('reads a packument another process cached since the start from the database when the upstream cannot be asked', async () => {
+    // cached by another process: this one never saw the name
+    const body = JSON.stringify({
+      name: 'elsewhere',
+      'dist-tags': { latest: '1.0.0' },
+      versions: { '1.0.0': { name: 'elsewhere', version: '1.0.0', dist: { tarball: `${upstream.url}/elsewhere/-/elsewhere-1.0.0.tgz` } } },
+    });
+    await t.deps.repos.mirror.putUpstreamPackument({ name: 'elsewhere', body, etag: null, fetchedAt: new Date() });
+    await upstream.stop();
+    const res = await t.app.inject({ url: '/elsewhere', headers: { accept: 'application/vnd.npm.install-v1+json' } });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(Object.keys(res.json().versions), ['1.0.0']);
+    // a name cached nowhere is still the clear 502
+    const missing = await t.app.inject({ url: '/nowhere-cached' });
+    assert.equal(missing.statusCode, 502, missing.body);
+    assert.equal(missing.json().code, 'UPSTREAM_UNAVAILABLE');
   });
 });
 

@@ -5,8 +5,8 @@ import { renderReadme } from '../render-readme.ts';
 import type { JobPayloads } from './job-kinds.ts';
 import { enqueueSearchIndex } from './search-index-jobs.ts';
 
-/** READMEs larger than this are not rendered (as before the queue). */
-const MAX_README_BYTES = 1024 * 1024;
+/** READMEs larger than this are not rendered (as before the queue; nor when a mirrored version's page renders it). */
+export const MAX_README_BYTES = 1024 * 1024;
 const README_HTML = './readme.html';
 
 /**

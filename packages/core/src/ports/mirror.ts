@@ -15,6 +15,8 @@ export interface NewUpstreamPackument {
 /** What the `legacy` mirror keeps: the upstream packuments it read, by npm name. */
 export interface MirrorRepository {
   findUpstreamPackument(name: string): Promise<UpstreamPackumentRow | undefined>;
+  /** The names with a cached packument (the mirror keeps them in memory, so a first fetch costs no lookup). */
+  listUpstreamPackumentNames(): Promise<string[]>;
   /** Inserts or replaces the cached packument of `name`. */
   putUpstreamPackument(packument: NewUpstreamPackument): Promise<void>;
   /** Marks the cached packument fresh (a `304` from the upstream); answers its body, or undefined when none is cached. */

@@ -7,6 +7,11 @@ export function mirrorRepository(db: Executor): MirrorRepository {
       return db.selectFrom('npm_upstream_packuments').select(['body', 'etag', 'fetched_at']).where('name', '=', name).executeTakeFirst();
     },
 
+    async listUpstreamPackumentNames() {
+      const rows = await db.selectFrom('npm_upstream_packuments').select('name').execute();
+      return rows.map((row) => row.name);
+    },
+
     async putUpstreamPackument({ name, body, etag, fetchedAt }) {
       await db
         .insertInto('npm_upstream_packuments')

@@ -64,6 +64,7 @@ export function createNpmContext(app: FastifyInstance): NpmContext {
     slowFetchMs: deps.config.legacySlowFetchMs,
     sign: (message) => deps.keyring.sign(message),
   });
+  app.addHook('onReady', () => mirror.loadCachedNames());
   // first fetches store after their response: a shutdown waits for them (the database closes after)
   app.addHook('onClose', () => mirror.drain());
   const names = app.packageNames;

@@ -6,12 +6,15 @@ import {
   listDependents,
   listMaintainers,
   listVersionHistory,
+  MAX_README_BYTES,
   type PackageRef,
   readmeRank,
+  renderReadme,
   summarizePackageDownloads,
   type VersionHistoryEntry,
 } from '@entropic/core';
 import { appError, type Integrity, LEGACY, npmNameOf, type Version, type VersionDocument } from '@entropic/types';
+import { LRUCache } from 'lru-cache';
 import type { DependencyGroup, PackagePageModel, ReadmeState } from './views/package-page.ts';
 
 /** The package page's bounds: enough to be useful, small enough to stay well under 100 KB. */
@@ -50,7 +53,10 @@ export async function loadPackagePage(
     summarizePackageDownloads(deps, { ref }),
   ]);
   const entry = history.find((v) => v.version === chosen) as VersionHistoryEntry;
-  const [manifest, readme] = await Promise.all([readManifest(deps, versionDoc), readmeOf(deps, versionDoc)]);
+  const [manifest, readme] = await Promise.all([
+    readManifest(deps, versionDoc),
+    readmeOf(deps, versionDoc, ref.namespace === LEGACY && ref.host === deps.host),
+  ]);
   const index = history.indexOf(entry);
   return {
     fullName: doc.name,
@@ -133,12 +139,20 @@ async function readManifest(deps: CoreDeps, doc: VersionDocument): Promise<Manif
   };
 }
 
-/** The rendered README (derived at publish, or by the job queue later), or why there is none. */
-async function readmeOf(deps: CoreDeps, doc: VersionDocument): Promise<ReadmeState> {
+/** READMEs of mirrored versions rendered for their pages, by the source's integrity (bounded in characters). */
+const MIRRORED_READMES = new LRUCache<string, string>({ maxSize: 4 * 1024 * 1024, sizeCalculation: (html) => Math.max(1, html.length) });
+
+/**
+ * The rendered README (derived at publish, or by the job queue later), or why there is none. A
+ * version the legacy mirror stored has no derived README (mirroring renders none): it is rendered
+ * here when its page is shown, within the same bounds.
+ */
+async function readmeOf(deps: CoreDeps, doc: VersionDocument, mirrored: boolean): Promise<ReadmeState> {
   const source = Object.keys(doc.files)
     .filter((path) => readmeRank(path) !== undefined)
     .sort((a, b) => (readmeRank(a) as number) - (readmeRank(b) as number))[0];
   const rendered = doc.derivedFiles['./readme.html'];
+  if (!rendered && source && mirrored) return renderMirroredReadme(deps, doc.files[source] as string, source);
   if (!rendered) return source ? { state: 'pending' } : { state: 'none' };
   const info = await deps.blobs.stat(rendered as Integrity);
   if (!info) return { state: 'pending' };
@@ -146,4 +160,21 @@ async function readmeOf(deps: CoreDeps, doc: VersionDocument): Promise<ReadmeSta
     return { state: 'too-large', bytes: info.size, path: (source ?? '').replace(/^\.\/package\//, '') };
   const bytes = await deps.blobs.getBytes(rendered as Integrity);
   return bytes ? { state: 'rendered', html: bytes.toString('utf8') } : { state: 'pending' };
+}
+
+/** A mirrored version's README, rendered when its page is shown (never stored: it is as cheap to render again). */
+async function renderMirroredReadme(deps: CoreDeps, integrity: string, source: string): Promise<ReadmeState> {
+  const path = source.replace(/^\.\/package\//, '');
+  let html = MIRRORED_READMES.get(integrity);
+  if (html === undefined) {
+    const info = await deps.blobs.stat(integrity as Integrity);
+    if (!info) return { state: 'pending' };
+    if (info.size > MAX_README_BYTES) return { state: 'too-large', bytes: info.size, path };
+    const bytes = await deps.blobs.getBytes(integrity as Integrity);
+    if (!bytes) return { state: 'pending' };
+    html = renderReadme(bytes.toString('utf8'));
+    MIRRORED_READMES.set(integrity, html);
+  }
+  const size = Buffer.byteLength(html);
+  return size > PAGE_LIMITS.readmeBytes ? { state: 'too-large', bytes: size, path } : { state: 'rendered', html };
 }
