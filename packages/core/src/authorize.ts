@@ -166,10 +166,11 @@ export type ObjectAccess = 'public' | 'unreferenced' | 'private' | 'denied';
 export async function assertMaySetPackageVisibility(
   repos: Repositories,
   principal: Principal | undefined,
-  pkg: { id: number; fullName: string },
+  pkg: { id: number; fullName: string; namespaceId: number },
 ): Promise<Principal> {
   const p = requireWriter(principal);
   await assertMaintainer(repos, p, pkg);
+  await assertSecondFactor(repos, p, pkg.namespaceId);
   return p;
 }
 
@@ -181,6 +182,7 @@ export async function assertMaySetNamespaceVisibility(
   const p = requireWriter(principal);
   if (namespace.kind === 'system') throw appError('SYSTEM_NAMESPACE', `"${namespace.name}" is a system namespace.`);
   await assertMemberOf(repos, p, namespace);
+  await assertSecondFactor(repos, p, namespace.id);
   return p;
 }
 
@@ -257,6 +259,19 @@ export function assertMayAnswerMembership(principal: Principal | undefined, user
   if (p.username !== username)
     throw appError('NOT_YOUR_ACCOUNT', `Only ${username} can answer their invitations or leave their namespaces.`);
   return p;
+}
+
+/**
+ * Joining a namespace (accepting an invitation) or leaving it is a member change: it takes a
+ * fresh second factor when the user's or the namespace's setting asks for one. Declining an
+ * invitation changes nobody's rights and does not.
+ */
+export async function assertMayChangeOwnMembership(
+  repos: Repositories,
+  principal: Principal,
+  namespace: { id: number },
+): Promise<void> {
+  await assertSecondFactor(repos, principal, namespace.id);
 }
 
 /** Inviting or removing a maintainer namespace: a maintainer of the package. */

@@ -2,6 +2,7 @@ import { appError, type NamespaceRef, type Page } from '@entropic/types';
 import { recordAudit } from './audit-log.ts';
 import {
   assertMayAnswerMembership,
+  assertMayChangeOwnMembership,
   assertMayInviteMember,
   assertMayRemoveMember,
   assertMayViewInvitations,
@@ -179,6 +180,8 @@ export async function acceptMembership(deps: CoreDeps, input: MembershipAnswerIn
   return deps.uow.transaction(async (repos) => {
     const row = await getNamespace(repos, ref, deps.host);
     const label = formatNamespace(row, deps.host);
+    const invited = await repos.teams.findMembership(row.id, p.userId);
+    if (invited && !invited.accepted) await assertMayChangeOwnMembership(repos, p, row);
     if (await repos.teams.acceptMembership(row.id, p.userId, deps.clock.now())) {
       await recordAudit(repos, deps.clock.now(), p, 'membership-accepted', { namespace: row.name, details: { user: p.username } });
       return { outcome: 'accepted', message: `${p.username} is now a member of ${label}.` };
@@ -201,6 +204,7 @@ export async function leaveMembership(deps: CoreDeps, input: MembershipAnswerInp
     await repos.teams.lockNamespace(namespace.id);
     const existing = await repos.teams.findMembership(namespace.id, p.userId);
     if (!existing) throw appError('INVITATION_NOT_FOUND', `${p.username} is neither a member of nor invited to ${namespace.label}.`);
+    if (existing.accepted) await assertMayChangeOwnMembership(repos, p, namespace);
     const action = existing.accepted ? 'member-removed' : 'membership-declined';
     await recordAudit(repos, deps.clock.now(), p, action, {
       namespace: row.name,

@@ -42,7 +42,11 @@ export async function setPackageVisibility(
   assertLocal(ref, deps.host);
   const result = await deps.uow.transaction(async (repos) => {
     const pkg = await getPackage(repos, ref, deps.host);
-    await assertMaySetPackageVisibility(repos, input.principal, { id: pkg.id, fullName: formatPackageName(ref) });
+    await assertMaySetPackageVisibility(repos, input.principal, {
+      id: pkg.id,
+      fullName: formatPackageName(ref),
+      namespaceId: pkg.namespace_id,
+    });
     const namespacePrivate = pkg.namespace_private;
     if (!input.private && namespacePrivate) {
       throw appError('NAMESPACE_IS_PRIVATE', `"${ref.namespace}@${ref.host}" is private, so all its packages are.`, {
