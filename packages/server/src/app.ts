@@ -31,6 +31,7 @@ import { registerSecurityRoutes } from './routes/security.ts';
 import { registerTeamRoutes } from './routes/teams.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { TokenCache } from './token-cache.ts';
+import { registerAccessPages } from './www/access-pages.ts';
 import { registerFilePages } from './www/file-pages.ts';
 import { registerListingPages } from './www/listing-pages.ts';
 import { registerNamespacePages } from './www/namespace-pages.ts';
@@ -178,6 +179,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   registerWebsite(app);
   registerNamespacePages(app);
   registerPackagePages(app);
+  registerAccessPages(app);
   registerSearchPages(app);
   registerFilePages(app);
   registerListingPages(app);

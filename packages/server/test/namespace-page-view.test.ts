@@ -25,6 +25,8 @@ const model = (overrides: Partial<NamespacePageModel> = {}): NamespacePageModel 
   csrfToken: '',
   inviteUser: '',
   requiresSecondFactor: false,
+  private: false,
+  teams: undefined,
   ...overrides,
 });
 
@@ -45,7 +47,11 @@ describe('namespace page view (model → HTML, no HTTP)', () => {
       model({ viewer: 'alice', membership: { accepted: true }, csrfToken: 'tok123', inviteUser: '"><script>' }),
     ).value;
     const forms = page.match(/<form /g) ?? [];
-    assert.equal(forms.length, 6, 'leave, remove bob, invite, require a second factor, accept and decline the package invitation');
+    assert.equal(
+      forms.length,
+      7,
+      'leave, remove bob, invite, require a second factor, make private, accept and decline the package invitation',
+    );
     assert.equal((page.match(/name="_csrf" value="tok123"/g) ?? []).length, forms.length);
     assert.match(page, /<a href="\/www\/users\/alice"><strong>alice<\/strong><\/a> <span class="muted">\(you\)<\/span>/);
     assert.match(page, /aria-label="Leave acme@registry.test"/);
@@ -76,5 +82,43 @@ describe('namespace page view (model → HTML, no HTTP)', () => {
     assert.match(paged, /<a rel="next" href="\/www\/namespaces\/acme%40registry.test\?cursor=k1%3Ac">Next page<\/a>/);
     assert.match(paged, /<a href="\/www\/packages\/acme@registry.test\/a"><strong>/);
     assert.match(namespacePage(model({ kind: 'user' })).value, /user namespace/);
+  });
+
+  it('says whether the namespace is private; members get the toggle and see teams with members and grants', () => {
+    const outsider = namespacePage(model({ private: true })).value;
+    assert.match(outsider, /data-testid="namespace-visibility"><strong>Private<\/strong>/);
+    assert.doesNotMatch(outsider, /name="action" value="visibility"/);
+    assert.doesNotMatch(outsider, /<h2>Teams<\/h2>/);
+    const member = namespacePage(
+      model({
+        viewer: 'alice',
+        membership: { accepted: true },
+        csrfToken: 'tok',
+        teams: [
+          {
+            name: 'devs',
+            namespace: 'acme@registry.test',
+            description: 'the developers',
+            created: '2026-01-01T00:00:00.000Z',
+            members: ['bob'],
+            grants: [
+              { package: 'acme@registry.test/rocket', permission: 'write' },
+              { package: null, permission: 'read' },
+            ],
+          },
+        ],
+      }),
+    ).value;
+    assert.match(member, /name="action" value="visibility">\s*<input type="hidden" name="private" value="on">/);
+    assert.match(member, /Make the namespace private/);
+    assert.match(member, /data-team="devs"/);
+    assert.match(member, /acme:devs<\/strong> <span class="muted">· the developers/);
+    assert.match(member, /<a href="\/www\/users\/bob">bob<\/a>/);
+    assert.match(member, /write on <a href="\/www\/packages\/acme@registry.test\/rocket">/);
+    assert.match(member, /read on every package of acme@registry.test/);
+    assert.match(member, /href="\/www\/packages\/acme@registry.test\/rocket\/access"/);
+    const privateForMember = namespacePage(model({ viewer: 'alice', membership: { accepted: true }, private: true, teams: [] })).value;
+    assert.match(privateForMember, /Make the namespace public/);
+    assert.match(privateForMember, /No teams\./);
   });
 });

@@ -49,6 +49,7 @@ describe('private packages', () => {
     `/www/packages/alice/${name}/versions`,
     `/www/packages/alice/${name}/v/1.0.0/files`,
     `/www/packages/alice/${name}/v/1.0.0/files/index.js`,
+    `/www/packages/alice/${name}/access`,
     // a file only the private version has, and one nothing has
     objectUrl(name === 'secret' ? secretFile : 'nobody stored this\n'),
   ];

@@ -7,15 +7,19 @@ import {
   formatNamespace,
   getNamespace,
   getNamespaceSecondFactor,
+  getTeamInfo,
   inviteMember,
   leaveMembership,
   listMaintainerships,
   listMembers,
   listNamespaceAudit,
+  listTeams,
   removeMember,
   requireSignedIn,
   setNamespaceSecondFactor,
+  setNamespaceVisibility,
   type TeamChange,
+  type TeamInfo,
 } from '@entropic/core';
 import { appError, isAppError, type NamespaceRef, parseNamespaceSegment } from '@entropic/types';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -123,9 +127,20 @@ async function loadNamespacePage(
     viewer ? findMembership(deps, { namespaceId: namespace.id, userId: viewer.id }) : undefined,
     getNamespaceSecondFactor(deps, { ref }),
   ]);
+  // teams, their members and grants: shown to accepted members (who may list them), as the API does
+  const teams =
+    membership?.accepted && namespace.kind !== 'system'
+      ? await Promise.all(
+          (await listTeams(deps, { principal: request.principal, ref })).map((team) =>
+            getTeamInfo(deps, { principal: request.principal, ref, team }),
+          ),
+        )
+      : undefined;
   return {
     label: formatNamespace(namespace, deps.host),
     kind: namespace.kind,
+    private: namespace.private,
+    teams: teams as TeamInfo[] | undefined,
     viewer: viewer?.name,
     membership,
     members: members.objects,
@@ -153,6 +168,13 @@ async function applyForm(deps: CoreDeps, request: FastifyRequest, ref: Namespace
     case 'decline':
     case 'leave':
       return leaveMembership(deps, { principal: requireSignedIn(principal, SIGN_IN_TO_ANSWER), user: self(), ref });
+    case 'visibility': {
+      const isPrivate = form.private === 'on';
+      await setNamespaceVisibility(deps, { principal, ref, private: isPrivate });
+      return {
+        message: `${ref.namespace} is now ${isPrivate ? 'private: its packages are visible to people with read access only' : 'public'}.`,
+      };
+    }
     case 'second-factor':
       return setNamespaceSecondFactor(deps, { principal, ref, required: form.required === 'on' });
     case 'accept-package':

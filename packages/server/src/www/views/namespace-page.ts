@@ -1,4 +1,4 @@
-import type { NamespaceRow } from '@entropic/core';
+import type { NamespaceRow, TeamInfo } from '@entropic/core';
 import type { PackageDocument } from '@entropic/types';
 import { html, type SafeHtml } from '../html.ts';
 import { packagePath } from './package-links.ts';
@@ -9,6 +9,10 @@ export interface NamespacePageModel {
   /** `name@host` */
   label: string;
   kind: NamespaceRow['kind'];
+  /** the namespace is private (so is every package it has) */
+  private: boolean;
+  /** its teams with their members and grants (accepted members only; undefined for others) */
+  teams: TeamInfo[] | undefined;
   /** the signed-in viewer's username, if any */
   viewer: string | undefined;
   /** the viewer's membership of the namespace (accepted or invited), if any */
@@ -85,6 +89,8 @@ export function namespacePage(model: NamespacePageModel): SafeHtml {
     ${memberRows.length ? html`<ul class="tokens card" data-testid="members">${memberRows}</ul>` : html`<p class="muted">No members.</p>`}
     ${inviteForm}
     ${securitySection(model, isMember, form)}
+    ${visibilitySection(model, isMember, form)}
+    ${teamSection(model)}
     ${packageSections(model, isMember, form)}`;
 }
 
@@ -100,6 +106,47 @@ function securitySection(model: NamespacePageModel, isMember: boolean, form: For
   return html`<h2>Security</h2>
     ${status}
     <div class="actions">${toggle} <a href="/www/namespaces/${encodeURIComponent(model.label)}/audit">Audit log</a></div>`;
+}
+
+/** Whether the namespace is private, and for members the button that changes it. */
+function visibilitySection(model: NamespacePageModel, isMember: boolean, form: Forms): SafeHtml | string {
+  if (model.kind === 'system') return '';
+  const status = model.private
+    ? html`<p data-testid="namespace-visibility"><strong>Private</strong>: ${model.label} and every package it has are visible only to people with read access; to everyone else they do not exist.</p>`
+    : html`<p data-testid="namespace-visibility" class="muted">Public: everyone can read its packages (a package can still be made private on its own).</p>`;
+  if (!isMember) return html`<h2>Visibility</h2>${status}`;
+  const toggle = model.private
+    ? form.button({ action: 'visibility', private: 'off' }, 'Make the namespace public', 'secondary')
+    : form.button({ action: 'visibility', private: 'on' }, 'Make the namespace private', 'danger');
+  return html`<h2>Visibility</h2>${status}<div class="actions">${toggle}</div>`;
+}
+
+/** The namespace's teams, their members and grants (members only; managed with `ds team`, `npm team` or the API). */
+function teamSection(model: NamespacePageModel): SafeHtml | string {
+  if (!model.teams) return '';
+  const rows = model.teams.map(
+    (team) => html`<li data-team="${team.name}">
+      <div><strong>${model.label.split('@')[0]}:${team.name}</strong>${team.description ? html` <span class="muted">· ${team.description}</span>` : ''}</div>
+      <div data-team-members>members: ${
+        team.members.length === 0
+          ? html`<span class="muted">none</span>`
+          : team.members.map((name, i) => html`${i > 0 ? ', ' : ''}<a href="/www/users/${name}">${name}</a>`)
+      }</div>
+      <div data-team-grants>grants: ${
+        team.grants.length === 0
+          ? html`<span class="muted">none</span>`
+          : team.grants.map(
+              (grant, i) =>
+                html`${i > 0 ? ', ' : ''}${grant.permission} on ${
+                  grant.package ? html`<a href="${packagePath(grant.package)}">${grant.package}</a>` : `every package of ${model.label}`
+                }`,
+            )
+      }</div>
+    </li>`,
+  );
+  return html`<h2>Teams</h2>
+    ${rows.length ? html`<ul class="tokens card" data-testid="teams">${rows}</ul>` : html`<p class="muted">No teams.</p>`}
+    <p class="muted">Teams are managed with <code>ds team</code> / <code>ds access</code> or <code>npm team</code> / <code>npm access</code>.</p>`;
 }
 
 interface Forms {
@@ -136,7 +183,9 @@ function packageSections(model: NamespacePageModel, isMember: boolean, form: For
   const packageName = (doc: PackageDocument) => html`<a href="${packagePath(doc.name)}"><strong>${doc.name}</strong></a>`;
   const packageRows = model.maintained.packages.map(
     (doc) => html`<li data-package="${doc.name}">
-      <div>${packageName(doc)} ${doc.tags.latest ? html`<span class="muted">· latest ${doc.tags.latest}</span>` : ''}</div>
+      <div>${packageName(doc)} ${doc.tags.latest ? html`<span class="muted">· latest ${doc.tags.latest}</span>` : ''}${
+        isMember ? html` <a class="muted" href="${packagePath(doc.name)}/access" aria-label="Access to ${doc.name}">access</a>` : ''
+      }</div>
       ${latestDeprecation(doc)}
     </li>`,
   );
