@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { hashPassword } from '@entropic/core';
 import { createTestApp, type TestApp, type TestUser } from '@entropic/testkit';
 import { Secret, TOTP } from 'otpauth';
-import { runDs, writeProject as writeFiles } from '../../packages/cli/test/support/ds-harness.ts';
+import { DS_BIN, runDs, writeProject as writeFiles } from '../../packages/cli/test/support/ds-harness.ts';
 import { WebClient } from '../../packages/server/test/support/web-client.ts';
 import { failing, npmEnv, run, writeProject } from './support/npm-cli.ts';
 
@@ -120,12 +121,62 @@ describe('two-factor writes with the real npm CLI and ds (issue 10.1)', { timeou
       'Package.toml': 'name = "alice/dslib"\nversion = "1.0.0"\n',
       'index.js': 'module.exports = 2;\n',
     });
-    const refused = await runDs(['publish'], project, dsEnv);
+    // stdin is a pipe, not a terminal: no prompt, the error and its hint
+    const refused = await runDs(['publish'], project, dsEnv, '123456\n');
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /one-time password/);
+    assert.doesNotMatch(refused.stderr, /Enter one-time password/);
     nextStep();
     const published = await runDs(['publish', '--otp', code()], project, dsEnv);
     assert.equal(published.code, 0, published.stderr);
     assert.match(published.stdout, /\+ alice@[^/]+\/dslib@1\.0\.0/);
+  });
+
+  it('ds publish at a terminal asks for the code (a pseudo-terminal from script(1)); a wrong one asks again; then it publishes', async () => {
+    const home = await mkdtemp(join(root, 'ds-tty-'));
+    const project = await writeFiles(join(root, 'dstty'), {
+      'Package.toml': 'name = "alice/dstty"\nversion = "1.0.0"\n',
+      'index.js': 'module.exports = 3;\n',
+    });
+    const dsEnv = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: home,
+      NO_COLOR: '1',
+      TERM: 'dumb',
+      ENTROPIC_REGISTRY: t.url,
+      ENTROPIC_TOKEN: alice.token,
+    };
+    nextStep();
+    // script -e runs ds on a new pseudo-terminal (its stdin a TTY) and answers ds's exit code
+    const child = spawn('script', ['-qec', `'${process.execPath}' '${DS_BIN}' publish`, '/dev/null'], { cwd: project, env: dsEnv });
+    let output = '';
+    const waitFor = (text: string, from: number) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "${text}" in:\n${output}`)), 60_000);
+        const check = () => {
+          if (output.indexOf(text, from) >= 0) {
+            clearTimeout(timer);
+            child.stdout.off('data', check);
+            resolve();
+          }
+        };
+        child.stdout.on('data', check);
+        check();
+      });
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    const exited = new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    await waitFor('Enter one-time password', 0);
+    assert.match(output, /requires a one-time password/);
+    let mark = output.length;
+    child.stdin.write('000000\n');
+    await waitFor('Enter one-time password', mark);
+    assert.match(output.slice(mark), /wrong, expired or already used/);
+    mark = output.length;
+    child.stdin.write(`${code()}\n`);
+    assert.equal(await exited, 0, output);
+    assert.match(output.slice(mark), /\+ alice@[^/]+\/dstty@1\.0\.0/);
+    child.stdin.end();
   });
 });

@@ -7,6 +7,8 @@ import { createProgressBar, type ProgressBar } from './progress-bar.ts';
 export const CLI_VERSION = '0.1.0';
 
 export interface CliIo {
+  /** where prompts read from (the one-time password when a write asks for it); absent: never prompt */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;

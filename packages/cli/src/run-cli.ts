@@ -6,6 +6,7 @@ import { cliError } from './cli-error.ts';
 import type { Command, OptionSpec } from './command.ts';
 import { commands } from './commands/index.ts';
 import { EXIT, exitCodeFor } from './exit-code-for.ts';
+import { promptOtp, shouldPromptOtp } from './prompt-otp.ts';
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   registry: {
@@ -14,7 +15,11 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   },
   json: { type: 'boolean', description: 'print machine-readable JSON on stdout' },
   verbose: { type: 'boolean', description: 'log every request and step on stderr' },
-  otp: { type: 'string', description: 'a one-time password from your authenticator app, for writes that need a second factor' },
+  otp: {
+    type: 'string',
+    description:
+      'a one-time password from your authenticator app, for writes that need a second factor (asked for at a terminal when missing)',
+  },
   help: { type: 'boolean', short: 'h', description: 'show help for the command' },
 };
 
@@ -134,13 +139,25 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(commandHelp(command));
       return EXIT.OK;
     }
-    const created = await createCliContext(
-      io,
-      parsed.positionals,
-      parsed.values as Record<string, string | boolean | string[] | undefined>,
-    );
+    const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+    let created = await createCliContext(io, parsed.positionals, values);
     close = created.close;
-    const data = await command.run(created.ctx);
+    let data: unknown;
+    // a write the registry refuses for want of a one-time password: ask at a terminal, run again with it
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        data = await command.run(created.ctx);
+        break;
+      } catch (error) {
+        if (!shouldPromptOtp(error, io, attempt)) throw error;
+        created.ctx.progress.done();
+        const otp = await promptOtp(io, (error as { code: string }).code === 'OTP_INVALID' ? 'invalid' : 'required');
+        if (otp === undefined) throw error;
+        await close().catch(() => {});
+        created = await createCliContext(io, parsed.positionals, { ...values, otp });
+        close = created.close;
+      }
+    }
     created.ctx.progress.done();
     if (created.ctx.json) io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
     else {
