@@ -5,12 +5,13 @@ import { appendFile, mkdtemp, open, readdir, readFile, rm, truncate } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { type Integrity, integrityToHex, isAppError } from '@entropic/types';
+import { type Integrity, integrityToHex, isAppError, sha512Integrity } from '@entropic/types';
 import { type BlobStore, createFsBlobStore, createPackedBlobStore, type PackedBlobStore } from '../src/index.ts';
 import { MAX_DEPTH } from '../src/packed/repacker.ts';
 import { parseSegmentTable, TABLE_OFFSET } from '../src/packed/segment.ts';
 import { blobStoreContract } from './blob-store-contract.ts';
 import { packOnPut } from './packed-subject.ts';
+import { gzipOf, tarOf } from './tarball-fixture.ts';
 
 const SRC = new URL('../src/index.ts', import.meta.url).href;
 const TSX = import.meta.resolve('tsx');
@@ -197,6 +198,74 @@ describe('packed blob store', () => {
       assert.deepEqual(await readAll(store, two.integrity), text(2));
       assert.equal(await store.verify(two.integrity), true);
       await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps a tarball as a recipe over its files, reads it back exactly (whole, ranges, streamed) and keeps its parts through gc', async () => {
+    const dir = await tempDir();
+    const store = open_(dir);
+    try {
+      const files = [0, 1, 2].map((v) => ({ path: `lib/file${v}.js`, content: text(v, 3000) }));
+      for (const file of files) await store.putBytes(file.content);
+      // a file only in the tarball: packed for the recipe, never an object of its own
+      const only = { path: 'README.md', content: Buffer.from('# only in the tarball\n'.repeat(20)) };
+      const small = gzipOf(tarOf([...files, only]), 9);
+      // a tarball over the whole-decode size: incompressible files, rebuilt as it streams
+      const noise = [0, 1].map((v) => ({ path: `bin/blob${v}`, content: randomBytes(700 * 1024) }));
+      for (const file of noise) await store.putBytes(file.content);
+      const large = gzipOf(tarOf(noise), 9);
+      // gzip level 1: no pinned deflate reproduces it, so it is stored like any object
+      const other = gzipOf(tarOf(files), 1);
+      const puts = { small: await store.putBytes(small), large: await store.putBytes(large), other: await store.putBytes(other) };
+      await store.packing.repack();
+      const storage = await store.packing.report();
+      assert.equal(storage.byCodec.tgz?.objects, 2, JSON.stringify(storage.byCodec));
+      assert.ok((storage.byCodec.tgz?.storedBytes ?? 0) < 2048, `recipes stored in ${storage.byCodec.tgz?.storedBytes} bytes`);
+      assert.equal(storage.rawObjects, 0);
+      assert.equal(await store.stat(sha512Integrity(only.content)), undefined, 'a part only in a tarball is not an object');
+      const check = async (s: BlobStore) => {
+        assert.deepEqual(await readAll(s, puts.small.integrity), small);
+        assert.deepEqual(await readAll(s, puts.large.integrity), large);
+        assert.deepEqual(await readAll(s, puts.other.integrity), other);
+        const ranged = await s.get(puts.large.integrity, { start: 1000, end: 500_000 });
+        assert.deepEqual(Buffer.concat(await ranged!.stream.toArray()), large.subarray(1000, 500_001));
+        assert.equal((await s.stat(puts.large.integrity))?.size, large.byteLength);
+        assert.equal(await s.verify(puts.small.integrity), true);
+        assert.equal(await s.verify(puts.large.integrity), true);
+      };
+      await check(store);
+      // the files are deleted as unreferenced objects: the recipes keep them, through compaction too
+      for (const file of [...files, ...noise]) await store.delete(sha512Integrity(file.content));
+      await store.packing.compact();
+      await store.close();
+      const reopened = open_(dir);
+      await check(reopened);
+      await reopened.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('detects a tarball recipe whose part is gone', async () => {
+    const dir = await tempDir();
+    const store = open_(dir);
+    try {
+      const file = { path: 'index.js', content: text(7, 2000) };
+      await store.putBytes(file.content);
+      await store.packing.repack();
+      const tarball = await store.putBytes(gzipOf(tarOf([file]), 9));
+      await store.packing.repack();
+      assert.equal((await store.packing.report()).byCodec.tgz?.objects, 1);
+      await store.close();
+      const log = join(dir, 'packs', 'index.log');
+      const first = JSON.parse((await readFile(log, 'utf8')).split('\n')[0]!) as { add: string };
+      await appendFile(log, `${JSON.stringify({ drop: first.add })}\n`);
+      const reopened = open_(dir);
+      assert.equal(await reopened.verify(tarball.integrity), false);
+      await assert.rejects(readAll(reopened, tarball.integrity), isInternal);
+      await reopened.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { fsyncDir } from '../fsync-path.ts';
 import { storeError } from '../store-error.ts';
 
-/** How an object's payload is encoded: brotli of the content, or brotli of a fossil delta from its base's content. */
-export type PackCodec = 'br' | 'dbr';
+/**
+ * How an object's payload is encoded: brotli of the content, brotli of a fossil delta from its
+ * base's content, or a gzipped tar's recipe whose files are its `parts` (tarball-recipe.ts).
+ */
+export type PackCodec = 'br' | 'dbr' | 'tgz';
 
 /** Where an object's encoded bytes are: `length` bytes at `offset` of segment `segment`. */
 export interface PackEntry {
@@ -19,6 +22,8 @@ export interface PackEntry {
   base?: string;
   /** deltas to apply to read it (0: not a delta) */
   depth: number;
+  /** codec tgz: the objects the recipe puts in the tar, in the order it names them */
+  parts?: string[];
   /** when it was packed (ms): stat()'s mtime */
   packedAt: number;
 }

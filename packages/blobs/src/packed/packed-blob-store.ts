@@ -157,7 +157,7 @@ export function createPackedBlobStore(inner: BlobStore, options: PackedBlobStore
 
     async verify(integrity) {
       const entry = await entryOf(digestHex(integrity), true);
-      if (entry === undefined || (entry.codec === 'br' && entry.size > WHOLE_DECODE_BYTES)) return verifyObject(store, integrity);
+      if (entry === undefined || (entry.codec !== 'dbr' && entry.size > WHOLE_DECODE_BYTES)) return verifyObject(store, integrity);
       try {
         await reader.contentOf(entry, 0, true); // decodes the stored form itself, not a cached copy
         return true;

@@ -8,6 +8,7 @@ import { corruptObject } from '../store-error.ts';
 import type { DecodedCache } from './decoded-cache.ts';
 import type { PackEntry, PackIndex } from './pack-index.ts';
 import { decodeObject } from './segment.ts';
+import { renderRecipe } from './tarball-recipe.ts';
 
 /** Objects up to this size are decoded whole (checked against their hash, then cached); larger ones stream. */
 export const WHOLE_DECODE_BYTES = 1024 * 1024;
@@ -35,6 +36,12 @@ export class PackedReader {
     const cached = fresh ? undefined : this.cache.get(entry.hex);
     if (cached !== undefined) return cached;
     if (seen > 64) throw corruptObject(); // a cycle in a corrupt index
+    if (entry.codec === 'tgz') {
+      const content = Buffer.concat(await toArray(this.rendered(entry, seen)));
+      if (content.byteLength !== entry.size || createHash('sha512').update(content).digest('hex') !== entry.hex) throw corruptObject();
+      this.cache.set(entry.hex, content);
+      return content;
+    }
     let base: Buffer | undefined;
     if (entry.codec === 'dbr') {
       const baseEntry = entry.base === undefined ? undefined : this.index.located.get(entry.base);
@@ -46,10 +53,29 @@ export class PackedReader {
     return content;
   }
 
+  /** A tarball rebuilt from its recipe as it is compressed (unchecked: the caller checks its hash); corrupt on any failure. */
+  private async *rendered(entry: PackEntry, seen: number): AsyncGenerator<Buffer> {
+    const parts = entry.parts ?? [];
+    const part = async (index: number): Promise<Buffer> => {
+      const located = this.index.located.get(parts[index] ?? '');
+      if (located === undefined) throw corruptObject(); // a part gone from the index
+      return this.contentOf(located, seen + 1);
+    };
+    try {
+      yield* renderRecipe(await this.payload(entry), part);
+    } catch (error) {
+      throw isAppError(error) && error.code !== 'INTERNAL' ? error : corruptObject();
+    }
+  }
+
   async read(entry: PackEntry, range: ByteRange | undefined, maxInline: number): Promise<BlobContent> {
     const wanted = resolveRange(range, entry.size);
     const length = wanted.end - wanted.start + 1;
-    if (entry.codec === 'dbr' || entry.size <= WHOLE_DECODE_BYTES) {
+    if (entry.codec === 'tgz' && entry.size > WHOLE_DECODE_BYTES) {
+      // a large tarball: rebuilt as it streams, its hash checked at its end
+      return { stream: Readable.from(checkedSlice(this.rendered(entry, 0), wanted, entry), { objectMode: false }), size: length };
+    }
+    if (entry.codec !== 'br' || entry.size <= WHOLE_DECODE_BYTES) {
       const slice = (await this.contentOf(entry)).subarray(wanted.start, wanted.end + 1);
       if (slice.byteLength <= maxInline) return { bytes: slice, size: slice.byteLength };
       return { stream: Readable.from([slice], { objectMode: false }), size: slice.byteLength };
@@ -86,4 +112,10 @@ async function* checkedSlice(source: AsyncIterable<Buffer>, range: ByteRange, en
     throw isAppError(error) ? error : corruptObject();
   }
   if (position !== size || (hash !== undefined && hash.digest('hex') !== entry.hex)) throw corruptObject();
+}
+
+async function toArray(source: AsyncIterable<Buffer>): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of source) chunks.push(chunk);
+  return chunks;
 }

@@ -4,6 +4,7 @@ import type { BlobStore } from '../blob-store.ts';
 import type { PackIndex } from './pack-index.ts';
 import type { PackedReader } from './packed-reader.ts';
 import { buildSegment, encodeObject, isSegment, type PendingEntry } from './segment.ts';
+import { looksLikeTarball, makeRecipe, type Recipe } from './tarball-recipe.ts';
 
 /** A delta chain is at most this long: a read applies at most this many deltas. */
 export const MAX_DEPTH = 16;
@@ -17,6 +18,8 @@ const FALLBACK_DEPTH = MAX_DEPTH / 2;
 const DELTA_MAX_BYTES = 1024 * 1024;
 /** Objects larger than this stay raw (one disk block of overhead is nothing to them). */
 export const PACK_MAX_OBJECT_BYTES = 4 * 1024 * 1024;
+/** A tarball is kept as a recipe only when its tar is at most this large (a read rebuilds it). */
+const RECIPE_MAX_TAR_BYTES = 32 * 1024 * 1024;
 
 export interface RepackCandidate {
   integrity: Integrity;
@@ -49,6 +52,10 @@ export class Repacker {
   /** content of pending objects small enough to be a delta base for the next ones */
   private pendingContent = new Map<string, { content: Buffer; depth: number; base?: string }>();
   private pendingBytes = 0;
+  /** objects in `pending` */
+  private pendingHex = new Set<string>();
+  /** recipe parts packed from a tarball's bytes that are not objects of the store (located, not live) */
+  private ghosts = new Set<string>();
   private readonly done = new Set<string>();
   readonly report: RepackReport = { packed: 0, deltas: 0, contentBytes: 0, storedBytes: 0, segments: 0, rawRemoved: 0 };
 
@@ -74,9 +81,25 @@ export class Repacker {
     const content = await this.inner.getBytes(integrity);
     if (content === undefined || createHash('sha512').update(content).digest('hex') !== hex) return false; // corrupt: for fsck
     if (isSegment(content)) return false; // an orphan segment: for gc
-    const base = baseIntegrity === undefined ? undefined : await this.baseFor(integrityToHex(baseIntegrity), content.byteLength);
-    const entry = await encodeObject(hex, content, base);
+    const recipe = looksLikeTarball(content) ? await this.recipeOf(content) : undefined;
+    const base =
+      recipe !== undefined || baseIntegrity === undefined
+        ? undefined
+        : await this.baseFor(integrityToHex(baseIntegrity), content.byteLength);
+    const entry =
+      recipe === undefined
+        ? await encodeObject(hex, content, base)
+        : {
+            hex,
+            size: content.byteLength,
+            codec: 'tgz' as const,
+            depth: 0,
+            parts: recipe.parts.map((part) => part.hex),
+            payload: recipe.payload,
+          };
+    if (recipe !== undefined) for (const part of recipe.parts) await this.addPart(part);
     this.pending.push(entry);
+    this.pendingHex.add(hex);
     if (content.byteLength <= DELTA_MAX_BYTES) {
       this.pendingContent.set(hex, { content, depth: entry.depth, ...(entry.base === undefined ? {} : { base: entry.base }) });
     }
@@ -87,6 +110,33 @@ export class Repacker {
     if (entry.codec === 'dbr') this.report.deltas += 1;
     if (this.pendingBytes >= this.segmentBytes || this.pendingContent.size > 4096) await this.flush();
     return true;
+  }
+
+  /** A tarball's recipe when one reproduces it and every file in it can be a packed object. */
+  private async recipeOf(content: Buffer): Promise<Recipe | undefined> {
+    if (content.byteLength > PACK_MAX_OBJECT_BYTES || content.readUInt32LE(content.byteLength - 4) > RECIPE_MAX_TAR_BYTES) return undefined;
+    const recipe = await makeRecipe(content);
+    if (recipe === undefined || recipe.parts.some((part) => part.content.byteLength > DELTA_MAX_BYTES)) return undefined;
+    return recipe;
+  }
+
+  /**
+   * Makes a recipe's part readable from the packs: it is already (or about to be, in this segment),
+   * or it is packed now from the tarball's bytes: as the object it is when the store holds it raw
+   * (its raw copy is deleted with the others), else as a ghost (located, kept for the recipe, not an
+   * object of the store).
+   */
+  private async addPart(part: Recipe['parts'][number]): Promise<void> {
+    if (this.pendingHex.has(part.hex) || this.index.located.has(part.hex)) return;
+    const raw = (await this.inner.stat(hexToIntegrity(part.hex))) !== undefined;
+    const entry = await encodeObject(part.hex, part.content);
+    this.done.add(part.hex);
+    this.pending.push(entry);
+    this.pendingHex.add(part.hex);
+    this.pendingContent.set(part.hex, { content: part.content, depth: 0 });
+    this.pendingBytes += entry.payload.byteLength;
+    if (!raw) this.ghosts.add(part.hex);
+    this.report.storedBytes += entry.payload.byteLength;
   }
 
   private async baseFor(hex: string, size: number): Promise<{ hex: string; content: Buffer; depth: number } | undefined> {
@@ -118,12 +168,15 @@ export class Repacker {
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const pending = this.pending;
+    const ghosts = [...this.ghosts];
     this.pending = [];
+    this.pendingHex = new Set();
+    this.ghosts = new Set();
     this.pendingContent = new Map();
     this.pendingBytes = 0;
     const { bytes, entries, tableLength } = buildSegment(pending, Date.now());
     const segment = await this.inner.putBytes(bytes);
-    await this.index.append({ add: integrityToHex(segment.integrity), t: tableLength });
+    await this.index.append({ add: integrityToHex(segment.integrity), t: tableLength, ...(ghosts.length > 0 ? { ghosts } : {}) });
     this.report.segments += 1;
     for (const entry of entries) await this.inner.delete(hexToIntegrity(entry.hex));
   }
@@ -132,9 +185,15 @@ export class Repacker {
 /** Rewrites segments whose needed bytes fell under half (docs/decisions/packed-storage.md, "gc inside packs"). */
 export async function compactSegments(inner: BlobStore, index: PackIndex): Promise<{ segmentsRewritten: number; freedBytes: number }> {
   await index.load();
+  // live objects, and what reading them needs: delta bases and recipes' parts, transitively
   const needed = new Set<string>();
-  for (const hex of index.live.keys()) {
-    for (let at: string | undefined = hex; at !== undefined && !needed.has(at); at = index.located.get(at)?.base) needed.add(at);
+  const stack = [...index.live.keys()];
+  for (let hex = stack.pop(); hex !== undefined; hex = stack.pop()) {
+    if (needed.has(hex)) continue;
+    needed.add(hex);
+    const entry = index.located.get(hex);
+    if (entry?.base !== undefined) stack.push(entry.base);
+    if (entry?.parts !== undefined) stack.push(...entry.parts);
   }
   let segmentsRewritten = 0;
   let freedBytes = 0;
@@ -146,13 +205,14 @@ export async function compactSegments(inner: BlobStore, index: PackIndex): Promi
     if (kept.length > 0) {
       const content = await inner.getBytes(hexToIntegrity(segment));
       if (content === undefined) continue; // fsck reports it
-      const pending = kept.map(({ hex, size, codec, base, depth, offset, length, packedAt }) => ({
+      const pending = kept.map(({ hex, size, codec, base, depth, offset, length, packedAt, parts }) => ({
         hex,
         size,
         codec,
         depth,
         packedAt,
         ...(base === undefined ? {} : { base }),
+        ...(parts === undefined ? {} : { parts }),
         payload: content.subarray(offset, offset + length),
       }));
       const built = buildSegment(pending, Date.now());

@@ -32,6 +32,8 @@ export interface PendingEntry {
   base?: string;
   depth: number;
   payload: Buffer;
+  /** codec tgz: the recipe's parts */
+  parts?: string[];
   /** when it was first packed (kept by compaction); now when absent */
   packedAt?: number;
 }
@@ -45,6 +47,7 @@ type TableRow = [
   base: string,
   depth: number,
   packedAt: number,
+  parts?: string[],
 ];
 
 /** The segment's bytes, its entries' positions in it, and its table's length (for the index log line). */
@@ -54,8 +57,10 @@ export function buildSegment(
 ): { bytes: Buffer; entries: Omit<PackEntry, 'segment'>[]; tableLength: number } {
   const rows: TableRow[] = [];
   let relative = 0;
-  for (const { payload, hex, size, codec, base, depth, packedAt: at } of pending) {
-    rows.push([hex, relative, payload.byteLength, size, codec, base ?? '', depth, at ?? packedAt]);
+  for (const { payload, hex, size, codec, base, depth, packedAt: at, parts } of pending) {
+    const row: TableRow = [hex, relative, payload.byteLength, size, codec, base ?? '', depth, at ?? packedAt];
+    if (parts !== undefined) row.push(parts);
+    rows.push(row);
     relative += payload.byteLength;
   }
   const table = brotliCompressSync(Buffer.from(JSON.stringify(rows)), BROTLI_PARAMS);
@@ -65,16 +70,30 @@ export function buildSegment(
   return { bytes, entries: parseSegmentTable(table), tableLength: table.byteLength };
 }
 
+const CODECS = new Set<string>(['br', 'dbr', 'tgz']);
+
 /** The entries of a version 2 segment from its table's bytes; throws on a damaged table. */
 export function parseSegmentTable(table: Buffer): Omit<PackEntry, 'segment'>[] {
   const dataStart = TABLE_OFFSET + table.byteLength;
   const rows = JSON.parse(brotliDecompressSync(table).toString('utf8')) as TableRow[];
   if (!Array.isArray(rows)) throw new Error('not a segment table');
-  return rows.map(([hex, offset, length, size, codec, base, depth, at]) => {
-    if (typeof hex !== 'string' || !Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (codec !== 'br' && codec !== 'dbr')) {
+  return rows.map(([hex, offset, length, size, codec, base, depth, at, parts]) => {
+    if (typeof hex !== 'string' || !Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || !CODECS.has(codec)) {
       throw new Error('not a segment table');
     }
-    return { hex, offset: dataStart + offset, length, size, codec, ...(base ? { base } : {}), depth, packedAt: at };
+    if (codec === 'tgz' && !(Array.isArray(parts) && parts.every((part) => typeof part === 'string')))
+      throw new Error('not a segment table');
+    return {
+      hex,
+      offset: dataStart + offset,
+      length,
+      size,
+      codec,
+      ...(base ? { base } : {}),
+      depth,
+      packedAt: at,
+      ...(parts ? { parts } : {}),
+    };
   });
 }
 
