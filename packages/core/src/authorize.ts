@@ -19,10 +19,16 @@ export function requireSignedIn(principal: Principal | undefined, message = 'You
   return principal;
 }
 
-/** Writes need a publish-scoped token (or a website session). */
-export function requireWriter(principal: Principal | undefined): Principal {
+/**
+ * Writes need a publish-scoped token (or a website session). A trusted-publishing token (issue
+ * 10.2) only publishes new versions: every other write refuses it; publishing says `publish`.
+ */
+export function requireWriter(principal: Principal | undefined, options: { publish?: boolean } = {}): Principal {
   const p = requireSignedIn(principal);
   if (p.scope === 'read') throw appError('INSUFFICIENT_SCOPE', 'This token is read-only; use a token with the publish scope.');
+  if (p.trustedPublisher && !options.publish) {
+    throw appError('INSUFFICIENT_SCOPE', 'A trusted-publishing token can only publish new versions of its package.');
+  }
   return p;
 }
 
@@ -287,6 +293,30 @@ export async function assertMayManageMaintainers(
   return p;
 }
 
+/**
+ * Trusted publishers (issue 10.2): adding or removing one takes a maintainer of the package (a
+ * token covering it, not a trusted-publishing token) with a fresh second factor when one is
+ * required; seeing them, a maintainer with any scope.
+ */
+export async function assertMayManageTrustedPublishers(
+  repos: Repositories,
+  principal: Principal | undefined,
+  pkg: { id: number; fullName: string; namespaceId?: number },
+): Promise<Principal> {
+  return assertMayManageMaintainers(repos, principal, pkg);
+}
+
+export async function assertMayViewTrustedPublishers(
+  repos: Repositories,
+  principal: Principal | undefined,
+  pkg: { id: number; fullName: string },
+): Promise<Principal> {
+  const p = requireSignedIn(principal);
+  assertTokenCoversPackage(p, packageOfFullName(pkg.fullName));
+  await assertMaintainer(repos, p, pkg);
+  return p;
+}
+
 /** Accepting, declining or ending a namespace's maintainership: an accepted member of that namespace. */
 export async function assertMayActForNamespace(
   repos: Repositories,
@@ -380,9 +410,9 @@ export async function authorizePackageWrite(
   principal: Actor | undefined,
   ref: PackageRef,
   localHost: Host,
-  options: { changesNothing?: boolean } = {},
+  options: { changesNothing?: boolean; publish?: boolean } = {},
 ): Promise<{ namespace: NamespaceRow; pkg: PackageRow | undefined; principal: Actor }> {
-  const p = isSystemPrincipal(principal) ? principal : requireWriter(principal);
+  const p = isSystemPrincipal(principal) ? principal : requireWriter(principal, { publish: options.publish === true });
   assertLocal(ref, localHost);
   if (!isSystemPrincipal(p)) assertTokenCoversPackage(p, ref);
   const namespace = await getNamespace(repos, ref, localHost);

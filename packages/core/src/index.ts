@@ -37,6 +37,7 @@ export * from './second-factor.ts';
 export * from './secret-box.ts';
 export * from './sign-in-throttle.ts';
 export * from './tokens.ts';
+export * from './trusted-publishers.ts';
 export * from './users.ts';
 export * from './versions.ts';
 export * from './visibility.ts';

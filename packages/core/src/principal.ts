@@ -1,5 +1,6 @@
 import type { Repositories } from './ports/repositories.ts';
 import type { TokenScope } from './ports/tokens.ts';
+import type { TrustedIdentity } from './ports/trusted-publishers.ts';
 
 /** Who is asking: a signed-in user (through a token or a website session), or nobody. */
 export interface Principal {
@@ -24,6 +25,11 @@ export interface Principal {
   secondFactor?: boolean;
   /** the client address (with TRUST_PROXY, the forwarded one): the audit log records it */
   address?: string;
+  /**
+   * A trusted-publishing token (issue 10.2): the CI identity it was exchanged for. Such a token
+   * only publishes new versions of its one package (authorize.ts); the version records the identity.
+   */
+  trustedPublisher?: TrustedIdentity;
 }
 
 /**

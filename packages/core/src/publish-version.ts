@@ -19,7 +19,8 @@ import { collisionKey, parseFilePath, readmeRank } from './file-paths.ts';
 import { enqueueSearchIndex } from './jobs/search-index-jobs.ts';
 import { authorizePackageWrite, fullName, type PackageRef } from './packages.ts';
 import type { NewNpmTarball } from './ports/npm-tarballs.ts';
-import type { Actor } from './principal.ts';
+import type { NewAttestation } from './ports/trusted-publishers.ts';
+import { type Actor, isSystemPrincipal } from './principal.ts';
 
 export type PublishPart = { kind: 'field'; name: string; value: string } | { kind: 'file'; filename: string; stream: Readable };
 
@@ -45,6 +46,8 @@ export interface PublishVersionInput {
    * npm printed) and no tarball is built from the files.
    */
   npmTarball?: Omit<NewNpmTarball, 'versionId'>;
+  /** Sigstore bundles (`npm publish --provenance`), already verified and in the blob store: recorded with the version */
+  attestations?: readonly NewAttestation[];
   /**
    * false: no early check (authorisation, version free) before the parts are read — for callers
    * whose parts are in memory already (nothing to spare by refusing first) or that just checked.
@@ -77,7 +80,7 @@ export async function publishVersion(deps: CoreDeps, input: PublishVersionInput)
   const name = fullName(ref);
   // Fail before reading the body when the answer is already known.
   if (input.earlyCheck !== false) {
-    const pre = await authorizePackageWrite(deps.repos, principal, ref, deps.host);
+    const pre = await authorizePackageWrite(deps.repos, principal, ref, deps.host, { publish: true });
     if (pre.pkg && (await deps.repos.versions.findState(pre.pkg.id, version))) throw versionExists(name, version);
   }
 
@@ -115,10 +118,11 @@ async function recordVersion(deps: CoreDeps, input: PublishVersionInput, receive
   // while the transaction does its queries; the commit waits for it.
   const durable = [...Object.values(files), ...Object.values(derivedFiles), integrity];
   if (input.npmTarball) durable.push(input.npmTarball.integrity);
+  for (const attestation of input.attestations ?? []) durable.push(attestation.bundleIntegrity);
   startSync(deps, received, durable as Integrity[]);
   const now = deps.clock.now();
   await deps.uow.transaction(async (repos) => {
-    const { namespace, pkg } = await authorizePackageWrite(repos, principal, ref, deps.host);
+    const { namespace, pkg } = await authorizePackageWrite(repos, principal, ref, deps.host, { publish: true });
     const packageId = pkg ? pkg.id : (await repos.packages.ensure(namespace.id, ref.name)).id;
     const outcome = await repos.versions.insert({
       package_id: packageId,
@@ -136,10 +140,12 @@ async function recordVersion(deps: CoreDeps, input: PublishVersionInput, receive
       file_count: received.fileCount,
       created_at: now,
       modified_at: now,
+      published_by: isSystemPrincipal(principal) ? null : (principal?.trustedPublisher ?? null),
     });
     if (outcome === 'exists') throw versionExists(fullName(ref), version);
     const versionId = outcome;
     const mirrored = ref.namespace === LEGACY && ref.host === deps.host;
+    if (input.attestations) await repos.attestations.insert(versionId, input.attestations);
     if (input.npmTarball) await repos.npmTarballs.insert({ ...input.npmTarball, versionId });
     // The version's background work commits with it (docs/decisions/job-queue.md): its npm tarball
     // (unless npm uploaded one, or the legacy mirror records the upstream's) and its README. A

@@ -107,6 +107,12 @@ async function parseLimits(deps: CoreDeps, input: CreateTokenInput): Promise<Tok
   };
 }
 
+/** A new token value (`ent_v1_<uuid>`) with its stored hash and listing prefix; the value is shown once. */
+export function newTokenValue(): { token: string; hash: string; prefix: string } {
+  const token = `ent_v1_${randomUUID()}`;
+  return { token, hash: hashToken(token), prefix: token.slice(0, TOKEN_PREFIX_LENGTH) };
+}
+
 /** Mints a token; the plain value is returned once and only its hash is stored. */
 export async function createToken(deps: CoreDeps, input: CreateTokenInput): Promise<{ token: string; info: TokenInfo }> {
   const description = input.description.trim();
@@ -119,11 +125,11 @@ export async function createToken(deps: CoreDeps, input: CreateTokenInput): Prom
   const limits = await parseLimits(deps, input);
   // a user whose writes need a second factor needs one to mint a token too (an automation token skips it later)
   if (input.actor) await assertSecondFactor(deps.repos, input.actor, undefined);
-  const token = `ent_v1_${randomUUID()}`;
+  const { token, hash, prefix } = newTokenValue();
   const row = await deps.repos.tokens.insert({
     userId: input.userId,
-    hash: hashToken(token),
-    prefix: token.slice(0, TOKEN_PREFIX_LENGTH),
+    hash,
+    prefix,
     description,
     scope,
     expiresAt: input.expiresAt ?? null,
@@ -197,6 +203,7 @@ export async function authenticateToken(deps: CoreDeps, input: { token: string }
   const principal: Principal = { userId: row.user_id, username: row.name, scope: row.scope, tokenId: row.id };
   if (row.namespaces.length > 0 || row.packages.length > 0) principal.limits = { namespaces: row.namespaces, packages: row.packages };
   if (row.automation) principal.automation = true;
+  if (row.trusted_identity) principal.trustedPublisher = row.trusted_identity;
   return {
     principal,
     hash,

@@ -82,6 +82,8 @@ export interface VersionsTable {
   deprecated: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   modified_at: Timestamp;
+  /** published with a trusted-publishing token: the CI identity (issue 10.2) */
+  published_by: ColumnType<TrustedIdentityJson | null, string | null | undefined, string | null>;
 }
 
 export interface DistTagsTable {
@@ -106,6 +108,31 @@ export interface TokensTable {
   cidrs: ColumnType<string[], string | undefined, string>;
   automation: Generated<boolean>;
   prefix: Generated<string>;
+  trusted_publisher_id: ColumnType<string | null, string | null | undefined, string | null>;
+  trusted_identity: ColumnType<TrustedIdentityJson | null, string | null | undefined, string | null>;
+}
+
+/** core's TrustedIdentity, as stored */
+interface TrustedIdentityJson {
+  publisherId: string;
+  issuer: string;
+  claims: Record<string, string>;
+}
+
+export interface TrustedPublishersTable {
+  id: Generated<string>;
+  package_id: number;
+  issuer: string;
+  claims: Json<Record<string, string>>;
+  created_by: number;
+  created_at: Timestamp;
+}
+
+export interface VersionAttestationsTable {
+  version_id: number;
+  predicate_type: string;
+  bundle_integrity: string;
+  verification: Json<{ subject: true; signature: boolean; sigstore: boolean; identity?: string; issuer?: string; reason?: string }>;
 }
 
 export interface TeamsTable {
@@ -290,4 +317,6 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   webauthn_credentials: WebauthnCredentialsTable;
   audit_log: AuditLogTable;
+  trusted_publishers: TrustedPublishersTable;
+  version_attestations: VersionAttestationsTable;
 }

@@ -2,6 +2,7 @@ export * from './npm-mirror.ts';
 export * from './npm-names.ts';
 export * from './npm-owners.ts';
 export * from './npm-packument.ts';
+export * from './npm-provenance.ts';
 export * from './npm-publish.ts';
 export * from './npm-tarball.ts';
 export * from './npm-tarball-builder.ts';

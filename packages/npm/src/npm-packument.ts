@@ -1,4 +1,4 @@
-import { type CoreDeps, findPackage, getPackage, type PackageRef } from '@entropic/core';
+import { type CoreDeps, findPackage, getPackage, type PackageRef, type TrustedIdentity } from '@entropic/core';
 import { appError, type DependencyMap, type Host, type HostSignature } from '@entropic/types';
 import semver from 'semver';
 import { npmNameOfCanonical, npmTarballFile } from './npm-names.ts';
@@ -102,6 +102,10 @@ export interface NpmVersionRecord {
   unpackedSize: number;
   tarball: { integrity: string; shasum: string };
   manifest: Json;
+  /** published with a trusted-publishing token: the CI identity (issue 10.2) */
+  publishedBy?: TrustedIdentity | null;
+  /** the predicate types of the version's stored attestations (issue 10.3) */
+  attestations?: string[];
 }
 
 /** Builds a version's npm tarball now when its job has not run yet (`NpmTarballBuilder.buildById`). */
@@ -139,6 +143,7 @@ export async function listNpmVersions(deps: CoreDeps, input: { packageId: number
       unpackedSize: Number(row.total_bytes),
       tarball: { integrity: row.tarball_integrity, shasum: row.shasum },
       manifest: (row.manifest ?? {}) as Json,
+      publishedBy: row.published_by,
     });
   }
   return records;
@@ -217,11 +222,45 @@ export function renderNpmVersion(
       ...(sign ? { signatures: sign(npmSignatureMessage(npmName, record.version, record.tarball.integrity)) } : {}),
     },
   };
+  if (record.attestations && record.attestations.length > 0) {
+    const dist = view.dist as Json;
+    dist.attestations = {
+      url: `${tarballUrl.slice(0, tarballUrl.indexOf(`/${npmName}/-/`))}/-/npm/v1/attestations/${npmName}@${record.version}`,
+      provenance: { predicateType: record.attestations.find((type) => type.startsWith(SLSA_PREFIX)) ?? record.attestations[0] },
+    };
+  }
+  if (record.publishedBy) view._npmUser = npmUserOf(record.publishedBy);
   const bundled = Object.keys(translateDependencies(record.bundledDependencies, localHost));
   if (bundled.length > 0) view.bundleDependencies = bundled;
   const deprecated = npmDeprecation(record);
   if (deprecated !== '') view.deprecated = deprecated;
   return view;
+}
+
+const SLSA_PREFIX = 'https://slsa.dev/provenance/';
+
+/** CI providers npm names in `_npmUser.trustedPublisher.id`, by issuer. */
+const KNOWN_ISSUERS: Record<string, { id: string; name: string }> = {
+  'https://token.actions.githubusercontent.com': { id: 'github', name: 'GitHub Actions' },
+  'https://gitlab.com': { id: 'gitlab', name: 'GitLab CI/CD' },
+};
+
+/**
+ * `_npmUser` of a version published through trusted publishing, in npm's shape (`trustedPublisher`
+ * with the provider `id` and the configuration's `oidcConfigId`: what pnpm's trustPolicy reads),
+ * with the issuer and the identity's claims besides.
+ */
+function npmUserOf(identity: TrustedIdentity): Json {
+  const known = KNOWN_ISSUERS[identity.issuer];
+  return {
+    name: known?.name ?? new URL(identity.issuer).host,
+    trustedPublisher: {
+      id: known?.id ?? new URL(identity.issuer).host,
+      oidcConfigId: `oidc:${identity.publisherId}`,
+      issuer: identity.issuer,
+      claims: identity.claims,
+    },
+  };
 }
 
 export interface LocalPackumentInput {
@@ -276,7 +315,21 @@ export async function getLocalPackuments(
   const { npmName } = input;
   const pkg = await getPackage(deps.repos, input.ref, deps.host);
   const listed = listNpmVersions(deps, input.build ? { packageId: pkg.id, build: input.build } : { packageId: pkg.id });
-  const [tags, versions, maintainers] = await Promise.all([deps.repos.tags.list(pkg.id), listed, listNpmOwners(deps, pkg.id)]);
+  const [tags, versions, maintainers, attestations] = await Promise.all([
+    deps.repos.tags.list(pkg.id),
+    listed,
+    listNpmOwners(deps, pkg.id),
+    deps.repos.attestations.listByPackage(pkg.id),
+  ]);
+  if (attestations.length > 0) {
+    const ids = new Map((await deps.repos.npmTarballs.listVersions(pkg.id)).map((row) => [row.id, row.version]));
+    const byVersion = new Map<string, string[]>();
+    for (const a of attestations) {
+      const version = ids.get(a.version_id);
+      if (version) byVersion.set(version, [...(byVersion.get(version) ?? []), a.predicate_type]);
+    }
+    for (const record of versions) record.attestations = byVersion.get(record.version);
+  }
   if (versions.length === 0) throw appError('PACKAGE_NOT_FOUND', `The package "${npmName}" has no versions.`);
   return renderPackuments({
     npmName,

@@ -16,6 +16,7 @@ import { appError, formatPackageName, type Integrity, LEGACY, npmNameOf, parseVe
 import semver from 'semver';
 import { resolveNpmName } from './npm-names.ts';
 import { npmDeprecation, pickManifest } from './npm-packument.ts';
+import { type CheckedProvenance, checkProvenance } from './npm-provenance.ts';
 import { readTarball, tarballParts } from './npm-tarball.ts';
 
 type Json = Record<string, unknown>;
@@ -118,16 +119,22 @@ export async function putNpmPackage(deps: CoreDeps, input: PutNpmPackageInput): 
   if (Object.keys(attachments).length === 0) return updateNpmPackage(deps, principal, ref, versions, input);
 
   const keys = Object.keys(versions);
-  if (keys.length !== 1 || Object.keys(attachments).length !== 1) {
-    throw appError('INVALID_FIELD', 'A publish carries exactly one version and one tarball.');
+  // npm publish --provenance sends the Sigstore bundle beside the tarball as `<name>-<version>.sigstore`
+  const bundleNames = Object.keys(attachments).filter((key) => key.endsWith('.sigstore'));
+  const tarballNames = Object.keys(attachments).filter((key) => !key.endsWith('.sigstore'));
+  if (keys.length !== 1 || tarballNames.length !== 1 || bundleNames.length > 1) {
+    throw appError('INVALID_FIELD', 'A publish carries exactly one version and one tarball (and at most one provenance bundle).');
   }
   const version = parseVersion(keys[0] as string);
+  if (bundleNames[0] !== undefined && bundleNames[0] !== `${npmName}-${version}.sigstore`) {
+    throw appError('INVALID_PROVENANCE', `The provenance attachment must be named "${npmName}-${version}.sigstore".`);
+  }
   const manifest = object(versions[version], `The manifest of ${version}`);
   if (manifest.name !== undefined && manifest.name !== npmName)
     throw appError('INVALID_FIELD', 'The manifest name does not match the package.');
   if (manifest.version !== undefined && manifest.version !== version)
     throw appError('INVALID_FIELD', 'The manifest version does not match.');
-  const attachment = object(Object.values(attachments)[0], 'The attachment');
+  const attachment = object(attachments[tarballNames[0] as string], 'The attachment');
   if (typeof attachment.data !== 'string') throw appError('INVALID_TARBALL', 'The attachment has no base64 "data".');
   const bytes = Buffer.from(attachment.data, 'base64');
   if (typeof attachment.length === 'number' && attachment.length !== bytes.length) {
@@ -138,7 +145,7 @@ export async function putNpmPackage(deps: CoreDeps, input: PutNpmPackageInput): 
   const tag = Object.keys(distTags).find((t) => distTags[t] === version) ?? 'latest';
 
   // Authorise before reading the tarball, validate it whole before storing a byte of it.
-  const { pkg } = await authorizePackageWrite(deps.repos, principal, ref, deps.host);
+  const { pkg } = await authorizePackageWrite(deps.repos, principal, ref, deps.host, { publish: true });
   if (pkg) {
     const exists = await deps.repos.versions.findState(pkg.id, version);
     if (exists)
@@ -147,6 +154,7 @@ export async function putNpmPackage(deps: CoreDeps, input: PutNpmPackageInput): 
       });
   }
   const inspected = await inspectPublishedTarball(bytes, deps.limits);
+  const provenance = bundleNames[0] === undefined ? undefined : checkBundleAttachment(attachments[bundleNames[0]], npmName, version, bytes);
   const fields = await npmManifestFields(deps, manifest);
   const limits = deps.limits;
   async function* parts(): AsyncGenerator<PublishPart> {
@@ -170,8 +178,25 @@ export async function putNpmPackage(deps: CoreDeps, input: PutNpmPackageInput): 
   };
   // authorised and checked above: publishVersion's own early check would repeat those queries
   // (its check inside the transaction stays, and decides)
-  await publishVersion(deps, { principal, ref, version, parts: parts(), npmTarball, earlyCheck: false });
+  const attestations = [];
+  if (provenance) {
+    const { integrity } = await deps.blobs.putBytes(provenance.bundle, { deferSync: true });
+    attestations.push({ predicateType: provenance.predicateType, bundleIntegrity: integrity, verification: provenance.verification });
+  }
+  await publishVersion(deps, { principal, ref, version, parts: parts(), npmTarball, attestations, earlyCheck: false });
   return { kind: 'published', version };
+}
+
+/** The `.sigstore` attachment: its JSON text (libnpmpublish sends it as is, not base64), checked against the tarball. */
+function checkBundleAttachment(value: unknown, npmName: string, version: string, tarball: Buffer): CheckedProvenance {
+  const attachment = object(value, 'The provenance attachment');
+  if (typeof attachment.data !== 'string') throw appError('INVALID_PROVENANCE', 'The provenance attachment has no "data".');
+  return checkProvenance({
+    bundleText: attachment.data,
+    npmName,
+    version,
+    tarballSha512Hex: createHash('sha512').update(tarball).digest('hex'),
+  });
 }
 
 /** Inflated file contents up to this many bytes are kept from the validating pass for the store. */

@@ -69,6 +69,11 @@ const page = (items: Schema, description: string): Schema =>
   );
 const MESSAGE = { ...object({ message: str() }), additionalProperties: true, description: 'What changed (or that nothing had to)' };
 const EMPTY = { type: 'null', description: 'No content' };
+const TRUSTED_PUBLISHER = object(
+  { id: str(), issuer: str(), claims: map('claim → exact value'), createdBy: str('the maintainer who added it'), created: str() },
+  undefined,
+  'A CI identity allowed to publish the package',
+);
 
 const params = (names: Record<string, string>): Schema =>
   object(Object.fromEntries(Object.entries(names).map(([name, description]) => [name, str(description)])));
@@ -339,6 +344,27 @@ export const API_SCHEMAS: Record<string, Schema> = {
     {
       params: params({ ...PACKAGE_PARAMS, invitee: 'namespace' }),
     },
+  ),
+  [`GET ${pkg}/trusted-publishers`]: read(
+    ['packages'],
+    'The CI identities (OpenID Connect issuer and claims) allowed to publish the package (a maintainer)',
+    object({ objects: { type: 'array', items: TRUSTED_PUBLISHER } }),
+    { params: params(PACKAGE_PARAMS) },
+  ),
+  [`POST ${pkg}/trusted-publishers`]: write(
+    ['packages'],
+    'Add a trusted publisher: CI exchanges its id token at /-/npm/v1/oidc/token/exchange/package/<name> (a maintainer)',
+    { 201: TRUSTED_PUBLISHER },
+    {
+      params: params(PACKAGE_PARAMS),
+      body: object({ issuer: str('an issuer of TRUSTED_PUBLISHING_ISSUERS'), claims: map('claim → exact value') }),
+    },
+  ),
+  [`DELETE ${pkg}/trusted-publishers/:id`]: write(
+    ['packages'],
+    'Remove a trusted publisher; the tokens exchanged for it stop working',
+    { 200: object({ ok: { type: 'boolean' } }) },
+    { params: params({ ...PACKAGE_PARAMS, id: 'the trusted publisher id' }) },
   ),
   'GET /namespaces': read(['teams'], 'Namespaces on this host', page(str(), 'A page of namespace names'), { querystring: LIST_QUERY }),
   [`PUT ${ns}`]: write(

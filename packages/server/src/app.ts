@@ -29,6 +29,7 @@ import { registerPackageRoutes } from './routes/packages.ts';
 import { registerPublishRoute } from './routes/publish.ts';
 import { registerSecurityRoutes } from './routes/security.ts';
 import { registerTeamRoutes } from './routes/teams.ts';
+import { registerTrustedPublisherRoutes } from './routes/trusted-publisher-routes.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { TokenCache } from './token-cache.ts';
 import { registerAccessPages } from './www/access-pages.ts';
@@ -188,5 +189,6 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   registerUserRoutes(app);
   registerSecurityRoutes(app);
   registerMaintainerRoutes(app);
+  registerTrustedPublisherRoutes(app);
   return app;
 }

@@ -115,6 +115,13 @@ export interface SecurityConfig {
    * development) in EXTERNAL_HOST for passkeys to work.
    */
   relyingParty: { id: string; origin: string; name: string };
+  /**
+   * Trusted publishing (issue 10.2): the OpenID Connect issuers whose id tokens may be exchanged
+   * for a publish token (`TRUSTED_PUBLISHING_ISSUERS`, comma-separated; empty: off), and how long
+   * an exchanged token lives (`TRUSTED_PUBLISHING_TOKEN_TTL_SECONDS`).
+   */
+  trustedPublishingIssuers: readonly string[];
+  trustedPublishingTokenTtlSeconds: number;
 }
 
 export interface S3Config {
@@ -388,7 +395,30 @@ function loadSecurityConfig(env: Env, externalUrl: string): SecurityConfig {
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 0, 36_500),
     tokenRequestsPerMinute: integer(env, 'TOKEN_RATE_LIMIT_PER_MINUTE', 3000, 0),
     publishesPerHour: integer(env, 'PUBLISH_RATE_LIMIT_PER_HOUR', 1000, 0),
+    trustedPublishingIssuers: issuerList(env),
+    trustedPublishingTokenTtlSeconds: integer(env, 'TRUSTED_PUBLISHING_TOKEN_TTL_SECONDS', 900, 60, 3600),
   };
+}
+
+/** GitHub Actions' and GitLab.com's issuers unless set; each an http(s) URL, kept without a trailing slash. */
+function issuerList(env: Env): readonly string[] {
+  const raw = env.TRUSTED_PUBLISHING_ISSUERS ?? 'https://token.actions.githubusercontent.com,https://gitlab.com';
+  const issuers = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const issuer of issuers) {
+    let url: URL;
+    try {
+      url = new URL(issuer);
+    } catch {
+      throw new ConfigError('TRUSTED_PUBLISHING_ISSUERS', `holds "${issuer}", which is not a URL`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new ConfigError('TRUSTED_PUBLISHING_ISSUERS', `holds "${issuer}", which is not an http(s) URL`);
+    }
+  }
+  return Object.freeze(issuers.map((issuer) => issuer.replace(/\/+$/, '')));
 }
 
 function loadS3Config(env: Env): S3Config {

@@ -33,7 +33,7 @@ export class TokenCache {
   async authenticate(token: string, address?: string): Promise<AuthenticatedToken> {
     const hash = hashToken(token);
     let found = this.cache.get(hash);
-    if (found?.expiresAt && found.expiresAt.getTime() <= Date.now()) {
+    if (found?.expiresAt && found.expiresAt.getTime() <= this.deps.clock.now().getTime()) {
       this.cache.delete(hash);
       found = undefined;
     }

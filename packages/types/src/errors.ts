@@ -38,6 +38,7 @@ export const errorCatalogue = {
   SEARCH_QUERY_EMPTY: { status: 400, message: 'The search query is empty.' },
   SEARCH_QUERY_TOO_LONG: { status: 400, message: 'The search query is too long.' },
   INVALID_PERIOD: { status: 400, message: 'The download period is not valid.' },
+  INVALID_PROVENANCE: { status: 400, message: 'The provenance bundle is malformed or does not attest this tarball.' },
   // 401 / 403
   UNAUTHENTICATED: { status: 401, message: 'You must be signed in to do that.' },
   INVALID_TOKEN: { status: 401, message: 'The token is malformed, unknown, revoked or expired.' },
@@ -54,6 +55,11 @@ export const errorCatalogue = {
   SECOND_FACTOR_REQUIRED: { status: 403, message: 'Two-factor authentication is required for that.' },
   PASSKEY_INVALID: { status: 401, message: 'The passkey could not be verified.' },
   PASSKEY_CHALLENGE_INVALID: { status: 401, message: 'The passkey challenge is unknown, expired or already used; try again.' },
+  OIDC_TOKEN_INVALID: {
+    status: 401,
+    message: 'The OpenID Connect token is malformed, expired, for another audience, or from an issuer not trusted here.',
+  },
+  TRUSTED_PUBLISHER_MISMATCH: { status: 403, message: 'No trusted publisher of the package matches the OpenID Connect identity.' },
   // 404
   NOT_FOUND: { status: 404, message: 'Not found.' },
   PACKAGE_NOT_FOUND: { status: 404, message: 'The package does not exist.' },
@@ -68,6 +74,8 @@ export const errorCatalogue = {
   LOGIN_SESSION_NOT_FOUND: { status: 404, message: 'The login session is unknown, expired or already used.' },
   PASSKEY_NOT_FOUND: { status: 404, message: 'You have no passkey with that id.' },
   PROVIDER_NOT_FOUND: { status: 404, message: 'That sign-in provider is not enabled here.' },
+  TRUSTED_PUBLISHER_NOT_FOUND: { status: 404, message: 'The trusted publisher does not exist.' },
+  ATTESTATIONS_NOT_FOUND: { status: 404, message: 'The version has no attestations.' },
   // 405 / 408 / 409 / 413 / 414 / 415 / 416 / 429 / 431
   METHOD_NOT_ALLOWED: { status: 405, message: 'That method is not allowed here.' },
   REQUEST_TIMEOUT: { status: 408, message: 'The request was not received in time.' },

@@ -43,7 +43,10 @@ export type AuditAction =
   | 'maintainer-removed'
   | 'maintainership-accepted'
   | 'maintainership-declined'
-  | 'organisation-created';
+  | 'organisation-created'
+  | 'trusted-publisher-added'
+  | 'trusted-publisher-removed'
+  | 'trusted-publisher-exchange';
 
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'> & { at: Date };
 

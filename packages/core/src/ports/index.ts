@@ -17,5 +17,6 @@ export * from './security.ts';
 export * from './tags.ts';
 export * from './teams.ts';
 export * from './tokens.ts';
+export * from './trusted-publishers.ts';
 export * from './users.ts';
 export * from './versions.ts';

@@ -1,3 +1,5 @@
+import type { TrustedIdentity } from './trusted-publishers.ts';
+
 /** built from the stored files, the verified upstream tarball (legacy), or the exact tarball `npm publish` uploaded */
 export type NpmTarballSource = 'built' | 'upstream' | 'published';
 
@@ -31,6 +33,8 @@ export interface NpmVersionRow {
   tarball_integrity: string | null;
   shasum: string | null;
   manifest: Record<string, unknown> | null;
+  /** published with a trusted-publishing token: the CI identity (issue 10.2) */
+  published_by: TrustedIdentity | null;
 }
 
 /** What building a version's npm tarball reads. */

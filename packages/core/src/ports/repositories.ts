@@ -13,6 +13,7 @@ import type { SecurityRepository } from './security.ts';
 import type { TagRepository } from './tags.ts';
 import type { TeamRepository } from './teams.ts';
 import type { TokenRepository } from './tokens.ts';
+import type { AttestationRepository, TrustedPublisherRepository } from './trusted-publishers.ts';
 import type { UserRepository } from './users.ts';
 import type { VersionRepository } from './versions.ts';
 
@@ -43,6 +44,10 @@ export interface Repositories {
   security: SecurityRepository;
   /** the append-only audit log */
   audit: AuditRepository;
+  /** the CI identities allowed to publish each package (issue 10.2) */
+  trustedPublishers: TrustedPublisherRepository;
+  /** Sigstore bundles stored with versions (issue 10.3) */
+  attestations: AttestationRepository;
 }
 
 /** A transaction: the repositories handed to `work` all act in it; it commits when `work` resolves. */

@@ -1,3 +1,5 @@
+import type { TrustedIdentity } from './trusted-publishers.ts';
+
 export type TokenScope = 'read' | 'publish';
 
 /**
@@ -36,6 +38,8 @@ export interface TokenCredentialRow extends TokenLimits {
   last_used_at: Date | null;
   user_id: number;
   name: string;
+  /** a trusted-publishing token: the CI identity it was exchanged for (null: an ordinary token) */
+  trusted_identity: TrustedIdentity | null;
 }
 
 export interface NewToken extends TokenLimits {
@@ -47,11 +51,13 @@ export interface NewToken extends TokenLimits {
   description: string;
   scope: TokenScope;
   expiresAt: Date | null;
+  /** a trusted-publishing token: the identity it was exchanged for (owners' listings leave these out) */
+  trustedIdentity?: TrustedIdentity;
 }
 
 export interface TokenRepository {
   insert(token: NewToken): Promise<TokenRow>;
-  /** The user's tokens that are not revoked (expired ones included), newest first. */
+  /** The user's tokens that are not revoked (expired ones included), newest first; trusted-publishing tokens left out. */
   listActive(userId: number): Promise<TokenRow[]>;
   /** Revokes one of the user's live tokens, by id or by hash; answers its hash, or undefined (unknown, another's, already revoked). */
   revoke(userId: number, match: { id: string } | { hash: string }, now: Date): Promise<string | undefined>;

@@ -1,3 +1,5 @@
+import type { TrustedIdentity } from './trusted-publishers.ts';
+
 export interface VersionRow {
   id: number;
   package_id: number;
@@ -18,6 +20,8 @@ export interface VersionRow {
   deprecated: string | null;
   created_at: Date;
   modified_at: Date;
+  /** published with a trusted-publishing token: the CI identity (issue 10.2) */
+  published_by?: TrustedIdentity | null;
 }
 
 /** One line of a package's version history (yanked versions included). */
@@ -51,7 +55,11 @@ export interface VersionDerivationSource {
   host: string | null;
 }
 
-export type NewVersion = Omit<VersionRow, 'id' | 'yanked' | 'deprecated' | 'total_bytes'> & { total_bytes: number };
+export type NewVersion = Omit<VersionRow, 'id' | 'yanked' | 'deprecated' | 'total_bytes'> & {
+  total_bytes: number;
+  /** published with a trusted-publishing token: the CI identity (issue 10.2) */
+  published_by?: TrustedIdentity | null;
+};
 
 /** A version as listings show it: its package by name and when it was published. */
 export interface PublishedVersion {

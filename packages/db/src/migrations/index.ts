@@ -13,6 +13,7 @@ import { statements as teams } from './0013-teams.ts';
 import { statements as accountSecurity } from './0014-account-security.ts';
 import { statements as hostKeys } from './0015-host-keys.ts';
 import { statements as privateVisibility } from './0016-private-visibility.ts';
+import { statements as trustedPublishing } from './0017-trusted-publishing.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction. Append only: never edit a
@@ -34,4 +35,5 @@ export const migrations: ReadonlyArray<{ name: string; statements: readonly stri
   { name: '0014-account-security', statements: accountSecurity },
   { name: '0015-host-keys', statements: hostKeys },
   { name: '0016-private-visibility', statements: privateVisibility },
+  { name: '0017-trusted-publishing', statements: trustedPublishing },
 ];

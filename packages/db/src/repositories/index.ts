@@ -17,6 +17,7 @@ import { securityRepository } from './security.ts';
 import { tagRepository } from './tags.ts';
 import { teamRepository } from './teams.ts';
 import { tokenRepository } from './tokens.ts';
+import { attestationRepository, trustedPublisherRepository } from './trusted-publishers.ts';
 import { userRepository } from './users.ts';
 import { versionRepository } from './versions.ts';
 
@@ -47,6 +48,8 @@ export function createRepositories(db: Executor, options: RepositoryOptions = {}
     hostKeys: hostKeyRepository(db),
     security: securityRepository(db),
     audit: auditRepository(db),
+    trustedPublishers: trustedPublisherRepository(db),
+    attestations: attestationRepository(db),
   };
 }
 

@@ -25,6 +25,7 @@ export function npmTarballRepository(db: Executor): NpmTarballRepository {
           't.integrity as tarball_integrity',
           't.shasum',
           't.manifest',
+          'v.published_by',
         ])
         .where('v.package_id', '=', packageId)
         .execute();

@@ -9,7 +9,8 @@ export function objectReferenceRepository(db: Executor): ObjectReferenceReposito
         SELECT integrity FROM versions
         UNION SELECT value AS integrity FROM versions, jsonb_each_text(files)
         UNION SELECT value AS integrity FROM versions, jsonb_each_text(derived_files)
-        UNION SELECT integrity FROM npm_tarballs`.execute(db);
+        UNION SELECT integrity FROM npm_tarballs
+        UNION SELECT bundle_integrity FROM version_attestations`.execute(db);
       return new Set(rows.rows.map((r) => r.integrity));
     },
 
@@ -19,7 +20,8 @@ export function objectReferenceRepository(db: Executor): ObjectReferenceReposito
         WHERE integrity = ${integrity}
            OR EXISTS (SELECT 1 FROM jsonb_each_text(files) f WHERE f.value = ${integrity})
            OR EXISTS (SELECT 1 FROM jsonb_each_text(derived_files) d WHERE d.value = ${integrity})
-        UNION ALL SELECT count(*)::int AS n FROM npm_tarballs WHERE integrity = ${integrity}`.execute(db);
+        UNION ALL SELECT count(*)::int AS n FROM npm_tarballs WHERE integrity = ${integrity}
+        UNION ALL SELECT count(*)::int AS n FROM version_attestations WHERE bundle_integrity = ${integrity}`.execute(db);
       return still.rows.some((row) => row.n > 0);
     },
 

@@ -31,6 +31,8 @@ export function tokenRepository(db: Executor): TokenRepository {
           packages: JSON.stringify(token.packages),
           cidrs: JSON.stringify(token.cidrs),
           automation: token.automation,
+          trusted_publisher_id: token.trustedIdentity?.publisherId ?? null,
+          trusted_identity: token.trustedIdentity ? JSON.stringify(token.trustedIdentity) : null,
         })
         .returning([...TOKEN_COLUMNS])
         .executeTakeFirstOrThrow();
@@ -42,6 +44,7 @@ export function tokenRepository(db: Executor): TokenRepository {
         .select([...TOKEN_COLUMNS])
         .where('user_id', '=', userId)
         .where('revoked_at', 'is', null)
+        .where('trusted_publisher_id', 'is', null)
         .orderBy('created_at', 'desc')
         .execute();
     },
@@ -74,6 +77,7 @@ export function tokenRepository(db: Executor): TokenRepository {
           'tokens.packages',
           'tokens.cidrs',
           'tokens.automation',
+          'tokens.trusted_identity',
           'users.id as user_id',
           'users.name',
         ])

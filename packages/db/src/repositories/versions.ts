@@ -83,6 +83,7 @@ export function versionRepository(db: Executor): VersionRepository {
             file_count: v.file_count,
             created_at: v.created_at,
             modified_at: v.modified_at,
+            published_by: v.published_by ? JSON.stringify(v.published_by) : null,
           })
           .returning('id')
           .executeTakeFirstOrThrow();

@@ -76,6 +76,8 @@ function codeHeaders(error: AppError): Record<string, string> | undefined {
   if (error.code === 'UNAUTHENTICATED') return { 'WWW-Authenticate': 'Bearer' };
   // npm reads `WWW-Authenticate: OTP` as "ask for a one-time password" (EOTP)
   if (error.code === 'OTP_REQUIRED' || error.code === 'OTP_INVALID') return { 'WWW-Authenticate': 'OTP' };
+  // the id token of a trusted-publishing exchange is a bearer credential too (RFC 6750 §3.1)
+  if (error.code === 'OIDC_TOKEN_INVALID') return { 'WWW-Authenticate': 'Bearer error="invalid_token"' };
   if (error.code === 'INVALID_TOKEN') {
     const bearerError = error.details?.bearerError === 'invalid_request' ? 'invalid_request' : 'invalid_token';
     return { 'WWW-Authenticate': `Bearer error="${bearerError}"` };

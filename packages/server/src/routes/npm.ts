@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { registerDownloadRoutes } from './download-routes.ts';
 import { registerNpmAccessRoutes } from './npm-access-routes.ts';
+import { registerNpmAttestationRoutes } from './npm-attestation-routes.ts';
 import { createNpmContext } from './npm-context.ts';
 import { registerNpmDistTagRoutes } from './npm-dist-tag-routes.ts';
+import { registerNpmOidcRoutes } from './npm-oidc-routes.ts';
 import { registerNpmPackumentRoutes } from './npm-packument-routes.ts';
 import { registerNpmSearchRoutes } from './npm-search-routes.ts';
 import { registerNpmTarballRoutes } from './npm-tarball-routes.ts';
@@ -27,5 +29,7 @@ export function registerNpmRoutes(app: FastifyInstance): void {
   registerNpmAccessRoutes(app, ctx);
   registerNpmTokenRoutes(app);
   registerNpmTeamRoutes(app, ctx);
+  registerNpmOidcRoutes(app, ctx);
+  registerNpmAttestationRoutes(app, ctx);
   app.get('/-/ping', async () => ({}));
 }

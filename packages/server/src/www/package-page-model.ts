@@ -3,6 +3,7 @@ import {
   fullName,
   getPackageDocument,
   getVersionDocument,
+  getVersionSupplyChain,
   listDependents,
   listMaintainers,
   listVersionHistory,
@@ -46,11 +47,12 @@ export async function loadPackagePage(
   const [doc, history] = await Promise.all([getPackageDocument(deps, { ref }), listVersionHistory(deps, { ref })]);
   const chosen = version ?? defaultVersion(history, doc.tags.latest);
   if (!chosen) throw appError('VERSION_NOT_FOUND', `The package "${fullName(ref)}" has no versions yet.`);
-  const [versionDoc, dependents, maintainers, downloads] = await Promise.all([
+  const [versionDoc, dependents, maintainers, downloads, supplyChain] = await Promise.all([
     getVersionDocument(deps, { ref, version: chosen as Version }),
     listDependents(deps, { ref, limit: PAGE_LIMITS.dependents + 1 }),
     listMaintainers(deps, { ref, limit: String(PAGE_LIMITS.maintainers) }),
     summarizePackageDownloads(deps, { ref }),
+    getVersionSupplyChain(deps, { ref, version: chosen }),
   ]);
   const entry = history.find((v) => v.version === chosen) as VersionHistoryEntry;
   const [manifest, readme] = await Promise.all([
@@ -61,7 +63,19 @@ export async function loadPackagePage(
   return {
     fullName: doc.name,
     explicitVersion: version !== undefined,
-    shown: { ...entry, signatureCount: versionDoc.signatures.length, hostKeyId },
+    shown: {
+      ...entry,
+      signatureCount: versionDoc.signatures.length,
+      hostKeyId,
+      publishedBy: supplyChain.publishedBy,
+      attestations: supplyChain.attestations.map((a) => ({
+        predicateType: a.predicateType,
+        identity: a.verification.identity,
+        signature: a.verification.signature,
+        sigstore: a.verification.sigstore,
+        url: `/-/npm/v1/attestations/${npmNameOf(ref, deps.host)}@${chosen}`,
+      })),
+    },
     latest: doc.tags.latest,
     ...manifest,
     readme,

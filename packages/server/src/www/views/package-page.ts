@@ -20,6 +20,10 @@ export interface ShownVersion extends VersionLine {
   signatureCount: number;
   /** the id of the key this host signs its statements about the version with (issue 15.2), if it has one */
   hostKeyId?: string | undefined;
+  /** published through trusted publishing (issue 10.2): the CI identity */
+  publishedBy?: { issuer: string; claims: Record<string, string> } | undefined;
+  /** stored Sigstore attestations (issue 10.3) and what the registry verified of each */
+  attestations?: Array<{ predicateType: string; identity?: string | undefined; signature: boolean; sigstore: boolean; url: string }>;
 }
 
 export type ReadmeState =
@@ -147,8 +151,24 @@ function aboutSection(model: PackagePageModel): SafeHtml {
       ${model.keywords.length ? html`<li>Keywords: <span class="anywhere">${model.keywords.join(', ')}</span></li>` : ''}
       <li>Integrity <code class="integrity" data-testid="integrity">${shown.integrity}</code></li>
       <li>Signature ${signature}</li>
+      ${shown.publishedBy ? html`<li data-testid="published-by">Published from CI by trusted publishing: <span class="anywhere">${publisherLabel(shown.publishedBy)}</span> <span class="muted">(issuer <code class="anywhere">${shown.publishedBy.issuer}</code>)</span></li>` : ''}
+      ${(shown.attestations ?? []).map(
+        (
+          a,
+        ) => html`<li data-testid="provenance">Provenance <span class="badge">${a.sigstore ? 'verified with Sigstore' : 'signed, not chained to Sigstore here'}</span>
+          ${a.identity ? html`built by <code class="anywhere">${a.identity}</code>` : ''}
+          <span class="muted">(<a href="${a.url}">${a.predicateType}</a>)</span></li>`,
+      )}
     </ul>
   </section>`;
+}
+
+/** The repository and workflow a trusted publisher's claims name, or its subject. */
+function publisherLabel(identity: { claims: Record<string, string> }): string {
+  const { claims } = identity;
+  const where = claims.repository ?? claims.project_path ?? claims.sub ?? '';
+  const workflow = claims.workflow_ref ?? claims.job_workflow_ref ?? claims.ci_config_ref_uri;
+  return workflow ? `${where} · ${workflow}` : where;
 }
 
 function downloadSection(model: PackagePageModel): SafeHtml {
