@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, freePort, type TestApp } from '@entropic/testkit';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { seriousAxeViolations } from './support/axe.ts';
 import { chromiumMissing, launchChromium } from './support/chromium.ts';
 
 const STEP_TIMEOUT_MS = 20_000;
@@ -201,6 +202,47 @@ describe('passkeys in a real browser (chromium virtual authenticator)', { skip: 
     assert.equal(page.url(), `${url}/www/login`);
     const failed = (await auditOf('pk-user')).find((e) => e.action === 'sign-in-failed');
     assert.match(String(failed?.details.reason), /counter/i);
+  });
+
+  it('the login, second-step and security pages with passkeys pass axe-core', async () => {
+    // axe is injected as an inline script: this context bypasses the CSP the other tests keep
+    const axeContext = await browser.newContext({ bypassCSP: true });
+    const axePage = await axeContext.newPage();
+    axePage.setDefaultTimeout(STEP_TIMEOUT_MS);
+    const axeCdp = await axeContext.newCDPSession(axePage);
+    await axeCdp.send('WebAuthn.enable');
+    await axeCdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+    });
+    const shot = async (name: string) => {
+      if (process.env.PASSKEY_SCREENSHOTS)
+        await axePage.screenshot({ path: `${process.env.PASSKEY_SCREENSHOTS}/${name}.png`, fullPage: true });
+    };
+    await axePage.goto(`${url}/www/signup`);
+    await axePage.getByLabel('Username').fill('axe-user');
+    await axePage.getByLabel('Password', { exact: true }).fill('a long enough password');
+    await axePage.getByLabel('Password, again').fill('a long enough password');
+    await axePage.getByRole('button', { name: 'Create account' }).click();
+    await axePage.waitForURL(`${url}/www/tokens`);
+    await axePage.goto(`${url}/www/account/security`);
+    await axePage.getByLabel('Name of the new passkey').fill('phone');
+    await axePage.getByRole('button', { name: 'Add a passkey' }).click();
+    await axePage.getByTestId('passkey').first().waitFor();
+    assert.deepEqual(await seriousAxeViolations(axePage), [], 'security page');
+    await shot('security');
+    await axePage.getByRole('button', { name: 'Sign out' }).click();
+    await axePage.waitForURL(`${url}/www/login`);
+    await axePage.getByRole('button', { name: 'Sign in with a passkey' }).waitFor();
+    assert.deepEqual(await seriousAxeViolations(axePage), [], 'login page');
+    await shot('login');
+    await axePage.getByLabel('Username').fill('axe-user');
+    await axePage.getByLabel('Password').fill('a long enough password');
+    await axePage.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await axePage.waitForURL(`${url}/www/login/second-factor`);
+    await axePage.getByRole('button', { name: 'Continue with a passkey' }).waitFor();
+    assert.deepEqual(await seriousAxeViolations(axePage), [], 'second-factor page');
+    await shot('second-factor');
+    await axeContext.close();
   });
 
   it('lists and removes a passkey (audit: passkey-removed); it then signs in no more', async () => {
