@@ -236,6 +236,14 @@ describe('packed blob store', () => {
         assert.equal(await s.verify(puts.large.integrity), true);
       };
       await check(store);
+      // the file only in the tarball is put later (a mirror exploding the tarball): made live, not packed twice
+      const storedBefore = (await store.packing.report()).storedBytes;
+      await store.putBytes(only.content);
+      await store.packing.repack();
+      const revived = await store.packing.report();
+      assert.equal((await store.stat(sha512Integrity(only.content)))?.size, only.content.byteLength);
+      assert.equal(revived.rawObjects, 0);
+      assert.equal(revived.storedBytes, storedBefore, 'no second copy');
       // the files are deleted as unreferenced objects: the recipes keep them, through compaction too
       for (const file of [...files, ...noise]) await store.delete(sha512Integrity(file.content));
       await store.packing.compact();

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { Deflate } from 'pako';
+import { Deflate } from 'pako-3';
 
 /** A ustar archive of regular files (what npm clients pack), with the end-of-archive blocks. */
 export function tarOf(files: Array<{ path: string; content: Buffer }>): Buffer {

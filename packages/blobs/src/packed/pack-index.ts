@@ -33,6 +33,8 @@ export type LogLine =
   | { add: string; t: number; ghosts?: string[] }
   | { add: string; entries: Omit<PackEntry, 'segment'>[]; ghosts?: string[] }
   | { del: string[] }
+  /** located objects (ghosts, or deleted ones kept as bases) that are objects of the store again */
+  | { live: string[] }
   | { drop: string };
 
 /**
@@ -167,6 +169,11 @@ export class PackIndex {
       this.segments.set(line.add, end);
     } else if ('del' in line) {
       for (const hex of line.del) this.live.delete(hex);
+    } else if ('live' in line) {
+      for (const hex of line.live) {
+        const entry = this.located.get(hex);
+        if (entry !== undefined) this.live.set(hex, entry);
+      }
     } else if ('drop' in line) {
       this.segments.delete(line.drop);
       for (const [hex, entry] of this.located) if (entry.segment === line.drop) this.located.delete(hex);

@@ -76,6 +76,13 @@ export class Repacker {
       if (await this.inner.delete(integrity)) this.report.rawRemoved += 1; // a crash left the raw copy
       return false;
     }
+    if (this.index.located.has(hex)) {
+      // packed already as a recipe's ghost part or a deleted base, and now put again: made live, not packed twice
+      if ((await this.inner.stat(integrity)) === undefined) return false;
+      await this.index.append({ live: [hex] });
+      if (await this.inner.delete(integrity)) this.report.rawRemoved += 1;
+      return false;
+    }
     const info = await this.inner.stat(integrity);
     if (info === undefined || info.mtime.getTime() > this.cutoff || info.size > PACK_MAX_OBJECT_BYTES) return false;
     const content = await this.inner.getBytes(integrity);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { brotliCompress, brotliDecompress, crc32, gunzip } from 'node:zlib';
-import { Deflate as Deflate3 } from 'pako';
+import { Deflate as Deflate3 } from 'pako-3';
 
 /**
  * Gzipped tar archives (npm tarballs) stored as a recipe (docs/decisions/packed-storage.md,
