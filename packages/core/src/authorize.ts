@@ -272,11 +272,7 @@ export function assertMayAnswerMembership(principal: Principal | undefined, user
  * fresh second factor when the user's or the namespace's setting asks for one. Declining an
  * invitation changes nobody's rights and does not.
  */
-export async function assertMayChangeOwnMembership(
-  repos: Repositories,
-  principal: Principal,
-  namespace: { id: number },
-): Promise<void> {
+export async function assertMayChangeOwnMembership(repos: Repositories, principal: Principal, namespace: { id: number }): Promise<void> {
   await assertSecondFactor(repos, principal, namespace.id);
 }
 
