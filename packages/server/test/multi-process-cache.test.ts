@@ -188,4 +188,33 @@ describe('two registry processes sharing PostgreSQL and Redis', {
     assert.equal(refused.body.code, 'INVALID_TOKEN');
     assert.equal((await call(b, 'GET', '/auth/whoami')).status, 200, 'other tokens still work');
   });
+
+  it('a member removed through A no longer reads a private package through B (issue 9.6; any grant cache follows the broadcast)', async () => {
+    const carol = (await a.createUser('carol')).token;
+    assert.equal((await call(a, 'PUT', '/packages/package/alice/shared/access', { private: true })).status, 200);
+    assert.equal((await call(a, 'POST', '/namespaces/namespace/alice/members/carol')).status, 200);
+    assert.equal((await call(a, 'POST', '/users/user/carol/memberships/alice', undefined, carol)).status, 200);
+    const reads = ['/packages/package/alice/shared', '/@alice/shared', '/packages/package/alice/shared/versions/1.0.0'];
+    for (const path of reads) {
+      const seen = await seenByB(
+        `carol read ${path}`,
+        () => call(b, 'GET', path, undefined, carol),
+        (r) => r.status === 200,
+      );
+      assert.equal(seen.status, 200, 'B answers carol (and caches whatever it caches)');
+    }
+    assert.equal((await call(a, 'DELETE', '/namespaces/namespace/alice/members/carol')).status, 200);
+    for (const path of reads) {
+      await seenByB(
+        `carol's removal on ${path}`,
+        () => call(b, 'GET', path, undefined, carol),
+        (r) => r.status === 404,
+      );
+    }
+    // and it stays so
+    await new Promise((r) => setTimeout(r, 300));
+    for (const path of reads) assert.equal((await call(b, 'GET', path, undefined, carol)).status, 404, path);
+    assert.equal((await fetch(`${b.url}/packages/package/alice/shared`)).status, 404, 'anonymous');
+    assert.equal((await call(b, 'GET', '/packages/package/alice/shared')).status, 200, 'alice still reads it');
+  });
 });
