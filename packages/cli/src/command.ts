@@ -20,6 +20,8 @@ export interface Command<T = unknown> {
   /** Commands that only read public data, or handle tokens themselves, set this to false. */
   run(ctx: CliContext): Promise<T>;
   view(data: T, ctx: CliContext): string;
+  /** The exit status of a run that succeeded (default 0): `ds audit` exits 14 when it found advisories. */
+  exitCode?(data: T): number;
 }
 
 export function defineCommand<T>(command: Command<T>): Command<unknown> {

@@ -16,6 +16,8 @@ export const EXIT = {
   REJECTED: 11,
   SERVER: 12,
   SCRIPT: 13,
+  /** `ds audit` found advisories at or above `--audit-level` */
+  VULNERABLE: 14,
 } as const;
 
 const BY_CODE: Record<string, number> = {

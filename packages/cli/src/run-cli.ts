@@ -164,7 +164,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       const text = command.view(data, created.ctx);
       if (text) io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     }
-    return EXIT.OK;
+    return command.exitCode?.(data) ?? EXIT.OK;
   } catch (error) {
     const code = exitCodeFor(error);
     reportError(error, io, wantsJson, argv.includes('--verbose'));

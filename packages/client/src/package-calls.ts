@@ -24,6 +24,41 @@ interface PackageVisibility {
   namespace_private: boolean;
 }
 
+/** A security advisory of a local package (`GET …/advisories`). */
+export interface Advisory {
+  id: number;
+  title: string;
+  severity: 'info' | 'low' | 'moderate' | 'high' | 'critical';
+  vulnerable_versions: string;
+  patched_versions: string | null;
+  url: string | null;
+  cwe: string[];
+  cvss: { score: number; vectorString: string | null } | null;
+  created: string;
+}
+
+/** What a maintainer sends to publish one. */
+export interface NewAdvisory {
+  title: string;
+  severity: string;
+  vulnerable_versions: string;
+  patched_versions?: string;
+  url?: string;
+  cwe?: string[];
+  cvss?: { score: number; vectorString?: string };
+}
+
+/** One entry of npm's bulk advisories answer (`POST /-/npm/v1/security/advisories/bulk`). */
+export interface BulkAdvisory {
+  id: number;
+  url: string;
+  title: string;
+  severity: string;
+  vulnerable_versions: string;
+  cwe?: string[];
+  cvss?: { score: number; vectorString: string | null };
+}
+
 /** Packages, versions (publish included), dist-tags and maintainers. */
 export function packageCalls({ transport, json, empty, allPages }: JsonCalls) {
   const versionPath = (ref: PackageRef, version: string) => `${packagePath(ref)}/versions/${encodeURIComponent(version)}`;
@@ -87,6 +122,23 @@ export function packageCalls({ transport, json, empty, allPages }: JsonCalls) {
 
     removeTag(ref: PackageRef, tag: string): Promise<void> {
       return empty(tagPath(ref, tag), { method: 'DELETE' });
+    },
+
+    listAdvisories(ref: PackageRef): Promise<Advisory[]> {
+      return json<Advisory[]>(`${packagePath(ref)}/advisories`);
+    },
+
+    addAdvisory(ref: PackageRef, advisory: NewAdvisory): Promise<Advisory> {
+      return json<Advisory>(`${packagePath(ref)}/advisories`, { method: 'POST', json: advisory });
+    },
+
+    removeAdvisory(ref: PackageRef, id: number): Promise<void> {
+      return empty(`${packagePath(ref)}/advisories/${id}`, { method: 'DELETE' });
+    },
+
+    /** What `npm audit` asks: npm name → installed versions, answered npm name → advisories affecting them. */
+    auditBulk(query: Record<string, string[]>): Promise<Record<string, BulkAdvisory[]>> {
+      return json<Record<string, BulkAdvisory[]>>('/-/npm/v1/security/advisories/bulk', { method: 'POST', json: query });
     },
 
     listMaintainers(ref: PackageRef): Promise<unknown> {

@@ -1,4 +1,5 @@
 export * from './accounts.ts';
+export * from './advisories.ts';
 export * from './audit-log.ts';
 export * from './authorize.ts';
 export { addressAllowed } from './cidr.ts';

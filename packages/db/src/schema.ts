@@ -293,6 +293,22 @@ export interface AuditLogTable {
   details: Json<Record<string, unknown>>;
 }
 
+/** Security advisories maintainers publish for their packages (migration 0018). */
+export interface AdvisoriesTable {
+  id: Generated<number>;
+  package_id: number;
+  title: string;
+  severity: string;
+  vulnerable_versions: string;
+  patched_versions: string | null;
+  url: string | null;
+  cwe: Json<string[]>;
+  cvss_score: number | null;
+  cvss_vector: string | null;
+  created_by: number | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   namespaces: NamespacesTable;
@@ -319,4 +335,5 @@ export interface Database {
   audit_log: AuditLogTable;
   trusted_publishers: TrustedPublishersTable;
   version_attestations: VersionAttestationsTable;
+  advisories: AdvisoriesTable;
 }

@@ -8,3 +8,4 @@ export * from './npm-tarball.ts';
 export * from './npm-tarball-builder.ts';
 export * from './npm-upstream.ts';
 export * from './release-age.ts';
+export * from './upstream-advisories.ts';

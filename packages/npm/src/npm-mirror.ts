@@ -40,6 +40,11 @@ export interface UpstreamRegistry {
   fetchPackument(name: string, etag: string | undefined): Promise<UpstreamPackumentResult>;
   /** Starts a tarball download: answers once the upstream's headers are in (a non-2xx answer throws). */
   openTarball(url: string, maxBytes: number): Promise<UpstreamTarball>;
+  /**
+   * The upstream's `POST /-/npm/v1/security/advisories/bulk` for exactly these names: npm name →
+   * advisories (unreachable, a non-2xx answer or a malformed one throws UPSTREAM_UNAVAILABLE).
+   */
+  bulkAdvisories(query: Record<string, string[]>): Promise<Record<string, unknown[]>>;
 }
 
 export interface UpstreamTarball {

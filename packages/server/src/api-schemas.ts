@@ -17,6 +17,25 @@ const object = (properties: Record<string, Schema>, required: string[] = Object.
   ...(description ? { description } : {}),
 });
 
+const ADVISORY = object(
+  {
+    id: { type: 'integer' },
+    title: str(),
+    severity: { type: 'string', enum: ['info', 'low', 'moderate', 'high', 'critical'] },
+    vulnerable_versions: str('a semver range: the affected versions'),
+    patched_versions: { type: ['string', 'null'], description: 'a semver range: the fixed versions' },
+    url: { type: ['string', 'null'] },
+    cwe: { type: 'array', items: str() },
+    cvss: {
+      type: ['object', 'null'],
+      properties: { score: { type: 'number' }, vectorString: { type: ['string', 'null'] } },
+    },
+    created: { type: 'string', format: 'date-time' },
+  },
+  undefined,
+  'A security advisory of a local package',
+);
+
 const ERROR = object(
   { message: str('human text'), code: str('a stable code from docs/errors.md, e.g. PACKAGE_NOT_FOUND'), hint: str('what to do about it') },
   ['message', 'code'],
@@ -313,6 +332,42 @@ export const API_SCHEMAS: Record<string, Schema> = {
     'Make the namespace (and so every package in it) private or public (an accepted member)',
     { 200: object({ private: { type: 'boolean' } }) },
     { params: params({ namespace: NAMESPACE }), body: object({ private: { type: 'boolean' } }) },
+  ),
+  [`GET ${pkg}/advisories`]: read(
+    ['security'],
+    "The package's security advisories, newest first (issue 10.4)",
+    { type: 'array', items: ADVISORY },
+    {
+      params: params(PACKAGE_PARAMS),
+    },
+  ),
+  [`POST ${pkg}/advisories`]: write(
+    ['security'],
+    'Publish a security advisory (a maintainer; npm audit and ds audit report it)',
+    { 201: ADVISORY },
+    {
+      params: params(PACKAGE_PARAMS),
+      body: object(
+        {
+          title: str(),
+          severity: { type: 'string', enum: ['info', 'low', 'moderate', 'high', 'critical'] },
+          vulnerable_versions: str('a semver range'),
+          patched_versions: str('a semver range'),
+          url: str(),
+          cwe: { type: 'array', items: str('CWE-<n>') },
+          cvss: object({ score: { type: 'number' }, vectorString: str() }, ['score']),
+        },
+        ['title', 'severity', 'vulnerable_versions'],
+      ),
+    },
+  ),
+  [`DELETE ${pkg}/advisories/:id`]: write(
+    ['security'],
+    'Withdraw a security advisory (a maintainer)',
+    { 204: EMPTY },
+    {
+      params: params({ ...PACKAGE_PARAMS, id: 'the advisory id' }),
+    },
   ),
   [`GET ${pkg}/dist-tags`]: read(['versions'], 'tag → version', map('tag → version'), { params: params(PACKAGE_PARAMS) }),
   [`PUT ${pkg}/dist-tags/:tag`]: write(

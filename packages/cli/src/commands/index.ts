@@ -1,5 +1,7 @@
 import type { Command } from '../command.ts';
 import { abandon } from './abandon.ts';
+import { advisoryAdd, advisoryLs, advisoryRm } from './advisory.ts';
+import { audit } from './audit.ts';
 import { download } from './download.ts';
 import { install } from './install.ts';
 import { invitations } from './invitations.ts';
@@ -40,6 +42,10 @@ export const commands: Command[] = [
   tagLs,
   yank,
   abandon,
+  advisoryAdd,
+  advisoryLs,
+  advisoryRm,
+  audit,
   packages,
   members,
   invite,

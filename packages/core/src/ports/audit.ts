@@ -46,7 +46,9 @@ export type AuditAction =
   | 'organisation-created'
   | 'trusted-publisher-added'
   | 'trusted-publisher-removed'
-  | 'trusted-publisher-exchange';
+  | 'trusted-publisher-exchange'
+  | 'advisory-published'
+  | 'advisory-removed';
 
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'> & { at: Date };
 

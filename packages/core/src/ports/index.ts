@@ -1,3 +1,4 @@
+export * from './advisories.ts';
 export * from './audit.ts';
 export * from './clock.ts';
 export * from './downloads.ts';

@@ -1,3 +1,4 @@
+import type { AdvisoryRepository } from './advisories.ts';
 import type { AuditRepository } from './audit.ts';
 import type { DownloadRepository } from './downloads.ts';
 import type { HostKeyRepository } from './host-keys.ts';
@@ -48,6 +49,8 @@ export interface Repositories {
   trustedPublishers: TrustedPublisherRepository;
   /** Sigstore bundles stored with versions (issue 10.3) */
   attestations: AttestationRepository;
+  /** security advisories of local packages (issue 10.4) */
+  advisories: AdvisoryRepository;
 }
 
 /** A transaction: the repositories handed to `work` all act in it; it commits when `work` resolves. */

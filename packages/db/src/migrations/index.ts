@@ -14,6 +14,7 @@ import { statements as accountSecurity } from './0014-account-security.ts';
 import { statements as hostKeys } from './0015-host-keys.ts';
 import { statements as privateVisibility } from './0016-private-visibility.ts';
 import { statements as trustedPublishing } from './0017-trusted-publishing.ts';
+import { statements as advisories } from './0018-advisories.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction. Append only: never edit a
@@ -36,4 +37,5 @@ export const migrations: ReadonlyArray<{ name: string; statements: readonly stri
   { name: '0015-host-keys', statements: hostKeys },
   { name: '0016-private-visibility', statements: privateVisibility },
   { name: '0017-trusted-publishing', statements: trustedPublishing },
+  { name: '0018-advisories', statements: advisories },
 ];

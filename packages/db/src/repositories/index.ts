@@ -1,6 +1,7 @@
 import { type Clock, type Repositories, systemClock, type UnitOfWork } from '@entropic/core';
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
+import { advisoryRepository } from './advisories.ts';
 import { auditRepository } from './audit.ts';
 import { downloadRepository } from './downloads.ts';
 import type { Executor } from './executor.ts';
@@ -50,6 +51,7 @@ export function createRepositories(db: Executor, options: RepositoryOptions = {}
     audit: auditRepository(db),
     trustedPublishers: trustedPublisherRepository(db),
     attestations: attestationRepository(db),
+    advisories: advisoryRepository(db),
   };
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { registerDownloadRoutes } from './download-routes.ts';
 import { registerNpmAccessRoutes } from './npm-access-routes.ts';
 import { registerNpmAttestationRoutes } from './npm-attestation-routes.ts';
+import { registerNpmAuditRoutes } from './npm-audit-routes.ts';
 import { createNpmContext } from './npm-context.ts';
 import { registerNpmDistTagRoutes } from './npm-dist-tag-routes.ts';
 import { registerNpmOidcRoutes } from './npm-oidc-routes.ts';
@@ -31,5 +32,6 @@ export function registerNpmRoutes(app: FastifyInstance): void {
   registerNpmTeamRoutes(app, ctx);
   registerNpmOidcRoutes(app, ctx);
   registerNpmAttestationRoutes(app, ctx);
+  registerNpmAuditRoutes(app, ctx);
   app.get('/-/ping', async () => ({}));
 }

@@ -1,13 +1,16 @@
 import {
   abandonPackage,
+  addAdvisory,
   getNamespace,
   getPackageDocument,
   getPackageVisibility,
   getVersionDocument,
+  listAdvisories,
   listDistTags,
   listPackages,
   listVersions,
   putPackage,
+  removeAdvisory,
   removeDistTag,
   setDistTag,
   setPackageVisibility,
@@ -98,6 +101,27 @@ export function registerPackageRoutes(app: FastifyInstance): void {
   app.put<{ Params: PackageParams }>(`${base}/access`, async (request) => {
     const ref = parsePackageRef(request.params, deps.host);
     return setPackageVisibility(deps, { principal: request.principal, ref, private: requirePrivateField(request.body) });
+  });
+
+  // security advisories maintainers publish (issue 10.4): `npm audit` and `ds audit` read them
+  app.get<{ Params: PackageParams }>(`${base}/advisories`, async (request) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    await app.packageReads.assert(request, ref);
+    return listAdvisories(deps, { ref });
+  });
+
+  app.post<{ Params: PackageParams }>(`${base}/advisories`, async (request, reply) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    const advisory = await addAdvisory(deps, { principal: request.principal, ref, advisory: requireObjectBody(request.body) as never });
+    return reply.code(201).send(advisory);
+  });
+
+  app.delete<{ Params: PackageParams & { id: string } }>(`${base}/advisories/:id`, async (request, reply) => {
+    const ref = parsePackageRef(request.params, deps.host);
+    const id = /^\d{1,9}$/.test(request.params.id) ? Number(request.params.id) : Number.NaN;
+    if (Number.isNaN(id)) throw appError('ADVISORY_NOT_FOUND', 'An advisory id is a whole number.');
+    await removeAdvisory(deps, { principal: request.principal, ref, id });
+    return reply.code(204).send();
   });
 
   app.get<{ Params: PackageParams }>(`${base}/dist-tags`, async (request, reply) => {
