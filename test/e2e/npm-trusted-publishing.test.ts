@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bearer, createTestApp, type TestApp, type TestUser } from '@entropic/testkit';
 import { OAuth2Server } from 'oauth2-mock-server';
+import { runDs } from '../../packages/cli/test/support/ds-harness.ts';
 import { npmPublishBody, packageTarball } from '../../packages/server/test/support/npm-publish-body.ts';
 import { failing, npmUserEnv, run, writeProject } from './support/npm-cli.ts';
 
@@ -30,6 +31,7 @@ describe('npm publish through trusted publishing (issue 10.2)', { timeout: 300_0
   /** the repository the runner's id tokens name */
   let repository = REPO;
   const audiences: string[] = [];
+  let dsEnv: Record<string, string>;
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'entropic-npm-oidc-'));
@@ -64,13 +66,7 @@ describe('npm publish through trusted publishing (issue 10.2)', { timeout: 300_0
       payload: npmPublishBody('@alice/widgets', '1.0.0', await packageTarball('@alice/widgets', '1.0.0')),
     });
     assert.equal(first.statusCode, 201, first.body);
-    const added = await t.app.inject({
-      method: 'POST',
-      url: '/packages/package/alice/widgets/trusted-publishers',
-      headers: bearer(alice.token),
-      payload: { issuer: issuer.issuer.url, claims: { repository: REPO, workflow_ref: WORKFLOW } },
-    });
-    assert.equal(added.statusCode, 201, added.body);
+    dsEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: root, NO_COLOR: '1', ENTROPIC_REGISTRY: t.url, ENTROPIC_TOKEN: alice.token };
   });
   after(async () => {
     await t?.close();
@@ -95,6 +91,38 @@ describe('npm publish through trusted publishing (issue 10.2)', { timeout: 300_0
     await writeFile(join(dir, 'index.js'), `module.exports = ${JSON.stringify(version)};\n`);
     return dir;
   }
+
+  it('a maintainer names the workflow with ds; a claim without = and an unknown issuer are refused', async () => {
+    const usage = await runDs(['trusted-publisher', 'add', 'alice/widgets', '--claim', 'repository'], root, dsEnv);
+    assert.notEqual(usage.code, 0);
+    assert.match(usage.stderr, /not name=value/);
+    const untrusted = await runDs(['trusted-publisher', 'add', 'alice/widgets', '--claim', `repository=${REPO}`], root, dsEnv);
+    assert.notEqual(untrusted.code, 0, 'GitHub is the default issuer, and this registry trusts only the test issuer');
+    assert.match(untrusted.stderr, /does not trust the issuer/);
+    const added = await runDs(
+      [
+        'trusted-publisher',
+        'add',
+        'alice/widgets',
+        '--issuer',
+        String(issuer.issuer.url),
+        '--claim',
+        `repository=${REPO}`,
+        '--claim',
+        `workflow_ref=${WORKFLOW}`,
+      ],
+      root,
+      dsEnv,
+    );
+    assert.equal(added.code, 0, added.stderr);
+    const listed = await runDs(['trusted-publisher', 'ls', 'alice/widgets', '--json'], root, dsEnv);
+    assert.equal(listed.code, 0, listed.stderr);
+    const { publishers } = listed.json<{ publishers: Array<{ issuer: string; claims: Record<string, string> }> }>();
+    assert.deepEqual(
+      publishers.map((p) => [p.issuer, p.claims]),
+      [[issuer.issuer.url, { repository: REPO, workflow_ref: WORKFLOW }]],
+    );
+  });
 
   it('publishes from the matching workflow without a stored token, and the version names the CI identity', async () => {
     await run('npm', ['publish'], await project('1.1.0'), await ciEnv());

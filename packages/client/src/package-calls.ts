@@ -59,6 +59,15 @@ export interface BulkAdvisory {
   cvss?: { score: number; vectorString: string | null };
 }
 
+/** A CI identity allowed to publish a package: an OpenID Connect issuer and exact claims. */
+export interface TrustedPublisher {
+  id: string;
+  issuer: string;
+  claims: Record<string, string>;
+  createdBy: string;
+  created: string;
+}
+
 /** Packages, versions (publish included), dist-tags and maintainers. */
 export function packageCalls({ transport, json, empty, allPages }: JsonCalls) {
   const versionPath = (ref: PackageRef, version: string) => `${packagePath(ref)}/versions/${encodeURIComponent(version)}`;
@@ -151,6 +160,19 @@ export function packageCalls({ transport, json, empty, allPages }: JsonCalls) {
 
     removeMaintainer(ref: PackageRef, invitee: string): Promise<{ message?: string }> {
       return json<{ message?: string }>(maintainerPath(ref, invitee), { method: 'DELETE' });
+    },
+
+    /** The CI identities allowed to publish the package (a maintainer's view; issue 10.2). */
+    listTrustedPublishers(ref: PackageRef): Promise<{ objects: TrustedPublisher[] }> {
+      return json<{ objects: TrustedPublisher[] }>(`${packagePath(ref)}/trusted-publishers`);
+    },
+
+    addTrustedPublisher(ref: PackageRef, publisher: { issuer: string; claims: Record<string, string> }): Promise<TrustedPublisher> {
+      return json<TrustedPublisher>(`${packagePath(ref)}/trusted-publishers`, { method: 'POST', json: publisher });
+    },
+
+    removeTrustedPublisher(ref: PackageRef, id: string): Promise<void> {
+      return empty(`${packagePath(ref)}/trusted-publishers/${encodeURIComponent(id)}`, { method: 'DELETE' });
     },
 
     /** Whether the package is private (its own setting, or its namespace's). */

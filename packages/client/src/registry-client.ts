@@ -7,7 +7,7 @@ import { createRegistryTransport, type TransportOptions } from './registry-trans
 
 export type { CreatedToken, CreateTokenInput, LoginPoll, LoginSession, TokenInfo } from './auth-calls.ts';
 export type { NpmPackument } from './download-calls.ts';
-export type { CachedPackageDocument, PublishOptions } from './package-calls.ts';
+export type { CachedPackageDocument, PublishOptions, TrustedPublisher } from './package-calls.ts';
 
 export type RegistryClientOptions = TransportOptions;
 

@@ -20,6 +20,7 @@ import { tagAdd, tagLs, tagRm } from './tag.ts';
 import { accessGet, accessGrant, accessRevoke, accessSet, teamAdd, teamCreate, teamDestroy, teamLs, teamRm } from './team.ts';
 import { tokenCreate, tokenList, tokenRevoke } from './token.ts';
 import { trust } from './trust.ts';
+import { trustedPublisherAdd, trustedPublisherLs, trustedPublisherRm } from './trusted-publisher.ts';
 import { whoami } from './whoami.ts';
 import { yank } from './yank.ts';
 
@@ -64,4 +65,7 @@ export const commands: Command[] = [
   accessRevoke,
   accessGet,
   accessSet,
+  trustedPublisherLs,
+  trustedPublisherAdd,
+  trustedPublisherRm,
 ];
