@@ -111,27 +111,63 @@ export interface ReadablePackage {
 }
 
 /**
+ * A memo of the database's answers to "is this user a maintainer of, or granted by a team, this
+ * private package" (docs/decisions/grant-cache.md), so a member's read of a private package asks
+ * nothing. Every change to members, maintainers, teams or grants moves the registry's access epoch
+ * once committed and before it answers; `begin` reads the epoch as of now and answers only what was
+ * asked of the database within it, so a revocation that has answered is never served from before.
+ * Writes never use it (they ask inside their transaction).
+ */
+export interface GrantCache {
+  /** What is known as of now; undefined when the epoch cannot be read (then the database is asked). */
+  begin(): Promise<GrantSnapshot | undefined>;
+}
+
+export interface GrantSnapshot {
+  /** true: maintained or team-granted; false: neither; undefined: not known in this epoch */
+  get(userId: number, packageId: number): boolean | undefined;
+  /** remembers an answer the database gave after `begin` (dropped when the epoch moved meanwhile) */
+  set(userId: number, packageId: number, open: boolean): void;
+}
+
+/**
  * Reading a package (its documents, versions, tags, files, npm packument and tarballs, download
  * counts, its place in listings and search): everyone may read a public package; a private one
  * (issue 9) takes an accepted member of an accepted maintainer namespace of it, or a member of
  * a team granted read or write on it, with any token scope or a website session. The one read predicate: every read route, listing, search and
- * object read asks here (one query for all the private packages of a listing). A principal
- * without read access is answered as if the package did not exist (the routes' job).
+ * object read asks here (one query for all the private packages of a listing, none when `grants`
+ * knows them). A principal without read access is answered as if the package did not exist (the
+ * routes' job).
  */
 export async function listReadablePackages(
   repos: Repositories,
   principal: Principal | undefined,
   pkgs: readonly ReadablePackage[],
+  grants?: GrantCache,
 ): Promise<Set<number>> {
   const readable = new Set(pkgs.filter((pkg) => !pkg.private).map((pkg) => pkg.id));
   const closed = pkgs.filter((pkg) => pkg.private).map((pkg) => pkg.id);
   if (closed.length === 0 || !principal) return readable;
-  const [maintained, granted] = await Promise.all([
-    repos.teams.listMaintainedAmong(principal.userId, closed),
-    // a team granted read or write on the package or its whole namespace (issue 9.5)
-    teamPermissions(repos, principal, closed),
-  ]);
-  const open = new Set([...maintained, ...granted.keys()]);
+  const snapshot = grants ? await grants.begin() : undefined;
+  const open = new Set<number>();
+  const unknown: number[] = [];
+  for (const id of closed) {
+    const known = snapshot?.get(principal.userId, id);
+    if (known === undefined) unknown.push(id);
+    else if (known) open.add(id);
+  }
+  if (unknown.length > 0) {
+    const [maintained, granted] = await Promise.all([
+      repos.teams.listMaintainedAmong(principal.userId, unknown),
+      // a team granted read or write on the package or its whole namespace (issue 9.5)
+      teamPermissions(repos, principal, unknown),
+    ]);
+    const fresh = new Set([...maintained, ...granted.keys()]);
+    for (const id of unknown) {
+      snapshot?.set(principal.userId, id, fresh.has(id));
+      if (fresh.has(id)) open.add(id);
+    }
+  }
   if (principal.limits && open.size > 0) {
     // a granular token reads a private package only within its limits (docs/tokens.md)
     for (const pkg of await repos.packages.localNamesOf([...open])) if (!tokenCoversPackage(principal, pkg)) open.delete(pkg.id);
@@ -140,21 +176,41 @@ export async function listReadablePackages(
   return readable;
 }
 
-export async function mayReadPackage(repos: Repositories, principal: Principal | undefined, pkg: ReadablePackage): Promise<boolean> {
+export async function mayReadPackage(
+  repos: Repositories,
+  principal: Principal | undefined,
+  pkg: ReadablePackage,
+  grants?: GrantCache,
+): Promise<boolean> {
   if (!pkg.private) return true;
-  return (await listReadablePackages(repos, principal, [pkg])).has(pkg.id);
+  return (await listReadablePackages(repos, principal, [pkg], grants)).has(pkg.id);
 }
 
 /**
  * Reading an object by its hash (docs/decisions/private-objects.md): an object that some public
  * package references, or that no package references (yet), is public; one referenced by private
- * packages only takes read access to one of them. One indexed query (object_references).
+ * packages only takes read access to one of them. One indexed query (object_references), and the
+ * grants when only private packages reference it.
  */
-export async function mayReadObject(repos: Repositories, principal: Principal | undefined, integrity: string): Promise<ObjectAccess> {
-  const pkgs = await repos.objects.listReferencingPackages(integrity);
-  if (pkgs.length === 0) return 'unreferenced';
-  if (pkgs.some((pkg) => !pkg.private)) return 'public';
-  return (await listReadablePackages(repos, principal, pkgs)).size > 0 ? 'private' : 'denied';
+export async function mayReadObject(
+  repos: Repositories,
+  principal: Principal | undefined,
+  integrity: string,
+  grants?: GrantCache,
+): Promise<ObjectAccess> {
+  return objectAccess(repos, principal, await repos.objects.listReferencingPackages(integrity), grants);
+}
+
+/** mayReadObject for an object whose referencing packages are known (`referencing`). */
+export async function objectAccess(
+  repos: Repositories,
+  principal: Principal | undefined,
+  referencing: readonly ReadablePackage[],
+  grants?: GrantCache,
+): Promise<ObjectAccess> {
+  if (referencing.length === 0) return 'unreferenced';
+  if (referencing.some((pkg) => !pkg.private)) return 'public';
+  return (await listReadablePackages(repos, principal, referencing, grants)).size > 0 ? 'private' : 'denied';
 }
 
 /**

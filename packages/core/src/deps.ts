@@ -1,6 +1,7 @@
 import type { BlobStore } from '@entropic/blobs';
 import type { KeyValueStore } from '@entropic/kv';
 import type { Host } from '@entropic/types';
+import type { GrantCache } from './authorize.ts';
 import type { Clock } from './ports/clock.ts';
 import type { EventBus } from './ports/events.ts';
 import type { Repositories, UnitOfWork } from './ports/repositories.ts';
@@ -25,4 +26,6 @@ export interface CoreDeps {
   limits: CoreLimits;
   /** seals secrets kept at rest (TOTP secrets; OAUTH_PASSWORD) */
   sealPassword: string;
+  /** remembers read grants between requests (the server's, moved on by every grant change); none: every read asks the database */
+  grants?: GrantCache;
 }

@@ -64,7 +64,7 @@ export async function getPackageDownloads(
   input: { ref: PackageRef; period: string; principal?: Principal | undefined },
 ): Promise<PackageDownloadRange> {
   const period = parseDownloadPeriod(input.period, deps.clock.now());
-  const pkg = await getReadablePackage(deps.repos, input.principal, input.ref, deps.host);
+  const pkg = await getReadablePackage(deps.repos, input.principal, input.ref, deps.host, deps.grants);
   const stored = { namespace: input.ref.namespace, host: storedHost(input.ref, deps.host), name: input.ref.name };
   const counted = new Map((await deps.repos.downloads.listDaily(stored, period.start, period.end)).map((d) => [d.day, d.downloads]));
   const days: PackageDownloadRange['days'] = [];

@@ -21,7 +21,7 @@ export async function listCollaborators(
   deps: CoreDeps,
   input: { principal: Principal | undefined; ref: PackageRef },
 ): Promise<Record<string, PackagePermission>> {
-  const pkg = await getReadablePackage(deps.repos, input.principal, input.ref, deps.host);
+  const pkg = await getReadablePackage(deps.repos, input.principal, input.ref, deps.host, deps.grants);
   const users = await deps.repos.teams.listMaintainerUsers(pkg.id, MAX_LISTED);
   return Object.fromEntries(users.map((user) => [user, 'write' as const]));
 }
@@ -40,7 +40,7 @@ export async function listNamespacePackageAccess(
     afterId: 0,
     limit: MAX_LISTED,
   });
-  const readable = await listReadablePackages(deps.repos, input.principal, rows);
+  const readable = await listReadablePackages(deps.repos, input.principal, rows, deps.grants);
   const shown = rows.filter((row) => readable.has(row.id));
   const maintained = new Set(
     input.principal

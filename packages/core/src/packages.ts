@@ -1,7 +1,7 @@
 import { ABANDONWARE, appError, formatPackageName, type Host, type PackageDocument, type Page } from '@entropic/types';
 import semver from 'semver';
 import { packageSubject, recordAudit } from './audit-log.ts';
-import { authorizePackageWrite, listReadablePackages, mayReadPackage } from './authorize.ts';
+import { authorizePackageWrite, type GrantCache, listReadablePackages, mayReadPackage } from './authorize.ts';
 import type { CoreDeps } from './deps.ts';
 import { enqueueSearchIndex } from './jobs/search-index-jobs.ts';
 import { findNamespace, formatNamespace, storedHost } from './namespaces.ts';
@@ -35,9 +35,11 @@ export async function getReadablePackage(
   principal: Principal | undefined,
   ref: PackageRef,
   localHost: Host,
+  grants?: GrantCache,
 ): Promise<PackageRow> {
   const row = await getPackage(repos, ref, localHost);
-  if (!(await mayReadPackage(repos, principal, row))) throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
+  if (!(await mayReadPackage(repos, principal, row, grants)))
+    throw appError('PACKAGE_NOT_FOUND', `The package "${fullName(ref)}" does not exist.`);
   return row;
 }
 
@@ -139,7 +141,7 @@ export async function listPackages(deps: CoreDeps, input: ListPackagesInput): Pr
   const rows = await deps.repos.packages.list({ filter: input.filter, afterId, limit: limit + 1 });
   const page = rows.slice(0, limit);
   // a page may hold fewer than `limit` when private packages were left out; `next` still follows the rows
-  const readable = await listReadablePackages(deps.repos, input.principal, page);
+  const readable = await listReadablePackages(deps.repos, input.principal, page, deps.grants);
   const shown = page.filter((row) => readable.has(row.id));
   const objects = await Promise.all(shown.map((row) => buildPackageDocument(deps.repos, row, deps.host)));
   const last = page.at(-1);

@@ -61,6 +61,7 @@ export async function searchPackages(deps: CoreDeps, input: SearchInput): Promis
     deps.repos,
     input.principal,
     result.hits.map((hit) => ({ id: hit.packageId, private: hit.private })),
+    deps.grants,
   );
   const hits = result.hits.filter((hit) => readable.has(hit.packageId));
   return { total: result.total - (result.hits.length - hits.length), hits };

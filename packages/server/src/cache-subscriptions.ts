@@ -21,7 +21,8 @@ export interface Caches {
  * (here and, through the key-value store's broadcast, in every other process) and makes its name
  * known to the name index (here and elsewhere); a published version also drops the cached views
  * of the packages it depends on (their website pages list their dependents); a revoked token
- * leaves the token cache; a visibility change empties the public-object verdicts. Routes and pages never invalidate by hand.
+ * leaves the token cache; a visibility change empties the object verdicts, and a published version the private objects'
+ * references. Routes and pages never invalidate by hand.
  */
 export function subscribeCaches(
   events: EventBus,
@@ -41,6 +42,7 @@ export function subscribeCaches(
                 Promise.all(refs.map((ref) => responseCache.invalidate(packageGroup(ref)))),
               )
             : undefined,
+          event.type === 'version-published' ? publicObjects?.referencesAdded() : undefined,
         ]);
         return;
       case 'token-revoked':

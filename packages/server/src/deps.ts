@@ -4,6 +4,7 @@ import { createDatabase, createRepositories, createUnitOfWork, type Database, ty
 import { createMemoryKeyValueStore, createRedisKeyValueStore, type KeyValueStore } from '@entropic/kv';
 import { type Kysely, sql } from 'kysely';
 import type { Config } from './config.ts';
+import { EpochGrantCache, trackGrantChanges } from './grant-cache.ts';
 import { Metrics } from './metrics.ts';
 import { timeBlobStore } from './timed-blob-store.ts';
 import { timeRepositories, timeUnitOfWork } from './timed-repositories.ts';
@@ -60,13 +61,21 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
   const uow = createUnitOfWork(database.db, repositoryOptions);
   metrics?.watchJobQueue(() => repos.jobs.countByState());
   const keyDeps = { repos, uow, clock: systemClock };
+  const grants = new EpochGrantCache(kv, metrics?.cacheStats('grant'));
+  // every grant write moves the access epoch before its request answers (docs/decisions/grant-cache.md)
+  const tracked = trackGrantChanges(
+    metrics ? timeRepositories(repos, metrics) : repos,
+    metrics ? timeUnitOfWork(uow, metrics) : uow,
+    grants,
+  );
   const deps: ServerDeps = {
     config,
     database,
     db: database.db,
     // Timed by decorators on the ports: the adapters and core know nothing of metrics.
-    repos: metrics ? timeRepositories(repos, metrics) : repos,
-    uow: metrics ? timeUnitOfWork(uow, metrics) : uow,
+    repos: tracked.repos,
+    uow: tracked.uow,
+    grants,
     clock: systemClock,
     events: createEventBus(),
     blobs: metrics ? timeBlobStore(blobs, metrics) : blobs,

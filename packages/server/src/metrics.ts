@@ -96,7 +96,7 @@ export class Metrics {
     child.observe(milliseconds / 1000);
   }
 
-  cacheStats(cache: 'response' | 'token' | 'public-object'): CacheStats {
+  cacheStats(cache: 'response' | 'token' | 'public-object' | 'grant' | 'private-object'): CacheStats {
     const hit = this.cacheLookups.labels({ cache, result: 'hit' });
     const miss = this.cacheLookups.labels({ cache, result: 'miss' });
     return { hit: () => hit.inc(), miss: () => miss.inc() };

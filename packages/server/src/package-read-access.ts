@@ -21,7 +21,8 @@ const ABSENT = Buffer.from('absent');
  * answers, cached or not. The package's visibility (id and private flag) is kept in its
  * response-cache group, so the events that drop its cached views (a visibility change is a
  * `package-changed`) drop it too; who may read a private package is asked of the access module on
- * every read (no grant is cached, so a revoked member is refused at once).
+ * every read, which remembers grants per access epoch (docs/decisions/grant-cache.md: a revoked
+ * member is refused by every read that starts after the revocation answered).
  */
 export class PackageReadAccess {
   constructor(private readonly app: FastifyInstance) {}
@@ -47,7 +48,7 @@ export class PackageReadAccess {
   async mayRead(request: FastifyRequest, ref: PackageRef): Promise<boolean> {
     const found = await this.visibility(ref);
     if (!found?.private) return true;
-    if (!(await mayReadPackage(this.app.deps.repos, request.principal, found))) return false;
+    if (!(await mayReadPackage(this.app.deps.repos, request.principal, found, this.app.deps.grants))) return false;
     request.privateRead = true;
     return true;
   }
