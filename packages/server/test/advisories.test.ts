@@ -83,6 +83,18 @@ describe('security advisories of local packages (issue 10.4)', () => {
       },
     );
     assert.deepEqual(await list(), [advisory]);
+    // the package page shows it: a note on an affected version, the list with anchors (the npm answer's url)
+    const page = await t.app.inject({ url: `/www/packages/alice@${t.host}/lib/v/1.0.0` });
+    assert.equal(page.statusCode, 200);
+    assert.match(
+      page.body,
+      /<strong>Security:<\/strong> an advisory affects this version:\s*<a href="#advisory-\d+">Path traversal in lib<\/a> \(critical\)/,
+    );
+    assert.match(page.body, new RegExp(`<li id="advisory-${advisory.id}">`));
+    assert.match(page.body, /affects <code>&gt;=1\.0\.0 &lt;1\.2\.0<\/code>, fixed in <code>&gt;=1\.2\.0<\/code> · affects this version/);
+    const fixed = await t.app.inject({ url: `/www/packages/alice@${t.host}/lib/v/1.2.0` });
+    assert.doesNotMatch(fixed.body, /<strong>Security:<\/strong>/);
+    assert.match(fixed.body, /id="advisories-heading"/);
     // the audit log has it
     const audit = (await t.app.inject({ url: '/auth/audit', headers: bearer(alice.token) })).json().objects as Array<{
       action: string;

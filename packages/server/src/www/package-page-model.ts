@@ -1,9 +1,11 @@
 import {
+  type AdvisoryView,
   type CoreDeps,
   fullName,
   getPackageDocument,
   getVersionDocument,
   getVersionSupplyChain,
+  listAdvisories,
   listDependents,
   listMaintainers,
   listVersionHistory,
@@ -16,6 +18,7 @@ import {
 } from '@entropic/core';
 import { appError, type Integrity, LEGACY, npmNameOf, type Version, type VersionDocument } from '@entropic/types';
 import { LRUCache } from 'lru-cache';
+import semver from 'semver';
 import type { DependencyGroup, PackagePageModel, ReadmeState } from './views/package-page.ts';
 
 /** The package page's bounds: enough to be useful, small enough to stay well under 100 KB. */
@@ -47,12 +50,13 @@ export async function loadPackagePage(
   const [doc, history] = await Promise.all([getPackageDocument(deps, { ref }), listVersionHistory(deps, { ref })]);
   const chosen = version ?? defaultVersion(history, doc.tags.latest);
   if (!chosen) throw appError('VERSION_NOT_FOUND', `The package "${fullName(ref)}" has no versions yet.`);
-  const [versionDoc, dependents, maintainers, downloads, supplyChain] = await Promise.all([
+  const [versionDoc, dependents, maintainers, downloads, supplyChain, advisories] = await Promise.all([
     getVersionDocument(deps, { ref, version: chosen as Version }),
     listDependents(deps, { ref, limit: PAGE_LIMITS.dependents + 1 }),
     listMaintainers(deps, { ref, limit: String(PAGE_LIMITS.maintainers) }),
     summarizePackageDownloads(deps, { ref }),
     getVersionSupplyChain(deps, { ref, version: chosen }),
+    listAdvisories(deps, { ref }),
   ]);
   const entry = history.find((v) => v.version === chosen) as VersionHistoryEntry;
   const [manifest, readme] = await Promise.all([
@@ -94,7 +98,16 @@ export async function loadPackagePage(
       shownVersionLastMonth: downloads.versions[chosen] ?? 0,
     },
     install: installCommands(ref, deps.host, version === undefined || chosen === doc.tags.latest ? undefined : chosen),
+    advisories: advisories.map((advisory) => ({ ...advisory, affectsShown: affects(chosen, advisory) })),
   };
+}
+
+function affects(version: string, advisory: AdvisoryView): boolean {
+  try {
+    return semver.satisfies(version, advisory.vulnerable_versions, { includePrerelease: true });
+  } catch {
+    return false;
+  }
 }
 
 function dependencyGroups(doc: VersionDocument): DependencyGroup[] {

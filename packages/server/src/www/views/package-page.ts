@@ -1,3 +1,4 @@
+import type { AdvisoryView } from '@entropic/core';
 import { html, SafeHtml } from '../html.ts';
 import { formatBytes } from './format-bytes.ts';
 import { formatTime } from './format-time.ts';
@@ -65,6 +66,8 @@ export interface PackagePageModel {
   install: Array<{ client: string; command: string }>;
   /** counted downloads (UTC days ending today): the package's, and the shown version's over 30 days */
   downloads: { lastDay: number; lastWeek: number; lastMonth: number; shownVersionLastMonth: number };
+  /** security advisories its maintainers published, newest first; `affectsShown`: the shown version is in the range */
+  advisories: Array<AdvisoryView & { affectsShown: boolean }>;
 }
 
 /**
@@ -81,6 +84,7 @@ export function packagePage(model: PackagePageModel): SafeHtml {
   ${model.description ? html`<p class="description anywhere">${model.description}</p>` : ''}
   ${shown.deprecated ? html`<p class="error" role="note"><strong>Deprecated:</strong> <span class="anywhere">${shown.deprecated}</span></p>` : ''}
   ${shown.yanked ? html`<p class="error" role="note">This version is yanked: installs that do not name it exactly skip it.</p>` : ''}
+  ${affectingNote(model)}
   <nav class="tabs" aria-label="Package">
     <a href="${versionPath(fullName, shown.version)}" aria-current="page">Readme</a>
     <a href="${filesPath(fullName, shown.version)}">Files (${shown.fileCount})</a>
@@ -92,6 +96,7 @@ export function packagePage(model: PackagePageModel): SafeHtml {
     <aside aria-label="About this package">
       ${installSection(model)}
       ${aboutSection(model)}
+      ${advisorySection(model)}
       ${downloadSection(model)}
       ${tagSection(model)}
       ${versionSection(model)}
@@ -100,6 +105,30 @@ export function packagePage(model: PackagePageModel): SafeHtml {
       ${maintainerSection(model)}
     </aside>
   </div>`;
+}
+
+function affectingNote(model: PackagePageModel): SafeHtml | string {
+  const affecting = model.advisories.filter((a) => a.affectsShown);
+  if (affecting.length === 0) return '';
+  return html`<p class="error" role="note"><strong>Security:</strong> ${affecting.length === 1 ? 'an advisory affects' : `${affecting.length} advisories affect`} this version:
+    ${affecting.map((a, i) => html`${i > 0 ? ', ' : ''}<a href="#advisory-${String(a.id)}">${a.title}</a> (${a.severity})`)}.</p>`;
+}
+
+/** The advisories its maintainers published (`ds advisory add`): what `npm audit` and `ds audit` report. */
+function advisorySection(model: PackagePageModel): SafeHtml | string {
+  if (model.advisories.length === 0) return '';
+  return html`<section aria-labelledby="advisories-heading">
+    <h2 id="advisories-heading">Security advisories</h2>
+    <ul class="advisories">
+      ${model.advisories.map(
+        (a) => html`<li id="advisory-${String(a.id)}">
+          <span class="badge${a.severity === 'high' || a.severity === 'critical' ? ' warn' : ''}">${a.severity}</span>
+          ${a.url ? html`<a href="${a.url}" rel="nofollow noopener">${a.title}</a>` : html`<span class="anywhere">${a.title}</span>`}
+          <br><span class="muted">affects <code>${a.vulnerable_versions}</code>${a.patched_versions ? html`, fixed in <code>${a.patched_versions}</code>` : ', no fix yet'}${a.affectsShown ? ' · affects this version' : ''}</span>
+        </li>`,
+      )}
+    </ul>
+  </section>`;
 }
 
 function readmeSection(model: PackagePageModel): SafeHtml {
