@@ -8,6 +8,7 @@ import {
 } from '@entropic/core';
 import { isAppError } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { retryAfterOf } from '../plugins/errors.ts';
 import { afterSignInPath } from './login-pages.ts';
 import { ensureSession, requireSessionUser, sessionFingerprint, setFlash, signIn } from './session.ts';
 
@@ -48,9 +49,16 @@ export function registerPasskeyPages(www: FastifyInstance): void {
   );
 
   // passwordless from /www/login, or the second step on /www/login/second-factor (that user's passkeys only)
+  // Each attempt is counted once, when its challenge is made: every answer needs a stored challenge,
+  // so this also bounds the challenges one address can make the store keep.
   www.post('/login/passkey/options', async (request, reply) =>
     json(reply, async () => {
       const waiting = request.webSession?.data.awaitingSecondFactor;
+      await countSignInAttempt(deps, {
+        ...(waiting ? { account: (await deps.repos.users.findById(waiting.userId))?.name ?? '' } : {}),
+        address: request.ip,
+        limits: deps.config.signInLimits,
+      });
       return startPasskeySignIn(deps, {
         relyingParty,
         binding: bindingOf(request),
@@ -62,11 +70,6 @@ export function registerPasskeyPages(www: FastifyInstance): void {
   www.post<JsonBody>('/login/passkey', async (request, reply) =>
     json(reply, async () => {
       const waiting = request.webSession?.data.awaitingSecondFactor;
-      await countSignInAttempt(deps, {
-        ...(waiting ? { account: (await deps.repos.users.findById(waiting.userId))?.name ?? '' } : {}),
-        address: request.ip,
-        limits: deps.config.signInLimits,
-      });
       const result = await finishPasskeySignIn(deps, {
         relyingParty,
         binding: bindingOf(request),
@@ -94,6 +97,8 @@ async function json(reply: FastifyReply, handler: () => Promise<unknown>): Promi
     return reply.type('application/json; charset=utf-8').send(await handler());
   } catch (error) {
     if (!isAppError(error) || error.status >= 500) throw error;
+    const retryAfter = retryAfterOf(error);
+    if (retryAfter) reply.header('Retry-After', retryAfter);
     return reply.code(error.status).type('application/json; charset=utf-8').send({ message: error.message, code: error.code });
   }
 }
