@@ -9,6 +9,7 @@ export * from './dist-tags.ts';
 export * from './download-counter.ts';
 export * from './downloads.ts';
 export * from './events.ts';
+export * from './federation.ts';
 export * from './file-paths.ts';
 export * from './host-keyring.ts';
 export * from './host-statements.ts';

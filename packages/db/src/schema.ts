@@ -242,6 +242,32 @@ export interface DownloadCountsTable {
 }
 
 /** This host's signing keys (migration 0015). */
+/** A pinned signing key of a peer (0019). */
+export interface PeerKeysTable {
+  host: string;
+  key_id: string;
+  public_key: string;
+  not_before: Date | null;
+  expires: Date | null;
+  pinned_at: Timestamp;
+}
+
+/** The origin's verified package document of a remote package (0019). */
+export interface RemotePackagesTable {
+  package_id: number;
+  document: string;
+  modified: Timestamp;
+  fetched_at: Timestamp;
+}
+
+/** The integrity a remote version had when first seen (0019). */
+export interface RemoteVersionsTable {
+  package_id: number;
+  version: string;
+  integrity: string;
+  first_seen: Timestamp;
+}
+
 export interface HostKeysTable {
   key_id: string;
   public_key: string;
@@ -328,6 +354,9 @@ export interface Database {
   jobs: JobsTable;
   download_counts: DownloadCountsTable;
   host_keys: HostKeysTable;
+  peer_keys: PeerKeysTable;
+  remote_packages: RemotePackagesTable;
+  remote_versions: RemoteVersionsTable;
   object_references: ObjectReferencesTable;
   user_second_factors: UserSecondFactorsTable;
   recovery_codes: RecoveryCodesTable;

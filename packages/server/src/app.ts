@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { getVersionDocument } from '@entropic/core';
+import { type Federation, getVersionDocument } from '@entropic/core';
 import { NpmTarballBuilder } from '@entropic/npm';
 import { parseDependencyName, type Version } from '@entropic/types';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -11,6 +11,7 @@ import { registerDownloadCounting } from './download-counting.ts';
 import { enqueueSearchBackfill, enqueueTarballBackfill, scheduleRepack } from './job-handlers.ts';
 import { PackageNameIndex } from './package-name-index.ts';
 import { registerPackageReadAccess } from './package-read-access.ts';
+import { registerFederation } from './peer-client.ts';
 import { AccessLogController, createAppLogger } from './plugins/access-log.ts';
 import { registerApiDescription } from './plugins/api-description.ts';
 import { registerAuthentication } from './plugins/authentication.ts';
@@ -55,6 +56,8 @@ declare module 'fastify' {
     /** set by main.ts on SIGTERM: readiness answers 503 and every response closes its connection */
     draining: boolean;
     npmTarballs: NpmTarballBuilder;
+    /** remote packages (`ns@otherhost/name`) served from a verified local copy (issue 15.3) */
+    federation: Federation;
   }
 }
 
@@ -105,6 +108,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
         parseDependencyName(name, deps.host),
       ),
   });
+  registerFederation(app, deps);
   app.decorate('deps', deps);
   app.decorate('responseCache', responseCache);
   app.decorate('tokenCache', tokenCache);

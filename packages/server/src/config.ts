@@ -85,6 +85,8 @@ export interface Config {
   downloadFlushSeconds: number;
   /** issue 10: audit retention, rate limits */
   security: SecurityConfig;
+  /** issue 15: the peers this registry federates with, and the limits on what it asks of them */
+  federation: FederationConfig;
   /** the job queue's worker: in the server process (`npm start`) and `npm run worker` */
   jobs: {
     /** run a worker inside the server process; off when separate `npm run worker` processes do the work */
@@ -122,6 +124,30 @@ export interface SecurityConfig {
    */
   trustedPublishingIssuers: readonly string[];
   trustedPublishingTokenTtlSeconds: number;
+}
+
+/** A registry this one trusts (`FEDERATION_HOSTS`): names of `ns@host` are read from it and from nowhere else. */
+export interface FederationPeer {
+  /** the host string of its names (`registry.example.com`, `10.0.0.2:3000`) */
+  host: Host;
+  /** where to reach it: scheme, host, port and an optional path prefix, no trailing slash */
+  url: string;
+  /** key ids it must sign with; empty: its keys are pinned at first contact (trust on first use) */
+  keyIds: string[];
+}
+
+export interface FederationConfig {
+  peers: FederationPeer[];
+  /** ms to open a connection to a peer */
+  connectTimeoutMs: number;
+  /** ms from the request until the peer's status and headers are in */
+  headersTimeoutMs: number;
+  /** ms a peer may leave a body without sending a byte */
+  stallTimeoutMs: number;
+  /** largest JSON document (host, package, version document) accepted from a peer */
+  maxDocumentBytes: number;
+  /** seconds a remote package document is reused before its origin is asked again */
+  refreshSeconds: number;
 }
 
 export interface S3Config {
@@ -376,6 +402,7 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     downloadCounts: bool(env, 'DOWNLOAD_COUNTS', true),
     downloadFlushSeconds: integer(env, 'DOWNLOAD_FLUSH_SECONDS', 10, 1, 3600),
     security: loadSecurityConfig(env, externalUrl),
+    federation: loadFederationConfig(env, hostFromUrl(externalUrl)),
     jobs: {
       inServer: bool(env, 'JOBS_IN_SERVER', true),
       concurrency: integer(env, 'JOBS_CONCURRENCY', 2, 1, 64),
@@ -386,6 +413,68 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     },
   };
   return Object.freeze(config);
+}
+
+const PEER_HOST_RE = /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\d{1,5})?$/;
+const KEY_ID_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
+
+/**
+ * `FEDERATION_HOSTS`: entries separated by commas (or new lines), each `host=url`, optionally
+ * followed by `;keyid=SHA256:…` once per pinned key (docs/federation.md):
+ * `b.example.org=https://b.example.org;keyid=SHA256:…, c.example.org=http://10.0.0.3:3000`.
+ */
+export function parseFederationHosts(raw: string | undefined, localHost: Host): FederationPeer[] {
+  const peers: FederationPeer[] = [];
+  const entries = (raw ?? '')
+    .split(/[,\n]/)
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const shown = entry.length > 80 ? `${entry.slice(0, 80)}…` : entry;
+    const fail = (why: string): never => {
+      throw new ConfigError('FEDERATION_HOSTS', `entry "${shown.replace(/\/\/[^/\s]*@/, '//***@')}" ${why}`);
+    };
+    const [head = '', ...options] = entry.split(';').map((part) => part.trim());
+    const eq = head.indexOf('=');
+    if (eq <= 0) fail('must be host=url');
+    const host = head.slice(0, eq).trim();
+    const base = head.slice(eq + 1).trim();
+    if (host !== host.toLowerCase() || !PEER_HOST_RE.test(host) || host.length > 255)
+      fail('names an invalid host (lower case, host[:port])');
+    if (host === localHost) fail('names this registry itself');
+    if (peers.some((peer) => peer.host === host)) fail('names a host already listed');
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(base);
+    } catch {
+      fail('has a URL that does not parse');
+    }
+    const u = parsed as URL;
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') fail('must give an http(s) URL');
+    if (u.username || u.password) fail('must not carry credentials in its URL');
+    if (u.search || u.hash) fail('must not have a query or fragment in its URL');
+    const keyIds: string[] = [];
+    for (const option of options) {
+      const match = /^keyid=(.*)$/.exec(option);
+      if (!match) fail(`has an unknown option (only keyid=SHA256:… is known)`);
+      const keyId = (match as RegExpExecArray)[1] as string;
+      if (!KEY_ID_RE.test(keyId)) fail('has a key id that is not SHA256: and 43 base64 characters');
+      keyIds.push(keyId);
+    }
+    peers.push({ host: host as Host, url: `${u.origin}${u.pathname.replace(/\/+$/, '')}`, keyIds });
+  }
+  return peers;
+}
+
+function loadFederationConfig(env: Env, localHost: Host): FederationConfig {
+  return {
+    peers: parseFederationHosts(env.FEDERATION_HOSTS, localHost),
+    connectTimeoutMs: integer(env, 'FEDERATION_CONNECT_TIMEOUT_MS', 5000, 1, 600_000),
+    headersTimeoutMs: integer(env, 'FEDERATION_HEADERS_TIMEOUT_MS', 10_000, 1, 600_000),
+    stallTimeoutMs: integer(env, 'FEDERATION_STALL_TIMEOUT_MS', 10_000, 1, 600_000),
+    maxDocumentBytes: integer(env, 'FEDERATION_MAX_DOCUMENT_BYTES', 8 * 1024 * 1024, 1024),
+    refreshSeconds: integer(env, 'FEDERATION_REFRESH_SECONDS', 60, 0, 86_400),
+  };
 }
 
 function loadSecurityConfig(env: Env, externalUrl: string): SecurityConfig {

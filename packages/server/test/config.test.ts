@@ -59,6 +59,9 @@ describe('loadConfig', () => {
     ['SHUTDOWN_DRAIN_SECONDS', '5s'],
     ['SHUTDOWN_DRAIN_SECONDS', '601'],
     ['SHUTDOWN_TIMEOUT_SECONDS', '0'],
+    ['FEDERATION_HOSTS', 'b.example.org'],
+    ['FEDERATION_HOSTS', 'b.example.org=ftp://b.example.org'],
+    ['FEDERATION_STALL_TIMEOUT_MS', 'soon'],
   ];
   for (const [variable, value] of bad) {
     it(`refuses ${variable}=${value} with a message naming it`, () => {
@@ -209,6 +212,7 @@ describe('npm start with bad configuration', () => {
     ['EXTERNAL_HOST=nope', { EXTERNAL_HOST: 'nope' }, 'EXTERNAL_HOST'],
     ['MAX_FILES=-1', { MAX_FILES: '-1' }, 'MAX_FILES'],
     ['NODE_ENV=weird', { NODE_ENV: 'weird' }, 'NODE_ENV'],
+    ['FEDERATION_HOSTS without a URL', { FEDERATION_HOSTS: 'b.example.org' }, 'FEDERATION_HOSTS'],
     ['production with default secrets', { NODE_ENV: 'production' }, 'SESSION_SECRET'],
     ['production with the default OAUTH_PASSWORD', { NODE_ENV: 'production', SESSION_SECRET: SECRET }, 'OAUTH_PASSWORD'],
   ];

@@ -174,7 +174,8 @@ describe('packages: create, read, abandon', () => {
 
     it('unknown namespace or remote host → 404; bad names → 400', async () => {
       expectError(await t.app.inject({ url: '/packages/package/nobody/doc' }), 404, 'PACKAGE_NOT_FOUND');
-      expectError(await t.app.inject({ url: '/packages/package/alice@elsewhere.example/doc' }), 404, 'PACKAGE_NOT_FOUND');
+      // a host not in FEDERATION_HOSTS is never contacted (docs/federation.md)
+      expectError(await t.app.inject({ url: '/packages/package/alice@elsewhere.example/doc' }), 404, 'PEER_NOT_CONFIGURED');
       expectError(await t.app.inject({ url: '/packages/package/alice/Doc' }), 400, 'INVALID_PACKAGE_NAME');
       expectError(await t.app.inject({ url: '/packages/package/ALICE/doc' }), 400, 'INVALID_NAMESPACE');
     });

@@ -66,6 +66,7 @@ export const errorCatalogue = {
   PACKAGE_NOT_FOUND: { status: 404, message: 'The package does not exist.' },
   VERSION_NOT_FOUND: { status: 404, message: 'The version does not exist.' },
   NAMESPACE_NOT_FOUND: { status: 404, message: 'The namespace does not exist.' },
+  PEER_NOT_CONFIGURED: { status: 404, message: 'That host is not one this registry federates with.' },
   USER_NOT_FOUND: { status: 404, message: 'The user does not exist.' },
   OBJECT_NOT_FOUND: { status: 404, message: 'The object does not exist.' },
   TAG_NOT_FOUND: { status: 404, message: 'The dist-tag does not exist.' },
@@ -107,6 +108,16 @@ export const errorCatalogue = {
   // 5xx
   INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
   UPSTREAM_UNAVAILABLE: { status: 502, message: 'The upstream registry could not be reached.' },
+  PEER_UNREACHABLE: { status: 502, message: 'The origin registry of that package could not be reached.' },
+  PEER_BAD_RESPONSE: { status: 502, message: 'The origin registry answered something that is not what was asked for.' },
+  PEER_TOO_LARGE: { status: 502, message: 'The origin registry sent more than the limit for that response.' },
+  PEER_BAD_SIGNATURE: { status: 502, message: 'A statement from the origin registry is not signed by one of its pinned keys.' },
+  PEER_HASH_MISMATCH: { status: 502, message: 'Bytes from the origin registry do not match their hash.' },
+  PEER_REPLACED_VERSION: {
+    status: 502,
+    message: 'The origin registry shows a different integrity for a version already seen; refused.',
+  },
+  PEER_TIMEOUT: { status: 504, message: 'The origin registry did not answer in time.' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'A backing service is unavailable; try again shortly.' },
   PROVIDER_UNAVAILABLE: { status: 502, message: 'The sign-in provider could not be reached or refused the sign-in.' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -1,6 +1,7 @@
 import type { AdvisoryRepository } from './advisories.ts';
 import type { AuditRepository } from './audit.ts';
 import type { DownloadRepository } from './downloads.ts';
+import type { FederationRepository } from './federation.ts';
 import type { HostKeyRepository } from './host-keys.ts';
 import type { JobRepository } from './jobs.ts';
 import type { MirrorRepository } from './mirror.ts';
@@ -41,6 +42,8 @@ export interface Repositories {
   downloads: DownloadRepository;
   /** this host's signing keys (federation, npm registry signatures) */
   hostKeys: HostKeyRepository;
+  /** peers' pinned keys and the first integrity seen for each remote version (issue 15.3) */
+  federation: FederationRepository;
   /** second factors (TOTP, recovery codes, passkeys) and namespaces' second-factor requirement */
   security: SecurityRepository;
   /** the append-only audit log */

@@ -5,6 +5,7 @@ import { advisoryRepository } from './advisories.ts';
 import { auditRepository } from './audit.ts';
 import { downloadRepository } from './downloads.ts';
 import type { Executor } from './executor.ts';
+import { federationRepository } from './federation.ts';
 import { hostKeyRepository } from './host-keys.ts';
 import { jobRepository } from './jobs.ts';
 import { mirrorRepository } from './mirror.ts';
@@ -47,6 +48,7 @@ export function createRepositories(db: Executor, options: RepositoryOptions = {}
     jobs: jobRepository(db, options.clock ?? systemClock, options.onJobsEnqueued ?? (() => {})),
     downloads: downloadRepository(db),
     hostKeys: hostKeyRepository(db),
+    federation: federationRepository(db),
     security: securityRepository(db),
     audit: auditRepository(db),
     trustedPublishers: trustedPublisherRepository(db),

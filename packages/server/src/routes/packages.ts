@@ -47,6 +47,8 @@ export function registerPackageRoutes(app: FastifyInstance): void {
 
   app.get<{ Params: PackageParams }>(base, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
+    // a remote package: the origin's document as verified here, with the origin's own signatures
+    if (ref.host !== deps.host) return app.federation.packageDocument(ref);
     await app.packageReads.assert(request, ref);
     // signed with this host's key: the package statement (docs/federation.md) travels with the document
     return sendCachedJson(request, reply, packageGroup(ref), 'doc', async () =>
@@ -69,14 +71,17 @@ export function registerPackageRoutes(app: FastifyInstance): void {
 
   app.get<{ Params: PackageParams }>(`${base}/versions`, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
+    if (ref.host !== deps.host) return (await app.federation.packageDocument(ref)).versions;
     await app.packageReads.assert(request, ref);
     return sendCachedJson(request, reply, packageGroup(ref), 'versions', () => listVersions(deps, { ref }));
   });
 
   app.get<{ Params: PackageParams & { version: string } }>(`${base}/versions/:version`, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
-    await app.packageReads.assert(request, ref);
     const version = parseVersionParam(request.params.version);
+    // a remote version: mirrored (document and files by hash, checked) before it is served
+    if (ref.host !== deps.host) await app.federation.prepareVersion(ref, version);
+    await app.packageReads.assert(request, ref);
     await sendCachedJson(request, reply, packageGroup(ref), `v:${version}`, async () =>
       signVersionDocument(await getVersionDocument(deps, { ref, version }), (statement) => deps.keyring.sign(statement)),
     );
@@ -126,6 +131,7 @@ export function registerPackageRoutes(app: FastifyInstance): void {
 
   app.get<{ Params: PackageParams }>(`${base}/dist-tags`, async (request, reply) => {
     const ref = parsePackageRef(request.params, deps.host);
+    if (ref.host !== deps.host) return (await app.federation.packageDocument(ref)).tags;
     await app.packageReads.assert(request, ref);
     return sendCachedJson(request, reply, packageGroup(ref), 'tags', () => listDistTags(deps, { ref }));
   });
