@@ -40,6 +40,7 @@ import { registerNamespacePages } from './www/namespace-pages.ts';
 import { registerPackagePages } from './www/package-pages.ts';
 import { registerWebsite } from './www/register-website.ts';
 import { registerSearchPages } from './www/search-pages.ts';
+import { registerTrustedPublisherPages } from './www/trusted-publisher-pages.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -185,6 +186,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   registerNamespacePages(app);
   registerPackagePages(app);
   registerAccessPages(app);
+  registerTrustedPublisherPages(app);
   registerSearchPages(app);
   registerFilePages(app);
   registerListingPages(app);

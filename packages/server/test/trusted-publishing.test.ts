@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createToken } from '@entropic/core';
 import { bearer, createTestApp, type TestApp, type TestUser } from '@entropic/testkit';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { expectError } from './support/expect-error.ts';
 import { npmPublishBody, packageTarball } from './support/npm-publish-body.ts';
+import { signUpLocal, WebClient } from './support/web-client.ts';
 
 const REPO = 'alice/widgets';
 const WORKFLOW = `${REPO}/.github/workflows/release.yml@refs/heads/main`;
@@ -209,5 +211,42 @@ describe('trusted publishing (issue 10.2)', () => {
     );
     expectError(await publish('@alice/widgets', '1.3.0', token), 401, 'INVALID_TOKEN');
     expectError(await exchange('@alice/widgets', await idToken(issuer)), 403, 'TRUSTED_PUBLISHER_MISMATCH');
+  });
+  it('the website lists, adds and removes trusted publishers for maintainers only', async () => {
+    const carol = await signUpLocal(t.app, 'carol');
+    const user = await t.deps.db.selectFrom('users').select('id').where('name', '=', 'carol').executeTakeFirstOrThrow();
+    const { token } = await createToken(t.deps, { userId: Number(user.id), description: 'publish' });
+    assert.equal((await publish('@carol/site', '1.0.0', token)).statusCode, 201);
+    const page = '/www/packages/carol/site/trusted-publishers';
+
+    const anonymous = await new WebClient(t.app).get(page);
+    assert.equal(anonymous.statusCode, 303, 'a sign-in first');
+    const dave = await signUpLocal(t.app, 'dave');
+    assert.equal((await dave.get(page)).statusCode, 403, 'not a maintainer');
+
+    const empty = await carol.get(page);
+    assert.equal(empty.statusCode, 200, empty.body);
+    assert.match(empty.body, /data-testid="no-publishers"/);
+    assert.match(empty.body, new RegExp(`<option value="${issuer.issuer.url}">`));
+    const refused = await carol.post(page, { issuer: String(issuer.issuer.url), claims: 'ref=refs/heads/main' });
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.body, /must name at least one of sub, repository/);
+    const added = await carol.post(page, {
+      issuer: String(issuer.issuer.url),
+      claims: 'repository=carol/site\r\nworkflow_ref=carol/site/.github/workflows/ci.yml@refs/heads/main\r\n',
+    });
+    assert.equal(added.statusCode, 303, added.body);
+    const listed = await carol.follow(added);
+    assert.match(listed.body, /Trusted publisher added/);
+    assert.match(listed.body, /<code class="anywhere">repository=carol\/site<\/code>/);
+    assert.match(listed.body, /<code class="anywhere">workflow_ref=carol\/site\/\.github\/workflows\/ci\.yml@refs\/heads\/main<\/code>/);
+    const stored = await t.app.inject({ url: '/packages/package/carol/site/trusted-publishers', headers: bearer(token) });
+    const [publisher] = stored.json().objects;
+    assert.deepEqual(publisher.claims, { repository: 'carol/site', workflow_ref: 'carol/site/.github/workflows/ci.yml@refs/heads/main' });
+
+    assert.equal((await dave.post(`${page}/${publisher.id}/remove`, {})).statusCode, 403);
+    const removed = await carol.post(`${page}/${publisher.id}/remove`, {});
+    assert.equal(removed.statusCode, 303, removed.body);
+    assert.match((await carol.follow(removed)).body, /data-testid="no-publishers"/);
   });
 });
