@@ -68,7 +68,7 @@ export interface StoredHint {
 
 /** Tarballs above this size are relayed as they arrive on a first fetch; smaller ones answered once verified. */
 const RELAY_MIN_BYTES = 1024 * 1024;
-/** first-fetched packuments and tarballs are stored once the mirror has had no request for this long */
+/** first-fetched packuments and tarballs are stored once no npm read came for this long */
 const STORE_QUIET_MS = 1000;
 /** how long a parsed upstream packument is reused in memory (at most the mirror's TTL) */
 const PARSED_MS = 10_000;
@@ -157,9 +157,9 @@ export class NpmMirror {
   /** upstream packuments fetched for the first time, being stored after their answer */
   private readonly persisting = new Set<Promise<void>>();
   /**
-   * exploding first-fetched tarballs into the store, once the mirror has had no request for
-   * `STORE_QUIET_MS` (an install's requests come in waves with pauses of a few hundred ms while npm
-   * works out its tree: storing in those pauses made the next wave wait)
+   * exploding first-fetched tarballs into the store, once no npm read came for `STORE_QUIET_MS`
+   * (an install's requests come in waves with pauses of a few hundred ms while npm works out its
+   * tree: storing in those pauses made the next wave wait)
    */
   private readonly background = new IdleQueue({ quietMs: STORE_QUIET_MS, maxDelayMs: 60_000, maxQueuedBytes: 256 * 1024 * 1024 });
 
@@ -171,6 +171,11 @@ export class NpmMirror {
 
   get enabled(): boolean {
     return this.upstream !== undefined;
+  }
+
+  /** An npm read came (answered from a cache or not): the mirror's background stores wait for quiet. */
+  noteRead(): void {
+    if (this.upstream) this.background.touch();
   }
 
   isAllowed(npmName: string): boolean {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, pipeline, Readable, Transform } from 'node:stream';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip, createGzip, gunzipSync } from 'node:zlib';
 import type { BlobStore } from '@entropic/blobs';
 import { type CoreLimits, collisionKey, type PublishPart, parseFilePath } from '@entropic/core';
 import { appError, type Integrity, isAppError, truncate } from '@entropic/types';
@@ -134,11 +134,15 @@ export async function* readTarball(bytes: Buffer, limits: CoreLimits, options: R
     },
   });
   const extract = tar.extract();
-  pipeline(Readable.from([bytes]), createGunzip(), counter, extract, () => {});
   const seen = new Set<string>();
   let files = 0;
   let total = 0;
   try {
+    // a small tarball (nearly all) is inflated at once: the stream would make a thread-pool round
+    // trip per 16 KiB inflated, each waiting for this thread on a busy machine
+    const whole = inflateSmall(bytes, maxInflated, limits.maxVersionBytes);
+    if (whole) pipeline(Readable.from([whole]), extract, () => {});
+    else pipeline(Readable.from([bytes]), createGunzip(), counter, extract, () => {});
     for await (const entry of extract) {
       const header = entry.header;
       const raw = header.name;
@@ -175,6 +179,27 @@ export async function* readTarball(bytes: Buffer, limits: CoreLimits, options: R
     throw appError('INVALID_TARBALL', `The tarball could not be read: ${(error as Error).message}.`, { cause: error });
   } finally {
     extract.destroy();
+  }
+}
+
+/** A gzipped tarball up to this size is inflated in one synchronous call (to at most `SYNC_INFLATE_MAX_OUTPUT`). */
+const SYNC_INFLATE_MAX_INPUT = 256 * 1024;
+const SYNC_INFLATE_MAX_OUTPUT = 16 * 1024 * 1024;
+
+/**
+ * The inflated bytes of a small gzipped tarball, or undefined when it is not small or inflates to
+ * more than `SYNC_INFLATE_MAX_OUTPUT` (the stream, which counts against `maxInflated`, reads it
+ * then). Never allocates more than the smaller bound.
+ */
+function inflateSmall(bytes: Buffer, maxInflated: number, maxVersionBytes: number): Buffer | undefined {
+  if (bytes.length > SYNC_INFLATE_MAX_INPUT) return undefined;
+  const limit = Math.min(maxInflated, SYNC_INFLATE_MAX_OUTPUT);
+  try {
+    return gunzipSync(bytes, { maxOutputLength: limit });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw error;
+    if (limit < maxInflated) return undefined;
+    throw appError('VERSION_TOO_LARGE', `The tarball inflates to more than ${maxInflated} bytes (a version may hold ${maxVersionBytes}).`);
   }
 }
 

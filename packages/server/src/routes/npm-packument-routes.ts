@@ -71,6 +71,7 @@ export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext
   }
 
   async function sendPackument(request: FastifyRequest, reply: FastifyReply, npmName: string): Promise<FastifyReply> {
+    ctx.mirror.noteRead();
     const abbreviated = (request.headers.accept ?? '').includes(ABBREVIATED_TYPE);
     const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
     const ref = await ctx.resolve(npmName);

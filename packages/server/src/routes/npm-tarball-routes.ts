@@ -40,6 +40,7 @@ export function registerNpmTarballRoutes(app: FastifyInstance, ctx: NpmContext):
   }
 
   async function sendTarball(request: FastifyRequest, reply: FastifyReply, npmName: string, file: string): Promise<FastifyReply> {
+    ctx.mirror.noteRead();
     const version = versionOfTarballFile(npmName, file);
     if (!version) throw appError('NOT_FOUND', `"${truncate(file)}" is not a tarball of "${truncate(npmName)}".`);
     parseVersion(version);
