@@ -1,5 +1,5 @@
 import { appError, formatPackageName, type Host, LEGACY, type NamespaceRef } from '@entropic/types';
-import { getNamespace, type NamespaceRow, storedHost } from './namespaces.ts';
+import { type NamespaceRow, namespaceNotFound, storedHost } from './namespaces.ts';
 import type { TeamPermission } from './ports/org-teams.ts';
 import type { PackageRef, PackageRow } from './ports/records.ts';
 import type { Repositories } from './ports/repositories.ts';
@@ -391,12 +391,19 @@ export async function assertMayActForNamespace(
  * namespace requirement wants the user to have a second factor at all: without one (for token
  * writes, without an authenticator app, since passkeys need a browser), SECOND_FACTOR_REQUIRED.
  */
-export async function assertSecondFactor(repos: Repositories, principal: Principal, namespaceId: number | undefined): Promise<void> {
+export async function assertSecondFactor(
+  repos: Repositories,
+  principal: Principal,
+  namespaceId: number | undefined,
+  /** the namespace's requirement, when the caller read it already (its row's `require_tfa`) */
+  namespaceRequires?: boolean,
+): Promise<void> {
   if (principal.automation === true) return;
   const factor = await repos.security.findSecondFactor(principal.userId);
   const enabled = factor?.enabledAt !== undefined;
   const userWants = enabled && factor?.forWrites === true;
-  const namespaceWants = namespaceId !== undefined && (await repos.security.namespaceRequiresSecondFactor(namespaceId));
+  const namespaceWants =
+    namespaceId !== undefined && (namespaceRequires ?? (await repos.security.namespaceRequiresSecondFactor(namespaceId)));
   if (!userWants && !namespaceWants) return;
   if (principal.scope === 'session') {
     // a website session signed in with a code or a passkey
@@ -467,8 +474,10 @@ export async function authorizePackageWrite(
   const p = isSystemPrincipal(principal) ? principal : requireWriter(principal, { publish: options.publish === true });
   assertLocal(ref, localHost);
   if (!isSystemPrincipal(p)) assertTokenCoversPackage(p, ref);
-  const namespace = await getNamespace(repos, ref, localHost);
-  const pkg = await repos.packages.find(ref.namespace, storedHost(ref, localHost), ref.name);
+  // the namespace, its second-factor requirement and the package in one lookup
+  const found = await repos.packages.findForWrite(ref.namespace, storedHost(ref, localHost), ref.name);
+  if (!found) throw namespaceNotFound(ref);
+  const { namespace, pkg } = found;
   // Abandonware has no members, so its former maintainers would only see NOT_A_MAINTAINER; say why.
   if (pkg?.yanked) throw appError('PACKAGE_ABANDONED', `"${formatPackageName(ref)}" has been abandoned; publish under a new name.`);
   if (isSystemPrincipal(p)) assertSystemMayWrite(p, namespace, ref);
@@ -482,7 +491,7 @@ export async function authorizePackageWrite(
   } else await assertMayCreateIn(repos, p, namespace);
   // a request that changes nothing (npm's tarball DELETE after an unpublish, sent with the same
   // code as the unpublish itself) does not spend a second factor
-  if (!isSystemPrincipal(p) && !options.changesNothing) await assertSecondFactor(repos, p, namespace.id);
+  if (!isSystemPrincipal(p) && !options.changesNothing) await assertSecondFactor(repos, p, namespace.id, namespace.require_tfa);
   return { namespace, pkg, principal: p };
 }
 

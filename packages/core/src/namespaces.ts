@@ -15,8 +15,12 @@ export async function findNamespace(repos: Repositories, ref: NamespaceRef, loca
 
 export async function getNamespace(repos: Repositories, ref: NamespaceRef, localHost: Host): Promise<NamespaceRow> {
   const found = await findNamespace(repos, ref, localHost);
-  if (!found) throw appError('NAMESPACE_NOT_FOUND', `The namespace "${ref.namespace}@${ref.host}" does not exist.`);
+  if (!found) throw namespaceNotFound(ref);
   return found;
+}
+
+export function namespaceNotFound(ref: NamespaceRef) {
+  return appError('NAMESPACE_NOT_FOUND', `The namespace "${ref.namespace}@${ref.host}" does not exist.`);
 }
 
 export function formatNamespace(row: { name: string; host: string | null }, localHost: Host): string {

@@ -16,8 +16,9 @@ import { packageSubject, recordAudit } from './audit-log.ts';
 import type { CoreDeps } from './deps.ts';
 import { parseDistTag } from './dist-tags.ts';
 import { collisionKey, parseFilePath, readmeRank } from './file-paths.ts';
-import { enqueueSearchIndex } from './jobs/search-index-jobs.ts';
+import { searchIndexJob } from './jobs/search-index-jobs.ts';
 import { authorizePackageWrite, fullName, type PackageRef } from './packages.ts';
+import type { NewJob } from './ports/jobs.ts';
 import type { NewNpmTarball } from './ports/npm-tarballs.ts';
 import type { NewAttestation } from './ports/trusted-publishers.ts';
 import { type Actor, isSystemPrincipal } from './principal.ts';
@@ -50,11 +51,20 @@ export interface PublishVersionInput {
   attestations?: readonly NewAttestation[];
   /**
    * false: no early check (authorisation, version free) before the parts are read — for callers
-   * whose parts are in memory already (nothing to spare by refusing first) or that just checked.
-   * The check inside the transaction, which decides, runs either way. Default true.
+   * whose parts are in memory already (nothing to spare by refusing first); the authorisation then
+   * runs inside the transaction. Default true.
    */
   earlyCheck?: boolean;
+  /**
+   * The caller's own `authorizePackageWrite` decision for this principal and ref, made just before
+   * (`npm publish` authorises before it reads the tarball): used as the early check's, so the
+   * publish authorises once.
+   */
+  authorized?: WriteDecision;
 }
+
+/** What authorising a write found: the namespace, and the package unless it is new. */
+export type WriteDecision = Pick<Awaited<ReturnType<typeof authorizePackageWrite>>, 'namespace' | 'pkg'>;
 
 /** What the body's parts amount to, every file already in the blob store (durable once its sync resolves). */
 interface ReceivedParts {
@@ -74,14 +84,21 @@ interface ReceivedParts {
  * version in one transaction that commits only once every blob is durable (the sync runs while
  * the transaction does its queries). The unique (package, version) constraint decides concurrent
  * publishes; blobs of a failed publish are left unreferenced for gc.
+ *
+ * Authorised once (docs/decisions/publish-durability.md): before the body is read, or by the
+ * caller just before (`authorized`); the transaction uses that decision. What could change
+ * meanwhile is guarded where it is written: a package created concurrently is ensured (ON
+ * CONFLICT), one abandoned concurrently refuses the write (`packages.touch`), and the version
+ * insert's unique constraint decides between two publishes of one version.
  */
 export async function publishVersion(deps: CoreDeps, input: PublishVersionInput): Promise<PublishResult> {
   const { principal, ref, version } = input;
   const name = fullName(ref);
   // Fail before reading the body when the answer is already known.
-  if (input.earlyCheck !== false) {
-    const pre = await authorizePackageWrite(deps.repos, principal, ref, deps.host, { publish: true });
-    if (pre.pkg && (await deps.repos.versions.findState(pre.pkg.id, version))) throw versionExists(name, version);
+  let decision = input.authorized;
+  if (!decision && input.earlyCheck !== false) {
+    decision = await authorizePackageWrite(deps.repos, principal, ref, deps.host, { publish: true });
+    if (decision.pkg && (await deps.repos.versions.findState(decision.pkg.id, version))) throw versionExists(name, version);
   }
 
   const received: ReceivedParts = {
@@ -96,8 +113,10 @@ export async function publishVersion(deps: CoreDeps, input: PublishVersionInput)
   try {
     await receiveParts(deps, input.parts, received);
     if (received.fileCount === 0) throw appError('INVALID_MULTIPART', 'A version needs at least one file.');
-    const document = await recordVersion(deps, input, received);
-    await deps.events.emit({ type: 'version-published', ref, version });
+    const document = await recordVersion(deps, input, received, decision);
+    // the run-time dependencies: their cached pages list this version's package as a dependent
+    const dependsOn = Object.keys(document.dependencies).map((dependency) => parseDependencyName(dependency, deps.host));
+    await deps.events.emit({ type: 'version-published', ref, version, dependsOn });
     return { document };
   } finally {
     // nothing of a refused or failed publish is still being written when it answers
@@ -106,7 +125,12 @@ export async function publishVersion(deps: CoreDeps, input: PublishVersionInput)
 }
 
 /** Stores the derived files and the canonical document, then records the version once every blob is durable. */
-async function recordVersion(deps: CoreDeps, input: PublishVersionInput, received: ReceivedParts): Promise<VersionDocument> {
+async function recordVersion(
+  deps: CoreDeps,
+  input: PublishVersionInput,
+  received: ReceivedParts,
+  decision: WriteDecision | undefined,
+): Promise<VersionDocument> {
   const { principal, ref, version } = input;
   const manifest = parseManifestFields(deps, received.fields);
   // Derived files (./readme.html) are made by the render-readme job, enqueued with the version.
@@ -122,7 +146,7 @@ async function recordVersion(deps: CoreDeps, input: PublishVersionInput, receive
   startSync(deps, received, durable as Integrity[]);
   const now = deps.clock.now();
   await deps.uow.transaction(async (repos) => {
-    const { namespace, pkg } = await authorizePackageWrite(repos, principal, ref, deps.host, { publish: true });
+    const { namespace, pkg } = decision ?? (await authorizePackageWrite(repos, principal, ref, deps.host, { publish: true }));
     const packageId = pkg ? pkg.id : (await repos.packages.ensure(namespace.id, ref.name)).id;
     const outcome = await repos.versions.insert({
       package_id: packageId,
@@ -145,18 +169,21 @@ async function recordVersion(deps: CoreDeps, input: PublishVersionInput, receive
     if (outcome === 'exists') throw versionExists(fullName(ref), version);
     const versionId = outcome;
     const mirrored = ref.namespace === LEGACY && ref.host === deps.host;
+    // abandoned since it was authorised: nothing of this publish commits
+    if (!(await repos.packages.touch(packageId, now)))
+      throw appError('PACKAGE_ABANDONED', `"${fullName(ref)}" has been abandoned; publish under a new name.`);
     if (input.attestations) await repos.attestations.insert(versionId, input.attestations);
     if (input.npmTarball) await repos.npmTarballs.insert({ ...input.npmTarball, versionId });
-    // The version's background work commits with it (docs/decisions/job-queue.md): its npm tarball
-    // (unless npm uploaded one, or the legacy mirror records the upstream's) and its README. A
-    // mirrored version's README is rendered when its page is first shown (a cold install mirrors
-    // hundreds of versions whose pages nobody opens).
-    else if (!mirrored) await repos.jobs.enqueue({ kind: 'npm-tarball', payload: { versionId } });
-    if (received.readme && !mirrored)
-      await repos.jobs.enqueue({ kind: 'render-readme', payload: { versionId, path: received.readme.path } });
-    await enqueueSearchIndex(repos, ref);
+    // The version's background work commits with it, in one insert (docs/decisions/job-queue.md):
+    // its npm tarball (unless npm uploaded one, or the legacy mirror records the upstream's), its
+    // README and the package's search document. A mirrored version's README is rendered when its
+    // page is first shown (a cold install mirrors hundreds of versions whose pages nobody opens).
+    const jobs: NewJob[] = [];
+    if (!input.npmTarball && !mirrored) jobs.push({ kind: 'npm-tarball', payload: { versionId } });
+    if (received.readme && !mirrored) jobs.push({ kind: 'render-readme', payload: { versionId, path: received.readme.path } });
+    jobs.push(searchIndexJob(ref));
+    await repos.jobs.enqueueAll(jobs);
     await repos.tags.set(packageId, manifest.tag, version, now);
-    await repos.packages.update(packageId, { modifiedAt: now });
     await recordAudit(repos, now, principal, 'publish', packageSubject(ref, { version, tag: manifest.tag, via: viaOf(input.npmTarball) }));
     // The commit follows this callback: every blob the version references is durable before it
     // (a crash before the commit leaves only unreferenced blobs).

@@ -3,6 +3,8 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { appError, type Integrity, type Version } from '@entropic/types';
 import {
+  abandonPackage,
+  findPackage,
   getPackageDocument,
   getVersionDocument,
   JobWorker,
@@ -26,12 +28,24 @@ describe('publishVersion (on real repositories and a temp-dir blob store)', () =
   after(() => deps.close());
 
   const v = (version: string) => version as Version;
+  const getPackageDocumentRow = async (ref: ReturnType<typeof packageRef>) => {
+    const row = await findPackage(deps.repos, ref, deps.host);
+    assert.ok(row);
+    return row;
+  };
 
-  it('stores every file as a blob, creates the package, tags latest and emits version-published', async () => {
+  it('stores every file as a blob, creates the package, tags latest and emits version-published with its run-time dependencies', async () => {
     const ref = packageRef(deps, 'alice', 'first');
     deps.emitted.length = 0;
-    const { document } = await publish(deps, alice, ref, '1.0.0', { files: { 'index.js': 'one\n', 'lib/a.js': 'two\n' } });
-    assert.deepEqual(deps.emitted, [{ type: 'version-published', ref, version: '1.0.0' }]);
+    const { document } = await publish(deps, alice, ref, '1.0.0', {
+      files: { 'index.js': 'one\n', 'lib/a.js': 'two\n' },
+      fields: { dependencies: '{"bob/util":"^1.0.0","left-pad":"*"}', devDependencies: '{"alice/test-kit":"1"}' },
+    });
+    const dependsOn = [
+      { namespace: 'bob', host: deps.host, name: 'util' },
+      { namespace: 'legacy', host: deps.host, name: 'left-pad' },
+    ];
+    assert.deepEqual(deps.emitted, [{ type: 'version-published', ref, version: '1.0.0', dependsOn }]);
     assert.deepEqual(Object.keys(document.files).sort(), ['./package/index.js', './package/lib/a.js']);
     const bytes = await deps.blobs.getBytes(document.files['./package/index.js'] as Integrity);
     assert.equal(bytes?.toString(), 'one\n');
@@ -110,6 +124,26 @@ describe('publishVersion (on real repositories and a temp-dir blob store)', () =
     assert.equal((failed.reason as { code?: string }).code, 'VERSION_EXISTS');
     assert.deepEqual(Object.keys((await getPackageDocument(deps, { ref })).versions), ['1.0.0']);
     assert.equal(deps.emitted.filter((e) => e.type === 'version-published' && e.ref.name === ref.name).length, 1);
+  });
+
+  it('authorises once, before the body: a package abandoned while its body arrives refuses the publish in the transaction', async () => {
+    const ref = packageRef(deps, 'alice', 'abandoned-meanwhile');
+    await publish(deps, alice, ref, '1.0.0');
+    deps.emitted.length = 0;
+    // the body's file comes after the package was abandoned (the early authorisation passed)
+    const parts = async function* (): AsyncGenerator<PublishPart> {
+      await abandonPackage(deps, { principal: alice, ref });
+      yield* partsOf({ files: { 'index.js': 'late\n' } });
+    };
+    await assert.rejects(publishVersion(deps, { principal: alice, ref, version: v('1.1.0'), parts: parts() }), {
+      code: 'PACKAGE_ABANDONED',
+    });
+    assert.equal(await deps.repos.versions.findState((await getPackageDocumentRow(ref)).id, '1.1.0'), undefined, 'nothing committed');
+    assert.deepEqual(
+      deps.emitted.map((e) => e.type),
+      ['package-changed'],
+      'the abandon only',
+    );
   });
 
   it('refuses bodies without files, with duplicate paths, too many files or too many bytes, and strangers', async () => {

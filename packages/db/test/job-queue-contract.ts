@@ -55,6 +55,37 @@ export function jobQueueContract(name: string, get: () => JobQueueUnderTest): vo
   describe(`job queue contract: ${name}`, () => {
     beforeEach(() => get().clear());
 
+    it('enqueueAll stores several jobs in one call, signalled once after the commit; rolled back, none of them exists', async () => {
+      const q = get();
+      const before = q.enqueuedSignals();
+      await assert.rejects(
+        q.uow.transaction(async (repos) => {
+          await repos.jobs.enqueueAll([
+            { kind: 'npm-tarball', payload: { versionId: 3 } },
+            { kind: 'render-readme', payload: README },
+          ]);
+          throw new Error('the change failed');
+        }),
+        /the change failed/,
+      );
+      assert.deepEqual(await q.repos.jobs.countByState(), { queued: 0, running: 0, dead: 0 });
+      await q.uow.transaction(async (repos) => {
+        await repos.jobs.enqueueAll([
+          { kind: 'npm-tarball', payload: { versionId: 3 } },
+          { kind: 'render-readme', payload: README },
+        ]);
+        assert.equal(q.enqueuedSignals(), before, 'signalled before the commit');
+      });
+      assert.equal(q.enqueuedSignals(), before + 1);
+      const jobs = await q.repos.jobs.list({ limit: 10 });
+      assert.deepEqual(jobs.map((j) => [j.kind, j.payload, j.state, j.maxAttempts]).sort(), [
+        ['npm-tarball', { versionId: 3 }, 'queued', JOB_POLICIES['npm-tarball'].maxAttempts],
+        ['render-readme', README, 'queued', JOB_POLICIES['render-readme'].maxAttempts],
+      ]);
+      await q.repos.jobs.enqueueAll([]);
+      assert.equal(q.enqueuedSignals(), before + 1, 'nothing to signal');
+    });
+
     it('a job enqueued in a committed transaction is stored and signalled after the commit; a rolled-back one never exists', async () => {
       const q = get();
       const before = q.enqueuedSignals();

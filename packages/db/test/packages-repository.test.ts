@@ -73,6 +73,32 @@ describe('package repository', () => {
     assert.equal(row?.yanked, true);
   });
 
+  it('findForWrite: the namespace with its second-factor requirement, and the package as find reads it (or none); none for a missing namespace', async () => {
+    const { id } = await repos.packages.ensure(bob, 'writable');
+    await repos.packages.update(id, { modifiedAt: new Date('2030-01-02T03:04:05.000Z'), private: true });
+    await repos.security.setNamespaceRequiresSecondFactor(bob, true);
+    const found = await repos.packages.findForWrite('bob', null, 'writable');
+    assert.deepEqual(found?.namespace, { id: bob, name: 'bob', host: null, kind: 'user', private: false, require_tfa: true });
+    assert.deepEqual(found?.pkg, await repos.packages.find('bob', null, 'writable'));
+    assert.equal(found?.pkg?.private, true);
+    const fresh = await repos.packages.findForWrite('bob', null, 'not-yet');
+    assert.equal(fresh?.namespace.id, bob);
+    assert.equal(fresh?.pkg, undefined);
+    assert.equal(await repos.packages.findForWrite('bob', 'elsewhere.test', 'writable'), undefined);
+    assert.equal(await repos.packages.findForWrite('nobody', null, 'writable'), undefined);
+    await repos.security.setNamespaceRequiresSecondFactor(bob, false);
+  });
+
+  it('touch sets modified_at of a package that is not abandoned; false, and nothing changed, for an abandoned one', async () => {
+    const { id } = await repos.packages.ensure(alice, 'touched');
+    const when = new Date('2031-01-01T00:00:00.000Z');
+    assert.equal(await repos.packages.touch(id, when), true);
+    assert.equal((await repos.packages.find('alice', null, 'touched'))?.modified_at.toISOString(), when.toISOString());
+    await repos.packages.update(id, { modifiedAt: when, yanked: true });
+    assert.equal(await repos.packages.touch(id, new Date('2032-01-01T00:00:00.000Z')), false);
+    assert.equal((await repos.packages.find('alice', null, 'touched'))?.modified_at.toISOString(), when.toISOString());
+  });
+
   it('replaceMaintainers leaves exactly the one given namespace', async () => {
     const { id } = await repos.packages.ensure(alice, 'handed-over');
     await t.db.insertInto('package_maintainers').values({ package_id: id, namespace_id: bob, accepted: false }).execute();

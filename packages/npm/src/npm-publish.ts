@@ -145,7 +145,8 @@ export async function putNpmPackage(deps: CoreDeps, input: PutNpmPackageInput): 
   const tag = Object.keys(distTags).find((t) => distTags[t] === version) ?? 'latest';
 
   // Authorise before reading the tarball, validate it whole before storing a byte of it.
-  const { pkg } = await authorizePackageWrite(deps.repos, principal, ref, deps.host, { publish: true });
+  const authorized = await authorizePackageWrite(deps.repos, principal, ref, deps.host, { publish: true });
+  const { pkg } = authorized;
   if (pkg) {
     const exists = await deps.repos.versions.findState(pkg.id, version);
     if (exists)
@@ -176,14 +177,13 @@ export async function putNpmPackage(deps: CoreDeps, input: PutNpmPackageInput): 
     manifest: inspected.manifest,
     source: 'published' as const,
   };
-  // authorised and checked above: publishVersion's own early check would repeat those queries
-  // (its check inside the transaction stays, and decides)
   const attestations = [];
   if (provenance) {
     const { integrity } = await deps.blobs.putBytes(provenance.bundle, { deferSync: true });
     attestations.push({ predicateType: provenance.predicateType, bundleIntegrity: integrity, verification: provenance.verification });
   }
-  await publishVersion(deps, { principal, ref, version, parts: parts(), npmTarball, attestations, earlyCheck: false });
+  // authorised and checked above: publishVersion records the version on that decision
+  await publishVersion(deps, { principal, ref, version, parts: parts(), npmTarball, attestations, authorized });
   return { kind: 'published', version };
 }
 

@@ -40,7 +40,7 @@ describe('npm use cases announce their changes (caches follow the events)', () =
       body: await publishDocument(deps, '@alice/evt', '1.0.0'),
     });
     assert.deepEqual(result, { kind: 'published', version: '1.0.0' });
-    assert.deepEqual(since(start), [{ type: 'version-published', ref: ref(), version: '1.0.0' }]);
+    assert.deepEqual(since(start), [{ type: 'version-published', ref: ref(), version: '1.0.0', dependsOn: [] }]);
     assert.match((await findNpmTarball(deps, { ref: ref(), version: '1.0.0' })) ?? '', /^sha512-/);
     assert.deepEqual(await deps.repos.jobs.list({ kind: 'npm-tarball', limit: 10 }), []);
     assert.deepEqual(errors, []);

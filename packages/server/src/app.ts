@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Federation, getVersionDocument } from '@entropic/core';
+import type { Federation } from '@entropic/core';
 import { NpmTarballBuilder } from '@entropic/npm';
-import { parseDependencyName, type Version } from '@entropic/types';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAuditRetention } from './audit-retention.ts';
@@ -104,10 +103,6 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
     tokenCache,
     packageNames,
     publicObjects,
-    dependenciesOf: async (ref, version) =>
-      Object.keys((await getVersionDocument(deps, { ref, version: version as Version })).dependencies).map((name) =>
-        parseDependencyName(name, deps.host),
-      ),
   });
   registerFederation(app, deps);
   app.decorate('deps', deps);

@@ -1,4 +1,4 @@
-import type { EventBus, PackageRef } from '@entropic/core';
+import type { EventBus } from '@entropic/core';
 import { LEGACY } from '@entropic/types';
 import type { PackageNameIndex } from './package-name-index.ts';
 import type { PublicObjectCache } from './public-object-cache.ts';
@@ -12,8 +12,6 @@ export interface Caches {
   packageNames: PackageNameIndex;
   /** optional: processes that serve no objects have none */
   publicObjects?: PublicObjectCache;
-  /** the packages a published version depends on at run time: their pages list it as a dependent */
-  dependenciesOf?: (ref: PackageRef, version: string) => Promise<PackageRef[]>;
 }
 
 /**
@@ -24,10 +22,7 @@ export interface Caches {
  * leaves the token cache; a visibility change empties the object verdicts, and a published version the private objects'
  * references. Routes and pages never invalidate by hand.
  */
-export function subscribeCaches(
-  events: EventBus,
-  { responseCache, tokenCache, packageNames, publicObjects, dependenciesOf }: Caches,
-): () => void {
+export function subscribeCaches(events: EventBus, { responseCache, tokenCache, packageNames, publicObjects }: Caches): () => void {
   return events.subscribe(async (event) => {
     switch (event.type) {
       case 'package-changed':
@@ -37,11 +32,7 @@ export function subscribeCaches(
           // (an upstream packument fetched or refreshed) name packages that may have none here
           event.type === 'version-published' || event.ref.namespace !== LEGACY ? packageNames.added(event.ref) : undefined,
           responseCache.invalidate(packageGroup(event.ref)),
-          event.type === 'version-published' && dependenciesOf
-            ? dependenciesOf(event.ref, event.version).then((refs) =>
-                Promise.all(refs.map((ref) => responseCache.invalidate(packageGroup(ref)))),
-              )
-            : undefined,
+          ...(event.type === 'version-published' ? event.dependsOn.map((ref) => responseCache.invalidate(packageGroup(ref))) : []),
           event.type === 'version-published' ? publicObjects?.referencesAdded() : undefined,
         ]);
         return;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { DomainEvent } from '@entropic/core';
-import { bearer, createTestApp, type NpmUpstream, startNpmUpstream, type TestApp } from '@entropic/testkit';
+import { bearer, createTestApp, encodePublishBody, type NpmUpstream, startNpmUpstream, type TestApp } from '@entropic/testkit';
 import { makeNpmTarball } from './support/npm-tarball.ts';
 import { parsePrometheusText } from './support/prometheus-text.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -123,7 +123,7 @@ describe('npm publish: database round trips', () => {
   });
   after(() => t?.close());
 
-  it('authorises once before the transaction (and once in it), and reads the tarball once', async () => {
+  it('authorises once, before the transaction, and reads the tarball once', async () => {
     const name = '@pat/costs';
     const version = '1.0.0';
     const tarball = await makeNpmTarball([
@@ -152,9 +152,15 @@ describe('npm publish: database round trips', () => {
       const res = await t.app.inject({ method: 'PUT', url: '/@pat%2fcosts', headers: bearer(token), payload: document });
       assert.equal(res.statusCode, 201, res.body);
     });
-    // (packages.find also serves the search index, which follows the publish in the background)
-    assert.equal(calls.get('teams.isAcceptedMember'), 2, 'the membership check: the early one and the transaction’s');
-    assert.equal(calls.get('versions.find'), 1, 'the version looked up early only (the insert decides in the transaction)');
+    // a new package: the namespace and the (absent) package in one lookup, the membership once;
+    // the transaction records on that decision (the insert decides between two publishes)
+    assert.equal(calls.get('packages.findForWrite'), 1, 'one lookup for the namespace and the package');
+    assert.equal(calls.get('teams.isAcceptedMember'), 1, 'the membership check, once');
+    assert.equal(calls.get('security.findSecondFactor'), 1, 'the second-factor settings, once');
+    assert.equal(calls.get('namespaces.find'), 1, 'npm’s scope resolved to a namespace (the write lookup reads its row again)');
+    assert.equal(calls.get('security.namespaceRequiresSecondFactor') ?? 0, 0, 'its requirement too');
+    assert.equal(calls.get('jobs.enqueueAll'), 1, 'the search-index job in one insert (npm uploaded the tarball: no build job)');
+    assert.equal(calls.get('jobs.enqueue') ?? 0, 0);
     // what was published is whole: every file, and npm gets the uploaded bytes
     const doc = await t.app.inject({ url: `/packages/package/pat/costs/versions/${version}` });
     assert.equal(doc.statusCode, 200, doc.body);
@@ -162,5 +168,62 @@ describe('npm publish: database round trips', () => {
     const served = await t.app.inject({ url: `/@pat/costs/-/${file}` });
     assert.equal(served.statusCode, 200);
     assert.ok(served.rawPayload.equals(tarball));
+  });
+});
+
+describe('a publish through the API: database round trips (issue 12.3)', () => {
+  let t: TestApp;
+  let token: string;
+
+  before(async () => {
+    t = await createTestApp({ env: { PUBLISH_RATE_LIMIT_PER_HOUR: '0' } });
+    token = (await t.createUser('pat')).token;
+  });
+  after(() => t?.close());
+
+  const publish = async (version: string, files: number) => {
+    const { payload, contentType } = await encodePublishBody({
+      files: {
+        'README.md': '# costs\n',
+        ...Object.fromEntries(Array.from({ length: files }, (_, i) => [`lib/file-${i}.js`, `module.exports = ${i};\n`.repeat(200)])),
+      },
+      fields: { dependencies: { 'pat/dep': '^1.0.0' } },
+    });
+    const res = await t.app.inject({
+      method: 'PUT',
+      url: `/packages/package/pat/costs/versions/${version}`,
+      headers: { ...bearer(token), 'content-type': contentType },
+      payload,
+    });
+    assert.equal(res.statusCode, 201, res.body);
+  };
+
+  it('a new version of a package of 20 files: one authorisation before the body, one transaction of single inserts, nothing read back after', async () => {
+    await publish('1.0.0', 20);
+    const calls = await callsDuring(t, () => publish('1.1.0', 20));
+    // the name index's sync runs every 2 s whatever happens (a slow publish may overlap it)
+    const publishCalls = [...calls].filter(([key]) => !key.endsWith('.listLocalNames'));
+    assert.deepEqual(Object.fromEntries(publishCalls.sort(([a], [b]) => a.localeCompare(b))), {
+      // before the body is read: who may write, and is the version free
+      'packages.findForWrite': 1,
+      'teams.isMaintainer': 1,
+      'security.findSecondFactor': 1,
+      'versions.findState': 1,
+      // the transaction: the version (its object references in the same call), the package
+      // touched (refused if abandoned meanwhile), its jobs in one insert, the tag, the audit row
+      'transaction.transaction': 1,
+      'versions.insert': 1,
+      'packages.touch': 1,
+      'jobs.enqueueAll': 1,
+      'tags.set': 1,
+      'audit.append': 1,
+    });
+    // its npm tarball, README and search document are jobs; the version reads whole before they run
+    const doc = await t.app.inject({ url: '/packages/package/pat/costs/versions/1.1.0' });
+    assert.equal(doc.statusCode, 200, doc.body);
+    assert.equal(Object.keys(doc.json().files).length, 21);
+    assert.deepEqual(doc.json().derivedFiles, {}, 'the README is rendered by its job');
+    const kinds = (await t.deps.repos.jobs.list({ limit: 100 })).map((j) => j.kind).sort();
+    assert.deepEqual(kinds, ['npm-tarball', 'npm-tarball', 'render-readme', 'render-readme', 'search-index', 'search-index']);
   });
 });

@@ -1,3 +1,4 @@
+import type { NewJob } from '../ports/jobs.ts';
 import type { PackageRef } from '../ports/records.ts';
 import type { Repositories } from '../ports/repositories.ts';
 
@@ -8,5 +9,10 @@ import type { Repositories } from '../ports/repositories.ts';
  * abandon, package settings, dist-tags, maintainers).
  */
 export async function enqueueSearchIndex(repos: Repositories, ref: PackageRef): Promise<void> {
-  await repos.jobs.enqueue({ kind: 'search-index', payload: { ref: { namespace: ref.namespace, host: ref.host, name: ref.name } } });
+  await repos.jobs.enqueue(searchIndexJob(ref));
+}
+
+/** The package's `search-index` job, for a caller that enqueues it with others (`enqueueAll`). */
+export function searchIndexJob(ref: PackageRef): NewJob<'search-index'> {
+  return { kind: 'search-index', payload: { ref: { namespace: ref.namespace, host: ref.host, name: ref.name } } };
 }

@@ -7,7 +7,8 @@ import type { PackageRef } from './records.ts';
 export type DomainEvent =
   /** anything that changes how a package reads: created, tags, yanks, maintainers, abandon, mirror refresh */
   | { type: 'package-changed'; ref: PackageRef }
-  | { type: 'version-published'; ref: PackageRef; version: string }
+  /** `dependsOn`: the version's run-time dependencies (their pages list it as a dependent) */
+  | { type: 'version-published'; ref: PackageRef; version: string; dependsOn: readonly PackageRef[] }
   /** a package or namespace was made private or public: object read verdicts must be asked again */
   | { type: 'visibility-changed' }
   /** a bearer token stopped being valid: `hash` is the sha256 the token cache is keyed by */

@@ -46,6 +46,8 @@ export interface ClaimJobsInput {
 export interface JobRepository {
   /** Adds a job (its tries from the kind's policy, `JOB_POLICIES`); answers its id. */
   enqueue<K extends JobKind>(job: NewJob<K>): Promise<number>;
+  /** Adds several jobs in one round trip (a publish's), all or none. */
+  enqueueAll(jobs: readonly NewJob[]): Promise<void>;
   /**
    * Leases up to `limit` jobs of `kinds` that are due (queued with `runAt` ≤ now, or running with
    * an expired lease: their worker died) and have tries left, counting a try for each. Running

@@ -1,4 +1,4 @@
-import type { PackageRow } from './records.ts';
+import type { NamespaceRow, PackageRow } from './records.ts';
 
 export type PackageFilter =
   | { kind: 'all' }
@@ -31,6 +31,15 @@ export interface LocalPackageName {
 export interface PackageRepository {
   /** `host` is the stored host: `null` for this registry's own namespaces. */
   find(namespace: string, host: string | null, name: string): Promise<PackageRow | undefined>;
+  /**
+   * A write's one lookup: the namespace (with its second-factor requirement) and, when it exists,
+   * the package of that name in it. Undefined when the namespace does not exist.
+   */
+  findForWrite(
+    namespace: string,
+    host: string | null,
+    name: string,
+  ): Promise<{ namespace: NamespaceRow & { require_tfa: boolean }; pkg: PackageRow | undefined } | undefined>;
   /** Packages that are not yanked, matching the filter, in id order. */
   list(query: PackageListQuery): Promise<PackageRow[]>;
   /**
@@ -39,6 +48,11 @@ export interface PackageRepository {
    */
   ensure(namespaceId: number, name: string): Promise<{ id: number; created: boolean }>;
   update(id: number, changes: PackageChanges): Promise<void>;
+  /**
+   * A publish's change: `modified_at` of a package that is not abandoned (yanked). False when it
+   * is (an abandon committed since the publish was authorised: the row lock orders the two).
+   */
+  touch(id: number, modifiedAt: Date): Promise<boolean>;
   /** Packages (yanked too) of this registry's own namespaces with an id above `afterId`, in id order. */
   listLocalNames(afterId: number, limit: number): Promise<LocalPackageName[]>;
   /** The local names of these packages (a granular token's limits are names). */

@@ -1,4 +1,12 @@
-import { type ClaimJobsInput, type Clock, JOB_POLICIES, type JobRecord, type JobRepository, type JobState } from '@entropic/core';
+import {
+  type ClaimJobsInput,
+  type Clock,
+  JOB_POLICIES,
+  type JobRecord,
+  type JobRepository,
+  type JobState,
+  type NewJob,
+} from '@entropic/core';
 import { type Selectable, sql } from 'kysely';
 import type { JobsTable } from '../schema.ts';
 import type { Executor } from './executor.ts';
@@ -19,6 +27,30 @@ function toRecord(row: Selectable<JobsTable>): JobRecord {
   };
 }
 
+/** One multi-row insert: the new jobs' ids. */
+async function insertJobs(db: Executor, clock: Clock, jobs: readonly NewJob[]): Promise<number[]> {
+  const now = clock.now();
+  const rows = await db
+    .insertInto('jobs')
+    .values(
+      jobs.map((job) => ({
+        kind: job.kind,
+        payload: JSON.stringify(job.payload),
+        state: 'queued' as const,
+        max_attempts: JOB_POLICIES[job.kind].maxAttempts,
+        run_at: job.runAt ?? now,
+        locked_by: null,
+        locked_until: null,
+        last_error: null,
+        created_at: now,
+        updated_at: now,
+      })),
+    )
+    .returning('id')
+    .execute();
+  return rows.map((row) => Number(row.id));
+}
+
 /**
  * The job queue on the `jobs` table (PGlite and PostgreSQL alike). `enqueued` is told after an
  * insert outside a transaction; `createUnitOfWork` tells it after a transaction that enqueued commits.
@@ -26,25 +58,15 @@ function toRecord(row: Selectable<JobsTable>): JobRecord {
 export function jobRepository(db: Executor, clock: Clock, enqueued: () => void): JobRepository {
   return {
     async enqueue(job) {
-      const now = clock.now();
-      const row = await db
-        .insertInto('jobs')
-        .values({
-          kind: job.kind,
-          payload: JSON.stringify(job.payload),
-          state: 'queued',
-          max_attempts: JOB_POLICIES[job.kind].maxAttempts,
-          run_at: job.runAt ?? now,
-          locked_by: null,
-          locked_until: null,
-          last_error: null,
-          created_at: now,
-          updated_at: now,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
+      const [id] = await insertJobs(db, clock, [job]);
       enqueued();
-      return Number(row.id);
+      return id as number;
+    },
+
+    async enqueueAll(jobs) {
+      if (jobs.length === 0) return;
+      await insertJobs(db, clock, jobs);
+      enqueued();
     },
 
     claim: (input) => claimJobs(db, input),

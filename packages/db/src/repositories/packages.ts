@@ -30,6 +30,8 @@ export function packageRepository(db: Executor): PackageRepository {
       return query.executeTakeFirst();
     },
 
+    findForWrite: (namespace, host, name) => findForWrite(db, namespace, host, name),
+
     async list({ filter, afterId, limit }) {
       let query = packageQuery(db).where('p.yanked', '=', false).where('p.id', '>', afterId).orderBy('p.id').limit(limit);
       if (filter.kind === 'authored-by') query = query.where('p.namespace_id', '=', filter.namespaceId);
@@ -83,6 +85,16 @@ export function packageRepository(db: Executor): PackageRepository {
         .execute();
     },
 
+    async touch(id, modifiedAt) {
+      const result = await db
+        .updateTable('packages')
+        .set({ modified_at: modifiedAt })
+        .where('id', '=', id)
+        .where('yanked', '=', false)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
     async listLocalNames(afterId, limit) {
       return db
         .selectFrom('packages as p')
@@ -119,6 +131,59 @@ export function packageRepository(db: Executor): PackageRepository {
     async replaceMaintainers(packageId, namespaceId) {
       await db.deleteFrom('package_maintainers').where('package_id', '=', packageId).execute();
       await db.insertInto('package_maintainers').values({ package_id: packageId, namespace_id: namespaceId, accepted: true }).execute();
+    },
+  };
+}
+
+/** PackageRepository.findForWrite: the namespace row left-joined with the package of that name. */
+async function findForWrite(db: Executor, namespace: string, host: string | null, name: string) {
+  let query = db
+    .selectFrom('namespaces as n')
+    .leftJoin('packages as p', (join) => join.onRef('p.namespace_id', '=', 'n.id').on('p.name', '=', name))
+    .select([
+      'n.id as ns_id',
+      'n.name as ns_name',
+      'n.host as ns_host',
+      'n.kind as ns_kind',
+      'n.private as ns_private',
+      'n.require_tfa as ns_require_tfa',
+      'p.id',
+      'p.name',
+      'p.require_tfa',
+      'p.yanked',
+      'p.private',
+      'p.created_at',
+      'p.modified_at',
+    ])
+    .where('n.name', '=', namespace);
+  query = host === null ? query.where('n.host', 'is', null) : query.where('n.host', '=', host);
+  const row = await query.executeTakeFirst();
+  if (!row) return undefined;
+  const ns = {
+    id: row.ns_id,
+    name: row.ns_name,
+    host: row.ns_host,
+    kind: row.ns_kind,
+    private: row.ns_private,
+    require_tfa: row.ns_require_tfa,
+  };
+  if (row.id === null) return { namespace: ns, pkg: undefined };
+  return {
+    namespace: ns,
+    // the same row packageQuery gives
+    pkg: {
+      id: row.id,
+      name: row.name as string,
+      namespace_id: row.ns_id,
+      namespace_name: row.ns_name,
+      namespace_host: row.ns_host,
+      require_tfa: row.require_tfa as boolean,
+      yanked: row.yanked as boolean,
+      private: (row.private as boolean) || row.ns_private,
+      package_private: row.private as boolean,
+      namespace_private: row.ns_private,
+      created_at: row.created_at as Date,
+      modified_at: row.modified_at as Date,
     },
   };
 }
