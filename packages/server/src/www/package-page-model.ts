@@ -90,6 +90,7 @@ export async function loadPackagePage(
     dependents: dependents.slice(0, PAGE_LIMITS.dependents),
     dependentsMore: dependents.length > PAGE_LIMITS.dependents,
     maintainers: maintainers.objects,
+    ownPackage: ref.host === deps.host && ref.namespace !== LEGACY,
     previous: history.slice(index + 1).find((v) => !v.yanked)?.version ?? history[index + 1]?.version,
     downloads: {
       lastDay: downloads.lastDay,

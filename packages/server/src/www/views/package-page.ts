@@ -61,6 +61,8 @@ export interface PackagePageModel {
   dependents: string[];
   dependentsMore: boolean;
   maintainers: string[];
+  /** a package of this registry's own namespaces (not mirrored, not remote): its maintainers' pages are linked */
+  ownPackage?: boolean;
   /** the version before the shown one (for "compare with the previous version") */
   previous: string | undefined;
   install: Array<{ client: string; command: string }>;
@@ -272,6 +274,11 @@ function maintainerSection(model: PackagePageModel): SafeHtml {
     <ul data-testid="maintainers">${model.maintainers.map(
       (ns) => html`<li><a href="/www/namespaces/${encodeURIComponent(ns)}">${ns}</a></li>`,
     )}</ul>
+    ${
+      model.ownPackage
+        ? html`<p class="muted">For maintainers: <a href="${packagePath(model.fullName)}/trusted-publishers">trusted publishers</a> (CI publishing without a token)</p>`
+        : ''
+    }
   </section>`;
 }
 
