@@ -219,7 +219,10 @@ describe('trusted publishing (issue 10.2)', () => {
     assert.equal((await publish('@carol/site', '1.0.0', token)).statusCode, 201);
     const page = '/www/packages/carol/site/trusted-publishers';
 
-    assert.match((await carol.get('/www/packages/carol/site')).body, /For maintainers: <a href="\/www\/packages\/carol@127\.0\.0\.1:\d+\/site\/trusted-publishers"/);
+    assert.match(
+      (await carol.get('/www/packages/carol/site')).body,
+      /For maintainers: <a href="\/www\/packages\/carol@127\.0\.0\.1:\d+\/site\/trusted-publishers"/,
+    );
     const anonymous = await new WebClient(t.app).get(page);
     assert.equal(anonymous.statusCode, 303, 'a sign-in first');
     const dave = await signUpLocal(t.app, 'dave');
