@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -72,6 +72,31 @@ describe('ds team and ds access against a registry', { timeout: 290_000 }, () =>
     assert.equal(hidden.json<{ error: { code: string } }>().error.code, 'PACKAGE_NOT_FOUND');
     const refused = await ds(['access', 'set', 'public', 'acme/api', '--json'], bob.token);
     assert.notEqual(refused.code, 0);
+
+    // ds install: a member installs it; an outsider, anonymous or not, is told what a missing package tells
+    const install = async (dependency: string, token: string | undefined) => {
+      const dir = await mkdtemp(join(home, 'project-'));
+      await writeFile(
+        join(dir, 'package.json'),
+        JSON.stringify({ name: 'app', version: '1.0.0', dependencies: { [dependency]: '^1.0.0' } }),
+      );
+      const env: Record<string, string> = { ...(npmEnv(home) as Record<string, string>), ENTROPIC_REGISTRY: t.url };
+      if (token) env.ENTROPIC_TOKEN = token;
+      else delete env.ENTROPIC_TOKEN;
+      return runDs(['install', '--json'], dir, env);
+    };
+    const installed = await install('acme/api', alice.token);
+    assert.equal(installed.code, 0, installed.stderr);
+    for (const token of [bob.token, undefined]) {
+      const hidden = await install('acme/api', token);
+      const missing = await install('acme/nothing', token);
+      assert.notEqual(hidden.code, 0);
+      assert.equal(hidden.code, missing.code);
+      assert.equal(
+        hidden.stdout.replaceAll('acme/api', 'X').replaceAll('api', 'X'),
+        missing.stdout.replaceAll('acme/nothing', 'X').replaceAll('nothing', 'X'),
+      );
+    }
 
     assert.equal((await ds(['access', 'set', 'private', 'acme'])).stdout, `acme@${t.host} is now private.\n`);
     assert.equal((await ds(['access', 'get', 'acme'])).stdout, `acme@${t.host}: private\n`);

@@ -29,8 +29,8 @@ export function downloadCalls({ transport }: JsonCalls) {
      * `undefined` when the registry does not have it.
      */
     async getNpmPackument(npmName: string): Promise<NpmPackument | undefined> {
+      // with the token: a private package's npm view is read with read access
       const raw = await transport.send(`/${npmName.split('/').map(encodeURIComponent).join('/')}`, {
-        auth: false,
         accept: [404],
         headers: { accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8' },
       });

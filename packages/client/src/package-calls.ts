@@ -88,7 +88,8 @@ export function packageCalls({ transport, json, empty, allPages }: JsonCalls) {
 
     /** The package document; `undefined` when `etag` still matches (304). */
     async getPackage(ref: PackageRef, etag?: string): Promise<CachedPackageDocument | undefined> {
-      const raw = await transport.send(packagePath(ref), { accept: [304], auth: false, headers: etag ? { 'if-none-match': etag } : {} });
+      // reads send the token when there is one: a private package is read with read access (docs/private-packages.md)
+      const raw = await transport.send(packagePath(ref), { accept: [304], headers: etag ? { 'if-none-match': etag } : {} });
       if (raw.status === 304) {
         await raw.body.dump();
         return undefined;
@@ -101,7 +102,7 @@ export function packageCalls({ transport, json, empty, allPages }: JsonCalls) {
     },
 
     getVersion(ref: PackageRef, version: string): Promise<VersionDocument> {
-      return json<VersionDocument>(versionPath(ref, version), { auth: false });
+      return json<VersionDocument>(versionPath(ref, version));
     },
 
     async publish(ref: PackageRef, version: string, publish: PublishOptions): Promise<VersionDocument> {
@@ -122,7 +123,7 @@ export function packageCalls({ transport, json, empty, allPages }: JsonCalls) {
     },
 
     getTags(ref: PackageRef): Promise<Record<string, string>> {
-      return json<Record<string, string>>(`${packagePath(ref)}/dist-tags`, { auth: false });
+      return json<Record<string, string>>(`${packagePath(ref)}/dist-tags`);
     },
 
     setTag(ref: PackageRef, tag: string, version: string): Promise<void> {
@@ -151,7 +152,7 @@ export function packageCalls({ transport, json, empty, allPages }: JsonCalls) {
     },
 
     listMaintainers(ref: PackageRef): Promise<unknown> {
-      return json<unknown>(`${packagePath(ref)}/maintainers`, { auth: false });
+      return json<unknown>(`${packagePath(ref)}/maintainers`);
     },
 
     inviteMaintainer(ref: PackageRef, invitee: string): Promise<{ message?: string }> {
