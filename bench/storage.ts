@@ -8,6 +8,8 @@
 // load average is recorded). Not part of `npm test`.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -106,6 +108,108 @@ async function countDirectories(dir: string): Promise<number> {
   return count + 1;
 }
 
+interface Release {
+  name: string;
+  version: string;
+  tgz: Buffer;
+}
+
+/** A local upstream npm registry serving the releases: packuments (manifests from the tarballs) and tarballs. */
+async function startUpstream(releases: Release[]): Promise<{ url: string; close: () => Promise<void> }> {
+  const packuments = new Map<string, Buffer>();
+  const tarballsByPath = new Map<string, Buffer>();
+  const server = createServer((request, response) => {
+    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://upstream').pathname);
+    const body = tarballsByPath.get(path) ?? packuments.get(path.slice(1));
+    if (body === undefined) {
+      response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not found"}');
+      return;
+    }
+    response.writeHead(200, { 'content-type': path.endsWith('.tgz') ? 'application/octet-stream' : 'application/json' }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const byName = new Map<string, Release[]>();
+  for (const release of releases) byName.set(release.name, [...(byName.get(release.name) ?? []), release]);
+  for (const [name, list] of byName) {
+    const versions: Record<string, unknown> = {};
+    const time: Record<string, string> = {};
+    for (const [i, { version, tgz }] of list.entries()) {
+      const manifest = JSON.parse((await filesOf(tgz)).find((f) => f.path === 'package.json')?.content.toString('utf8') ?? '{}');
+      const file = `/${name}/-/${name}-${version}.tgz`;
+      tarballsByPath.set(file, tgz);
+      versions[version] = {
+        ...manifest,
+        name,
+        version,
+        dist: {
+          tarball: `${url}${file}`,
+          integrity: `sha512-${createHash('sha512').update(tgz).digest('base64')}`,
+          shasum: createHash('sha1').update(tgz).digest('hex'),
+        },
+      };
+      time[version] = new Date(Date.UTC(2020, 0, 1 + i)).toISOString();
+    }
+    packuments.set(name, Buffer.from(JSON.stringify({ name, 'dist-tags': { latest: list.at(-1)?.version }, versions, time })));
+  }
+  return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * Issue 14's second figure: the releases mirrored through `legacy` by a packed registry, every
+ * tarball fetched through it and compared with the upstream's bytes; then, once its repack job
+ * has packed what the mirror stored (nothing raw, and the packed count stable for 45 s), its store.
+ */
+async function mirrored(releases: Release[], common: Parameters<typeof startRegistry>[0], dir: string) {
+  const upstream = await startUpstream(releases);
+  const registry = await startRegistry({
+    ...common,
+    env: { CACHE_DIR: dir, BLOB_PACKING: 'on', BLOB_REPACK_GRACE_SECONDS: '0', BLOB_REPACK_INTERVAL_SECONDS: '15', LEGACY_UPSTREAM: upstream.url },
+  });
+  try {
+    let identical = 0;
+    for (const name of new Set(releases.map((r) => r.name))) {
+      const packument = (await (await fetch(`${registry.url}/${name}`)).json()) as { versions: Record<string, { dist: { tarball: string } }> };
+      for (const release of releases.filter((r) => r.name === name)) {
+        const tarball = packument.versions[release.version]?.dist.tarball;
+        if (tarball === undefined) throw new Error(`${name}@${release.version} is not in the mirrored packument`);
+        const bytes = Buffer.from(await (await fetch(tarball)).arrayBuffer());
+        if (!bytes.equals(release.tgz)) throw new Error(`${name}@${release.version}: the mirror served other bytes than the upstream's`);
+        identical += 1;
+      }
+    }
+    const deadline = Date.now() + 15 * 60_000;
+    let stableSince = Date.now();
+    let last = -1;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 3000));
+      const storage = await registryStorage(dir);
+      if (storage.rawObjects > 0 || storage.packedObjects !== last) stableSince = Date.now();
+      last = storage.packedObjects;
+      if (Date.now() - stableSince > 45_000) break;
+    }
+    // served again from the packed store, after packing
+    let identicalAfter = 0;
+    for (const release of releases) {
+      const bytes = Buffer.from(await (await fetch(`${registry.url}/${release.name}/-/${release.name}-${release.version}.tgz`)).arrayBuffer());
+      if (bytes.equals(release.tgz)) identicalAfter += 1;
+    }
+    return { identical, identicalAfter, du: await diskUsage(dir), storage: await registryStorage(dir) };
+  } finally {
+    await registry.stop();
+    await upstream.close();
+  }
+}
+
+async function registryStorage(dir: string) {
+  const inspect = createPackedBlobStore(createFsBlobStore({ dir }), { indexDir: join(dir, 'packs') });
+  try {
+    return await inspect.packing.report();
+  } finally {
+    await inspect.close();
+  }
+}
+
 /** Median and p90 ms of `count` sequential GETs of one object, checking every answer's bytes. */
 async function readTimes(url: string, expected: Buffer, count: number): Promise<{ p50: number; p90: number }> {
   const times: number[] = [];
@@ -137,9 +241,11 @@ async function main(): Promise<void> {
     let contentBytes = 0;
     let fileCount = 0;
     const times = { raw: [] as number[], packed: [] as number[] };
+    const releases: Release[] = [];
     for (const name of PACKAGES) {
       for (const { version, path } of tarballs(name)) {
         const tgz = await readFile(path);
+        releases.push({ name, version, tgz });
         const files = await filesOf(tgz);
         tarballBytes += tgz.byteLength;
         contentBytes += files.reduce((sum, f) => sum + f.content.byteLength, 0);
@@ -228,6 +334,21 @@ async function main(): Promise<void> {
       '| object read (ms, 200 sequential GETs, bytes checked) | p50 | p90 |',
       '|---|---|---|',
       ...Object.entries(reads).map(([label, r]) => `| ${label} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} |`),
+      '',
+    );
+    const mirror = await mirrored(releases, common, join(work, 'mirrored-blobs'));
+    lines.push(
+      '## The same releases mirrored through `legacy` (packed store)',
+      '',
+      `A third registry (BLOB_PACKING=on) with LEGACY_UPSTREAM at a local upstream serving these ${releases.length} tarballs; every tarball fetched through it with npm's URLs: ${mirror.identical} of ${releases.length} byte-identical to the upstream's on first fetch, ${mirror.identicalAfter} of ${releases.length} again after packing.`,
+      '',
+      '| store | allocated disk bytes (du) | vs upstream tarballs |',
+      '|---|---|---|',
+      `| mirrored, packed | ${mirror.du} | ${pct(mirror.du, tarballBytes)} |`,
+      '',
+      '| packed payloads by codec | objects | content bytes | stored bytes |',
+      '|---|---|---|---|',
+      ...Object.entries(mirror.storage.byCodec).map(([codec, c]) => `| ${codec} | ${c.objects} | ${c.contentBytes} | ${c.storedBytes} |`),
       '',
     );
   } finally {

@@ -117,7 +117,8 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   app.addHook('onReady', async () => {
     if (await enqueueTarballBackfill(deps)) app.log.info('npm tarball backfill enqueued: some versions have none');
     if (await enqueueSearchBackfill(deps)) app.log.info('search backfill enqueued: some packages have no or an older search document');
-    if (await scheduleRepack(deps, false)) app.log.info('blob packing: repack job enqueued');
+    // the first run one interval after start (a new store has nothing old enough to pack; `admin repack` packs now)
+    if (await scheduleRepack(deps, true)) app.log.info('blob packing: repack job enqueued');
   });
   app.addHook('onClose', async () => {
     unsubscribe();

@@ -349,7 +349,9 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     redisKeyPrefix: redisKeyPrefix(env),
     blobCompression: oneOf(env, 'BLOB_COMPRESSION', ['none', 'brotli'] as const, 'none'),
     blobPacking:
-      oneOf(env, 'BLOB_PACKING', ['on', 'off'] as const, 'off') === 'on'
+      // on by default for the filesystem store (issue 14.1); off for S3, whose index is still local
+      // to one node (docs/decisions/packed-storage.md)
+      oneOf(env, 'BLOB_PACKING', ['on', 'off'] as const, blobStore === 's3' ? 'off' : 'on') === 'on'
         ? {
             indexDir: resolve(cwd, env.BLOB_PACK_DIR || resolve(cacheDir, 'packs')),
             repackIntervalSeconds: integer(env, 'BLOB_REPACK_INTERVAL_SECONDS', 600, 1),

@@ -82,8 +82,9 @@ async function enqueueBackfill(deps: ServerDeps, kind: JobKind & `${string}-back
 }
 
 /**
- * BLOB_PACKING=on: one `blob-repack` job is always waiting — enqueued at start-up (now) and by each
- * run (BLOB_REPACK_INTERVAL_SECONDS later) unless another is already queued. false when packing is off.
+ * Packing on (the default for the filesystem store): one `blob-repack` job is always waiting —
+ * enqueued at start-up and by each run, BLOB_REPACK_INTERVAL_SECONDS later, unless another is
+ * already queued. false when packing is off.
  */
 export async function scheduleRepack(deps: ServerDeps, later: boolean): Promise<boolean> {
   const packing = deps.config.blobPacking;

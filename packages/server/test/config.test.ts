@@ -87,6 +87,8 @@ describe('loadConfig', () => {
     assert.equal(configError({ ...s3, S3_PREFIX: 'no-slash' }).variable, 'S3_PREFIX');
     assert.equal(configError({ ...s3, BLOB_CACHE_BYTES: '64MB' }).variable, 'BLOB_CACHE_BYTES');
     assert.equal(loadConfig({ S3_BUCKET: 'ignored' }).s3, undefined);
+    assert.equal(loadConfig(s3).blobPacking, undefined, 'packing is off by default on S3 (its index is local to one node)');
+    assert.ok(loadConfig({ ...s3, BLOB_PACKING: 'on' }).blobPacking, 'and on when asked');
     assert.deepEqual(
       loadConfig({
         ...s3,
@@ -162,12 +164,16 @@ describe('loadConfig', () => {
       maxFileBytes: 64 * 1024 * 1024,
       maxVersionBytes: 256 * 1024 * 1024,
     });
-    assert.equal(config.blobPacking, undefined, 'packed storage is opt-in');
-    assert.deepEqual(loadConfig({ BLOB_PACKING: 'on' }, { cwd }).blobPacking, {
-      indexDir: join(cwd, 'data', 'blobs', 'packs'),
-      repackIntervalSeconds: 600,
-      repackGraceSeconds: 60,
-    });
+    assert.deepEqual(
+      config.blobPacking,
+      {
+        indexDir: join(cwd, 'data', 'blobs', 'packs'),
+        repackIntervalSeconds: 600,
+        repackGraceSeconds: 60,
+      },
+      'packed storage is the default on the filesystem store',
+    );
+    assert.equal(loadConfig({ BLOB_PACKING: 'off' }, { cwd }).blobPacking, undefined);
     assert.ok(Object.isFrozen(config));
   });
 
