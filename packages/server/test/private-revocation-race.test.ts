@@ -38,7 +38,7 @@ const READERS = 4;
 const READS_AFTER = 6;
 
 /**
- * Runs READERS readers over `routes` as `token` while `revoke` runs; answers the reads that
+ * Runs READERS readers over `routes` as `token` ('' for anonymous readers) while `revoke` runs; answers the reads that
  * started after `revoke` answered and showed the package (there must be none), and how many
  * reads ran before and after.
  */
@@ -52,7 +52,7 @@ async function race(t: TestApp, token: string, routes: Route[], revoke: () => Pr
     for (let i = offset; after < READS_AFTER; i += 1) {
       const route = routes[i % routes.length] as Route;
       const startedAfter = answered;
-      const res = await t.app.inject({ url: route.url, headers: bearer(token) });
+      const res = await t.app.inject({ url: route.url, headers: token ? bearer(token) : {} });
       if (!startedAfter) {
         readsBefore += 1;
         continue;
@@ -157,6 +157,38 @@ describe('revoking read access races reads: nothing is read after the revocation
       const { id, token } = minted.json() as { id: string; token: string };
       await assertReads(token, routes, 'the token');
       const { leaks } = await race(t, token, routes, () => call('DELETE', `/auth/tokens/${id}`, alice.token));
+      assert.deepEqual(leaks, [], `round ${round}`);
+    }
+  });
+
+  it('a maintainer namespace removed (npm owner rm, ds) while its member reads', async () => {
+    const routes = routesOf('alice');
+    for (let round = 0; round < 4; round += 1) {
+      await call('POST', '/packages/package/alice/secret/maintainers/dave', alice.token);
+      await call('POST', '/namespaces/namespace/dave/maintainerships/alice/secret', dave.token);
+      await assertReads(dave.token, routes, 'dave');
+      const { leaks } = await race(t, dave.token, routes, () =>
+        call('DELETE', '/packages/package/alice/secret/maintainers/dave', alice.token),
+      );
+      assert.deepEqual(leaks, [], `round ${round}`);
+    }
+  });
+
+  it('a public package made private while anonymous readers read it (cached public answers included)', async () => {
+    const routes = routesOf('alice');
+    for (let round = 0; round < 4; round += 1) {
+      await call('PUT', '/packages/package/alice/secret/access', alice.token, { private: false });
+      await t.runJobs(); // its search document, public again
+      let anonymousRoutes = routes;
+      // anonymous readers: no token (listings and search show public packages to anyone)
+      for (const route of routes) {
+        const res = await t.app.inject({ url: route.url });
+        if (!route.shows(res.statusCode, res.body)) anonymousRoutes = anonymousRoutes.filter((r) => r !== route);
+      }
+      assert.ok(anonymousRoutes.length >= 6, `anonymous reads ${anonymousRoutes.map((r) => r.url)} while it is public`);
+      const { leaks } = await race(t, '', anonymousRoutes, () =>
+        call('PUT', '/packages/package/alice/secret/access', alice.token, { private: true }),
+      );
       assert.deepEqual(leaks, [], `round ${round}`);
     }
   });
