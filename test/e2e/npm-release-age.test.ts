@@ -118,5 +118,24 @@ describe('release-age quarantine with the real npm CLI and ds (issue 10.5)', { t
     assert.equal(await installedVersion(later, '@alice/lib'), '1.1.0');
     const doc = (await (await fetch(`${registry}@alice/lib`)).json()) as { 'dist-tags': Record<string, string> };
     assert.equal(doc['dist-tags'].latest, '1.1.0');
+
+    // the namespace's own policy, set with ds, is stricter: 100 hours keeps both (73 and 25 hours old) from latest
+    const dsEnv = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: await mkdtemp(join(root, 'ds-alice-')),
+      ENTROPIC_REGISTRY: t.url,
+      ENTROPIC_TOKEN: alice.token,
+    };
+    const set = await runDs(['release-age', 'set', 'alice', '100'], root, dsEnv);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /^alice@127\.0\.0\.1:\d+: versions published in it are kept from ranges and latest until 100 hours old/);
+    const strict = (await (await fetch(`${registry}@alice/lib`)).json()) as { 'dist-tags': Record<string, string> };
+    assert.deepEqual(strict['dist-tags'], {});
+    const off = await runDs(['release-age', 'set', 'alice', 'off'], root, dsEnv);
+    assert.equal(off.code, 0, off.stderr);
+    const got = await runDs(['release-age', 'get', 'alice', '--json'], root, dsEnv);
+    assert.deepEqual(got.json(), { namespace: `alice@${new URL(t.url).host}`, hours: null });
+    const back = (await (await fetch(`${registry}@alice/lib`)).json()) as { 'dist-tags': Record<string, string> };
+    assert.equal(back['dist-tags'].latest, '1.1.0');
   });
 });

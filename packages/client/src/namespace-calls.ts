@@ -91,6 +91,15 @@ export function namespaceCalls({ json, empty }: JsonCalls) {
       return json<{ private: boolean }>(`${namespacePath(namespace, host)}/access`);
     },
 
+    /** The namespace's release-age quarantine in hours (null: the operator's alone). */
+    getNamespaceReleaseAge(namespace: string, host: string): Promise<{ hours: number | null }> {
+      return json<{ hours: number | null }>(`${namespacePath(namespace, host)}/release-age`);
+    },
+
+    setNamespaceReleaseAge(namespace: string, host: string, hours: number | null): Promise<{ hours: number | null }> {
+      return json<{ hours: number | null }>(`${namespacePath(namespace, host)}/release-age`, { method: 'PUT', json: { hours } });
+    },
+
     setNamespaceVisibility(namespace: string, host: string, isPrivate: boolean): Promise<{ private: boolean }> {
       return json<{ private: boolean }>(`${namespacePath(namespace, host)}/access`, { method: 'PUT', json: { private: isPrivate } });
     },

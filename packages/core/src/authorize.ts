@@ -248,6 +248,15 @@ export async function assertMaySetNamespaceVisibility(
   return p;
 }
 
+/** A namespace's release-age policy: as its visibility, an accepted member (with the second factor when required). */
+export async function assertMaySetNamespaceReleaseAge(
+  repos: Repositories,
+  principal: Principal | undefined,
+  namespace: NamespaceRow,
+): Promise<Principal> {
+  return assertMaySetNamespaceVisibility(repos, principal, namespace);
+}
+
 /** The one namespace each system capability may write to. */
 const CAPABILITY_NAMESPACE: Record<SystemCapability, string> = { 'mirror-legacy': LEGACY };
 

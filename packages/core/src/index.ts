@@ -33,6 +33,7 @@ export * from './principal.ts';
 export * from './publish-version.ts';
 export * from './rate-limits.ts';
 export * from './recently-published.ts';
+export * from './release-age.ts';
 export * from './render-readme.ts';
 export * from './search.ts';
 export * from './second-factor.ts';

@@ -23,6 +23,8 @@ export interface NamespacesTable {
   /** writes in this namespace need a second factor (0014) */
   require_tfa: Generated<boolean>;
   created_at: Timestamp;
+  /** the namespace's release-age quarantine in hours (0020); null: the operator's alone */
+  min_release_age_hours: number | null;
 }
 
 export interface NamespaceMembersTable {

@@ -324,6 +324,18 @@ export const API_SCHEMAS: Record<string, Schema> = {
     { 200: VISIBILITY, 409: error('NAMESPACE_IS_PRIVATE: a package of a private namespace cannot be made public alone') },
     { params: params(PACKAGE_PARAMS), body: object({ private: { type: 'boolean' } }) },
   ),
+  [`GET ${ns}/release-age`]: read(
+    ['namespaces'],
+    "The namespace's release-age quarantine in hours (null: the operator's MIN_RELEASE_AGE_HOURS alone)",
+    object({ hours: { type: ['integer', 'null'] } }),
+    { params: params({ namespace: NAMESPACE }) },
+  ),
+  [`PUT ${ns}/release-age`]: write(
+    ['namespaces'],
+    'Set the namespace release-age quarantine: its versions are kept from ranges and latest until this old (an accepted member)',
+    { 200: object({ hours: { type: ['integer', 'null'] } }) },
+    { params: params({ namespace: NAMESPACE }), body: object({ hours: { type: ['integer', 'null'] } }) },
+  ),
   [`GET ${ns}/access`]: read(['namespaces'], 'Whether the namespace is private', object({ private: { type: 'boolean' } }), {
     params: params({ namespace: NAMESPACE }),
   }),

@@ -15,6 +15,7 @@ import { orgCreate } from './org-create.ts';
 import { packages } from './packages.ts';
 import { ping } from './ping.ts';
 import { publish } from './publish.ts';
+import { releaseAgeGet, releaseAgeSet } from './release-age.ts';
 import { exec, run } from './run.ts';
 import { tagAdd, tagLs, tagRm } from './tag.ts';
 import { accessGet, accessGrant, accessRevoke, accessSet, teamAdd, teamCreate, teamDestroy, teamLs, teamRm } from './team.ts';
@@ -47,6 +48,8 @@ export const commands: Command[] = [
   advisoryLs,
   advisoryRm,
   audit,
+  releaseAgeGet,
+  releaseAgeSet,
   packages,
   members,
   invite,

@@ -48,7 +48,8 @@ export type AuditAction =
   | 'trusted-publisher-removed'
   | 'trusted-publisher-exchange'
   | 'advisory-published'
-  | 'advisory-removed';
+  | 'advisory-removed'
+  | 'namespace-release-age';
 
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'> & { at: Date };
 

@@ -16,6 +16,9 @@ export interface NamespaceRepository {
   /** This registry's namespaces (every kind), by name. */
   listLocal(page: NamePageQuery): Promise<NamespaceKey[]>;
   setPrivate(id: number, value: boolean): Promise<void>;
+  /** A local namespace's release-age quarantine in hours (undefined: none of its own, or no such namespace). */
+  findMinReleaseAge(name: string): Promise<number | undefined>;
+  setMinReleaseAge(id: number, hours: number | null): Promise<void>;
   /** The packages of a namespace (yanked too), for events after its visibility changed. */
   listPackageNames(id: number): Promise<string[]>;
 }

@@ -51,6 +51,20 @@ export function namespaceRepository(db: Executor): NamespaceRepository {
       return query.execute();
     },
 
+    async findMinReleaseAge(name) {
+      const row = await db
+        .selectFrom('namespaces')
+        .select('min_release_age_hours')
+        .where('name', '=', name)
+        .where('host', 'is', null)
+        .executeTakeFirst();
+      return row?.min_release_age_hours ?? undefined;
+    },
+
+    async setMinReleaseAge(id, hours) {
+      await db.updateTable('namespaces').set({ min_release_age_hours: hours }).where('id', '=', id).execute();
+    },
+
     async setPrivate(id, value) {
       await db.updateTable('namespaces').set({ private: value }).where('id', '=', id).execute();
     },

@@ -2,17 +2,19 @@ import {
   acceptMaintainership,
   createOrganisation,
   endMaintainership,
+  getNamespaceReleaseAge,
   getNamespaceVisibility,
   inviteMember,
   listMaintainerships,
   listMembers,
   listNamespaces,
   removeMember,
+  setNamespaceReleaseAge,
   setNamespaceVisibility,
 } from '@entropic/core';
 import { appError, type Host, parseNamespaceSegment } from '@entropic/types';
 import type { FastifyInstance } from 'fastify';
-import { parsePackageRef, requirePrivateField } from './refs.ts';
+import { parsePackageRef, requireObjectBody, requirePrivateField } from './refs.ts';
 
 type ListQuery = { Querystring: { limit?: string; cursor?: string; status?: string } };
 type NamespaceParams = { namespace: string };
@@ -33,6 +35,19 @@ export function registerNamespaceRoutes(app: FastifyInstance): void {
 
   app.get<{ Params: NamespaceParams }>(`${base}/access`, async (request) =>
     getNamespaceVisibility(deps, { ref: parseNamespaceSegment(request.params.namespace, deps.host) }),
+  );
+
+  // the namespace's release-age quarantine of its versions (issue 10.5; docs/security.md)
+  app.get<{ Params: NamespaceParams }>(`${base}/release-age`, async (request) =>
+    getNamespaceReleaseAge(deps, { ref: parseNamespaceSegment(request.params.namespace, deps.host) }),
+  );
+
+  app.put<{ Params: NamespaceParams }>(`${base}/release-age`, async (request) =>
+    setNamespaceReleaseAge(deps, {
+      principal: request.principal,
+      ref: parseNamespaceSegment(request.params.namespace, deps.host),
+      hours: requireObjectBody(request.body).hours,
+    }),
   );
 
   app.put<{ Params: NamespaceParams }>(`${base}/access`, async (request) =>

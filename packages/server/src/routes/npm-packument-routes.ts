@@ -26,8 +26,13 @@ export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext
   async function computePackuments(npmName: string, ref: PackageRef, timing: UpstreamTiming): Promise<Packuments> {
     const { minReleaseAgeHours } = ctx.deps.config;
     if (ref.namespace !== LEGACY) {
-      const local = await getLocalPackuments(ctx.deps, { ref, npmName, tarballBase: ctx.base, build: ctx.buildTarball, sign: ctx.sign });
-      return quarantineYoungVersions(local, { minAgeHours: minReleaseAgeHours.local, now: ctx.deps.clock.now() });
+      const [local, own] = await Promise.all([
+        getLocalPackuments(ctx.deps, { ref, npmName, tarballBase: ctx.base, build: ctx.buildTarball, sign: ctx.sign }),
+        ctx.deps.repos.namespaces.findMinReleaseAge(ref.namespace),
+      ]);
+      // the namespace's own policy can only make the operator's stricter
+      const minAgeHours = Math.max(minReleaseAgeHours.local, own ?? 0);
+      return quarantineYoungVersions(local, { minAgeHours, now: ctx.deps.clock.now() });
     }
     const found = await ctx.mirror.packuments(npmName, ctx.base, timing, { stored: ctx.isStored(ref) });
     if (!found) throw ctx.notHere(npmName, ref);
