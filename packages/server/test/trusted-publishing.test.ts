@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createToken } from '@entropic/core';
-import { bearer, createTestApp, type TestApp, type TestUser } from '@entropic/testkit';
+import { bearer, createTestApp, publish as publishMultipart, type TestApp, type TestUser } from '@entropic/testkit';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { expectError } from './support/expect-error.ts';
 import { npmPublishBody, packageTarball } from './support/npm-publish-body.ts';
@@ -185,6 +185,12 @@ describe('trusted publishing (issue 10.2)', () => {
       .where('action', 'like', 'trusted-publisher%')
       .execute();
     assert.deepEqual(audit.map((a) => a.action).sort(), ['trusted-publisher-added', 'trusted-publisher-exchange']);
+
+    // the Entropic API's publish (what `ds publish` sends) takes it too
+    const viaApi = await publishMultipart(t.app, 'alice/widgets', '1.1.1', { token });
+    assert.equal(viaApi.statusCode, 201, viaApi.body);
+    const row = await t.deps.db.selectFrom('versions').select('published_by').where('version', '=', '1.1.1').executeTakeFirstOrThrow();
+    assert.equal(row.published_by?.claims.repository, REPO);
 
     // 15 minutes later the token is dead
     now = new Date(now.getTime() + 901_000);
