@@ -308,17 +308,20 @@ function countsDelta(before: Map<string, number>, after: Map<string, number>): s
   return lines.sort((a, b) => Number(b.trim().split(' ')[0]) - Number(a.trim().split(' ')[0])).join('\n');
 }
 
+/** Quarter seconds of a server under 5% of a core that count as idle: longer than the mirror waits before it stores (1 s). */
+const SETTLE_QUIET_SAMPLES = 8;
+
 /**
- * Waits until a server's CPU use stays under 5% of a core for half a second (bounded to 120 s), so
- * work it does after answering (the mirror stores after the response) is not measured against the
- * next install; answers how long that took.
+ * Waits until a server's CPU use stays under 5% of a core for two seconds (bounded to 120 s), so
+ * work it does after answering (the mirror stores once no npm read came for 1 s) is not measured
+ * against the next install; answers how long that took.
  */
 async function settle(pid: number | undefined): Promise<number> {
   if (pid === undefined) return 0;
   const t0 = performance.now();
   let quiet = 0;
   let before = processCpuNs(pid);
-  while (quiet < 2 && performance.now() - t0 < 120_000) {
+  while (quiet < SETTLE_QUIET_SAMPLES && performance.now() - t0 < 120_000) {
     await new Promise((r) => setTimeout(r, 250));
     const now = processCpuNs(pid);
     quiet = now - before < 0.05 * 250e6 ? quiet + 1 : 0;
@@ -447,7 +450,7 @@ async function main(): Promise<void> {
       `readme and metadata, ${(packumentBytes / 1024 / 1024).toFixed(1)} MB in all; ${files.tarballs.size} tarballs, ` +
       `${(bytes / 1024 / 1024).toFixed(1)} MB). Each install is a project with ${ROOTS} direct dependencies whose graph is ${COUNT} packages, ` +
       'with a fresh npm cache and no lockfile; after each install the harness waits until the server is idle (under 5% of a core ' +
-      'for 0.5 s: "busy after", which includes that 0.5 s; Entropic stores and explodes first-fetched tarballs after answering) so ' +
+      'for 2 s: "busy after", which includes those 2 s; Entropic stores and explodes first-fetched tarballs once no npm read came for 1 s) so ' +
       'no server’s leftover work lands in another’s install; every round installs a set of packages none of the servers has seen (cold for the ' +
       'mirrors too), rotating which server goes first, after one discarded warm-up install of its own set each. Entropic is the ' +
       'embedded default (PGlite, in-process key-value, `NODE_ENV=production`, bundled server, log level info) with ' +
