@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { createToken } from '@entropic/core';
 import { createTestApp, freePort, type TestApp } from '@entropic/testkit';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { seriousAxeViolations } from './support/axe.ts';
@@ -243,6 +244,70 @@ describe('passkeys in a real browser (chromium virtual authenticator)', { skip: 
     assert.deepEqual(await seriousAxeViolations(axePage), [], 'second-factor page');
     await shot('second-factor');
     await axeContext.close();
+  });
+
+  it("npm's web second-factor flow: a passkey-only user's token write answers authUrl/doneUrl; approved with the passkey, the poll's code works once", async () => {
+    const cliContext = await browser.newContext();
+    const cliPage = await cliContext.newPage();
+    cliPage.setDefaultTimeout(STEP_TIMEOUT_MS);
+    const cliCdp = await cliContext.newCDPSession(cliPage);
+    await cliCdp.send('WebAuthn.enable');
+    await cliCdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+    });
+    await cliPage.goto(`${url}/www/signup`);
+    await cliPage.getByLabel('Username').fill('cli-user');
+    await cliPage.getByLabel('Password', { exact: true }).fill('a long enough password');
+    await cliPage.getByLabel('Password, again').fill('a long enough password');
+    await cliPage.getByRole('button', { name: 'Create account' }).click();
+    await cliPage.waitForURL(`${url}/www/tokens`);
+    await cliPage.goto(`${url}/www/account/security`);
+    await cliPage.getByRole('button', { name: 'Add a passkey' }).click();
+    await cliPage.getByTestId('passkey').first().waitFor();
+    await cliPage.getByRole('button', { name: 'Sign out' }).click();
+    await cliPage.waitForURL(`${url}/www/login`);
+
+    const user = await t.deps.repos.users.findByName('cli-user');
+    assert.ok(user);
+    const { token } = await createToken(t.deps, { userId: user.id, description: 'cli', scope: 'publish' });
+    const api = (path: string, body: unknown, otp?: string) =>
+      fetch(`${url}${path}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(otp ? { 'npm-otp': otp } : {}) },
+        body: JSON.stringify(body),
+      });
+    assert.equal((await api('/namespaces/namespace/cli-user/second-factor', { required: true })).status, 200);
+
+    const refused = await api('/namespaces/namespace/cli-user/access', { private: true });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers.get('www-authenticate'), 'OTP');
+    const body = (await refused.json()) as { code: string; authUrl: string; doneUrl: string };
+    assert.equal(body.code, 'OTP_REQUIRED');
+    assert.match(body.authUrl, new RegExp(`^${url}/www/approve/[A-Za-z0-9_-]{43}$`));
+    assert.match(body.doneUrl, new RegExp(`^${url}/-/v1/second-factor/poll/[A-Za-z0-9_-]{43}$`));
+    const pending = await fetch(body.doneUrl);
+    assert.equal(pending.status, 202);
+    assert.equal(pending.headers.get('retry-after'), '1');
+
+    // what npm opens: signed out, the page sends the user to sign in (with the passkey) and back
+    await cliPage.goto(body.authUrl);
+    await cliPage.waitForURL(/\/www\/login/);
+    await cliPage.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await cliPage.waitForURL(body.authUrl);
+    await cliPage.getByRole('button', { name: 'Approve' }).click();
+    await cliPage.getByTestId('approved').waitFor();
+
+    const approved = await fetch(body.doneUrl);
+    assert.equal(approved.status, 200);
+    const { token: code } = (await approved.json()) as { token: string };
+    assert.match(code, /^ent_approve_/);
+    assert.equal((await fetch(body.doneUrl)).status, 404, 'handed out once');
+    const done = await api('/namespaces/namespace/cli-user/access', { private: true }, code);
+    assert.equal(done.status, 200, await done.text());
+    const replayed = await api('/namespaces/namespace/cli-user/access', { private: false }, code);
+    assert.equal(replayed.status, 401);
+    assert.equal(((await replayed.json()) as { code: string }).code, 'OTP_INVALID');
+    await cliContext.close();
   });
 
   it('lists and removes a passkey (audit: passkey-removed); it then signs in no more', async () => {

@@ -425,10 +425,15 @@ export async function assertSecondFactor(
     throw appError('OTP_REQUIRED', 'Sign out and in again with your second factor to do that.');
   }
   if (!enabled) {
-    // passkeys sign in to the website; a command line has no browser to ask, so it takes a code
-    throw appError('SECOND_FACTOR_REQUIRED', 'This namespace requires a one-time password for writes from the command line.', {
-      hint: 'Set up an authenticator app at /www/account/security (passkeys work on the website only), or use an automation token in CI.',
-    });
+    if ((await repos.security.listPasskeys(principal.userId)).length === 0) {
+      throw appError('SECOND_FACTOR_REQUIRED', 'This namespace requires two-factor authentication for writes.', {
+        hint: 'Add a passkey or an authenticator app at /www/account/security, or use an automation token in CI.',
+      });
+    }
+    // passkeys only: the write is approved on the website (npm's web flow; the edge adds its URLs)
+    if (!principal.otp) {
+      throw appError('OTP_REQUIRED', 'Approve this write with your passkey on the website.', { details: { webApproval: true } });
+    }
   }
   if (!principal.otp) throw appError('OTP_REQUIRED');
   if (!(await principal.otp.verify(repos))) throw appError('OTP_INVALID');

@@ -44,3 +44,4 @@ export * from './trusted-publishers.ts';
 export * from './users.ts';
 export * from './versions.ts';
 export * from './visibility.ts';
+export * from './write-approval.ts';

@@ -8,6 +8,7 @@ import { formatNamespace, getNamespace } from './namespaces.ts';
 import type { Repositories } from './ports/repositories.ts';
 import type { PresentedOtp, Principal } from './principal.ts';
 import { openSecret, sealSecret } from './secret-box.ts';
+import { APPROVAL_CODE_RE, consumeApprovalCode } from './write-approval.ts';
 
 /** RFC 6238 as every authenticator app implements it: SHA-1, 6 digits, 30-second steps. */
 const PERIOD_SECONDS = 30;
@@ -69,7 +70,8 @@ export function presentOtp(deps: CoreDeps, userId: number, code: string): Presen
   let result: Promise<boolean> | undefined;
   return {
     verify(repos) {
-      result ??= checkTotpCode(deps, { userId, code }, repos);
+      // a code approved on the website (npm's web flow, for passkeys), or one from the authenticator app
+      result ??= APPROVAL_CODE_RE.test(code) ? consumeApprovalCode(deps, { userId, code }) : checkTotpCode(deps, { userId, code }, repos);
       return result;
     },
   };

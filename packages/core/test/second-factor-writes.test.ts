@@ -5,6 +5,7 @@ import { Secret, TOTP } from 'otpauth';
 import {
   acceptMembership,
   addTeamMember,
+  approveWrite,
   confirmTotpEnrolment,
   createOrganisation,
   createTeam,
@@ -13,6 +14,7 @@ import {
   inviteMember,
   leaveMembership,
   type Principal,
+  pollWriteApproval,
   presentOtp,
   removeDistTag,
   removeMaintainer,
@@ -25,6 +27,7 @@ import {
   setOrgRole,
   setPackageVisibility,
   startTotpEnrolment,
+  startWriteApproval,
   yankVersion,
 } from '../src/index.ts';
 import { packageRef, publish, seedUser } from './support/catalog-fixtures.ts';
@@ -129,9 +132,25 @@ describe('an organisation that requires a second factor: every write needs a fre
     assert.equal((await leaveMembership(deps, { principal: dave, user: ns('dave'), ref: acme })).outcome, 'declined');
   });
 
-  it('a passkey-only member: a website session signed in with it writes; a token cannot (no browser to ask)', async () => {
+  it("a passkey-only member: a website session signed in with it writes; a token's write is approved on the website (npm's web flow)", async () => {
     const tag = (p: Principal) => setDistTag(deps, { principal: p, ref: lib(), tag: 'carol', version: v('1.1.0') });
-    await assert.rejects(tag(carol), { code: 'SECOND_FACTOR_REQUIRED', message: /one-time password/ });
+    await assert.rejects(tag(carol), (error: { code?: string; details?: Record<string, unknown> }) => {
+      assert.equal(error.code, 'OTP_REQUIRED');
+      assert.equal(error.details?.webApproval, true, 'the edge adds authUrl and doneUrl');
+      return true;
+    });
+    const carolSession: Principal = { ...carol, scope: 'session', secondFactor: true };
+    const id = await startWriteApproval(deps, { userId: carol.userId });
+    assert.equal(await pollWriteApproval(deps, { id }), 'pending');
+    await assert.rejects(approveWrite(deps, { principal: { ...carol, scope: 'session' }, id }), { code: 'OTP_REQUIRED' });
+    await assert.rejects(approveWrite(deps, { principal: { ...alice, scope: 'session', secondFactor: true }, id }), { code: 'NOT_FOUND' });
+    await approveWrite(deps, { principal: carolSession, id });
+    const polled = await pollWriteApproval(deps, { id });
+    assert.ok(typeof polled === 'object');
+    assert.equal(await pollWriteApproval(deps, { id }), undefined, 'handed out once');
+    await assert.rejects(tag({ ...alice, otp: presentOtp(deps, alice.userId, polled.code) }), { code: 'OTP_INVALID' }, "not alice's");
+    await tag({ ...carol, otp: presentOtp(deps, carol.userId, polled.code) });
+    await assert.rejects(tag({ ...carol, otp: presentOtp(deps, carol.userId, polled.code) }), { code: 'OTP_INVALID' }, 'once');
     await assert.rejects(tag({ ...carol, scope: 'session' }), { code: 'OTP_REQUIRED' }, 'a session not signed in with it');
     await tag({ ...carol, scope: 'session', secondFactor: true });
   });

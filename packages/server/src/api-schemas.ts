@@ -240,6 +240,19 @@ export const API_SCHEMAS: Record<string, Schema> = {
       404: error('Unknown, expired or already delivered'),
     },
   },
+  'GET /-/v1/second-factor/poll/:id': {
+    ...read(
+      ['auth', 'npm'],
+      "Poll a write's approval on the website (npm's web second-factor flow, for passkeys): 202 while pending, the one-time code exactly once",
+      object({ token: str('ent_approve_…') }),
+      { params: params({ id: 'approval id (from an OTP_REQUIRED body’s doneUrl)' }) },
+    ),
+    response: {
+      200: object({ token: str('ent_approve_…') }),
+      202: { type: 'object', description: 'Pending: poll again after Retry-After' },
+      404: error('Unknown, expired or already delivered'),
+    },
+  },
   'GET /packages': read(['packages'], 'All non-yanked packages', page(PACKAGE, 'A page of package documents'), { querystring: LIST_QUERY }),
   'GET /packages/authored-by/:namespace': read(
     ['packages'],

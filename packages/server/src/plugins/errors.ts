@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { startWriteApproval } from '@entropic/core';
 import { isDatabaseUnavailable } from '@entropic/db';
 import { type AppError, appError, type ErrorBody, type ErrorCode, errorCatalogue, isAppError, truncate } from '@entropic/types';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -114,8 +115,8 @@ export function useNpmErrorShape(scope: FastifyInstance): void {
   });
 }
 
-export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
-  const body = errorBody(error, reply.request?.routeOptions?.config?.errorShape);
+export function sendError(reply: FastifyReply, error: AppError, extra: Record<string, string> = {}): FastifyReply {
+  const body = { ...errorBody(error, reply.request?.routeOptions?.config?.errorShape), ...extra };
   const headers = codeHeaders(error);
   if (headers) reply.headers(headers);
   const retryAfter = retryAfterOf(error);
@@ -167,10 +168,16 @@ export function sendClientError(this: FastifyInstance, error: NodeJS.ErrnoExcept
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler(async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const mapped = toAppError(error);
     if (mapped.status >= 500) request.log.error({ err: error, code: mapped.code }, 'request failed');
     else request.log.debug({ code: mapped.code }, mapped.message);
+    if (mapped.code === 'OTP_REQUIRED' && mapped.details?.webApproval === true && request.principal) {
+      // npm's web second-factor flow: it opens authUrl and polls doneUrl for the one-time password
+      const id = await startWriteApproval(app.deps, { userId: request.principal.userId });
+      const base = app.deps.config.externalUrl;
+      return sendError(reply, mapped, { authUrl: `${base}/www/approve/${id}`, doneUrl: `${base}/-/v1/second-factor/poll/${id}` });
+    }
     return sendError(reply, mapped);
   });
   app.setNotFoundHandler((request, reply) =>

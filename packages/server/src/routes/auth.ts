@@ -4,6 +4,7 @@ import {
   createToken,
   listTokens,
   pollCliLogin,
+  pollWriteApproval,
   revokeToken,
   startCliLogin,
 } from '@entropic/core';
@@ -55,6 +56,14 @@ export function registerAuthRoutes(app: FastifyInstance): void {
       loginUrl: `${deps.config.externalUrl}/www/login?cli=${id}`,
       doneUrl: `${deps.config.externalUrl}/-/v1/login/poll/${id}`,
     };
+  });
+
+  // npm's web second-factor flow (passkeys): pending until approved on /www/approve/:id, then the one-time code, once
+  app.get<{ Params: { id: string } }>('/-/v1/second-factor/poll/:id', async (request, reply) => {
+    const result = await pollWriteApproval(deps, { id: request.params.id });
+    if (result === undefined) throw appError('NOT_FOUND', 'This approval is unknown, expired or already collected.');
+    if (result === 'pending') return reply.code(202).header('retry-after', '1').send({});
+    return { token: result.code };
   });
 
   app.get<{ Params: { session: string } }>('/-/v1/login/poll/:session', async (request, reply) => {

@@ -1,14 +1,18 @@
 import {
+  approveWrite,
   countSignInAttempt,
+  findWriteApproval,
   finishPasskeyRegistration,
   finishPasskeySignIn,
   recordSignIn,
   startPasskeyRegistration,
   startPasskeySignIn,
 } from '@entropic/core';
-import { isAppError } from '@entropic/types';
+import { appError, isAppError } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { retryAfterOf } from '../plugins/errors.ts';
+import { html, type SafeHtml } from './html.ts';
+import { csrfField, renderPage, sendPage } from './layout.ts';
 import { afterSignInPath } from './login-pages.ts';
 import { ensureSession, requireSessionUser, sessionFingerprint, setFlash, signIn } from './session.ts';
 
@@ -89,6 +93,38 @@ export function registerPasskeyPages(www: FastifyInstance): void {
       return { redirect: afterSignInPath(request) };
     }),
   );
+}
+
+/**
+ * /www/approve/:id: npm's web second-factor flow for passkey users (npm opens this page when a
+ * write answers OTP_REQUIRED with an authUrl). Signed in with the passkey, the user approves;
+ * npm's poll of the doneUrl then gets a one-time code. A user not signed in goes to the login
+ * page first and comes back.
+ */
+export function registerWriteApprovalPages(www: FastifyInstance): void {
+  const { deps } = www;
+  const page = (request: FastifyRequest, body: SafeHtml, error?: string) =>
+    renderPage(request, { title: 'Approve a write', body, ...(error ? { error } : {}) });
+  const done = html`<p data-testid="approved">Approved. Go back to your terminal: the command goes on by itself.</p>`;
+
+  www.get<{ Params: { id: string } }>('/approve/:id', async (request, reply) => {
+    requireSessionUser(request);
+    const approval = await findWriteApproval(deps, { principal: request.principal, id: request.params.id });
+    if (!approval) throw appError('NOT_FOUND', 'This approval is unknown, expired or not yours; run the command again.');
+    if (approval.approved) return sendPage(reply, page(request, done));
+    const body = html`<form method="post" action="/www/approve/${request.params.id}" class="card">
+          ${csrfField(request)}
+          <p>A command-line write (npm or ds) made with one of your tokens is waiting for your second factor. Approve it only if you just started it.</p>
+          <button type="submit">Approve</button>
+        </form>`;
+    return sendPage(reply, page(request, body));
+  });
+
+  www.post<{ Params: { id: string } }>('/approve/:id', async (request, reply) => {
+    requireSessionUser(request);
+    await approveWrite(deps, { principal: request.principal, id: request.params.id });
+    return sendPage(reply, page(request, done));
+  });
 }
 
 /** Answers the handler's value as JSON, or an expected failure as `{message, code}` with its status. */

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { registerCliLoginPages } from './cli-login-pages.ts';
 import { registerLoginPages } from './login-pages.ts';
-import { registerPasskeyPages } from './passkey-pages.ts';
+import { registerPasskeyPages, registerWriteApprovalPages } from './passkey-pages.ts';
 import { registerSecondFactorSignIn, registerSecurityPages } from './security-pages.ts';
 import { createSignInProviders } from './sign-in-providers.ts';
 import { registerTokenPages } from './token-pages.ts';
@@ -50,6 +50,7 @@ export function registerWebsite(app: FastifyInstance): void {
       registerSecurityPages(www);
       registerSecondFactorSignIn(www);
       registerPasskeyPages(www);
+      registerWriteApprovalPages(www);
       registerCliLoginPages(www);
     },
     { prefix: '/www' },

@@ -41,7 +41,7 @@ export function passkeysSection(model: { csrfToken: string; passkeys: readonly P
   );
   return html`<section class="card" aria-labelledby="passkeys">
           <h2 id="passkeys">Passkeys</h2>
-          <p>A passkey (your device's screen lock, a security key, a password manager) signs you in to this website without a password, or as the second step after it. Publishing from npm or ds still takes a code from an authenticator app when writes need one.</p>
+          <p>A passkey (your device's screen lock, a security key, a password manager) signs you in to this website without a password, or as the second step after it. When a write from npm needs a second factor, npm sends you to this website to approve it with your passkey.</p>
           ${rows.length ? html`<ul class="passkeys">${rows}</ul>` : html`<p class="muted" data-testid="no-passkeys">No passkeys yet.</p>`}
           ${passkeyButton({ kind: 'register', csrfToken: model.csrfToken, label: 'Add a passkey' })}
         </section>`;
