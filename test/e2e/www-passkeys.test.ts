@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createToken } from '@entropic/core';
 import { createTestApp, freePort, type TestApp } from '@entropic/testkit';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { seriousAxeViolations } from './support/axe.ts';
 import { chromiumMissing, launchChromium } from './support/chromium.ts';
+import { npmUserEnv, writeProject } from './support/npm-cli.ts';
 
 const STEP_TIMEOUT_MS = 20_000;
 /** the DevTools Protocol gives credential ids in base64, WebAuthn (and the registry) in base64url */
@@ -307,6 +312,46 @@ describe('passkeys in a real browser (chromium virtual authenticator)', { skip: 
     const replayed = await api('/namespaces/namespace/cli-user/access', { private: false }, code);
     assert.equal(replayed.status, 401);
     assert.equal(((await replayed.json()) as { code: string }).code, 'OTP_INVALID');
+
+    // the real npm CLI at a terminal (a pseudo-terminal from script(1)); browser=false: it prints the page and polls
+    const root = await mkdtemp(join(tmpdir(), 'entropic-passkey-npm-'));
+    try {
+      const env = await npmUserEnv(root, `${url}/`, 'cli', token, ['browser=false']);
+      delete env.CI;
+      const project = join(root, 'webflow');
+      await writeProject(project, { name: '@cli-user/webflow', version: '1.0.0', main: 'index.js' });
+      await writeFile(join(project, 'index.js'), 'module.exports = 1;\n');
+      const npm = spawn('script', ['-qec', 'npm publish', '/dev/null'], { cwd: project, env });
+      let output = '';
+      npm.stdout.on('data', (d) => {
+        output += d;
+      });
+      const exited = new Promise<number>((resolve) => npm.on('close', (c) => resolve(c ?? -1)));
+      const pageUrl = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`npm printed no approval page:\n${output}`)), 120_000);
+        const check = () => {
+          const match = new RegExp(`${url}/www/approve/[A-Za-z0-9_-]{43}`).exec(output);
+          if (match) {
+            clearTimeout(timer);
+            resolve(match[0]);
+          }
+        };
+        npm.stdout.on('data', check);
+        npm.on('close', () => {
+          clearTimeout(timer);
+          reject(new Error(`npm ended without an approval page:\n${output}`));
+        });
+      });
+      assert.match(output, /Authenticate your account at/);
+      await cliPage.goto(pageUrl);
+      await cliPage.getByRole('button', { name: 'Approve' }).click();
+      await cliPage.getByTestId('approved').waitFor();
+      assert.equal(await exited, 0, output);
+      assert.match(output, /\+ @cli-user\/webflow@1\.0\.0/);
+      npm.stdin.end();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
     await cliContext.close();
   });
 
