@@ -117,6 +117,13 @@ describe('namespace page view (model → HTML, no HTTP)', () => {
     assert.match(member, /write on <a href="\/www\/packages\/acme@registry.test\/rocket">/);
     assert.match(member, /read on every package of acme@registry.test/);
     assert.match(member, /href="\/www\/packages\/acme@registry.test\/rocket\/access"/);
+    // the team forms, each with the CSRF token
+    for (const action of ['team-create', 'team-add', 'team-rm', 'team-grant', 'team-revoke', 'team-destroy']) {
+      assert.match(member, new RegExp(`name="action" value="${action}"`), action);
+    }
+    assert.equal((member.match(/<form /g) ?? []).length, (member.match(/name="_csrf" value="tok"/g) ?? []).length);
+    assert.match(member, /aria-label="Revoke acme:devs&#39;s grant on acme@registry.test"/);
+    assert.match(member, /name="package" value="acme@registry.test\/rocket"/);
     const privateForMember = namespacePage(model({ viewer: 'alice', membership: { accepted: true }, private: true, teams: [] })).value;
     assert.match(privateForMember, /Make the namespace public/);
     assert.match(privateForMember, /No teams\./);

@@ -1,27 +1,34 @@
 import {
   acceptMaintainership,
   acceptMembership,
+  addTeamMember,
   type CoreDeps,
+  createTeam,
+  destroyTeam,
   endMaintainership,
   findMembership,
   formatNamespace,
   getNamespace,
   getNamespaceSecondFactor,
   getTeamInfo,
+  grantTeam,
   inviteMember,
   leaveMembership,
   listMaintainerships,
   listMembers,
   listNamespaceAudit,
   listTeams,
+  type PackageRef,
   removeMember,
+  removeTeamMember,
   requireSignedIn,
+  revokeTeamGrant,
   setNamespaceSecondFactor,
   setNamespaceVisibility,
   type TeamChange,
   type TeamInfo,
 } from '@entropic/core';
-import { appError, isAppError, type NamespaceRef, parseNamespaceSegment } from '@entropic/types';
+import { appError, type Host, isAppError, type NamespaceRef, parseNamespaceSegment } from '@entropic/types';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parsePackageRef } from '../routes/refs.ts';
 import { renderPage, sendPage } from './layout.ts';
@@ -175,6 +182,13 @@ async function applyForm(deps: CoreDeps, request: FastifyRequest, ref: Namespace
         message: `${ref.namespace} is now ${isPrivate ? 'private: its packages are visible to people with read access only' : 'public'}.`,
       };
     }
+    case 'team-create':
+    case 'team-destroy':
+    case 'team-add':
+    case 'team-rm':
+    case 'team-grant':
+    case 'team-revoke':
+      return applyTeamForm(deps, principal, ref, form);
     case 'second-factor':
       return setNamespaceSecondFactor(deps, { principal, ref, required: form.required === 'on' });
     case 'accept-package':
@@ -186,5 +200,58 @@ async function applyForm(deps: CoreDeps, request: FastifyRequest, ref: Namespace
     }
     default:
       throw appError('BAD_REQUEST', 'Unknown action.');
+  }
+}
+
+/** `ns/name` or `ns@host/name` (the name URL-encoded, as in a grant's label), or empty: the whole namespace. */
+function grantPackage(raw: string | undefined, host: Host): PackageRef | null {
+  const text = (raw ?? '').trim().replace(/^@/, '');
+  if (text === '') return null;
+  const slash = text.indexOf('/');
+  if (slash <= 0)
+    throw appError('INVALID_FIELD', 'Name the package as namespace/name, or leave it empty for every package of the namespace.');
+  return parsePackageRef({ namespace: text.slice(0, slash), name: decodeURIComponent(text.slice(slash + 1)) }, host);
+}
+
+/** The team forms of the namespace page (members only: the use cases decide, as for the API). */
+async function applyTeamForm(
+  deps: CoreDeps,
+  principal: FastifyRequest['principal'],
+  ref: NamespaceRef,
+  form: Form,
+): Promise<Pick<TeamChange, 'message'>> {
+  const team = (form.team ?? '').trim();
+  const label = `${ref.namespace}:${team}`;
+  const user = (form.user ?? '').trim().toLowerCase();
+  switch (form.action) {
+    case 'team-create':
+      await createTeam(deps, { principal, ref, team, description: (form.description ?? '').trim() });
+      return { message: `Created team ${label}.` };
+    case 'team-destroy':
+      await destroyTeam(deps, { principal, ref, team });
+      return { message: `Deleted team ${label}.` };
+    case 'team-add': {
+      const { added } = await addTeamMember(deps, { principal, ref, team, username: user });
+      return { message: added ? `Added ${user} to ${label}.` : `${user} is already in ${label}.` };
+    }
+    case 'team-rm': {
+      const { removed } = await removeTeamMember(deps, { principal, ref, team, username: user });
+      return { message: removed ? `Removed ${user} from ${label}.` : `${user} was not in ${label}.` };
+    }
+    case 'team-grant': {
+      const permission = form.permission;
+      if (permission !== 'read' && permission !== 'write') throw appError('INVALID_FIELD', 'The permission is read or write.');
+      const pkg = grantPackage(form.package, deps.host);
+      await grantTeam(deps, { principal, ref, team, pkg, permission });
+      return {
+        message: `${label} may now ${permission} ${pkg ? `${pkg.namespace}/${pkg.name}` : 'every package the namespace maintains'}.`,
+      };
+    }
+    default: {
+      const pkg = grantPackage(form.package, deps.host);
+      const { revoked } = await revokeTeamGrant(deps, { principal, ref, team, pkg });
+      const what = pkg ? `${pkg.namespace}/${pkg.name}` : 'the namespace';
+      return { message: revoked ? `Revoked ${label}'s grant on ${what}.` : `${label} had no grant on ${what}.` };
+    }
   }
 }

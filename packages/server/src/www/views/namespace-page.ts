@@ -90,7 +90,7 @@ export function namespacePage(model: NamespacePageModel): SafeHtml {
     ${inviteForm}
     ${securitySection(model, isMember, form)}
     ${visibilitySection(model, isMember, form)}
-    ${teamSection(model)}
+    ${teamSection(model, form)}
     ${packageSections(model, isMember, form)}`;
 }
 
@@ -121,32 +121,73 @@ function visibilitySection(model: NamespacePageModel, isMember: boolean, form: F
   return html`<h2>Visibility</h2>${status}<div class="actions">${toggle}</div>`;
 }
 
-/** The namespace's teams, their members and grants (members only; managed with `ds team`, `npm team` or the API). */
-function teamSection(model: NamespacePageModel): SafeHtml | string {
+/** The namespace's teams, their members and grants, with the forms that manage them (accepted members only). */
+function teamSection(model: NamespacePageModel, form: Forms): SafeHtml | string {
   if (!model.teams) return '';
-  const rows = model.teams.map(
-    (team) => html`<li data-team="${team.name}">
-      <div><strong>${model.label.split('@')[0]}:${team.name}</strong>${team.description ? html` <span class="muted">· ${team.description}</span>` : ''}</div>
+  const short = model.label.split('@')[0] as string;
+  const rows = model.teams.map((team) => {
+    const label = `${short}:${team.name}`;
+    return html`<li data-team="${team.name}">
+      <div><strong>${label}</strong>${team.description ? html` <span class="muted">· ${team.description}</span>` : ''}</div>
       <div data-team-members>members: ${
         team.members.length === 0
           ? html`<span class="muted">none</span>`
-          : team.members.map((name, i) => html`${i > 0 ? ', ' : ''}<a href="/www/users/${name}">${name}</a>`)
+          : team.members.map(
+              (name) =>
+                html` <a href="/www/users/${name}">${name}</a> ${form.button(
+                  { action: 'team-rm', team: team.name, user: name },
+                  'Remove',
+                  'link',
+                  `Remove ${name} from ${label}`,
+                )}`,
+            )
       }</div>
       <div data-team-grants>grants: ${
         team.grants.length === 0
           ? html`<span class="muted">none</span>`
           : team.grants.map(
-              (grant, i) =>
-                html`${i > 0 ? ', ' : ''}${grant.permission} on ${
+              (grant) =>
+                html` ${grant.permission} on ${
                   grant.package ? html`<a href="${packagePath(grant.package)}">${grant.package}</a>` : `every package of ${model.label}`
-                }`,
+                } ${form.button(
+                  { action: 'team-revoke', team: team.name, package: grant.package ?? '' },
+                  'Revoke',
+                  'link',
+                  `Revoke ${label}'s grant on ${grant.package ?? model.label}`,
+                )}`,
             )
       }</div>
-    </li>`,
-  );
+      <form method="post" action="${form.action}" class="inline">
+        ${form.csrf}
+        <input type="hidden" name="action" value="team-add"><input type="hidden" name="team" value="${team.name}">
+        <label for="team-add-${team.name}">Add a user to ${label}</label>
+        <input id="team-add-${team.name}" name="user" type="text" required maxlength="64" placeholder="username">
+        <button type="submit" class="secondary">Add</button>
+      </form>
+      <form method="post" action="${form.action}" class="inline">
+        ${form.csrf}
+        <input type="hidden" name="action" value="team-grant"><input type="hidden" name="team" value="${team.name}">
+        <label for="team-permission-${team.name}">Grant ${label}</label>
+        <select id="team-permission-${team.name}" name="permission"><option value="read">read</option><option value="write">write</option></select>
+        <label for="team-package-${team.name}">on the package (empty: every package of ${short})</label>
+        <input id="team-package-${team.name}" name="package" type="text" maxlength="300" placeholder="${short}/name">
+        <button type="submit" class="secondary">Grant</button>
+      </form>
+      ${form.button({ action: 'team-destroy', team: team.name }, 'Delete the team', 'danger', `Delete ${label}`)}
+    </li>`;
+  });
   return html`<h2>Teams</h2>
     ${rows.length ? html`<ul class="tokens card" data-testid="teams">${rows}</ul>` : html`<p class="muted">No teams.</p>`}
-    <p class="muted">Teams are managed with <code>ds team</code> / <code>ds access</code> or <code>npm team</code> / <code>npm access</code>.</p>`;
+    <form method="post" action="${form.action}" class="card">
+      ${form.csrf}
+      <input type="hidden" name="action" value="team-create">
+      <label for="team-create-name">Create a team in ${model.label}</label>
+      <input id="team-create-name" name="team" type="text" required maxlength="64" pattern="[a-z0-9._\-]+" placeholder="team name">
+      <label for="team-create-description">Description (optional)</label>
+      <input id="team-create-description" name="description" type="text" maxlength="200">
+      <button type="submit">Create team</button>
+    </form>
+    <p class="muted">Also: <code>ds team</code> / <code>ds access</code>, <code>npm team</code> / <code>npm access</code>.</p>`;
 }
 
 interface Forms {
