@@ -86,7 +86,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
   });
   const { metrics } = deps;
   const responseCache = new ResponseCache(deps.kv, { ttlSeconds: deps.config.cacheTtlSeconds, stats: metrics?.cacheStats('response') });
-  const tokenCache = new TokenCache(deps, metrics?.cacheStats('token'));
+  const tokenCache = new TokenCache(deps, metrics?.cacheStats('token'), deps.grants);
   const publicObjects = new PublicObjectCache(deps, metrics?.cacheStats('public-object'), metrics?.cacheStats('private-object'));
   const packageNames = new PackageNameIndex(
     deps.repos,

@@ -16,6 +16,8 @@ export interface ServerDeps extends CoreDeps {
   db: Kysely<Database>;
   blobs: BlobStore;
   kv: KeyValueStore;
+  /** remembered read grants, and the access epoch the token cache checks too (docs/decisions/grant-cache.md) */
+  grants: EpochGrantCache;
   /** Prometheus metrics (undefined with METRICS=off); repos, uow and blobs are timed when set */
   metrics: Metrics | undefined;
   /** this host's signing keys (read again by `reloadKeyring`: another process may have rotated them) */

@@ -32,13 +32,21 @@ export class EpochGrantCache implements GrantCache {
     this.answers = new LRUCache({ max: options.max ?? 100_000, ttl: options.ttlMs ?? 60_000 });
   }
 
-  async begin(): Promise<GrantSnapshot | undefined> {
-    let epoch: string | undefined;
+  /**
+   * The current access epoch, read now; undefined when the store cannot be read (then nothing
+   * remembered may be trusted). The token cache checks its entries against it too.
+   */
+  async current(): Promise<string | undefined> {
     try {
-      epoch = (await this.kv.get(EPOCH_KEY)) ?? (await this.startEpoch());
+      return (await this.kv.get(EPOCH_KEY)) ?? (await this.startEpoch());
     } catch {
-      return undefined; // without the epoch nothing remembered can be trusted: the database is asked
+      return undefined;
     }
+  }
+
+  async begin(): Promise<GrantSnapshot | undefined> {
+    const epoch = await this.current();
+    if (epoch === undefined) return undefined; // the database is asked
     if (epoch !== this.epoch) {
       this.answers.clear();
       this.epoch = epoch;
@@ -63,8 +71,8 @@ export class EpochGrantCache implements GrantCache {
   }
 
   /**
-   * A grant changed and is committed: a new epoch, here and (through the shared store) for every
-   * process. Throws when the store cannot be written, so the change does not answer success while
+   * A grant changed (or a token was revoked) and is committed: a new epoch, here and (through the
+   * shared store) for every process. Throws when the store cannot be written, so the change does not answer success while
    * other processes may still serve the old grant (their answers expire within `ttlMs`).
    */
   async changed(): Promise<void> {

@@ -2,7 +2,8 @@
 // (docs/decisions/grant-cache.md). The controls show the cache is real (a grant taken away behind
 // the registry's back is still served from it); the races show a grant taken away through the
 // registry is never served to a read that starts after the revocation answered: in one process,
-// and with two processes sharing PostgreSQL and Redis (revoked through A, read through B).
+// and with two processes sharing PostgreSQL and Redis (revoked through A, read through B; a
+// member removed and a token revoked).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -248,6 +249,38 @@ describe('remembered read grants, two processes sharing PostgreSQL and Redis', {
       const { leaks, before, after } = await race(read, carol, () => call('DELETE', '/namespaces/namespace/alice/members/carol', alice));
       assert.deepEqual(leaks, [], `round ${round}: ${before} reads before, ${after} after`);
       assert.ok(before > 0, 'reads ran while the removal ran');
+    }
+  });
+
+  const mint = async (description: string) => {
+    const minted = await fetch(`${a.url}/auth/tokens`, {
+      method: 'POST',
+      headers: { ...bearer(alice), 'content-type': 'application/json' },
+      body: JSON.stringify({ description, scope: 'read' }),
+    });
+    assert.equal(minted.status, 201);
+    return (await minted.json()) as { id: string; token: string };
+  };
+
+  it('a token revocation moves the access epoch: B looks up again every token it remembers, not only the one the broadcast names', async () => {
+    const revoked = await mint('revoked through A');
+    const behind = await mint('revoked behind both processes');
+    await assertShows(read, revoked.token, 'the first token through B');
+    await assertShows(read, behind.token, 'the second token through B');
+    await query(`UPDATE tokens SET revoked_at = now() WHERE id = '${behind.id}'`);
+    await assertShows(read, behind.token, 'the second token through B (from its token cache: the control)');
+    await call('DELETE', `/auth/tokens/${revoked.id}`, alice);
+    const refused = await fetch(`${b.url}/packages/package/alice/secret`, { headers: bearer(behind.token) });
+    assert.equal(refused.status, 401, 'B looked the second token up again as soon as the first one’s revocation answered');
+  });
+
+  it('a token revoked through A while it reads through B is refused by every read that starts after the revocation answered', async () => {
+    for (let round = 0; round < 3; round++) {
+      const { id, token } = await mint(`race ${round}`);
+      await assertShows(read, token, 'the token through B');
+      const { leaks, before, after } = await race(read, token, () => call('DELETE', `/auth/tokens/${id}`, alice));
+      assert.deepEqual(leaks, [], `round ${round}: ${before} reads before, ${after} after`);
+      assert.ok(before > 0, 'reads ran while the revocation ran');
     }
   });
 });
