@@ -223,7 +223,9 @@ describe('a publish through the API: database round trips (issue 12.3)', () => {
     assert.equal(doc.statusCode, 200, doc.body);
     assert.equal(Object.keys(doc.json().files).length, 21);
     assert.deepEqual(doc.json().derivedFiles, {}, 'the README is rendered by its job');
-    const kinds = (await t.deps.repos.jobs.list({ limit: 100 })).map((j) => j.kind).sort();
-    assert.deepEqual(kinds, ['npm-tarball', 'npm-tarball', 'render-readme', 'render-readme', 'search-index', 'search-index']);
+    // (the server's own start-up jobs, such as blob-repack on PostgreSQL, are not the publishes')
+    const publishKinds = new Set(['npm-tarball', 'render-readme', 'search-index']);
+    const kinds = (await t.deps.repos.jobs.list({ limit: 100 })).map((j) => j.kind).filter((k) => publishKinds.has(k));
+    assert.deepEqual(kinds.sort(), ['npm-tarball', 'npm-tarball', 'render-readme', 'render-readme', 'search-index', 'search-index']);
   });
 });
