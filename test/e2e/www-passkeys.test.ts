@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { createToken } from '@entropic/core';
 import { createTestApp, freePort, type TestApp } from '@entropic/testkit';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { DS_BIN } from '../../packages/cli/test/support/ds-harness.ts';
 import { seriousAxeViolations } from './support/axe.ts';
 import { chromiumMissing, launchChromium } from './support/chromium.ts';
 import { npmUserEnv, writeProject } from './support/npm-cli.ts';
@@ -349,6 +350,47 @@ describe('passkeys in a real browser (chromium virtual authenticator)', { skip: 
       assert.equal(await exited, 0, output);
       assert.match(output, /\+ @cli-user\/webflow@1\.0\.0/);
       npm.stdin.end();
+
+      // ds at a terminal follows the same flow: it prints the page and polls
+      const dsEnv = {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: root,
+        NO_COLOR: '1',
+        TERM: 'dumb',
+        ENTROPIC_REGISTRY: url,
+        ENTROPIC_TOKEN: token,
+      };
+      const ds = spawn('script', ['-qec', `'${process.execPath}' '${DS_BIN}' access set public cli-user`, '/dev/null'], {
+        cwd: root,
+        env: dsEnv,
+      });
+      let dsOutput = '';
+      ds.stdout.on('data', (d) => {
+        dsOutput += d;
+      });
+      const dsExited = new Promise<number>((resolve) => ds.on('close', (c) => resolve(c ?? -1)));
+      const dsPage = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`ds printed no approval page:\n${dsOutput}`)), 120_000);
+        ds.stdout.on('data', () => {
+          const match = new RegExp(`${url}/www/approve/[A-Za-z0-9_-]{43}`).exec(dsOutput);
+          if (match) {
+            clearTimeout(timer);
+            resolve(match[0]);
+          }
+        });
+        ds.on('close', () => {
+          clearTimeout(timer);
+          reject(new Error(`ds ended without an approval page:\n${dsOutput}`));
+        });
+      });
+      assert.match(dsOutput, /Approve it with your passkey/);
+      await cliPage.goto(dsPage);
+      await cliPage.getByRole('button', { name: 'Approve' }).click();
+      await cliPage.getByTestId('approved').waitFor();
+      assert.equal(await dsExited, 0, dsOutput);
+      ds.stdin.end();
+      const visibility = (await (await fetch(`${url}/namespaces/namespace/cli-user/access`)).json()) as { private: boolean };
+      assert.equal(visibility.private, false, 'ds made the namespace public after the approval');
     } finally {
       await rm(root, { recursive: true, force: true });
     }

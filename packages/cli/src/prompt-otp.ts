@@ -38,3 +38,34 @@ export async function promptOtp(io: CliIo, reason: 'required' | 'invalid'): Prom
     lines.close();
   }
 }
+
+/** How long ds waits for a write to be approved on the website (the registry keeps an approval five minutes). */
+const APPROVAL_WAIT_MS = 5 * 60 * 1000;
+
+/** The approval page and poll URL of npm's web second-factor flow, when the registry offered them. */
+export function webApprovalOf(error: unknown): { authUrl: string; doneUrl: string } | undefined {
+  if (!isClientError(error) || error.code !== 'OTP_REQUIRED') return undefined;
+  const { authUrl, doneUrl } = error.details ?? {};
+  return typeof authUrl === 'string' && typeof doneUrl === 'string' ? { authUrl, doneUrl } : undefined;
+}
+
+/**
+ * npm's web second-factor flow (a passkey user): prints the page to approve the write on, then
+ * polls until the registry hands out the one-time code (202 with Retry-After while waiting).
+ */
+export async function awaitWebApproval(io: CliIo, approval: { authUrl: string; doneUrl: string }): Promise<string | undefined> {
+  io.stderr.write(`This operation needs your second factor. Approve it with your passkey at:\n  ${approval.authUrl}\n`);
+  const deadline = Date.now() + APPROVAL_WAIT_MS;
+  while (Date.now() < deadline) {
+    const response = await fetch(approval.doneUrl, { headers: { accept: 'application/json' } });
+    if (response.status === 200) {
+      const body = (await response.json()) as { token?: unknown };
+      return typeof body.token === 'string' ? body.token : undefined;
+    }
+    if (response.status !== 202) return undefined;
+    await response.body?.cancel();
+    const seconds = Math.min(Math.max(Number(response.headers.get('retry-after')) || 1, 1), 5);
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  }
+  return undefined;
+}

@@ -6,7 +6,7 @@ import { cliError } from './cli-error.ts';
 import type { Command, OptionSpec } from './command.ts';
 import { commands } from './commands/index.ts';
 import { EXIT, exitCodeFor } from './exit-code-for.ts';
-import { promptOtp, shouldPromptOtp } from './prompt-otp.ts';
+import { awaitWebApproval, promptOtp, shouldPromptOtp, webApprovalOf } from './prompt-otp.ts';
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   registry: {
@@ -151,7 +151,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       } catch (error) {
         if (!shouldPromptOtp(error, io, attempt)) throw error;
         created.ctx.progress.done();
-        const otp = await promptOtp(io, (error as { code: string }).code === 'OTP_INVALID' ? 'invalid' : 'required');
+        const approval = webApprovalOf(error);
+        const otp = approval
+          ? await awaitWebApproval(io, approval)
+          : await promptOtp(io, (error as { code: string }).code === 'OTP_INVALID' ? 'invalid' : 'required');
         if (otp === undefined) throw error;
         await close().catch(() => {});
         created = await createCliContext(io, parsed.positionals, { ...values, otp });

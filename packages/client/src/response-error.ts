@@ -33,11 +33,16 @@ export async function responseError(raw: RawResponse, registry: string): Promise
   let message: string | undefined;
   let code: string | undefined;
   let hint: string | undefined;
+  let details: Record<string, unknown> | undefined;
   try {
-    const parsed = JSON.parse(text) as { message?: unknown; code?: unknown; hint?: unknown };
+    const parsed = JSON.parse(text) as { message?: unknown; code?: unknown; hint?: unknown; authUrl?: unknown; doneUrl?: unknown };
     if (typeof parsed.message === 'string') message = parsed.message;
     if (typeof parsed.code === 'string') code = parsed.code;
     if (typeof parsed.hint === 'string') hint = parsed.hint;
+    // npm's web second-factor flow: a page to approve on and a URL to poll, both on the registry's own origin
+    const origin = new URL(registry).origin;
+    const sameOrigin = (value: unknown) => typeof value === 'string' && URL.canParse(value) && new URL(value).origin === origin;
+    if (sameOrigin(parsed.authUrl) && sameOrigin(parsed.doneUrl)) details = { authUrl: parsed.authUrl, doneUrl: parsed.doneUrl };
   } catch {
     if (text && text.length < 200 && !text.includes('<')) message = text.trim();
   }
@@ -45,7 +50,7 @@ export async function responseError(raw: RawResponse, registry: string): Promise
   return new ClientError(
     code ?? STATUS_CODES[status] ?? (status >= 500 ? 'SERVER_ERROR' : 'BAD_REQUEST'),
     message ?? `The registry answered ${status}.`,
-    { status, hint: hint ?? hintFor(status, registry) },
+    { status, hint: hint ?? hintFor(status, registry), ...(details ? { details } : {}) },
   );
 }
 
