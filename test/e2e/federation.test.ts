@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hostKeyId, type PublicHostKey, packageStatement, verifyStatement } from '@entropic/core';
 import { encodePublishBody, freePort, REPO_ROOT, type RegistryProcess, startRegistryProcess, TSX_LOADER } from '@entropic/testkit';
+import { runDs, tempDir, writeProject } from '../../packages/cli/test/support/ds-harness.ts';
 
 type PackageDocument = Parameters<typeof packageStatement>[0] & { hostSignatures?: Array<{ keyid: string; sig: string }> };
 
@@ -222,6 +223,21 @@ async function get(url: string): Promise<{ status: number; body: Record<string, 
   return { status: response.status, body };
 }
 
+/** `ds install` of a project needing `alice/app` through `registry`, with a fresh HOME (an empty cache) */
+async function dsInstall(registry: RegistryProcess) {
+  const home = await tempDir('fed-home-');
+  const project = await writeProject(await tempDir('fed-project-'), { 'Package.toml': '[dependencies]\n"alice/app" = "^1.0.0"\n' });
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    XDG_CACHE_HOME: join(home, '.cache'),
+    NO_COLOR: '1',
+    ENTROPIC_REGISTRY: registry.url,
+  };
+  const result = await runDs(['install', '--json'], project, env);
+  return { result, project };
+}
+
 describe('federation between three registry processes', { timeout: 600_000 }, () => {
   let a: RegistryProcess;
   let b: RegistryProcess;
@@ -307,6 +323,66 @@ describe('federation between three registry processes', { timeout: 600_000 }, ()
         `/objects/object/sha512/${hexOf(published.files['./package/extra.js'] as string)}`,
         `/objects/object/sha512/${hexOf(published.integrity)}`,
       ].sort(),
+    );
+  });
+
+  it("ds installs through A a local package that depends on B's, recording B's host in Package.lock", async () => {
+    await publish(
+      a,
+      aToken,
+      'app',
+      '1.0.0',
+      { 'index.js': "module.exports = require('left-pad');\n" },
+      { dependencies: { [`alice@${bHost}/left-pad`]: '^1.0.0' } },
+    );
+    const { result, project } = await dsInstall(a);
+    assert.equal(result.code, 0, result.stderr);
+    const lock = await readFile(join(project, 'Package.lock'), 'utf8');
+    assert.match(lock, new RegExp(`alice@${bHost.replace(/\./g, '\\.')}/left-pad`));
+    const installed = result.json<{ packages: Array<{ path: string; version: string }> }>().packages.map((p) => p.path);
+    assert.equal(installed.length, 2, installed.join(', '));
+    const leftPadPath = installed.find((path) => path.includes('left-pad')) as string;
+    assert.equal(await readFile(join(project, leftPadPath, 'index.js'), 'utf8'), leftPadSource);
+  });
+
+  const deepSource = 'module.exports = "deep, two hops from A";\n';
+  it('mirrors in the background what a version published on A needs from B, and what that needs', async () => {
+    await publish(b, bToken, 'bg-deep', '1.0.0', { 'index.js': deepSource });
+    await publish(
+      b,
+      bToken,
+      'bg-dep',
+      '1.0.0',
+      { 'index.js': "module.exports = require('bg-deep');\n" },
+      { dependencies: { 'alice/bg-deep': '^1.0.0' } },
+    );
+    const before = proxy.paths.length;
+    await publish(
+      a,
+      aToken,
+      'bg-app',
+      '1.0.0',
+      { 'index.js': 'module.exports = 1;\n' },
+      { dependencies: { [`alice@${bHost}/bg-dep`]: '^1.0.0' } },
+    );
+    // only the object store is asked: a version read would mirror on demand
+    const deepObject = `${a.url}/objects/object/sha512/${hexOf(sha512(deepSource))}`;
+    const started = Date.now();
+    while ((await fetch(deepObject)).status !== 200) {
+      assert.ok(
+        Date.now() - started < 60_000,
+        `bg-deep was not mirrored in time:\n${a
+          .output()
+          .split('\n')
+          .filter((line) => /job|mirror|federation/.test(line))
+          .join('\n')
+          .slice(-3000)}`,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(
+      proxy.paths.slice(before).some((path) => path.endsWith('/bg-deep')),
+      'the dependency of the dependency came from B',
     );
   });
 
@@ -402,6 +478,12 @@ describe('federation between three registry processes', { timeout: 600_000 }, ()
     assert.equal(version.status, 200);
     const object = await fetch(`${a.url}/objects/object/sha512/${hexOf(leftPad.files['./package/index.js'] as string)}`);
     assert.equal(await object.text(), leftPadSource);
+    // mirrored in the background, never read through A before B stopped
+    const deep = await get(`${remote('bg-deep')}/versions/1.0.0`);
+    assert.equal(deep.status, 200, JSON.stringify(deep.body));
+    // ds installs the graph again from a clean cache, through A alone
+    const { result } = await dsInstall(a);
+    assert.equal(result.code, 0, result.stderr);
     // a version never mirrored cannot be served: the origin is down
     assert.equal((await get(remote('never-mirrored'))).body.code, 'PEER_UNREACHABLE');
   });

@@ -367,3 +367,61 @@ async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
   for await (const chunk of body) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
+
+/** how deep the background mirror follows remote dependencies of remote dependencies */
+export const MAX_MIRROR_DEPTH = 8;
+/** the newest versions satisfying one range that the background mirror fetches */
+export const MAX_MIRRORED_PER_RANGE = 10;
+
+export interface MirrorRemoteInput {
+  ref: { namespace: string; host: string; name: string };
+  range: string;
+  depth: number;
+}
+
+/**
+ * Self-sufficiency (issue 15.4, the `mirror-remote` job): mirrors the newest versions of a remote
+ * package that satisfy `range` (at most MAX_MIRRORED_PER_RANGE), then enqueues their own remote
+ * dependencies, to MAX_MIRROR_DEPTH. A host not in FEDERATION_HOSTS is skipped (nothing to retry).
+ */
+export async function mirrorRemoteDependency(federation: Federation, deps: CoreDeps, input: MirrorRemoteInput): Promise<string[]> {
+  const ref = input.ref as PackageRef;
+  if (ref.host === deps.host) return [];
+  let doc: PackageDocument;
+  try {
+    doc = await federation.packageDocument(ref);
+  } catch (error) {
+    if (isAppError(error) && (error.code === 'PEER_NOT_CONFIGURED' || error.code === 'PACKAGE_NOT_FOUND')) return [];
+    throw error;
+  }
+  const tagged = doc.tags[input.range];
+  const matching = (
+    tagged !== undefined && tagged in doc.versions
+      ? [tagged]
+      : Object.keys(doc.versions).filter((version) => semver.satisfies(version, input.range, { includePrerelease: false }))
+  )
+    .sort(semver.rcompare)
+    .slice(0, MAX_MIRRORED_PER_RANGE);
+  for (const version of matching) {
+    await federation.prepareVersion(ref, version);
+    if (input.depth + 1 >= MAX_MIRROR_DEPTH) continue;
+    const row = await deps.repos.packages.find(ref.namespace, ref.host, ref.name);
+    const stored = row ? await deps.repos.versions.find(row.id, version) : undefined;
+    if (!stored) continue;
+    for (const map of [stored.dependencies, stored.optional_dependencies, stored.peer_dependencies]) {
+      for (const [name, range] of Object.entries(map)) {
+        const match = /^([a-z0-9-]+)@([^/]+)\/(.+)$/.exec(name);
+        if (!match || match[2] === deps.host) continue;
+        await deps.repos.jobs.enqueue({
+          kind: 'mirror-remote',
+          payload: {
+            ref: { namespace: match[1] as string, host: match[2] as string, name: decodeURIComponent(match[3] as string) },
+            range,
+            depth: input.depth + 1,
+          },
+        });
+      }
+    }
+  }
+  return matching;
+}

@@ -4,6 +4,7 @@ import {
   canonicalVersionDocument,
   type DependencyMap,
   formatPackageName,
+  type Host,
   type Integrity,
   LEGACY,
   parseDependencyName,
@@ -181,7 +182,7 @@ async function recordVersion(
     const jobs: NewJob[] = [];
     if (!input.npmTarball && !mirrored) jobs.push({ kind: 'npm-tarball', payload: { versionId } });
     if (received.readme && !mirrored) jobs.push({ kind: 'render-readme', payload: { versionId, path: received.readme.path } });
-    jobs.push(searchIndexJob(ref));
+    jobs.push(searchIndexJob(ref), ...remoteMirrorJobs(deps.host, manifest.dependencyMaps));
     await repos.jobs.enqueueAll(jobs);
     await repos.tags.set(packageId, manifest.tag, version, now);
     await recordAudit(repos, now, principal, 'publish', packageSubject(ref, { version, tag: manifest.tag, via: viaOf(input.npmTarball) }));
@@ -202,6 +203,25 @@ async function recordVersion(
     created: now.toISOString(),
     modified: now.toISOString(),
   };
+}
+
+/**
+ * Self-sufficiency (issue 15.4): every remote package the version needs at run time is mirrored
+ * in the background, with the publish's own transaction (docs/decisions/job-queue.md).
+ */
+function remoteMirrorJobs(localHost: Host, maps: Record<DependencyField, DependencyMap>): NewJob[] {
+  const jobs: NewJob[] = [];
+  for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies'] as const) {
+    for (const [name, range] of Object.entries(maps[field])) {
+      const spec = parseDependencyName(name, localHost);
+      if (spec.host === localHost) continue;
+      jobs.push({
+        kind: 'mirror-remote',
+        payload: { ref: { namespace: spec.namespace, host: spec.host, name: spec.name }, range, depth: 0 },
+      });
+    }
+  }
+  return jobs;
 }
 
 /** Starts making blobs put with deferSync durable, in the background; awaited before the version is committed. */

@@ -1,4 +1,5 @@
 import {
+  type Federation,
   indexPackageRefForSearch,
   indexStalePackagesForSearch,
   JOB_POLICIES,
@@ -7,12 +8,14 @@ import {
   type JobPolicy,
   JobWorker,
   type JobWorkerOptions,
+  mirrorRemoteDependency,
   type PackageRef,
   renderVersionReadme,
   repackBlobs,
 } from '@entropic/core';
 import type { NpmTarballBuilder } from '@entropic/npm';
 import type { ServerDeps } from './deps.ts';
+import { createServerFederation } from './peer-client.ts';
 
 /** What the worker logs through (the server's or the worker process's pino logger). */
 interface JobLog {
@@ -26,8 +29,15 @@ interface JobLog {
  * idempotent use case on the deps. The compiler does not force a handler per kind; a kind
  * without one stays queued, and `admin jobs` shows it.
  */
-export function createJobHandlers(deps: ServerDeps, tarballs: NpmTarballBuilder): JobHandlers {
+export function createJobHandlers(deps: ServerDeps, tarballs: NpmTarballBuilder, log: JobLog): JobHandlers {
+  // a peer client of the worker's own: remote dependencies are mirrored here, off the request path
+  let federation: Federation | undefined;
   return {
+    'mirror-remote': async (payload) => {
+      federation ??= createServerFederation(deps, log).federation;
+      const mirrored = await mirrorRemoteDependency(federation, deps, payload);
+      log.debug({ ref: payload.ref, range: payload.range, mirrored }, 'remote dependency mirrored');
+    },
     'npm-tarball': async ({ versionId }) => void (await tarballs.buildById(versionId)),
     'npm-tarball-backfill': async () => void (await tarballs.buildMissing()),
     'render-readme': (payload) => renderVersionReadme(deps, payload),
@@ -54,7 +64,7 @@ export function createJobWorker(deps: ServerDeps, tarballs: NpmTarballBuilder, l
   return new JobWorker({
     jobs: deps.repos.jobs,
     clock: deps.clock,
-    handlers: createJobHandlers(deps, tarballs),
+    handlers: createJobHandlers(deps, tarballs, log),
     concurrency: jobs.concurrency,
     pollMs: jobs.pollMs,
     leaseMs: jobs.leaseSeconds * 1000,

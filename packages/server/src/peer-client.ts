@@ -1,6 +1,6 @@
 import { type ClientRequest, Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { createFederation, type PeerClient } from '@entropic/core';
+import { createFederation, type Federation, type PeerClient } from '@entropic/core';
 import { type AppError, appError, type ErrorCode, type Host, type Integrity, isAppError, isIntegrity } from '@entropic/types';
 import type { FastifyInstance } from 'fastify';
 import type { FederationConfig, FederationPeer } from './config.ts';
@@ -216,8 +216,18 @@ function errorLead(code: ErrorCode, peer: string): string {
  * and size limits; every refusal logged as a warning with the peer and the reason.
  */
 export function registerFederation(app: FastifyInstance, deps: ServerDeps): void {
+  const { federation, close } = createServerFederation(deps, app.log);
+  app.decorate('federation', federation);
+  app.addHook('onClose', async () => close());
+}
+
+/** The federation use case over a peer client of its own (the app's, or a job worker's). */
+export function createServerFederation(
+  deps: ServerDeps,
+  log: { warn(fields: object, message: string): void },
+): { federation: Federation; close(): void } {
   const peers = createPeerClient(deps.config.federation, {
-    onRefusal: (refusal) => app.log.warn(refusal, `federation: ${refusal.peer} refused (${refusal.code}): ${refusal.reason}`),
+    onRefusal: (refusal) => log.warn(refusal, `federation: ${refusal.peer} refused (${refusal.code}): ${refusal.reason}`),
   });
   const federation = createFederation({
     ...deps,
@@ -225,6 +235,5 @@ export function registerFederation(app: FastifyInstance, deps: ServerDeps): void
     refreshSeconds: deps.config.federation.refreshSeconds,
     maxDocumentBytes: deps.config.federation.maxDocumentBytes,
   });
-  app.decorate('federation', federation);
-  app.addHook('onClose', async () => peers.close());
+  return { federation, close: () => peers.close() };
 }

@@ -17,6 +17,11 @@ export interface JobPayloads {
   'search-backfill': Record<string, never>;
   /** move raw blobs into packed segments (BLOB_PACKING=on); each run schedules the next */
   'blob-repack': Record<string, never>;
+  /**
+   * mirror the versions of a remote package (`ns@otherhost/name`) that satisfy `range`, then their
+   * own remote dependencies (`depth` + 1): enqueued with a publish that depends on it (issue 15.4)
+   */
+  'mirror-remote': { ref: { namespace: string; host: string; name: string }; range: string; depth: number };
 }
 
 export type JobKind = keyof JobPayloads;
@@ -36,6 +41,7 @@ export const JOB_POLICIES: Readonly<Record<JobKind, JobPolicy>> = {
   'search-index': { maxAttempts: 8, backoffMs: 1000, maxBackoffMs: 10 * 60_000 },
   'search-backfill': { maxAttempts: 3, backoffMs: 10_000, maxBackoffMs: 60_000 },
   'blob-repack': { maxAttempts: 5, backoffMs: 60_000, maxBackoffMs: 30 * 60_000 },
+  'mirror-remote': { maxAttempts: 10, backoffMs: 5000, maxBackoffMs: 30 * 60_000 },
 };
 
 export function isJobKind(kind: string): kind is JobKind {
