@@ -106,6 +106,18 @@ const BROTLI_PARAMS = {
 };
 
 const compress = promisify(brotliCompress);
+/** Up to this size brotli runs at its best quality (11): about 4× the time of 9, a few percent smaller, off the request path. */
+const BEST_QUALITY_BYTES = 256 * 1024;
+
+function brotliOf(bytes: Buffer): Promise<Buffer> {
+  return compress(bytes, {
+    params: {
+      ...BROTLI_PARAMS.params,
+      [constants.BROTLI_PARAM_QUALITY]: bytes.byteLength <= BEST_QUALITY_BYTES ? 11 : 9,
+      [constants.BROTLI_PARAM_SIZE_HINT]: bytes.byteLength,
+    },
+  });
+}
 
 /**
  * The smaller of brotli alone and, with a base, brotli of the fossil delta from it. Brotli runs on
@@ -117,12 +129,9 @@ export async function encodeObject(
   content: Buffer,
   base?: { hex: string; content: Buffer; depth: number },
 ): Promise<PendingEntry> {
-  const whole = await compress(content, {
-    ...BROTLI_PARAMS,
-    params: { ...BROTLI_PARAMS.params, [constants.BROTLI_PARAM_SIZE_HINT]: content.byteLength },
-  });
+  const whole = await brotliOf(content);
   if (base !== undefined) {
-    const delta = await compress(Buffer.from(createDelta(base.content, content)), BROTLI_PARAMS);
+    const delta = await brotliOf(Buffer.from(createDelta(base.content, content)));
     if (delta.byteLength < whole.byteLength) {
       return { hex, size: content.byteLength, codec: 'dbr', base: base.hex, depth: base.depth + 1, payload: delta };
     }
