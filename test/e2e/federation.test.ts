@@ -310,12 +310,21 @@ describe('federation between three registry processes', { timeout: 600_000 }, ()
     assert.deepEqual(tags.body, { latest: '1.0.0' });
   });
 
-  it('fetches only the files it does not hold: content addressing dedups with local files', async () => {
-    const shared = 'export const shared = "the same bytes on both hosts";\n';
+  it('fetches only the files it does not hold: content addressing dedups with local files', async (t) => {
+    const shared = `export const shared = "the same bytes on both hosts";\n${'// padding\n'.repeat(4000)}`;
+    const extra = 'export const x = 1;\n';
     await publish(a, aToken, 'local-copy', '1.0.0', { 'index.js': shared });
-    const published = await publish(b, bToken, 'dedup', '1.0.0', { 'index.js': shared, 'extra.js': 'export const x = 1;\n' });
+    const published = await publish(b, bToken, 'dedup', '1.0.0', { 'index.js': shared, 'extra.js': extra });
+    const versionDocument = await (await fetch(`${b.url}/objects/object/sha512/${hexOf(published.integrity)}`)).arrayBuffer();
     const before = proxy.paths.length;
+    const bytesBefore = proxy.objectBytes;
     assert.equal((await get(`${remote('dedup')}/versions/1.0.0`)).status, 200);
+    // origin bytes per mirrored version: the version document and the one file A did not hold
+    const originBytes = proxy.objectBytes - bytesBefore;
+    assert.equal(originBytes, versionDocument.byteLength + Buffer.byteLength(extra));
+    t.diagnostic(
+      `origin object bytes for a version of ${Buffer.byteLength(shared) + Buffer.byteLength(extra)} file bytes, ${Buffer.byteLength(shared)} of them held already: ${originBytes}`,
+    );
     const fetched = proxy.paths.slice(before).filter((path) => path.startsWith('/objects/'));
     assert.deepEqual(
       fetched.sort(),
