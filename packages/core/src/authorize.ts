@@ -128,6 +128,9 @@ export interface GrantSnapshot {
   get(userId: number, packageId: number): boolean | undefined;
   /** remembers an answer the database gave after `begin` (dropped when the epoch moved meanwhile) */
   set(userId: number, packageId: number, open: boolean): void;
+  /** a local package's namespace and name (they never change), for granular tokens' limits */
+  nameOf(packageId: number): { namespace: string; name: string } | undefined;
+  setName(packageId: number, ref: { namespace: string; name: string }): void;
 }
 
 /**
@@ -170,7 +173,20 @@ export async function listReadablePackages(
   }
   if (principal.limits && open.size > 0) {
     // a granular token reads a private package only within its limits (docs/tokens.md)
-    for (const pkg of await repos.packages.localNamesOf([...open])) if (!tokenCoversPackage(principal, pkg)) open.delete(pkg.id);
+    const names = new Map<number, { namespace: string; name: string }>();
+    const unnamed: number[] = [];
+    for (const id of open) {
+      const known = snapshot?.nameOf(id);
+      if (known) names.set(id, known);
+      else unnamed.push(id);
+    }
+    if (unnamed.length > 0) {
+      for (const pkg of await repos.packages.localNamesOf(unnamed)) {
+        names.set(pkg.id, pkg);
+        snapshot?.setName(pkg.id, { namespace: pkg.namespace, name: pkg.name });
+      }
+    }
+    for (const [id, ref] of names) if (!tokenCoversPackage(principal, ref)) open.delete(id);
   }
   for (const id of open) readable.add(id);
   return readable;

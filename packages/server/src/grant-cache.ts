@@ -23,6 +23,8 @@ export class EpochGrantCache implements GrantCache {
   private readonly answers: LRUCache<string, boolean>;
   /** the epoch `answers` belong to */
   private epoch: string | undefined;
+  /** local packages' namespace and name: they never change, so they outlive epochs */
+  private readonly names = new LRUCache<number, { namespace: string; name: string }>({ max: 100_000 });
 
   constructor(
     private readonly kv: KeyValueStore,
@@ -60,6 +62,10 @@ export class EpochGrantCache implements GrantCache {
       },
       set: (userId, packageId, open) => {
         if (this.epoch === epoch) this.answers.set(`${userId}:${packageId}`, open);
+      },
+      nameOf: (packageId) => this.names.get(packageId),
+      setName: (packageId, ref) => {
+        this.names.set(packageId, ref);
       },
     };
   }

@@ -150,6 +150,27 @@ describe('remembered read grants, one process', () => {
     assert.equal((await read(url, carol.token)).status, 200, 'a public package has it now');
   });
 
+  it('a granular token’s limits still apply when the grant and the package’s name are remembered', async () => {
+    await publishVersion(t.app, 'alice/other', '1.0.0', { token: alice.token });
+    const mint = async (limits: Record<string, string[]>) => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/auth/tokens',
+        headers: bearer(alice.token),
+        payload: { description: 'limited', scope: 'read', ...limits },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      return (res.json() as { token: string }).token;
+    };
+    const elsewhere = await mint({ packages: ['alice/other'] });
+    const here = await mint({ packages: ['alice/secret'] });
+    for (let i = 0; i < 3; i++) {
+      await assertShows(read, alice.token, 'alice (warms the grant and the name)');
+      await assertHidden(read, elsewhere, 'a token limited to another package');
+      await assertShows(read, here, 'a token limited to the package');
+    }
+  });
+
   it('a member removed while reading never reads after the removal answered', async () => {
     for (let round = 0; round < 3; round++) {
       await addCarol();
