@@ -24,7 +24,7 @@ export class EpochGrantCache implements GrantCache {
   /** the epoch `answers` belong to */
   private epoch: string | undefined;
   /** local packages' namespace and name: they never change, so they outlive epochs */
-  private readonly names = new LRUCache<number, { namespace: string; name: string }>({ max: 100_000 });
+  readonly names = new LRUCache<number, { namespace: string; name: string }>({ max: 100_000 });
 
   constructor(
     private readonly kv: KeyValueStore,
@@ -53,21 +53,20 @@ export class EpochGrantCache implements GrantCache {
       this.answers.clear();
       this.epoch = epoch;
     }
-    return {
-      get: (userId, packageId) => {
-        const found = this.epoch === epoch ? this.answers.get(`${userId}:${packageId}`) : undefined;
-        if (found === undefined) this.stats.miss();
-        else this.stats.hit();
-        return found;
-      },
-      set: (userId, packageId, open) => {
-        if (this.epoch === epoch) this.answers.set(`${userId}:${packageId}`, open);
-      },
-      nameOf: (packageId) => this.names.get(packageId),
-      setName: (packageId, ref) => {
-        this.names.set(packageId, ref);
-      },
-    };
+    return new EpochSnapshot(this, epoch);
+  }
+
+  /** What is remembered for (user, package) under `epoch` (EpochSnapshot's `get`). */
+  answerIn(epoch: string, userId: number, packageId: number): boolean | undefined {
+    const found = this.epoch === epoch ? this.answers.get(`${userId}:${packageId}`) : undefined;
+    if (found === undefined) this.stats.miss();
+    else this.stats.hit();
+    return found;
+  }
+
+  /** Remembers an answer asked under `epoch`, unless the epoch moved meanwhile (EpochSnapshot's `set`). */
+  rememberIn(epoch: string, userId: number, packageId: number, open: boolean): void {
+    if (this.epoch === epoch) this.answers.set(`${userId}:${packageId}`, open);
   }
 
   /** The first read of a fresh store: whichever process sets the epoch first wins. */
@@ -85,6 +84,30 @@ export class EpochGrantCache implements GrantCache {
     this.answers.clear();
     this.epoch = undefined;
     await this.kv.set(EPOCH_KEY, randomUUID());
+  }
+}
+
+/** One read's view of the cache: what was remembered under the epoch it read (no closures per read). */
+class EpochSnapshot implements GrantSnapshot {
+  constructor(
+    private readonly cache: EpochGrantCache,
+    private readonly epoch: string,
+  ) {}
+
+  get(userId: number, packageId: number): boolean | undefined {
+    return this.cache.answerIn(this.epoch, userId, packageId);
+  }
+
+  set(userId: number, packageId: number, open: boolean): void {
+    this.cache.rememberIn(this.epoch, userId, packageId, open);
+  }
+
+  nameOf(packageId: number): { namespace: string; name: string } | undefined {
+    return this.cache.names.get(packageId);
+  }
+
+  setName(packageId: number, ref: { namespace: string; name: string }): void {
+    this.cache.names.set(packageId, ref);
   }
 }
 
