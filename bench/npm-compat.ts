@@ -18,6 +18,7 @@ import { generateCorpus } from './lib/corpus.ts';
 import { canPin, LOAD_CPU, pinnedCommand, pinProcess, SERVER_CPU } from './lib/cpu.ts';
 import { keepAliveAgent, type LoadResult, measure, percentile, send } from './lib/load.ts';
 import { freePort, waitForHttp } from './lib/net.ts';
+import { clientEnv } from './lib/npm-client.ts';
 import { type NpmVersion, npmVersion, publishDocument } from './lib/npm-document.ts';
 import { startRegistryVerdaccio, stopper } from './lib/pinned-verdaccio.ts';
 import { REPO_ROOT, startRegistry } from './lib/registry.ts';
@@ -331,23 +332,6 @@ async function loadRun(t: Target, c: ReadCase, r: Request, connections: number):
 
 // ---------------------------------------------------------------------------------------------
 // npm install and publish
-
-function clientEnv(home: string, cache: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!/^(npm_|yarn_|pnpm_)/i.test(key)) env[key] = value;
-  return {
-    ...env,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, '.config'),
-    XDG_CACHE_HOME: join(home, '.cache'),
-    npm_config_userconfig: join(home, '.npmrc'),
-    npm_config_cache: cache,
-    npm_config_update_notifier: 'false',
-    npm_config_audit: 'false',
-    npm_config_fund: 'false',
-    CI: 'true',
-  };
-}
 
 function runCommand(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { LOAD_CPU, pinnedCommand } from './lib/cpu.ts';
+import { clientEnv } from './lib/npm-client.ts';
 import { npmVersion, publishDocument } from './lib/npm-document.ts';
 import { type BenchRegistry, startRegistry } from './lib/registry.ts';
 import { processCpuNs } from './lib/rss.ts';
@@ -88,23 +89,6 @@ async function waitForTarballs(registry: BenchRegistry, namespace: string): Prom
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-}
-
-function clientEnv(home: string, cache: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!/^(npm_|yarn_|pnpm_)/i.test(key)) env[key] = value;
-  return {
-    ...env,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, '.config'),
-    XDG_CACHE_HOME: join(home, '.cache'),
-    npm_config_userconfig: join(home, '.npmrc'),
-    npm_config_cache: cache,
-    npm_config_update_notifier: 'false',
-    npm_config_audit: 'false',
-    npm_config_fund: 'false',
-    CI: 'true',
-  };
 }
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
