@@ -14,6 +14,17 @@ export function stringOption(ctx: CliContext, name: string): string | undefined 
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A repeatable, comma-separable option: `--packages a/x,a/y --packages b/z`. */
+export function listOption(ctx: CliContext, name: string): string[] {
+  const raw = ctx.options[name];
+  const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  return values
+    .filter((v): v is string => typeof v === 'string')
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
 export async function specArg(ctx: CliContext, index: number, command: string): Promise<PackageSpec> {
   return parsePackageSpec(requireArg(ctx, index, 'package', command), await ctx.registryHost());
 }

@@ -1,20 +1,9 @@
 import type { Advisory } from '@entropic/client';
-import type { CliContext } from '../cli-context.ts';
 import { cliError } from '../cli-error.ts';
 import { defineCommand } from '../command.ts';
-import { requireArg, specArg, stringOption } from '../command-args.ts';
+import { listOption, requireArg, specArg, stringOption } from '../command-args.ts';
 
 const SEVERITIES = ['info', 'low', 'moderate', 'high', 'critical'];
-
-function listOption(ctx: CliContext, name: string): string[] {
-  const raw = ctx.options[name];
-  const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-  return values
-    .filter((v): v is string => typeof v === 'string')
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter(Boolean);
-}
 
 /** One advisory on a line or two: `#id severity range title`, then the fix and link. */
 export function advisoryLine(a: Advisory): string {

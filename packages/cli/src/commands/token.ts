@@ -1,18 +1,6 @@
-import type { CliContext } from '../cli-context.ts';
 import { cliError } from '../cli-error.ts';
 import { defineCommand } from '../command.ts';
-import { requireArg, stringOption } from '../command-args.ts';
-
-/** A repeatable, comma-separable option: `--packages a/x,a/y --packages b/z`. */
-function listOption(ctx: CliContext, name: string): string[] {
-  const raw = ctx.options[name];
-  const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-  return values
-    .filter((v): v is string => typeof v === 'string')
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter(Boolean);
-}
+import { listOption, requireArg, stringOption } from '../command-args.ts';
 
 function limitsOf(t: { namespaces?: string[]; packages?: string[]; cidrs?: string[]; automation?: boolean }): string {
   const parts: string[] = [];
