@@ -12,8 +12,8 @@ import { connect, createServer as createTcpServer, type Server as TcpServer } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hostKeyId, type PublicHostKey, packageStatement, verifyStatement } from '@entropic/core';
 import { encodePublishBody, freePort, REPO_ROOT, type RegistryProcess, startRegistryProcess, TSX_LOADER } from '@entropic/testkit';
+import { hostKeyId, type PublicHostKey, packageStatement, verifyStatement } from '@entropic/types';
 import { runDs, tempDir, writeProject } from '../../packages/cli/test/support/ds-harness.ts';
 
 type PackageDocument = Parameters<typeof packageStatement>[0] & { hostSignatures?: Array<{ keyid: string; sig: string }> };

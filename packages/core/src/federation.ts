@@ -4,19 +4,21 @@ import {
   type DependencyMap,
   formatPackageName,
   type HostSignature,
+  hostKeyId,
   type Integrity,
   isAppError,
   isIntegrity,
   type PackageDocument,
+  type PublicHostKey,
+  packageStatement,
   parseVersion,
   sha512Integrity,
   truncate,
+  verifyStatement,
 } from '@entropic/types';
 import semver from 'semver';
 import type { CoreDeps } from './deps.ts';
 import { parseFilePath } from './file-paths.ts';
-import { hostKeyId, type PublicHostKey } from './host-keyring.ts';
-import { packageStatement, verifyStatement } from './host-statements.ts';
 import type { PeerKey } from './ports/federation.ts';
 import type { PeerClient } from './ports/peers.ts';
 import type { PackageRef, PackageRow } from './ports/records.ts';

@@ -1,22 +1,9 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
-import type { HostSignature } from '@entropic/types';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { type HostSignature, hostKeyId, type PublicHostKey } from '@entropic/types';
 import type { Clock } from './ports/clock.ts';
 import type { StoredHostKey } from './ports/host-keys.ts';
 import type { Repositories, UnitOfWork } from './ports/repositories.ts';
 import { openSecret, sealSecret } from './secret-box.ts';
-
-/** A public key of a host, in the shape of npm's `GET /-/npm/v1/keys` (plus when it starts signing). */
-export interface PublicHostKey {
-  keyid: string;
-  keytype: 'ecdsa-sha2-nistp256';
-  scheme: 'ecdsa-sha2-nistp256';
-  /** base64 of the SubjectPublicKeyInfo DER */
-  key: string;
-  /** ISO time the key signs from */
-  notBefore: string;
-  /** ISO time after which its signatures are not valid; null: no end */
-  expires: string | null;
-}
 
 interface KeyringEntry {
   public: PublicHostKey;
@@ -30,9 +17,31 @@ const KEY_TYPE = 'ecdsa-sha2-nistp256';
 /** signatures remembered, so a packument rendered again carries the same bytes (ECDSA is randomised) */
 const SIGNATURE_CACHE_SIZE = 50_000;
 
-/** npm's key id: `SHA256:` and the unpadded base64 of the sha256 of the SPKI DER. */
-export function hostKeyId(spkiDer: Buffer): string {
-  return `SHA256:${createHash('sha256').update(spkiDer).digest('base64').replace(/=+$/, '')}`;
+/**
+ * A key given by configuration (HOST_SIGNING_KEYS_FILE, docs/federation.md): a P-256 private key
+ * (PKCS#8 or SEC1 PEM) that signs while valid, or only the public key of a retired one (verifies).
+ */
+export interface ConfiguredHostKey {
+  privateKeyPem?: string;
+  publicKeyPem?: string;
+  notBefore: Date;
+  expires: Date | null;
+}
+
+function entryOf(keyid: string, key: string, privateKey: KeyObject | undefined, notBefore: Date, expires: Date | null): KeyringEntry {
+  return {
+    public: {
+      keyid,
+      keytype: KEY_TYPE,
+      scheme: KEY_TYPE,
+      key,
+      notBefore: notBefore.toISOString(),
+      expires: expires ? expires.toISOString() : null,
+    },
+    privateKey,
+    notBefore,
+    expires,
+  };
 }
 
 /** A new P-256 key, its private half sealed with `password`, valid from `notBefore`. */
@@ -46,20 +55,6 @@ export function generateHostKey(password: string, notBefore: Date): StoredHostKe
     notBefore,
     expires: null,
   };
-}
-
-/** Whether `signature` of `message` verifies with one of `keys` (by key id) valid at `at`. */
-export function verifyHostSignature(keys: readonly PublicHostKey[], message: string, signature: HostSignature, at: Date): boolean {
-  const key = keys.find((candidate) => candidate.keyid === signature.keyid);
-  if (!key || key.keytype !== KEY_TYPE) return false;
-  if (key.expires !== null && at.getTime() >= Date.parse(key.expires)) return false;
-  try {
-    const publicKey = createPublicKey({ key: Buffer.from(key.key, 'base64'), format: 'der', type: 'spki' });
-    if (hostKeyId(publicKey.export({ type: 'spki', format: 'der' })) !== key.keyid) return false;
-    return verify('sha256', Buffer.from(message), publicKey, Buffer.from(signature.sig, 'base64'));
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -76,20 +71,19 @@ export class HostKeyring {
     this.#clock = clock;
     this.#entries = stored.map((key) => {
       const pem = openSecret(password, key.sealedPrivateKey);
-      return {
-        public: {
-          keyid: key.keyId,
-          keytype: KEY_TYPE,
-          scheme: KEY_TYPE,
-          key: key.publicKey,
-          notBefore: key.notBefore.toISOString(),
-          expires: key.expires ? key.expires.toISOString() : null,
-        },
-        privateKey: pem === undefined ? undefined : createPrivateKey(pem),
-        notBefore: key.notBefore,
-        expires: key.expires,
-      };
+      return entryOf(key.keyId, key.publicKey, pem === undefined ? undefined : createPrivateKey(pem), key.notBefore, key.expires);
     });
+  }
+
+  /** A keyring of keys given by configuration (HOST_SIGNING_KEYS_FILE) rather than stored in the database. */
+  static fromConfigured(keys: readonly ConfiguredHostKey[], clock: Clock): HostKeyring {
+    const keyring = new HostKeyring([], '', clock);
+    for (const key of keys) {
+      const privateKey = key.privateKeyPem === undefined ? undefined : createPrivateKey(key.privateKeyPem);
+      const spki = createPublicKey(privateKey ?? key.publicKeyPem ?? '').export({ type: 'spki', format: 'der' });
+      keyring.#entries.push(entryOf(hostKeyId(spki), spki.toString('base64'), privateKey, key.notBefore, key.expires));
+    }
+    return keyring;
   }
 
   publicKeys(): PublicHostKey[] {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { type Clock, HostKeyring, loadHostKeyring, rotateHostKey, verifyHostSignature } from '../src/index.ts';
+import { verifyHostSignature } from '@entropic/types';
+import { type Clock, HostKeyring, loadHostKeyring, rotateHostKey } from '../src/index.ts';
 import { createTestCoreDeps, type TestCoreDeps } from './support/core-deps.ts';
 
 const PASSWORD = 'a-test-password-of-at-least-32-characters';

@@ -106,6 +106,12 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'keys rotate': {
+        if (config.hostSigningKeys) {
+          console.error(
+            `The signing keys come from HOST_SIGNING_KEYS_FILE (${config.hostSigningKeys.file}): add a key with a later notBefore there, and give the old one an expires (docs/federation.md).`,
+          );
+          return 1;
+        }
         const grace = values['grace-seconds'] !== undefined ? Number(values['grace-seconds']) : 600;
         if (!Number.isInteger(grace) || grace < 0) throw usage('--grace-seconds takes a whole number');
         const keyId = await rotateHostKey(deps, config.oauthPassword, grace);

@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
@@ -38,6 +39,11 @@ export interface Config {
   sessionSecret: string;
   sessionExpirySeconds: number;
   oauthPassword: string;
+  /**
+   * Signing keys given by configuration (HOST_SIGNING_KEYS_FILE, docs/federation.md) instead of
+   * made at first start and kept in the database; the file is read again when keys are reloaded
+   */
+  hostSigningKeys: { file: string; keys: ConfiguredSigningKey[] } | undefined;
   github: { clientId: string; clientSecret: string; authorizeUrl: string; tokenUrl: string; userUrl: string } | undefined;
   oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | undefined;
   localAccounts: boolean;
@@ -369,6 +375,7 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     sessionSecret,
     sessionExpirySeconds: integer(env, 'SESSION_EXPIRY_SECONDS', 14 * 24 * 3600, 60),
     oauthPassword,
+    hostSigningKeys: env.HOST_SIGNING_KEYS_FILE ? loadHostSigningKeys(resolve(cwd, env.HOST_SIGNING_KEYS_FILE)) : undefined,
     github,
     oidc,
     localAccounts: bool(env, 'LOCAL_ACCOUNTS', !production),
@@ -415,6 +422,82 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     },
   };
   return Object.freeze(config);
+}
+
+/** A signing key from HOST_SIGNING_KEYS_FILE: a private key signs while valid; a public key only verifies. */
+export interface ConfiguredSigningKey {
+  privateKeyPem?: string;
+  publicKeyPem?: string;
+  notBefore: Date;
+  expires: Date | null;
+}
+
+/**
+ * Reads HOST_SIGNING_KEYS_FILE: either one PEM private key (P-256, PKCS#8 or SEC1; it signs from
+ * the epoch with no end), or JSON `{"keys": [{"privateKey" | "publicKey": "<PEM>", "notBefore":
+ * "<ISO>", "expires": "<ISO>" | null}]}` for several keys with validity periods (rotation: add a
+ * key with a later notBefore, give the old one an expires; a retired key may keep only its public
+ * half). Throws a ConfigError naming the variable and the entry.
+ */
+export function loadHostSigningKeys(file: string): { file: string; keys: ConfiguredSigningKey[] } {
+  const fail = (message: string) => new ConfigError('HOST_SIGNING_KEYS_FILE', message);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw fail(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}): ${file}`);
+  }
+  const p256 = (key: KeyObject, what: string) => {
+    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
+      throw fail(`${what} is not an ECDSA P-256 key`);
+  };
+  const parse = <T>(what: string, make: () => T): T => {
+    try {
+      return make();
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw fail(`${what} is not a PEM key`);
+    }
+  };
+  if (text.trimStart().startsWith('-----BEGIN')) {
+    p256(
+      parse('its key', () => createPrivateKey(text)),
+      'its key',
+    );
+    return { file, keys: [{ privateKeyPem: text, notBefore: new Date(0), expires: null }] };
+  }
+  let raw: { keys?: unknown };
+  try {
+    raw = JSON.parse(text) as { keys?: unknown };
+  } catch {
+    throw fail('is neither a PEM private key nor JSON');
+  }
+  if (!Array.isArray(raw?.keys) || raw.keys.length === 0) throw fail('has no "keys" list');
+  const date = (value: unknown, what: string): Date => {
+    if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw fail(`${what} is not an ISO time`);
+    return new Date(value);
+  };
+  const keys = (raw.keys as Array<Record<string, unknown>>).map((entry, index): ConfiguredSigningKey => {
+    const what = `key ${index + 1}`;
+    const notBefore = entry?.notBefore === undefined ? new Date(0) : date(entry.notBefore, `${what} notBefore`);
+    const expires = entry?.expires == null ? null : date(entry.expires, `${what} expires`);
+    if (typeof entry?.privateKey === 'string') {
+      p256(
+        parse(what, () => createPrivateKey(entry.privateKey as string)),
+        what,
+      );
+      return { privateKeyPem: entry.privateKey, notBefore, expires };
+    }
+    if (typeof entry?.publicKey === 'string') {
+      p256(
+        parse(what, () => createPublicKey(entry.publicKey as string)),
+        what,
+      );
+      return { publicKeyPem: entry.publicKey, notBefore, expires };
+    }
+    throw fail(`${what} has neither "privateKey" nor "publicKey"`);
+  });
+  return { file, keys };
 }
 
 const PEER_HOST_RE = /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\d{1,5})?$/;

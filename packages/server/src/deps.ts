@@ -1,9 +1,9 @@
 import { type BlobStore, createCachedBlobStore, createFsBlobStore, createPackedBlobStore } from '@entropic/blobs';
-import { type CoreDeps, createEventBus, type HostKeyring, loadHostKeyring, systemClock } from '@entropic/core';
+import { type CoreDeps, createEventBus, HostKeyring, loadHostKeyring, systemClock } from '@entropic/core';
 import { createDatabase, createRepositories, createUnitOfWork, type Database, type DatabaseHandle, migrate } from '@entropic/db';
 import { createMemoryKeyValueStore, createRedisKeyValueStore, type KeyValueStore } from '@entropic/kv';
 import { type Kysely, sql } from 'kysely';
-import type { Config } from './config.ts';
+import { type Config, loadHostSigningKeys } from './config.ts';
 import { EpochGrantCache, trackGrantChanges } from './grant-cache.ts';
 import { Metrics } from './metrics.ts';
 import { timeBlobStore } from './timed-blob-store.ts';
@@ -63,6 +63,11 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
   const uow = createUnitOfWork(database.db, repositoryOptions);
   metrics?.watchJobQueue(() => repos.jobs.countByState());
   const keyDeps = { repos, uow, clock: systemClock };
+  // keys given by configuration (the file is read again on reload) or made at first start and kept in the database
+  const loadKeyring = async () =>
+    config.hostSigningKeys
+      ? HostKeyring.fromConfigured(loadHostSigningKeys(config.hostSigningKeys.file).keys, systemClock)
+      : loadHostKeyring(keyDeps, config.oauthPassword);
   const grants = new EpochGrantCache(kv, metrics?.cacheStats('grant'));
   // every grant write moves the access epoch before its request answers (docs/decisions/grant-cache.md)
   const tracked = trackGrantChanges(
@@ -83,9 +88,9 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     blobs: metrics ? timeBlobStore(blobs, metrics) : blobs,
     kv,
     metrics,
-    keyring: await loadHostKeyring(keyDeps, config.oauthPassword),
+    keyring: await loadKeyring(),
     async reloadKeyring() {
-      deps.keyring = await loadHostKeyring(keyDeps, config.oauthPassword);
+      deps.keyring = await loadKeyring();
     },
     host: config.host,
     limits: config.limits,

@@ -1,8 +1,20 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type PublicHostKey, packageStatement, verifyStatement, versionStatement } from '@entropic/core';
 import { bearer, createTestApp, publishVersion, type TestApp, type TestUser } from '@entropic/testkit';
-import type { PackageDocument, VersionDocument } from '@entropic/types';
+import {
+  hostKeyId,
+  type PackageDocument,
+  type PublicHostKey,
+  packageStatement,
+  type VersionDocument,
+  verifyStatement,
+  versionStatement,
+} from '@entropic/types';
+import { loadHostSigningKeys } from '../src/config.ts';
 
 describe('signed statements on package and version documents (issue 15.2)', () => {
   let t: TestApp;
@@ -68,5 +80,80 @@ describe('signed statements on package and version documents (issue 15.2)', () =
     assert.equal(abandoned.yanked, true);
     assert.equal(verifiesPackage(abandoned), true);
     assert.equal(verifiesPackage({ ...abandoned, yanked: false }), false);
+  });
+});
+
+describe('signing keys given by configuration (HOST_SIGNING_KEYS_FILE)', () => {
+  it('signs with the current configured key, lists every key, and a retired key still verifies what it signed', async () => {
+    const retired = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const current = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const future = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const rotatedAt = new Date(Date.now() - 60_000);
+    const dir = await mkdtemp(join(tmpdir(), 'entropic-keys-'));
+    const file = join(dir, 'keys.json');
+    const pem = (key: KeyObject, type: 'pkcs8' | 'spki') => key.export({ type, format: 'pem' }).toString();
+    await writeFile(
+      file,
+      JSON.stringify({
+        keys: [
+          { publicKey: pem(retired.publicKey, 'spki'), notBefore: '2020-01-01T00:00:00Z', expires: rotatedAt.toISOString() },
+          { privateKey: pem(current.privateKey, 'pkcs8'), notBefore: rotatedAt.toISOString(), expires: null },
+          { privateKey: pem(future.privateKey, 'pkcs8'), notBefore: '2999-01-01T00:00:00Z' },
+        ],
+      }),
+    );
+    const t = await createTestApp({ env: { HOST_SIGNING_KEYS_FILE: file } });
+    try {
+      const alice = await t.createUser('alice');
+      await publishVersion(t.app, 'alice/conf', '1.0.0', { token: alice.token });
+      const host = (await t.app.inject({ url: '/-/v1/host' })).json() as { keys: PublicHostKey[]; signing: string };
+      const idOf = (key: KeyObject) => hostKeyId(key.export({ type: 'spki', format: 'der' }));
+      assert.deepEqual(
+        host.keys.map((key) => key.keyid),
+        [idOf(retired.publicKey), idOf(current.publicKey), idOf(future.publicKey)],
+      );
+      assert.equal(host.signing, idOf(current.publicKey));
+      const npmKeys = (await t.app.inject({ url: '/-/npm/v1/keys' })).json() as { keys: Array<{ keyid: string }> };
+      assert.deepEqual(
+        npmKeys.keys.map((key) => key.keyid),
+        host.keys.map((key) => key.keyid),
+      );
+      const doc = (await t.app.inject({ url: '/packages/package/alice/conf' })).json() as PackageDocument;
+      assert.equal(doc.hostSignatures?.[0]?.keyid, idOf(current.publicKey));
+      assert.ok(verifyStatement(packageStatement(doc), doc.hostSignatures, host.keys, new Date(doc.modified)));
+      // a statement the retired key signed before its expiry still verifies; one dated after does not
+      const old = { ...doc, modified: '2021-01-01T00:00:00.000Z' };
+      const oldSig = [
+        { keyid: idOf(retired.publicKey), sig: sign('sha256', Buffer.from(packageStatement(old)), retired.privateKey).toString('base64') },
+      ];
+      assert.ok(verifyStatement(packageStatement(old), oldSig, host.keys, new Date(old.modified)));
+      const late = { ...doc, modified: new Date().toISOString() };
+      const lateSig = [
+        { keyid: idOf(retired.publicKey), sig: sign('sha256', Buffer.from(packageStatement(late)), retired.privateKey).toString('base64') },
+      ];
+      assert.equal(verifyStatement(packageStatement(late), lateSig, host.keys, new Date(late.modified)), false);
+      // nothing was made in the database: the configured keys are the host's keys
+      assert.deepEqual(await t.deps.repos.hostKeys.list(), []);
+    } finally {
+      await t.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a file that is not a P-256 key, naming the variable', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'entropic-keys-'));
+    try {
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      await writeFile(join(dir, 'rsa.pem'), rsa);
+      assert.throws(() => loadHostSigningKeys(join(dir, 'rsa.pem')), /HOST_SIGNING_KEYS_FILE its key is not an ECDSA P-256 key/);
+      await writeFile(join(dir, 'bad.json'), '{"keys":[{"privateKey":"nope"}]}');
+      assert.throws(() => loadHostSigningKeys(join(dir, 'bad.json')), /HOST_SIGNING_KEYS_FILE key 1 is not a PEM key/);
+      assert.throws(() => loadHostSigningKeys(join(dir, 'missing.pem')), /HOST_SIGNING_KEYS_FILE cannot be read \(ENOENT\)/);
+      const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString();
+      await writeFile(join(dir, 'one.pem'), p256);
+      assert.equal(loadHostSigningKeys(join(dir, 'one.pem')).keys.length, 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,5 @@
 export * from './canonical.ts';
 export * from './errors.ts';
+export * from './host-statements.ts';
 export * from './names.ts';
 export * from './wire.ts';
