@@ -2,6 +2,7 @@ export type { BlobContent, BlobInfo, BlobStore, ByteRange, GetOptions, PutOption
 export { type CachedBlobStore, type CachedBlobStoreOptions, createCachedBlobStore } from './cached-blob-store.ts';
 export { diskUsage } from './disk-usage.ts';
 export { createFsBlobStore, type FsBlobStore, type FsBlobStoreOptions } from './fs-blob-store.ts';
+export { createFilePackLog, type LogLine, leaseLost, type PackLease, type PackLog } from './packed/pack-log.ts';
 export {
   type BlobPacking,
   createPackedBlobStore,

@@ -367,4 +367,27 @@ export interface Database {
   trusted_publishers: TrustedPublishersTable;
   version_attestations: VersionAttestationsTable;
   advisories: AdvisoriesTable;
+  pack_index_log: PackIndexLogTable;
+  pack_index_head: PackIndexHeadTable;
+  pack_leases: PackLeasesTable;
+}
+
+/** Packed blob storage's shared index (migration 0021): the log of index lines, in order. */
+export interface PackIndexLogTable {
+  seq: ColumnType<string | number, number, never>;
+  line: Json<unknown>;
+  created_at: Generated<Date>;
+}
+
+/** The last position handed out (one row): an append locks it, so positions commit in order. */
+export interface PackIndexHeadTable {
+  id: number;
+  seq: ColumnType<string | number, number, number>;
+}
+
+/** Who packs or compacts the shared store now, until when. */
+export interface PackLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
 }

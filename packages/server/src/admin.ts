@@ -26,6 +26,7 @@ const USAGE = `Usage: npm run admin -- <command>
   fsck                                                 check every version's blobs (every stored form decodes to its hash)
   repack [--grace-seconds <n>]                         move raw blobs into packed segments (BLOB_PACKING=on; default grace 60 s)
   storage                                              content bytes, stored bytes and allocated disk bytes of the blob store
+  pack-index rebuild                                   add every segment the pack index lacks from the segments' own tables (a lost index)
   jobs [list] [--state queued|running|dead] [--kind <k>] [--limit <n>] [--json]
                                                        the job queue: counts by state, then each job with its tries and last error
   jobs retry <id>                                      run a dead (or waiting) job now, with all its tries again
@@ -138,6 +139,10 @@ async function main(argv: string[]): Promise<number> {
           console.error('Blob packing is off: set BLOB_PACKING=on (docs/decisions/packed-storage.md).');
           return 1;
         }
+        if (report.busy) {
+          console.error('Another registry process is packing or compacting this store now (it holds the pack lease); try again later.');
+          return 1;
+        }
         console.log(
           `Packed ${report.packed} blobs (${report.deltas} as deltas) into ${report.segments} segments: ${report.contentBytes} content bytes stored in ${report.storedBytes}; removed ${report.rawRemoved} raw copies left by an interrupted repack.`,
         );
@@ -145,6 +150,19 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'storage':
         return await printStorage(deps.blobs, config);
+      case 'pack-index rebuild': {
+        if (!deps.blobs.packing) {
+          console.error('Blob packing is off (BLOB_PACKING=off): there is no pack index.');
+          return 1;
+        }
+        const rebuilt = await deps.blobs.packing.rebuildIndex();
+        if (rebuilt.busy) {
+          console.error('Another registry process is packing or compacting this store now (it holds the pack lease); try again later.');
+          return 1;
+        }
+        console.log(`Added ${rebuilt.segments} segments (${rebuilt.objects} objects) the pack index did not know.`);
+        return 0;
+      }
       case 'fsck': {
         const report = await checkIntegrity(deps);
         for (const p of report.problems) console.log(`${p.problem.toUpperCase()} ${p.version} ${p.path} ${p.integrity}`);

@@ -30,7 +30,20 @@ export interface Config {
    * Packed storage (docs/decisions/packed-storage.md): objects are moved into compressed,
    * delta-encoded segments off the request path; undefined when BLOB_PACKING=off
    */
-  blobPacking: { indexDir: string; repackIntervalSeconds: number; repackGraceSeconds: number } | undefined;
+  blobPacking:
+    | {
+        /**
+         * where the pack index is: `file`, a log in indexDir (one node); `database`, the registry's
+         * database, shared by every instance sharing it and the bucket (the default on S3)
+         */
+        index: 'file' | 'database';
+        indexDir: string;
+        /** the pack lease's time to live: a packer that dies frees it after this */
+        leaseSeconds: number;
+        repackIntervalSeconds: number;
+        repackGraceSeconds: number;
+      }
+    | undefined;
   /** where blobs live: the filesystem under cacheDir (default) or an S3 bucket */
   blobStore: 'fs' | 's3';
   /** BLOB_STORE=s3 only */
@@ -355,11 +368,13 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     redisKeyPrefix: redisKeyPrefix(env),
     blobCompression: oneOf(env, 'BLOB_COMPRESSION', ['none', 'brotli'] as const, 'none'),
     blobPacking:
-      // on by default for the filesystem store (issue 14.1); off for S3, whose index is still local
-      // to one node (docs/decisions/packed-storage.md)
-      oneOf(env, 'BLOB_PACKING', ['on', 'off'] as const, blobStore === 's3' ? 'off' : 'on') === 'on'
+      // on by default for every store (issue 14.1); on S3 its index is in the database, which every
+      // instance sharing the bucket shares (docs/decisions/packed-storage.md)
+      oneOf(env, 'BLOB_PACKING', ['on', 'off'] as const, 'on') === 'on'
         ? {
+            index: oneOf(env, 'BLOB_PACK_INDEX', ['file', 'database'] as const, blobStore === 's3' ? 'database' : 'file'),
             indexDir: resolve(cwd, env.BLOB_PACK_DIR || resolve(cacheDir, 'packs')),
+            leaseSeconds: integer(env, 'BLOB_PACK_LEASE_SECONDS', 60, 1),
             repackIntervalSeconds: integer(env, 'BLOB_REPACK_INTERVAL_SECONDS', 600, 1),
             repackGraceSeconds: integer(env, 'BLOB_REPACK_GRACE_SECONDS', 60, 0),
           }

@@ -1,6 +1,14 @@
 import { type BlobStore, createCachedBlobStore, createFsBlobStore, createPackedBlobStore } from '@entropic/blobs';
 import { type CoreDeps, createEventBus, HostKeyring, loadHostKeyring, systemClock } from '@entropic/core';
-import { createDatabase, createRepositories, createUnitOfWork, type Database, type DatabaseHandle, migrate } from '@entropic/db';
+import {
+  createDatabase,
+  createDatabasePackLog,
+  createRepositories,
+  createUnitOfWork,
+  type Database,
+  type DatabaseHandle,
+  migrate,
+} from '@entropic/db';
 import { createMemoryKeyValueStore, createRedisKeyValueStore, type KeyValueStore } from '@entropic/kv';
 import { type Kysely, sql } from 'kysely';
 import { type Config, loadHostSigningKeys } from './config.ts';
@@ -54,7 +62,7 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
       for (const listener of jobListeners) listener();
     },
   };
-  const blobs = await createBlobStore(config);
+  const blobs = await createBlobStore(config, database.db);
   const kv = config.redisUrl
     ? createRedisKeyValueStore({ url: config.redisUrl, keyPrefix: overrides.keyPrefix ?? config.redisKeyPrefix })
     : createMemoryKeyValueStore();
@@ -110,10 +118,18 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
   return deps;
 }
 
-/** BLOB_STORE: the filesystem, or S3 behind an in-memory cache of small hot objects; BLOB_PACKING: packed storage over either. */
-async function createBlobStore(config: Readonly<Config>): Promise<BlobStore> {
+/**
+ * BLOB_STORE: the filesystem, or S3 behind an in-memory cache of small hot objects; BLOB_PACKING:
+ * packed storage over either, its index a local file or (BLOB_PACK_INDEX=database, the default on
+ * S3) the database every instance shares.
+ */
+async function createBlobStore(config: Readonly<Config>, db: Kysely<Database>): Promise<BlobStore> {
   const raw = await createRawBlobStore(config);
-  return config.blobPacking ? createPackedBlobStore(raw, { indexDir: config.blobPacking.indexDir }) : raw;
+  const packing = config.blobPacking;
+  if (!packing) return raw;
+  const leaseMs = packing.leaseSeconds * 1000;
+  if (packing.index === 'database') return createPackedBlobStore(raw, { log: createDatabasePackLog(db), leaseMs });
+  return createPackedBlobStore(raw, { indexDir: packing.indexDir, leaseMs });
 }
 
 async function createRawBlobStore(config: Readonly<Config>): Promise<BlobStore> {

@@ -87,8 +87,10 @@ describe('loadConfig', () => {
     assert.equal(configError({ ...s3, S3_PREFIX: 'no-slash' }).variable, 'S3_PREFIX');
     assert.equal(configError({ ...s3, BLOB_CACHE_BYTES: '64MB' }).variable, 'BLOB_CACHE_BYTES');
     assert.equal(loadConfig({ S3_BUCKET: 'ignored' }).s3, undefined);
-    assert.equal(loadConfig(s3).blobPacking, undefined, 'packing is off by default on S3 (its index is local to one node)');
-    assert.ok(loadConfig({ ...s3, BLOB_PACKING: 'on' }).blobPacking, 'and on when asked');
+    assert.equal(loadConfig(s3).blobPacking?.index, 'database', 'packing is on by default on S3, its index in the shared database');
+    assert.equal(loadConfig({ ...s3, BLOB_PACK_INDEX: 'file' }).blobPacking?.index, 'file');
+    assert.equal(configError({ ...s3, BLOB_PACK_INDEX: 'redis' }).variable, 'BLOB_PACK_INDEX');
+    assert.equal(loadConfig({ ...s3, BLOB_PACKING: 'off' }).blobPacking, undefined, 'and off when asked');
     assert.deepEqual(
       loadConfig({
         ...s3,
@@ -167,7 +169,9 @@ describe('loadConfig', () => {
     assert.deepEqual(
       config.blobPacking,
       {
+        index: 'file',
         indexDir: join(cwd, 'data', 'blobs', 'packs'),
+        leaseSeconds: 60,
         repackIntervalSeconds: 600,
         repackGraceSeconds: 60,
       },

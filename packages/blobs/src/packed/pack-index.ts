@@ -1,7 +1,5 @@
-import { mkdir, open, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fsyncDir } from '../fsync-path.ts';
 import { storeError } from '../store-error.ts';
+import type { LogLine, PackLease, PackLog } from './pack-log.ts';
 
 /**
  * How an object's payload is encoded: brotli of the content, brotli of a fossil delta from its
@@ -28,15 +26,6 @@ export interface PackEntry {
   packedAt: number;
 }
 
-/** `add` with `t`: a version 2 segment whose entries are in its table of `t` bytes; with `entries`: version 1. */
-export type LogLine =
-  | { add: string; t: number; ghosts?: string[] }
-  | { add: string; entries: Omit<PackEntry, 'segment'>[]; ghosts?: string[] }
-  | { del: string[] }
-  /** located objects (ghosts, or deleted ones kept as bases) that are objects of the store again */
-  | { live: string[] }
-  | { drop: string };
-
 /**
  * Reads a version 2 segment's entries from its table: undefined when the segment is gone or its
  * table is damaged (its objects are then missing, which fsck reports); throws when the store cannot
@@ -45,29 +34,29 @@ export type LogLine =
 export type ReadSegmentTable = (segment: string, tableLength: number) => Promise<Omit<PackEntry, 'segment'>[] | undefined>;
 
 /**
- * The pack index (docs/decisions/packed-storage.md): an append-only log `index.log` of segment
- * additions, deletions and segment drops, fsynced before anything depends on a line, replayed into
- * memory at open. `live`: objects readable by their address. `located`: every object whose bytes
- * are in a segment still held (deleted ones stay decodable as delta bases until compaction).
+ * The pack index (docs/decisions/packed-storage.md): the lines of a `PackLog` (segment additions,
+ * deletions, segment drops) replayed into memory. `live`: objects readable by their address.
+ * `located`: every object whose bytes are in a segment still held (deleted ones stay decodable as
+ * delta bases until compaction). `load()` reads the lines other processes appended since.
  */
 export class PackIndex {
   readonly live = new Map<string, PackEntry>();
   readonly located = new Map<string, PackEntry>();
   /** segment hex → its total bytes */
   readonly segments = new Map<string, number>();
-  private readonly path: string;
-  private readOffset = 0;
-  private pending = '';
-  private appending: Promise<void> = Promise.resolve();
+  /** how far the log has been applied (PackLog.read's cursor) */
+  private cursor = 0;
+  private loading: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly dir: string,
+    readonly log: PackLog,
     private readonly readTable: ReadSegmentTable,
-  ) {
-    this.path = join(dir, 'index.log');
-  }
+  ) {}
 
-  private loading: Promise<void> = Promise.resolve();
+  /** How many log positions have been applied: it moves when another process changed the index. */
+  get position(): number {
+    return this.cursor;
+  }
 
   /**
    * Reads the lines appended since the last load (all of them the first time). Loads run one after
@@ -81,45 +70,20 @@ export class PackIndex {
   }
 
   private async loadTail(): Promise<void> {
-    let bytes: Buffer;
+    let lines: Array<{ line: LogLine; cursor: number }>;
     try {
-      const size = (await stat(this.path)).size;
-      if (size === this.readOffset) return;
-      const handle = await open(this.path, 'r');
-      try {
-        bytes = Buffer.alloc(size - this.readOffset);
-        await handle.read(bytes, 0, bytes.byteLength, this.readOffset);
-      } finally {
-        await handle.close();
-      }
-      this.readOffset = size;
+      lines = await this.log.read(this.cursor);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw storeError(error);
     }
-    const text = this.pending + bytes.toString('utf8');
-    const lines = text.split('\n');
-    this.pending = lines.pop() ?? ''; // a line still being written, or torn by a crash
-    const parsed: LogLine[] = [];
-    for (const line of lines) {
-      if (line.length === 0) continue;
+    for (const { line, cursor } of lines) {
       try {
-        parsed.push(JSON.parse(line) as LogLine);
-      } catch {
-        // a torn line followed by later appends: nothing depended on it
-      }
-    }
-    for (let i = 0; i < parsed.length; i++) {
-      try {
-        await this.applyLine(parsed[i] as LogLine);
+        await this.applyLine(line);
       } catch (error) {
         // the store cannot be read now: the lines from this one on are read again by the next load
-        this.pending = `${parsed
-          .slice(i)
-          .map((line) => JSON.stringify(line))
-          .join('\n')}\n${this.pending}`;
         throw storeError(error);
       }
+      this.cursor = cursor;
     }
   }
 
@@ -132,28 +96,10 @@ export class PackIndex {
     this.apply(line);
   }
 
-  /** Applies the line to memory after appending and fsyncing it. */
-  async append(line: LogLine): Promise<void> {
-    const run = this.appending.then(async () => {
-      await mkdir(this.dir, { recursive: true });
-      await this.load(); // lines of other processes first, so that ours applies after them
-      const handle = await open(this.path, 'a');
-      try {
-        const text = `${this.pending.length > 0 ? '\n' : ''}${JSON.stringify(line)}\n`;
-        await handle.write(text);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await fsyncDir(this.dir);
-      await this.load();
-    });
-    this.appending = run.catch(() => {});
-    try {
-      await run;
-    } catch (error) {
-      throw storeError(error);
-    }
+  /** Appends the line (durably; with `fence`, only while that lease is held), then loads it and any before it. */
+  async append(line: LogLine, fence?: PackLease): Promise<void> {
+    await this.log.append(line, fence);
+    await this.load();
   }
 
   private apply(line: Exclude<LogLine, { t: number }>): void {

@@ -5,13 +5,26 @@ import { digestHex } from '../digest-hex.ts';
 import { verifyObject } from '../verify-object.ts';
 import { DecodedCache } from './decoded-cache.ts';
 import { type PackEntry, PackIndex } from './pack-index.ts';
+import { createFilePackLog, leaseHolder, type PackLease, type PackLog } from './pack-log.ts';
 import { PackedReader, WHOLE_DECODE_BYTES } from './packed-reader.ts';
 import { compactSegments, Repacker, type RepackOptions, type RepackReport } from './repacker.ts';
-import { parseSegmentTable, TABLE_OFFSET } from './segment.ts';
+import { parseSegmentTable, SEGMENT_MAGIC, TABLE_OFFSET } from './segment.ts';
 
-export interface PackedBlobStoreOptions {
-  /** where the pack index log lives (a local directory: CACHE_DIR/packs by default) */
-  indexDir: string;
+export type PackedBlobStoreOptions = PackedBlobStoreTuning &
+  (
+    | {
+        /** the pack index as a local file log in this directory (one node: CACHE_DIR/packs by default) */
+        indexDir: string;
+      }
+    | {
+        /** the pack index in a shared log (the database's, for several instances sharing a bucket) */
+        log: PackLog;
+      }
+  );
+
+interface PackedBlobStoreTuning {
+  /** how long the pack lease lasts without renewal (default 60 s): a packer that dies frees it after this */
+  leaseMs?: number;
   /** a segment is written once its encoded objects reach this many bytes (default 8 MiB) */
   segmentBytes?: number;
   /** bytes of decoded objects kept in memory (default 32 MiB; 0: none) */
@@ -36,8 +49,13 @@ export interface StorageReport {
 export interface BlobPacking {
   repack(options?: RepackOptions): Promise<RepackReport>;
   /** Rewrites segments that are mostly deleted objects; returns how many and the bytes freed. */
-  compact(): Promise<{ segmentsRewritten: number; freedBytes: number }>;
+  compact(): Promise<{ segmentsRewritten: number; freedBytes: number; busy?: true }>;
   report(): Promise<StorageReport>;
+  /**
+   * Adds to the index every segment of the inner store it does not know (a lost or damaged index
+   * is rebuilt from the segments' own tables): how many segments and objects were found.
+   */
+  rebuildIndex(): Promise<{ segments: number; objects: number; busy?: true }>;
 }
 
 export interface PackedBlobStore extends BlobStore {
@@ -51,7 +69,8 @@ export interface PackedBlobStore extends BlobStore {
  * reads decode. Addresses never change; every read returns the exact content.
  */
 export function createPackedBlobStore(inner: BlobStore, options: PackedBlobStoreOptions): PackedBlobStore {
-  const index = new PackIndex(options.indexDir, (segment, tableLength) => readSegmentTable(inner, segment, tableLength));
+  const log = 'log' in options ? options.log : createFilePackLog(options.indexDir);
+  const index = new PackIndex(log, (segment, tableLength) => readSegmentTable(inner, segment, tableLength));
   const cache = new DecodedCache(options.cacheBytes ?? 32 * 1024 * 1024, WHOLE_DECODE_BYTES);
   const reader = new PackedReader(inner, index, cache);
   const segmentBytes = options.segmentBytes ?? 8 * 1024 * 1024;
@@ -81,14 +100,15 @@ export function createPackedBlobStore(inner: BlobStore, options: PackedBlobStore
   async function get(integrity: Integrity, range?: ByteRange, getOptions?: GetOptions): Promise<BlobContent | undefined> {
     const hex = digestHex(integrity);
     const entry = await entryOf(hex, false);
-    if (entry !== undefined) return reader.read(entry, range, getOptions?.maxInlineBytes ?? -1);
+    const readPacked = (found: PackEntry) => withRetry(index, hex, found, (at) => reader.read(at, range, getOptions?.maxInlineBytes ?? -1));
+    if (entry !== undefined) return readPacked(entry);
     const raw = getOptions === undefined ? await inner.get(integrity, range) : await inner.get(integrity, range, getOptions);
     if (raw !== undefined) return raw;
     const packed = await entryOf(hex, true);
-    return packed === undefined ? undefined : reader.read(packed, range, getOptions?.maxInlineBytes ?? -1);
+    return packed === undefined ? undefined : readPacked(packed);
   }
 
-  const packing = createPacking(inner, index, reader, segmentBytes, ready);
+  const packing = createPacking({ inner, index, reader, segmentBytes, ready, leaseMs: options.leaseMs ?? 60_000 });
 
   const store: PackedBlobStore = {
     inner,
@@ -138,6 +158,8 @@ export function createPackedBlobStore(inner: BlobStore, options: PackedBlobStore
       if (entry !== undefined) {
         await index.append({ del: [hex] });
         cache.delete(hex);
+      } else if (!index.segments.has(hex) && (await adoptSegment(inner, index, hex))) {
+        return false; // a segment the index did not know (a lost index, a killed repack): indexed, not deleted
       }
       const raw = await inner.delete(integrity);
       return entry !== undefined || raw;
@@ -159,7 +181,8 @@ export function createPackedBlobStore(inner: BlobStore, options: PackedBlobStore
       const entry = await entryOf(digestHex(integrity), true);
       if (entry === undefined || (entry.codec !== 'dbr' && entry.size > WHOLE_DECODE_BYTES)) return verifyObject(store, integrity);
       try {
-        await reader.contentOf(entry, 0, true); // decodes the stored form itself, not a cached copy
+        // decodes the stored form itself, not a cached copy
+        await withRetry(index, entry.hex, entry, (at) => reader.contentOf(at, 0, true));
         return true;
       } catch (error) {
         if (isAppError(error) && error.code === 'INTERNAL') return false;
@@ -174,6 +197,7 @@ export function createPackedBlobStore(inner: BlobStore, options: PackedBlobStore
 
     async close() {
       await packing.idle();
+      await log.close();
       await inner.close();
     },
   };
@@ -181,29 +205,69 @@ export function createPackedBlobStore(inner: BlobStore, options: PackedBlobStore
   return store;
 }
 
-/** repack, compact and report, one repack or compaction at a time in this process. */
-function createPacking(
-  inner: BlobStore,
-  index: PackIndex,
-  reader: PackedReader,
-  segmentBytes: number,
-  ready: () => Promise<void>,
-): BlobPacking & { idle(): Promise<void> } {
+/**
+ * Runs a read of a packed object; when it fails as corrupt and the index has changed since (another
+ * process compacted its segment away, or moved its base), runs it again on the new entry. A reader
+ * with a stale view retries; it never sees an object that is being moved as missing or corrupt.
+ */
+async function withRetry<T>(index: PackIndex, hex: string, first: PackEntry, read: (entry: PackEntry) => Promise<T>): Promise<T> {
+  let entry = first;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await read(entry);
+    } catch (error) {
+      if (!isAppError(error) || error.code !== 'INTERNAL' || attempt >= 3) throw error;
+      const before = index.position;
+      await index.load();
+      const fresh = index.live.get(hex);
+      if (index.position === before || fresh === undefined) throw error;
+      entry = fresh;
+    }
+  }
+}
+
+interface PackingParts {
+  inner: BlobStore;
+  index: PackIndex;
+  reader: PackedReader;
+  segmentBytes: number;
+  ready: () => Promise<void>;
+  leaseMs: number;
+}
+
+/**
+ * repack, compact, rebuild and report. One repack or compaction at a time in this process, and,
+ * through the log's lease, in every process sharing the index: the others skip (busy) meanwhile.
+ * The lease is renewed while the work runs; every line the work appends is fenced by it, so a
+ * holder that stalled past its expiry (another took over) appends nothing more.
+ */
+function createPacking(parts: PackingParts): BlobPacking & { idle(): Promise<void> } {
+  const { inner, index, reader, segmentBytes, ready, leaseMs } = parts;
+  const lease: PackLease = { name: 'pack', holder: leaseHolder() };
   let exclusive: Promise<unknown> = Promise.resolve();
-  /** Runs repack and compaction one at a time in this process. */
-  function serially<T>(task: () => Promise<T>): Promise<T> {
-    const run = exclusive.then(task);
+  /** Runs the task one at a time in this process, holding the lease; undefined when another process holds it. */
+  function leased<T>(task: () => Promise<T>): Promise<T | undefined> {
+    const run = exclusive.then(async () => {
+      await ready();
+      if (!(await index.log.acquire(lease, leaseMs))) return undefined;
+      const renewal = setInterval(() => void index.log.acquire(lease, leaseMs).catch(() => {}), Math.max(100, leaseMs / 3));
+      try {
+        await index.load();
+        return await task();
+      } finally {
+        clearInterval(renewal);
+        await index.log.release(lease).catch(() => {});
+      }
+    });
     exclusive = run.catch(() => {});
     return run;
   }
 
   return {
     idle: () => exclusive.then(() => {}),
-    repack: (repackOptions = {}) =>
-      serially(async () => {
-        await ready();
-        await index.load();
-        const repacker = new Repacker(inner, index, reader, segmentBytes, Date.now() - (repackOptions.olderThanMs ?? 0));
+    repack: async (repackOptions = {}) => {
+      const report = await leased(async () => {
+        const repacker = new Repacker(inner, index, reader, segmentBytes, Date.now() - (repackOptions.olderThanMs ?? 0), lease);
         const limit = repackOptions.limit ?? Number.POSITIVE_INFINITY;
         for await (const candidate of repackOptions.candidates ?? []) {
           if (repacker.report.packed >= limit) break;
@@ -215,13 +279,23 @@ function createPacking(
         }
         await repacker.flush();
         return repacker.report;
-      }),
-    compact: () =>
-      serially(async () => {
-        await ready();
-        const result = await compactSegments(inner, index);
-        return result;
-      }),
+      });
+      return report ?? { packed: 0, deltas: 0, contentBytes: 0, storedBytes: 0, segments: 0, rawRemoved: 0, busy: true };
+    },
+    compact: async () => (await leased(() => compactSegments(inner, index, lease))) ?? { segmentsRewritten: 0, freedBytes: 0, busy: true },
+    rebuildIndex: async () =>
+      (await leased(async () => {
+        const found = { segments: 0, objects: 0 };
+        for await (const info of inner.list()) {
+          const hex = digestHex(info.integrity);
+          if (index.segments.has(hex) || index.live.has(hex)) continue;
+          const objects = await adoptSegment(inner, index, hex);
+          if (objects === undefined) continue;
+          found.segments += 1;
+          found.objects += objects;
+        }
+        return found;
+      })) ?? { segments: 0, objects: 0, busy: true },
     async report() {
       await ready();
       await index.load();
@@ -259,6 +333,25 @@ function createPacking(
       return report;
     },
   };
+}
+
+/**
+ * Adds a segment the index does not know to it, every object in its table live (a lost index is
+ * rebuilt so; a segment a killed repack or compaction left is used rather than deleted): how many
+ * objects it holds, or undefined when the object is not a readable version 2 segment.
+ */
+async function adoptSegment(inner: BlobStore, index: PackIndex, hex: string): Promise<number | undefined> {
+  const head = await inner
+    .get(hexToIntegrity(hex), { start: 0, end: TABLE_OFFSET - 1 }, { maxInlineBytes: TABLE_OFFSET })
+    .catch(() => undefined);
+  if (head === undefined) return undefined;
+  const bytes = head.bytes ?? Buffer.concat(await head.stream.toArray());
+  if (bytes.byteLength < TABLE_OFFSET || !bytes.subarray(0, SEGMENT_MAGIC.byteLength).equals(SEGMENT_MAGIC)) return undefined;
+  const tableLength = bytes.readUInt32BE(SEGMENT_MAGIC.byteLength);
+  const entries = await readSegmentTable(inner, hex, tableLength);
+  if (entries === undefined) return undefined;
+  await index.append({ add: hex, t: tableLength });
+  return entries.length;
 }
 
 /** A version 2 segment's entries, read from its table (pack-index.ts, ReadSegmentTable). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { hexToIntegrity, type Integrity, integrityToHex } from '@entropic/types';
 import type { BlobStore } from '../blob-store.ts';
 import type { PackIndex } from './pack-index.ts';
+import type { PackLease } from './pack-log.ts';
 import type { PackedReader } from './packed-reader.ts';
 import { buildSegment, encodeObject, isSegment, type PendingEntry } from './segment.ts';
 import { looksLikeTarball, makeRecipe, type Recipe } from './tarball-recipe.ts';
@@ -44,6 +45,8 @@ export interface RepackReport {
   segments: number;
   /** raw copies of objects already packed (left by a repack killed before it deleted them), removed */
   rawRemoved: number;
+  /** another process holds the pack lease: nothing was done */
+  busy?: true;
 }
 
 /** Packs raw objects of the inner store into segments (docs/decisions/packed-storage.md, "Crash safety"). */
@@ -65,6 +68,8 @@ export class Repacker {
     private readonly reader: PackedReader,
     private readonly segmentBytes: number,
     private readonly cutoff: number,
+    /** the lease every line appended is fenced by (pack-log.ts) */
+    private readonly fence?: PackLease,
   ) {}
 
   /** Packs one raw object (with a base when given and usable); false when it is not a candidate. */
@@ -79,7 +84,7 @@ export class Repacker {
     if (this.index.located.has(hex)) {
       // packed already as a recipe's ghost part or a deleted base, and now put again: made live, not packed twice
       if ((await this.inner.stat(integrity)) === undefined) return false;
-      await this.index.append({ live: [hex] });
+      await this.index.append({ live: [hex] }, this.fence);
       if (await this.inner.delete(integrity)) this.report.rawRemoved += 1;
       return false;
     }
@@ -183,14 +188,21 @@ export class Repacker {
     this.pendingBytes = 0;
     const { bytes, entries, tableLength } = buildSegment(pending, Date.now());
     const segment = await this.inner.putBytes(bytes);
-    await this.index.append({ add: integrityToHex(segment.integrity), t: tableLength, ...(ghosts.length > 0 ? { ghosts } : {}) });
+    await this.index.append(
+      { add: integrityToHex(segment.integrity), t: tableLength, ...(ghosts.length > 0 ? { ghosts } : {}) },
+      this.fence,
+    );
     this.report.segments += 1;
     for (const entry of entries) await this.inner.delete(hexToIntegrity(entry.hex));
   }
 }
 
 /** Rewrites segments whose needed bytes fell under half (docs/decisions/packed-storage.md, "gc inside packs"). */
-export async function compactSegments(inner: BlobStore, index: PackIndex): Promise<{ segmentsRewritten: number; freedBytes: number }> {
+export async function compactSegments(
+  inner: BlobStore,
+  index: PackIndex,
+  fence?: PackLease,
+): Promise<{ segmentsRewritten: number; freedBytes: number }> {
   await index.load();
   // live objects, and what reading them needs: delta bases and recipes' parts, transitively
   const needed = new Set<string>();
@@ -225,10 +237,10 @@ export async function compactSegments(inner: BlobStore, index: PackIndex): Promi
       const built = buildSegment(pending, Date.now());
       const written = await inner.putBytes(built.bytes);
       const ghosts = kept.filter((entry) => !index.live.has(entry.hex)).map((entry) => entry.hex);
-      await index.append({ add: integrityToHex(written.integrity), t: built.tableLength, ghosts });
+      await index.append({ add: integrityToHex(written.integrity), t: built.tableLength, ghosts }, fence);
       newBytes = built.bytes.byteLength;
     }
-    await index.append({ drop: segment });
+    await index.append({ drop: segment }, fence);
     await inner.delete(hexToIntegrity(segment));
     segmentsRewritten += 1;
     freedBytes += total - newBytes;

@@ -17,6 +17,7 @@ import { statements as trustedPublishing } from './0017-trusted-publishing.ts';
 import { statements as advisories } from './0018-advisories.ts';
 import { statements as federation } from './0019-federation.ts';
 import { statements as namespaceReleaseAge } from './0020-namespace-release-age.ts';
+import { statements as packIndex } from './0021-pack-index.ts';
 
 /**
  * Versioned migrations, applied in order, each in its own transaction. Append only: never edit a
@@ -42,4 +43,5 @@ export const migrations: ReadonlyArray<{ name: string; statements: readonly stri
   { name: '0018-advisories', statements: advisories },
   { name: '0019-federation', statements: federation },
   { name: '0020-namespace-release-age', statements: namespaceReleaseAge },
+  { name: '0021-pack-index', statements: packIndex },
 ];
