@@ -30,6 +30,8 @@ export interface CliContext {
   registryExplicit: boolean;
   token: string | undefined;
   client(): RegistryClient;
+  /** A client (no token) for another registry at `url`: an origin host with `--origin`; closed with the context. */
+  originClient(url: string): RegistryClient;
   /** The registry's own host name (`/` → host), falling back to the URL's host. */
   registryHost(): Promise<string>;
   cache(): ContentCache;
@@ -57,6 +59,7 @@ export async function createCliContext(
   const registry = normalizeRegistryUrl(chosen);
   const token = io.env.ENTROPIC_TOKEN || config.registries[registry]?.token;
   let client: RegistryClient | undefined;
+  const originClients = new Map<string, RegistryClient>();
   let host: Promise<string> | undefined;
   let cache: ContentCache | undefined;
   const stderr = io.stderr as NodeJS.WriteStream;
@@ -80,6 +83,18 @@ export async function createCliContext(
         ...(verbose ? { onRequest: (line: string) => ctx.debug(line) } : {}),
       });
       return client;
+    },
+    originClient(url) {
+      let origin = originClients.get(url);
+      if (!origin) {
+        origin = createRegistryClient({
+          registry: url,
+          userAgent: `ds/${CLI_VERSION} node/${process.version}`,
+          ...(verbose ? { onRequest: (line: string) => ctx.debug(line) } : {}),
+        });
+        originClients.set(url, origin);
+      }
+      return origin;
     },
     registryHost() {
       host ??= ctx
@@ -118,5 +133,10 @@ export async function createCliContext(
       return token;
     },
   };
-  return { ctx, close: async () => client?.close() };
+  return {
+    ctx,
+    close: async () => {
+      await Promise.all([client?.close(), ...[...originClients.values()].map((origin) => origin.close())]);
+    },
+  };
 }

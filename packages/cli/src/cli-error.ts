@@ -20,7 +20,8 @@ export type CliErrorCode =
   | 'UNSAFE_PATH'
   | 'LAYOUT_CONFLICT'
   | 'SCRIPT_FAILED'
-  | 'SCRIPT_NOT_FOUND';
+  | 'SCRIPT_NOT_FOUND'
+  | 'UNKNOWN_ORIGIN';
 
 export function cliError(code: CliErrorCode, message: string, hint?: string, cause?: unknown): ClientError {
   return new ClientError(code, message, { ...(hint ? { hint } : {}), ...(cause ? { cause } : {}) });

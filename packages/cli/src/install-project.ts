@@ -38,6 +38,8 @@ export interface InstallOptions {
   engineStrict?: boolean;
   /** run no lifecycle script at all: neither the project's nor any dependency's */
   ignoreScripts?: boolean;
+  /** packages of other hosts straight from their origin, not through the registry (`--origin`) */
+  fromOrigin?: boolean;
 }
 
 export interface InstallWarning {
@@ -440,6 +442,7 @@ export async function installProject(ctx: CliContext, options: InstallOptions): 
   const source = createPackageSource(ctx, {
     offline: options.offline,
     preferOffline: options.preferOffline,
+    fromOrigin: options.fromOrigin === true,
     engines: { nodeVersion: process.versions.node, strict: options.engineStrict === true, warn: (w) => warn(ctx, warnings, w) },
   });
 

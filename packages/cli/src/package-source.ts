@@ -1,8 +1,9 @@
-import { ClientError, isSha512Integrity, type NpmPackument } from '@entropic/client';
+import { ClientError, isSha512Integrity, type NpmPackument, type RegistryClient } from '@entropic/client';
 import { type CanonicalVersionInput, LEGACY, type PackageDocument } from '@entropic/types';
 import type { CliContext } from './cli-context.ts';
 import { cliError } from './cli-error.ts';
 import { createLimiter } from './create-limiter.ts';
+import { createHostTrust, type HostTrust } from './host-trust.ts';
 import type { PackageSpec } from './parse-package-spec.ts';
 import { type EngineCheck, pickVersion } from './pick-version.ts';
 
@@ -52,9 +53,13 @@ export function createPackageSource(
     concurrency?: number;
     /** honour `engines.node` of npm packages (their packuments carry it) when picking versions */
     engines?: Omit<EngineCheck, 'enginesNode'>;
+    /** `--origin`: packages of other hosts from their origin (`originRouting`), checked the same way */
+    fromOrigin?: boolean;
   },
 ) {
   const cache = ctx.cache();
+  const trust = createHostTrust(ctx);
+  const { clientFor, objectOrigin, rememberOrigin, rememberFiles } = originRouting(ctx, trust, options.fromOrigin === true);
   // As many requests in flight as the client keeps connections (16): the limiter, not the
   // connection pool, queues the rest, so metadata can go before waiting file downloads.
   const limit = createLimiter(options.concurrency ?? 16);
@@ -77,7 +82,8 @@ export function createPackageSource(
   }
 
   async function download(integrity: string, urgent = false): Promise<Buffer> {
-    const bytes = await limit(() => ctx.client().getObject(integrity), { urgent });
+    const client = await clientFor(objectOrigin.get(integrity));
+    const bytes = await limit(() => client.getObject(integrity), { urgent });
     downloaded++;
     downloadedBytes += bytes.byteLength;
     return bytes;
@@ -92,16 +98,21 @@ export function createPackageSource(
       let pending = packages.get(spec.canonical);
       if (!pending) {
         pending = (async () => {
-          const cached = await cache.readPackage(ctx.registry, spec.canonical);
+          const client = await clientFor(spec.ref.host);
+          const remember = (doc: PackageDocument) => rememberOrigin(spec.ref.host, client, doc);
+          const cached = await cache.readPackage(client.registry, spec.canonical);
           if (options.offline) {
             if (!cached) throw offlineMiss(`The package ${spec.canonical}`);
-            return cached.document;
+            return remember(cached.document);
           }
-          if (options.preferOffline && cached) return cached.document;
-          const fresh = await limit(() => ctx.client().getPackage(spec.ref, cached?.etag), { urgent: true });
-          if (!fresh) return (cached as NonNullable<typeof cached>).document;
+          if (options.preferOffline && cached) return remember(cached.document);
+          const fresh = await limit(() => client.getPackage(spec.ref, cached?.etag), { urgent: true });
+          if (!fresh) return remember((cached as NonNullable<typeof cached>).document);
+          // checked before anything of it is kept: the host's signature, and no version replaced
+          await trust.checkPackage(spec.ref.host, fresh.document, cached?.document);
+          remember(fresh.document);
           await cache.writePackage({
-            registry: ctx.registry,
+            registry: client.registry,
             name: spec.canonical,
             etag: fresh.etag,
             fetchedAt: new Date().toISOString(),
@@ -157,7 +168,7 @@ export function createPackageSource(
             bytes = await download(integrity, true);
             await cache.write(integrity, bytes, `the version document of ${what}`, { verified: true });
           }
-          return parseCanonicalDocument(bytes, integrity);
+          return rememberFiles(integrity, parseCanonicalDocument(bytes, integrity));
         })();
         documents.set(integrity, pending);
       }
@@ -200,6 +211,48 @@ export function createPackageSource(
       return pending;
     },
   };
+}
+
+/**
+ * `--origin`: which client serves a host's packages (its origin, at the URL the registry's host
+ * document names; the registry for its own host, or without `--origin`), and which origin serves
+ * an object (the version documents and files of those packages).
+ */
+function originRouting(ctx: CliContext, trust: HostTrust, fromOrigin: boolean) {
+  const origins = new Map<string, Promise<RegistryClient>>();
+  const objectOrigin = new Map<string, string>();
+  const registryHost = fromOrigin ? ctx.registryHost() : undefined;
+  async function clientFor(host: string | undefined): Promise<RegistryClient> {
+    if (!fromOrigin || host === undefined || host === (await registryHost)) return ctx.client();
+    let client = origins.get(host);
+    if (!client) {
+      client = trust.originUrl(host).then((url) => {
+        if (url === undefined) {
+          throw cliError(
+            'UNKNOWN_ORIGIN',
+            `--origin: ${ctx.registry} does not name ${host.slice(0, 100)} among the hosts it federates with, so ds does not know where to reach it.`,
+            'Install through the registry (without --origin), or ask its operator to add the host to FEDERATION_HOSTS.',
+          );
+        }
+        ctx.debug(`--origin: ${host} at ${url}`);
+        return ctx.originClient(url);
+      });
+      origins.set(host, client);
+    }
+    return client;
+  }
+  /** a package document `client` served: its versions come from the same origin */
+  function rememberOrigin(host: string, client: RegistryClient, doc: PackageDocument): PackageDocument {
+    if (client !== ctx.client()) for (const integrity of Object.values(doc.versions)) objectOrigin.set(integrity, host);
+    return doc;
+  }
+  /** a version document: its files come from the origin that served it */
+  function rememberFiles<T extends { files: Record<string, string> }>(integrity: string, document: T): T {
+    const origin = objectOrigin.get(integrity);
+    if (origin !== undefined) for (const file of Object.values(document.files)) objectOrigin.set(file, origin);
+    return document;
+  }
+  return { clientFor, objectOrigin, rememberOrigin, rememberFiles };
 }
 
 interface LegacyPick {

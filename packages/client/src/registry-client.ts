@@ -1,3 +1,4 @@
+import type { PublicHostKey } from '@entropic/types';
 import { authCalls } from './auth-calls.ts';
 import { downloadCalls } from './download-calls.ts';
 import { createJsonCalls } from './json-calls.ts';
@@ -15,6 +16,13 @@ export interface RegistryInfo {
   server: string;
   version: string;
   host: string;
+}
+
+/** `GET /-/v1/host` (docs/federation.md): the registry's host, its signing keys, and the keys it pinned for its peers. */
+export interface HostDocument {
+  host: string;
+  keys: PublicHostKey[];
+  peers?: Array<{ host: string; url: string; keys: PublicHostKey[] }>;
 }
 
 export type RegistryClient = ReturnType<typeof createRegistryClient>;
@@ -38,6 +46,10 @@ export function createRegistryClient(options: RegistryClientOptions) {
 
     info(): Promise<RegistryInfo> {
       return calls.json<RegistryInfo>('/', { auth: false });
+    },
+
+    hostDocument(): Promise<HostDocument> {
+      return calls.json<HostDocument>('/-/v1/host', { auth: false });
     },
 
     ...authCalls(calls),

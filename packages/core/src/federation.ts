@@ -40,6 +40,8 @@ export interface Federation {
   packageDocument(ref: PackageRef): Promise<PackageDocument>;
   /** Mirrors the version (its document and files, by hash) unless it is here already. */
   prepareVersion(ref: PackageRef, version: string): Promise<void>;
+  /** Asks the origin now (whatever the refresh time), verifies and stores its answer: tags, yanks, new versions. */
+  refresh(ref: PackageRef): Promise<void>;
 }
 
 const TRANSPORT_CODES = new Set(['PEER_UNREACHABLE', 'PEER_TIMEOUT']);
@@ -92,7 +94,10 @@ export function createFederation(deps: FederationDeps): Federation {
       }
       const stored = await repos.federation.findRemotePackage(id);
       // an older statement replayed (or a peer going back in time) never replaces a newer one
-      if (stored && stored.modified.getTime() >= modified.getTime()) return { changed: false, id };
+      if (stored && stored.modified.getTime() >= modified.getTime()) {
+        await repos.federation.markFetched(id, now);
+        return { changed: false, id };
+      }
       await repos.federation.saveRemotePackage(id, JSON.stringify(doc), modified, now);
       // versions gone from the statement are yanked there: yank the local copy (a yank is final)
       for (const { version } of await repos.versions.listPublished(id)) {
@@ -163,7 +168,11 @@ export function createFederation(deps: FederationDeps): Federation {
     await once(`v:${target.id}:${version}`, () => mirrorVersion(deps, ref, target, version, key));
   }
 
-  return { preparePackage, packageDocument, prepareVersion };
+  async function refresh(ref: PackageRef): Promise<void> {
+    await once(`p:${formatPackageName(ref)}`, () => sync(ref));
+  }
+
+  return { preparePackage, packageDocument, prepareVersion, refresh };
 }
 
 /** Fetches the version document and the files this registry does not hold, by hash; stores them once all are checked. */
@@ -426,4 +435,44 @@ export async function mirrorRemoteDependency(federation: Federation, deps: CoreD
     }
   }
   return matching;
+}
+
+export interface RefreshReport {
+  host: string;
+  refreshed: number;
+  refused: number;
+  unreachable: boolean;
+}
+
+/**
+ * The scheduled refresh (issue 15.4, the `federation-refresh` job): for each host, asks its origin
+ * again for at most `perOrigin` of its packages mirrored here, the ones asked longest ago first, so
+ * that tags, yanks and abandonment there show here without a read. A refused answer is logged by
+ * the federation (with the peer and the reason) and leaves the local copy as it was; an origin that
+ * cannot be reached ends that host's run (its other packages wait for the next one).
+ */
+export async function refreshRemotePackages(
+  federation: Federation,
+  deps: CoreDeps,
+  input: { hosts: readonly string[]; perOrigin: number },
+): Promise<RefreshReport[]> {
+  const reports: RefreshReport[] = [];
+  for (const host of input.hosts) {
+    const report: RefreshReport = { host, refreshed: 0, refused: 0, unreachable: false };
+    reports.push(report);
+    for (const { namespace, name } of await deps.repos.federation.listStaleRemotePackages(host, input.perOrigin)) {
+      try {
+        await federation.refresh({ namespace, host, name } as PackageRef);
+        report.refreshed += 1;
+      } catch (error) {
+        if (isAppError(error) && TRANSPORT_CODES.has(error.code)) {
+          report.unreachable = true;
+          break;
+        }
+        if (!isAppError(error)) throw error;
+        report.refused += 1;
+      }
+    }
+  }
+  return reports;
 }

@@ -32,7 +32,8 @@ const USAGE = `Usage: npm run admin -- <command>
   jobs retry <id>                                      run a dead (or waiting) job now, with all its tries again
   jobs drop <id>                                       delete a queued or dead job
   keys list                                            this host's signing keys (the one signing now is marked *)
-  keys rotate [--grace-seconds <n>]                    a new signing key; older keys stop signing after the grace (default 600 s)`;
+  keys rotate [--grace-seconds <n>]                    a new signing key; older keys stop signing after the grace (default 600 s)
+  federation refresh [--host <h>]                      ask the origins (or one) now for tags and yanks of what is mirrored from them (a job)`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
       kind: { type: 'string' },
       limit: { type: 'string' },
       json: { type: 'boolean' },
+      host: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -117,6 +119,20 @@ async function main(argv: string[]): Promise<number> {
         if (!Number.isInteger(grace) || grace < 0) throw usage('--grace-seconds takes a whole number');
         const keyId = await rotateHostKey(deps, config.oauthPassword, grace);
         console.log(`New signing key ${keyId}; older keys stop signing in ${grace} s (running processes pick it up within a minute).`);
+        return 0;
+      }
+      case 'federation refresh': {
+        const hosts = config.federation.peers.map((peer) => peer.host as string);
+        if (values.host !== undefined && !hosts.includes(values.host))
+          throw usage(`--host ${values.host.slice(0, 100)} is not in FEDERATION_HOSTS`);
+        if (hosts.length === 0) throw usage('FEDERATION_HOSTS names no host');
+        const job = await deps.repos.jobs.enqueue({
+          kind: 'federation-refresh',
+          payload: values.host === undefined ? {} : { host: values.host },
+        });
+        console.log(
+          `Enqueued federation-refresh job ${job} for ${values.host ?? hosts.join(', ')}: a worker asks the origin${values.host ? '' : 's'} for at most ${config.federation.refreshBatch} packages each (\`admin jobs --kind federation-refresh\` shows it).`,
+        );
         return 0;
       }
       case 'migrate':

@@ -179,6 +179,11 @@ export const API_SCHEMAS: Record<string, Schema> = {
       version: str(),
       keys: { type: 'array', items: { type: 'object', description: 'keyid, keytype, scheme, key (SPKI DER, base64), notBefore, expires' } },
       signing: { type: ['string', 'null'], description: 'the key id signing now' },
+      peers: {
+        type: 'array',
+        description: 'the hosts of FEDERATION_HOSTS: host, url, and the keys this registry pinned for it (how `ds` learns them)',
+        items: { type: 'object', additionalProperties: true },
+      },
       api: map('what → path template'),
     }),
   ),

@@ -7,7 +7,7 @@ import { registerAuditRetention } from './audit-retention.ts';
 import { subscribeCaches } from './cache-subscriptions.ts';
 import type { ServerDeps } from './deps.ts';
 import { registerDownloadCounting } from './download-counting.ts';
-import { enqueueSearchBackfill, enqueueTarballBackfill, scheduleRepack } from './job-handlers.ts';
+import { enqueueSearchBackfill, enqueueTarballBackfill, scheduleFederationRefresh, scheduleRepack } from './job-handlers.ts';
 import { PackageNameIndex } from './package-name-index.ts';
 import { registerPackageReadAccess } from './package-read-access.ts';
 import { registerFederation } from './peer-client.ts';
@@ -119,6 +119,7 @@ export async function buildApp(deps: ServerDeps, options: BuildAppOptions = {}):
     if (await enqueueSearchBackfill(deps)) app.log.info('search backfill enqueued: some packages have no or an older search document');
     // the first run one interval after start (a new store has nothing old enough to pack; `admin repack` packs now)
     if (await scheduleRepack(deps, true)) app.log.info('blob packing: repack job enqueued');
+    if (await scheduleFederationRefresh(deps, true)) app.log.info('federation: refresh job scheduled');
   });
   app.addHook('onClose', async () => {
     unsubscribe();

@@ -167,6 +167,10 @@ export interface FederationConfig {
   maxDocumentBytes: number;
   /** seconds a remote package document is reused before its origin is asked again */
   refreshSeconds: number;
+  /** seconds between two scheduled refreshes of what is mirrored from the peers (`federation-refresh` job); 0: none */
+  refreshIntervalSeconds: number;
+  /** packages at most one refresh run asks each origin for (the ones asked longest ago first) */
+  refreshBatch: number;
 }
 
 export interface S3Config {
@@ -574,6 +578,8 @@ function loadFederationConfig(env: Env, localHost: Host): FederationConfig {
     stallTimeoutMs: integer(env, 'FEDERATION_STALL_TIMEOUT_MS', 10_000, 1, 600_000),
     maxDocumentBytes: integer(env, 'FEDERATION_MAX_DOCUMENT_BYTES', 8 * 1024 * 1024, 1024),
     refreshSeconds: integer(env, 'FEDERATION_REFRESH_SECONDS', 60, 0, 86_400),
+    refreshIntervalSeconds: integer(env, 'FEDERATION_REFRESH_INTERVAL_SECONDS', 900, 0, 7 * 86_400),
+    refreshBatch: integer(env, 'FEDERATION_REFRESH_BATCH', 100, 1, 100_000),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   type JobWorkerOptions,
   mirrorRemoteDependency,
   type PackageRef,
+  refreshRemotePackages,
   renderVersionReadme,
   repackBlobs,
 } from '@entropic/core';
@@ -20,6 +21,7 @@ import { createServerFederation } from './peer-client.ts';
 /** What the worker logs through (the server's or the worker process's pino logger). */
 interface JobLog {
   error(fields: object, message: string): void;
+  info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
   debug(fields: object, message: string): void;
 }
@@ -37,6 +39,14 @@ export function createJobHandlers(deps: ServerDeps, tarballs: NpmTarballBuilder,
       federation ??= createServerFederation(deps, log).federation;
       const mirrored = await mirrorRemoteDependency(federation, deps, payload);
       log.debug({ ref: payload.ref, range: payload.range, mirrored }, 'remote dependency mirrored');
+    },
+    'federation-refresh': async (payload) => {
+      federation ??= createServerFederation(deps, log).federation;
+      const configured = deps.config.federation.peers.map((peer) => peer.host as string);
+      const hosts = payload.host === undefined ? configured : configured.filter((host) => host === payload.host);
+      const reports = await refreshRemotePackages(federation, deps, { hosts, perOrigin: deps.config.federation.refreshBatch });
+      for (const report of reports) log.info(report, `federation: refreshed ${report.refreshed} packages of ${report.host}`);
+      if (payload.scheduled) await scheduleFederationRefresh(deps, true);
     },
     'npm-tarball': async ({ versionId }) => void (await tarballs.buildById(versionId)),
     'npm-tarball-backfill': async () => void (await tarballs.buildMissing()),
@@ -103,6 +113,21 @@ export async function scheduleRepack(deps: ServerDeps, later: boolean): Promise<
   if (pending.length > 0) return false;
   const runAt = new Date(deps.clock.now().getTime() + (later ? packing.repackIntervalSeconds * 1000 : 0));
   await deps.repos.jobs.enqueue({ kind: 'blob-repack', payload: {}, runAt });
+  return true;
+}
+
+/**
+ * With peers configured and FEDERATION_REFRESH_INTERVAL_SECONDS above 0: one scheduled
+ * `federation-refresh` job is always waiting, enqueued at start-up (one interval later) and by each
+ * run, unless one is queued already. Answers whether it enqueued one.
+ */
+export async function scheduleFederationRefresh(deps: ServerDeps, later: boolean): Promise<boolean> {
+  const { peers, refreshIntervalSeconds } = deps.config.federation;
+  if (peers.length === 0 || refreshIntervalSeconds === 0) return false;
+  const pending = await deps.repos.jobs.list({ kind: 'federation-refresh', state: 'queued', limit: 10 });
+  if (pending.some((job) => (job.payload as { scheduled?: boolean }).scheduled)) return false;
+  const runAt = new Date(deps.clock.now().getTime() + (later ? refreshIntervalSeconds * 1000 : 0));
+  await deps.repos.jobs.enqueue({ kind: 'federation-refresh', payload: { scheduled: true }, runAt });
   return true;
 }
 

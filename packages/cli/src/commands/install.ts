@@ -21,7 +21,9 @@ export const install = defineCommand<InstallResult>({
   name: 'install',
   aliases: ['i', 'add'],
   summary: "Install the project's dependencies (and add new ones) into node_modules",
-  usage: ['install [<package>[@<range|tag>] …] [--save-dev] [--frozen-lockfile] [--offline] [--engine-strict] [--ignore-scripts]'],
+  usage: [
+    'install [<package>[@<range|tag>] …] [--save-dev] [--frozen-lockfile] [--offline] [--engine-strict] [--ignore-scripts] [--origin]',
+  ],
   options: {
     'save-dev': { type: 'boolean', short: 'D', description: 'add the packages to devDependencies' },
     'frozen-lockfile': { type: 'boolean', description: 'fail instead of changing Package.lock' },
@@ -33,6 +35,10 @@ export const install = defineCommand<InstallResult>({
     'ignore-scripts': { type: 'boolean', description: "run no lifecycle script: neither the project's nor any dependency's" },
     'prefer-offline': { type: 'boolean', description: 'use cached package metadata without revalidating it' },
     cache: { type: 'string', description: 'cache directory (default $XDG_CACHE_HOME/entropic or ~/.cache/entropic)' },
+    origin: {
+      type: 'boolean',
+      description: "fetch packages of other hosts (ns@otherhost/pkg) from their origin, at the URL the registry's /-/v1/host names",
+    },
   },
   details: [
     'Resolves the highest non-yanked version satisfying each range (one not deprecated first, as',
@@ -41,6 +47,12 @@ export const install = defineCommand<InstallResult>({
     'content-addressed cache shared by all projects, writes node_modules (ns@host/pkg at',
     'node_modules/@ns/pkg, npm packages under their own name) and Package.lock. An unchanged',
     'Package.lock is reused without asking the registry for metadata.',
+    '',
+    'Signatures: every package document fetched must be signed by its host (ns@host/…) with a key',
+    "pinned in the cache, learned through the registry's /-/v1/host (its own keys and those it pinned",
+    'for the hosts it federates with); a bad signature, or a version whose integrity changed since the',
+    'cache first saw it, stops the install (exit 9) before anything is written. --origin fetches',
+    'packages of other hosts from their origin instead, checked the same way.',
     '',
     "Scripts: the project's own preinstall, install, postinstall, prepare run as npm runs them;",
     "a dependency's install scripts run only when the manifest's trustedDependencies names it",
@@ -56,6 +68,7 @@ export const install = defineCommand<InstallResult>({
       saveDev: ctx.options['save-dev'] === true,
       engineStrict: ctx.options['engine-strict'] === true,
       ignoreScripts: ctx.options['ignore-scripts'] === true,
+      fromOrigin: ctx.options.origin === true,
     }),
   view(data) {
     const lines = data.added.map((a) => `+ ${a.name}@${a.version}`);

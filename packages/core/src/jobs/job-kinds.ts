@@ -22,6 +22,12 @@ export interface JobPayloads {
    * own remote dependencies (`depth` + 1): enqueued with a publish that depends on it (issue 15.4)
    */
   'mirror-remote': { ref: { namespace: string; host: string; name: string }; range: string; depth: number };
+  /**
+   * ask the origins again for the tags, yanks and versions of what is mirrored from them, at most
+   * FEDERATION_REFRESH_BATCH packages per origin (one host, or every configured one); each
+   * scheduled run enqueues the next (issue 15.4)
+   */
+  'federation-refresh': { host?: string; scheduled?: boolean };
 }
 
 export type JobKind = keyof JobPayloads;
@@ -42,6 +48,7 @@ export const JOB_POLICIES: Readonly<Record<JobKind, JobPolicy>> = {
   'search-backfill': { maxAttempts: 3, backoffMs: 10_000, maxBackoffMs: 60_000 },
   'blob-repack': { maxAttempts: 5, backoffMs: 60_000, maxBackoffMs: 30 * 60_000 },
   'mirror-remote': { maxAttempts: 10, backoffMs: 5000, maxBackoffMs: 30 * 60_000 },
+  'federation-refresh': { maxAttempts: 3, backoffMs: 30_000, maxBackoffMs: 10 * 60_000 },
 };
 
 export function isJobKind(kind: string): kind is JobKind {

@@ -25,4 +25,8 @@ export interface FederationRepository {
   saveRemotePackage(packageId: number, document: string, modified: Date, now: Date): Promise<void>;
   /** the integrity first seen for a version, if any */
   findIntegrity(packageId: number, version: string): Promise<string | undefined>;
+  /** remote packages of `host`, the ones whose origin was asked longest ago first (the scheduled refresh) */
+  listStaleRemotePackages(host: string, limit: number): Promise<Array<{ namespace: string; name: string }>>;
+  /** records that the origin was asked now (its answer changed nothing) */
+  markFetched(packageId: number, now: Date): Promise<void>;
 }

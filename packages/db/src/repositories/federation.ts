@@ -92,5 +92,23 @@ export function federationRepository(db: Executor): FederationRepository {
         .executeTakeFirst();
       return row?.integrity;
     },
+
+    async listStaleRemotePackages(host, limit) {
+      const rows = await db
+        .selectFrom('remote_packages')
+        .innerJoin('packages', 'packages.id', 'remote_packages.package_id')
+        .innerJoin('namespaces', 'namespaces.id', 'packages.namespace_id')
+        .select(['namespaces.name as namespace', 'packages.name as name'])
+        .where('namespaces.host', '=', host)
+        .orderBy('remote_packages.fetched_at')
+        .orderBy('remote_packages.package_id')
+        .limit(limit)
+        .execute();
+      return rows.map((row) => ({ namespace: row.namespace, name: row.name }));
+    },
+
+    async markFetched(packageId, now) {
+      await db.updateTable('remote_packages').set({ fetched_at: now }).where('package_id', '=', packageId).execute();
+    },
   };
 }

@@ -13,6 +13,24 @@ export function registerHostRoutes(app: FastifyInstance): void {
   const { deps } = app;
   app.get('/-/v1/host', async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=60');
+    // the peers this registry federates with, and the keys it pinned for each (docs/federation.md):
+    // how `ds` learns the keys of the hosts whose packages it installs through this registry
+    const peers = await Promise.all(
+      deps.config.federation.peers.map(async (peer) => ({
+        host: peer.host,
+        url: peer.url,
+        keys: (await deps.repos.federation.listPeerKeys(peer.host))
+          .filter((key) => peer.keyIds.length === 0 || peer.keyIds.includes(key.keyId))
+          .map((key) => ({
+            keyid: key.keyId,
+            keytype: 'ecdsa-sha2-nistp256',
+            scheme: 'ecdsa-sha2-nistp256',
+            key: key.publicKey,
+            notBefore: (key.notBefore ?? new Date(0)).toISOString(),
+            expires: key.expires ? key.expires.toISOString() : null,
+          })),
+      })),
+    );
     return {
       host: deps.host,
       url: deps.config.externalUrl,
@@ -20,6 +38,7 @@ export function registerHostRoutes(app: FastifyInstance): void {
       version: SERVER_VERSION,
       keys: deps.keyring.publicKeys(),
       signing: deps.keyring.currentKeyId() ?? null,
+      peers,
       api: {
         package: '/packages/package/{namespace}/{name}',
         version: '/packages/package/{namespace}/{name}/versions/{version}',
