@@ -250,12 +250,19 @@ function createPacking(parts: PackingParts): BlobPacking & { idle(): Promise<voi
     const run = exclusive.then(async () => {
       await ready();
       if (!(await index.log.acquire(lease, leaseMs))) return undefined;
-      const renewal = setInterval(() => void index.log.acquire(lease, leaseMs).catch(() => {}), Math.max(100, leaseMs / 3));
+      let renewing: Promise<unknown> = Promise.resolve();
+      const renewal = setInterval(
+        () => {
+          renewing = index.log.acquire(lease, leaseMs).catch(() => false);
+        },
+        Math.max(100, leaseMs / 3),
+      );
       try {
         await index.load();
         return await task();
       } finally {
         clearInterval(renewal);
+        await renewing; // a renewal still in flight would take the lease again after its release
         await index.log.release(lease).catch(() => {});
       }
     });
