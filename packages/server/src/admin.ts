@@ -76,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
       for (const line of output.lines) console.log(line);
       return output.code;
     }
+    const federation = await runFederationCommand(deps, config, `${command} ${sub ?? ''}`.trim(), values);
+    if (federation !== undefined) return federation;
     switch (`${command} ${sub ?? ''}`.trim()) {
       case 'user create': {
         if (!arg) throw usage('user create needs a name');
@@ -99,40 +101,6 @@ async function main(argv: string[]): Promise<number> {
           expiresAt: days ? new Date(Date.now() + days * 86_400_000) : null,
         });
         console.log(token);
-        return 0;
-      }
-      case 'keys list': {
-        for (const key of deps.keyring.publicKeys()) {
-          const mark = key.keyid === deps.keyring.currentKeyId() ? '*' : ' ';
-          console.log(`${mark} ${key.keyid}  from ${key.notBefore}  ${key.expires ? `until ${key.expires}` : 'no end'}`);
-        }
-        return 0;
-      }
-      case 'keys rotate': {
-        if (config.hostSigningKeys) {
-          console.error(
-            `The signing keys come from HOST_SIGNING_KEYS_FILE (${config.hostSigningKeys.file}): add a key with a later notBefore there, and give the old one an expires (docs/federation.md).`,
-          );
-          return 1;
-        }
-        const grace = values['grace-seconds'] !== undefined ? Number(values['grace-seconds']) : 600;
-        if (!Number.isInteger(grace) || grace < 0) throw usage('--grace-seconds takes a whole number');
-        const keyId = await rotateHostKey(deps, config.oauthPassword, grace);
-        console.log(`New signing key ${keyId}; older keys stop signing in ${grace} s (running processes pick it up within a minute).`);
-        return 0;
-      }
-      case 'federation refresh': {
-        const hosts = config.federation.peers.map((peer) => peer.host as string);
-        if (values.host !== undefined && !hosts.includes(values.host))
-          throw usage(`--host ${values.host.slice(0, 100)} is not in FEDERATION_HOSTS`);
-        if (hosts.length === 0) throw usage('FEDERATION_HOSTS names no host');
-        const job = await deps.repos.jobs.enqueue({
-          kind: 'federation-refresh',
-          payload: values.host === undefined ? {} : { host: values.host },
-        });
-        console.log(
-          `Enqueued federation-refresh job ${job} for ${values.host ?? hosts.join(', ')}: a worker asks the origin${values.host ? '' : 's'} for at most ${config.federation.refreshBatch} packages each (\`admin jobs --kind federation-refresh\` shows it).`,
-        );
         return 0;
       }
       case 'migrate':
@@ -192,6 +160,53 @@ async function main(argv: string[]): Promise<number> {
     }
   } finally {
     await deps.close();
+  }
+}
+
+/** `keys list|rotate` and `federation refresh` (issue 15): answers the exit code, or undefined for another command. */
+async function runFederationCommand(
+  deps: Awaited<ReturnType<typeof createDeps>>,
+  config: Config,
+  command: string,
+  values: { 'grace-seconds'?: string | undefined; host?: string | undefined },
+): Promise<number | undefined> {
+  switch (command) {
+    case 'keys list': {
+      for (const key of deps.keyring.publicKeys()) {
+        const mark = key.keyid === deps.keyring.currentKeyId() ? '*' : ' ';
+        console.log(`${mark} ${key.keyid}  from ${key.notBefore}  ${key.expires ? `until ${key.expires}` : 'no end'}`);
+      }
+      return 0;
+    }
+    case 'keys rotate': {
+      if (config.hostSigningKeys) {
+        console.error(
+          `The signing keys come from HOST_SIGNING_KEYS_FILE (${config.hostSigningKeys.file}): add a key with a later notBefore there, and give the old one an expires (docs/federation.md).`,
+        );
+        return 1;
+      }
+      const grace = values['grace-seconds'] !== undefined ? Number(values['grace-seconds']) : 600;
+      if (!Number.isInteger(grace) || grace < 0) throw usage('--grace-seconds takes a whole number');
+      const keyId = await rotateHostKey(deps, config.oauthPassword, grace);
+      console.log(`New signing key ${keyId}; older keys stop signing in ${grace} s (running processes pick it up within a minute).`);
+      return 0;
+    }
+    case 'federation refresh': {
+      const hosts = config.federation.peers.map((peer) => peer.host as string);
+      if (values.host !== undefined && !hosts.includes(values.host))
+        throw usage(`--host ${values.host.slice(0, 100)} is not in FEDERATION_HOSTS`);
+      if (hosts.length === 0) throw usage('FEDERATION_HOSTS names no host');
+      const job = await deps.repos.jobs.enqueue({
+        kind: 'federation-refresh',
+        payload: values.host === undefined ? {} : { host: values.host },
+      });
+      console.log(
+        `Enqueued federation-refresh job ${job} for ${values.host ?? hosts.join(', ')}: a worker asks the origin${values.host ? '' : 's'} for at most ${config.federation.refreshBatch} packages each (\`admin jobs --kind federation-refresh\` shows it).`,
+      );
+      return 0;
+    }
+    default:
+      return undefined;
   }
 }
 
