@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdtemp, open, readdir, readFile, rm, truncate } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { brotliCompressSync } from 'node:zlib';
 import { type Integrity, integrityToHex, isAppError, sha512Integrity } from '@entropic/types';
+import { createDelta } from 'fossil-delta';
 import { type BlobStore, createFsBlobStore, createPackedBlobStore, type PackedBlobStore } from '../src/index.ts';
 import { MAX_DEPTH } from '../src/packed/repacker.ts';
 import { parseSegmentTable, TABLE_OFFSET } from '../src/packed/segment.ts';
@@ -106,6 +108,62 @@ describe('packed blob store', () => {
       assert.equal(storage.rawObjects, 0);
       assert.equal(storage.segments, 1);
       await again.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('compresses small objects together in solid blocks, each read back exactly, and still reads version 2 segments', async () => {
+    const dir = await tempDir();
+    const store = open_(dir);
+    try {
+      // a version 2 segment (one brotli payload per object, a JSON table), as written before blocks
+      const one = text(1, 500);
+      const two = text(2, 500);
+      const gone = randomBytes(8000); // deleted below: the segment falls under half live and is rewritten
+      const payloads = [brotliCompressSync(one), brotliCompressSync(Buffer.from(createDelta(one, two))), brotliCompressSync(gone)];
+      const hexOf = (bytes: Buffer) => integrityToHex(sha512Integrity(bytes));
+      const rows = [
+        [hexOf(one), 0, payloads[0]!.byteLength, one.byteLength, 'br', '', 0, 1],
+        [hexOf(two), payloads[0]!.byteLength, payloads[1]!.byteLength, two.byteLength, 'dbr', hexOf(one), 1, 1],
+        [hexOf(gone), payloads[0]!.byteLength + payloads[1]!.byteLength, payloads[2]!.byteLength, gone.byteLength, 'br', '', 0, 1],
+      ];
+      const table = brotliCompressSync(Buffer.from(JSON.stringify(rows)));
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(table.byteLength);
+      const v2 = await store.inner.putBytes(Buffer.concat([Buffer.from('ENTPACK2'), length, table, ...payloads]));
+      await mkdir(join(dir, 'packs'), { recursive: true });
+      await appendFile(join(dir, 'packs', 'index.log'), `${JSON.stringify({ add: integrityToHex(v2.integrity), t: table.byteLength })}\n`);
+      // version 3: small objects in one block, a later version a delta against the version 2 one
+      const three = text(3, 500);
+      const small = Array.from({ length: 30 }, (_, i) => Buffer.from(`module.exports = ${i};\n`.repeat(20 + i)));
+      const puts = [await store.putBytes(three), ...(await Promise.all(small.map((bytes) => store.putBytes(bytes))))];
+      const report = await store.packing.repack({ candidates: [{ integrity: puts[0]!.integrity, base: sha512Integrity(two) }] });
+      assert.equal(report.deltas, 1, 'a delta against an object of the version 2 segment');
+      await store.close();
+      const reopened = open_(dir);
+      for (const bytes of [one, two, three, ...small]) {
+        assert.deepEqual(await readAll(reopened, sha512Integrity(bytes)), bytes);
+        assert.equal(await reopened.verify(sha512Integrity(bytes)), true);
+      }
+      const storage = await reopened.packing.report();
+      assert.equal(storage.packedObjects, 34);
+      assert.equal(storage.segments, 2);
+      // a block's members share one unit; their stored bytes are less than brotli of each alone
+      const alone = small.reduce((sum, bytes) => sum + brotliCompressSync(bytes).byteLength, 0);
+      const shared = (await Promise.all(small.map((bytes) => reopened.stat(sha512Integrity(bytes))))).reduce(
+        (sum, info) => sum + (info?.storedSize ?? 0),
+        0,
+      );
+      assert.ok(shared < alone, `in a block ${shared}, alone ${alone}`);
+      // compaction rewrites the version 2 segment (deleted objects kept as bases) into version 3
+      for (const bytes of [one, two, gone]) await reopened.delete(sha512Integrity(bytes));
+      assert.equal((await reopened.packing.compact()).segmentsRewritten, 1);
+      const magics = await Promise.all((await segmentFiles(dir)).map(async (path) => (await readFile(path)).subarray(0, 8).toString()));
+      assert.deepEqual(magics, ['ENTPACK3', 'ENTPACK3']);
+      assert.deepEqual(await readAll(reopened, sha512Integrity(three)), three);
+      assert.equal(await reopened.verify(sha512Integrity(three)), true);
+      await reopened.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -24,6 +24,13 @@ export interface PackEntry {
   parts?: string[];
   /** when it was packed (ms): stat()'s mtime */
   packedAt: number;
+  /**
+   * in a solid block (segment version 3): its encoded bytes are `length` bytes at `start` of the
+   * block's decoded bytes; `offset` and `length` above are the block's, shared by its members
+   */
+  slice?: [start: number, length: number];
+  /** its share of the bytes stored (a block's bytes shared in proportion); `length` when absent */
+  stored?: number;
 }
 
 /**

@@ -94,7 +94,12 @@ export function createPackedBlobStore(inner: BlobStore, options: PackedBlobStore
   }
 
   function infoOf(entry: PackEntry): BlobInfo {
-    return { integrity: hexToIntegrity(entry.hex), size: entry.size, storedSize: entry.length, mtime: new Date(entry.packedAt) };
+    return {
+      integrity: hexToIntegrity(entry.hex),
+      size: entry.size,
+      storedSize: entry.stored ?? entry.length,
+      mtime: new Date(entry.packedAt),
+    };
   }
 
   async function get(integrity: Integrity, range?: ByteRange, getOptions?: GetOptions): Promise<BlobContent | undefined> {
@@ -321,7 +326,7 @@ function createPacking(parts: PackingParts): BlobPacking & { idle(): Promise<voi
         report.byCodec[entry.codec] = codec;
         codec.objects += 1;
         codec.contentBytes += entry.size;
-        codec.storedBytes += entry.length;
+        codec.storedBytes += entry.stored ?? entry.length;
       }
       for await (const info of inner.list()) {
         const hex = digestHex(info.integrity);

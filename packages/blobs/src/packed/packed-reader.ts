@@ -5,9 +5,9 @@ import { hexToIntegrity, isAppError } from '@entropic/types';
 import type { BlobContent, BlobStore, ByteRange } from '../blob-store.ts';
 import { resolveRange } from '../byte-range.ts';
 import { corruptObject } from '../store-error.ts';
-import type { DecodedCache } from './decoded-cache.ts';
+import { DecodedCache } from './decoded-cache.ts';
 import type { PackEntry, PackIndex } from './pack-index.ts';
-import { decodeObject } from './segment.ts';
+import { decodeBlock, decodeObject, encodedOf, MAX_BLOCK_BYTES } from './segment.ts';
 import { renderRecipe } from './tarball-recipe.ts';
 
 /** Objects up to this size are decoded whole (checked against their hash, then cached); larger ones stream. */
@@ -15,6 +15,9 @@ export const WHOLE_DECODE_BYTES = 1024 * 1024;
 
 /** Reads packed objects out of their segments in the inner store. */
 export class PackedReader {
+  /** decoded solid blocks (a delta chain or a recipe's parts often read several members of one) */
+  private readonly blocks = new DecodedCache(8 * 1024 * 1024, MAX_BLOCK_BYTES);
+
   constructor(
     private readonly inner: BlobStore,
     private readonly index: PackIndex,
@@ -31,13 +34,25 @@ export class PackedReader {
     return bytes;
   }
 
+  /** The encoded bytes of an entry: its unit read and decoded (a solid block once, then from the block cache unless fresh). */
+  async encoded(entry: PackEntry, fresh = false): Promise<Buffer> {
+    if (entry.slice === undefined) return encodedOf(entry, await this.payload(entry));
+    const key = `${entry.segment}:${entry.offset}`;
+    let block = fresh ? undefined : this.blocks.get(key);
+    if (block === undefined) {
+      block = decodeBlock(await this.payload(entry));
+      this.blocks.set(key, block);
+    }
+    return encodedOf(entry, block, true);
+  }
+
   /** The whole content of a located object (a delta chain is at most MAX_DEPTH long), checked against its hash. */
   async contentOf(entry: PackEntry, seen = 0, fresh = false): Promise<Buffer> {
     const cached = fresh ? undefined : this.cache.get(entry.hex);
     if (cached !== undefined) return cached;
     if (seen > 64) throw corruptObject(); // a cycle in a corrupt index
     if (entry.codec === 'tgz') {
-      const content = Buffer.concat(await toArray(this.rendered(entry, seen)));
+      const content = Buffer.concat(await toArray(this.rendered(entry, seen, fresh)));
       if (content.byteLength !== entry.size || createHash('sha512').update(content).digest('hex') !== entry.hex) throw corruptObject();
       this.cache.set(entry.hex, content);
       return content;
@@ -48,13 +63,13 @@ export class PackedReader {
       if (baseEntry === undefined) throw corruptObject(); // a missing delta base
       base = await this.contentOf(baseEntry, seen + 1);
     }
-    const content = decodeObject(entry, await this.payload(entry), base);
+    const content = decodeObject(entry, await this.encoded(entry, fresh), base);
     this.cache.set(entry.hex, content);
     return content;
   }
 
   /** A tarball rebuilt from its recipe as it is compressed (unchecked: the caller checks its hash); corrupt on any failure. */
-  private async *rendered(entry: PackEntry, seen: number): AsyncGenerator<Buffer> {
+  private async *rendered(entry: PackEntry, seen: number, fresh = false): AsyncGenerator<Buffer> {
     const parts = entry.parts ?? [];
     const part = async (index: number): Promise<Buffer> => {
       const located = this.index.located.get(parts[index] ?? '');
@@ -62,7 +77,7 @@ export class PackedReader {
       return this.contentOf(located, seen + 1);
     };
     try {
-      yield* renderRecipe(await this.payload(entry), part);
+      yield* renderRecipe(await this.encoded(entry, fresh), part);
     } catch (error) {
       throw isAppError(error) && error.code !== 'INTERNAL' ? error : corruptObject();
     }
@@ -75,7 +90,7 @@ export class PackedReader {
       // a large tarball: rebuilt as it streams, its hash checked at its end
       return { stream: Readable.from(checkedSlice(this.rendered(entry, 0), wanted, entry), { objectMode: false }), size: length };
     }
-    if (entry.codec !== 'br' || entry.size <= WHOLE_DECODE_BYTES) {
+    if (entry.codec !== 'br' || entry.size <= WHOLE_DECODE_BYTES || entry.slice !== undefined) {
       const slice = (await this.contentOf(entry)).subarray(wanted.start, wanted.end + 1);
       if (slice.byteLength <= maxInline) return { bytes: slice, size: slice.byteLength };
       return { stream: Readable.from([slice], { objectMode: false }), size: slice.byteLength };

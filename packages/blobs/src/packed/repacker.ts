@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { hexToIntegrity, type Integrity, integrityToHex } from '@entropic/types';
 import type { BlobStore } from '../blob-store.ts';
-import type { PackIndex } from './pack-index.ts';
+import type { PackEntry, PackIndex } from './pack-index.ts';
 import type { PackLease } from './pack-log.ts';
 import type { PackedReader } from './packed-reader.ts';
-import { buildSegment, encodeObject, isSegment, type PendingEntry } from './segment.ts';
+import { buildSegment, type EncodedObject, encodeObject, isSegment, type PendingUnit, unitsOf } from './segment.ts';
 import { looksLikeTarball, makeRecipe, type Recipe } from './tarball-recipe.ts';
 
 /** A delta chain is at most this long: a read applies at most this many deltas. */
@@ -51,7 +51,7 @@ export interface RepackReport {
 
 /** Packs raw objects of the inner store into segments (docs/decisions/packed-storage.md, "Crash safety"). */
 export class Repacker {
-  private pending: PendingEntry[] = [];
+  private pending: EncodedObject[] = [];
   /** content of pending objects small enough to be a delta base for the next ones */
   private pendingContent = new Map<string, { content: Buffer; depth: number; base?: string }>();
   private pendingBytes = 0;
@@ -98,27 +98,19 @@ export class Repacker {
       recipe !== undefined || baseIntegrity === undefined
         ? undefined
         : await this.baseFor(integrityToHex(baseIntegrity), content.byteLength);
-    const entry =
+    const entry: EncodedObject =
       recipe === undefined
         ? await encodeObject(hex, content, base)
-        : {
-            hex,
-            size: content.byteLength,
-            codec: 'tgz' as const,
-            depth: 0,
-            parts: recipe.parts.map((part) => part.hex),
-            payload: recipe.payload,
-          };
+        : { hex, size: content.byteLength, codec: 'tgz', depth: 0, parts: recipe.parts.map((part) => part.hex), encoded: recipe.encoded };
     if (recipe !== undefined) for (const part of recipe.parts) await this.addPart(part);
     this.pending.push(entry);
     this.pendingHex.add(hex);
     if (content.byteLength <= DELTA_MAX_BYTES) {
       this.pendingContent.set(hex, { content, depth: entry.depth, ...(entry.base === undefined ? {} : { base: entry.base }) });
     }
-    this.pendingBytes += entry.payload.byteLength;
+    this.pendingBytes += (entry.alone ?? entry.encoded).byteLength;
     this.report.packed += 1;
     this.report.contentBytes += content.byteLength;
-    this.report.storedBytes += entry.payload.byteLength;
     if (entry.codec === 'dbr') this.report.deltas += 1;
     if (this.pendingBytes >= this.segmentBytes || this.pendingContent.size > 4096) await this.flush();
     return true;
@@ -146,9 +138,8 @@ export class Repacker {
     this.pending.push(entry);
     this.pendingHex.add(part.hex);
     this.pendingContent.set(part.hex, { content: part.content, depth: 0 });
-    this.pendingBytes += entry.payload.byteLength;
+    this.pendingBytes += (entry.alone ?? entry.encoded).byteLength;
     if (!raw) this.ghosts.add(part.hex);
-    this.report.storedBytes += entry.payload.byteLength;
   }
 
   private async baseFor(hex: string, size: number): Promise<{ hex: string; content: Buffer; depth: number } | undefined> {
@@ -186,7 +177,9 @@ export class Repacker {
     this.ghosts = new Set();
     this.pendingContent = new Map();
     this.pendingBytes = 0;
-    const { bytes, entries, tableLength } = buildSegment(pending, Date.now());
+    const units = await unitsOf(pending);
+    const { bytes, entries, tableLength } = buildSegment(units, Date.now());
+    this.report.storedBytes += units.reduce((sum, unit) => sum + unit.bytes.byteLength, 0);
     const segment = await this.inner.putBytes(bytes);
     await this.index.append(
       { add: integrityToHex(segment.integrity), t: tableLength, ...(ghosts.length > 0 ? { ghosts } : {}) },
@@ -217,24 +210,35 @@ export async function compactSegments(
   let segmentsRewritten = 0;
   let freedBytes = 0;
   for (const [segment, total] of [...index.segments]) {
-    const kept = [...index.located.values()].filter((entry) => entry.segment === segment && needed.has(entry.hex));
-    const keptBytes = kept.reduce((sum, entry) => sum + entry.length, 0);
-    if (keptBytes * 2 >= total) continue;
+    const located = [...index.located.values()].filter((entry) => entry.segment === segment);
+    const kept = located.filter((entry) => needed.has(entry.hex));
+    // a unit (a solid block, or one object) is kept whole when any of its members is needed
+    const keptUnits = new Map<number, typeof kept>();
+    for (const entry of kept) keptUnits.set(entry.offset, [...(keptUnits.get(entry.offset) ?? []), entry]);
+    const unitBytes = (entries: PackEntry[]) =>
+      [...new Map(entries.map((entry) => [entry.offset, entry.length])).values()].reduce((a, b) => a + b, 0);
+    // a segment whose needed units are at least half its units' bytes is left as it is (its table is not counted)
+    if (located.length > 0 && unitBytes(kept) * 2 >= unitBytes(located)) continue;
     let newBytes = 0;
     if (kept.length > 0) {
       const content = await inner.getBytes(hexToIntegrity(segment));
       if (content === undefined) continue; // fsck reports it
-      const pending = kept.map(({ hex, size, codec, base, depth, offset, length, packedAt, parts }) => ({
-        hex,
-        size,
-        codec,
-        depth,
-        packedAt,
-        ...(base === undefined ? {} : { base }),
-        ...(parts === undefined ? {} : { parts }),
-        payload: content.subarray(offset, offset + length),
-      }));
-      const built = buildSegment(pending, Date.now());
+      const units: PendingUnit[] = [...keptUnits.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([offset, members]) => ({
+          bytes: content.subarray(offset, offset + (members[0]?.length ?? 0)),
+          entries: members.map(({ hex, size, codec, base, depth, packedAt, parts, slice }) => ({
+            hex,
+            size,
+            codec,
+            depth,
+            packedAt,
+            ...(base === undefined ? {} : { base }),
+            ...(parts === undefined ? {} : { parts }),
+            ...(slice === undefined ? {} : { slice }),
+          })),
+        }));
+      const built = buildSegment(units, Date.now());
       const written = await inner.putBytes(built.bytes);
       const ghosts = kept.filter((entry) => !index.live.has(entry.hex)).map((entry) => entry.hex);
       await index.append({ add: integrityToHex(written.integrity), t: built.tableLength, ghosts }, fence);

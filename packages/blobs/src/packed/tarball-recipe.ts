@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
-import { brotliCompress, brotliDecompress, crc32, gunzip } from 'node:zlib';
+import { crc32, gunzip } from 'node:zlib';
 import { Deflate as Deflate3 } from 'pako-3';
 
 /**
@@ -31,8 +31,6 @@ const INPUT_CHUNK = 64 * 1024;
 const BLOCK = 512;
 
 const gunzipAsync = promisify(gunzip);
-const brotli = promisify(brotliCompress);
-const unbrotli = promisify(brotliDecompress);
 
 /** Put the file's content (part `part` of the entry's parts, `size` bytes) at `at` of the skeleton. */
 type Insert = [at: number, part: number, size: number];
@@ -48,8 +46,8 @@ interface RecipeHead {
 export interface Recipe {
   /** the files, in the order the recipe's inserts name them (part i = parts[i]) */
   parts: Array<{ hex: string; content: Buffer }>;
-  /** what is stored: brotli of the head and the skeleton */
-  payload: Buffer;
+  /** what is stored (compressed in the segment): the head's length, the head and the skeleton */
+  encoded: Buffer;
 }
 
 /** True when the bytes may be a gzip member with no optional header fields (what npm clients write). */
@@ -79,16 +77,14 @@ export async function makeRecipe(tgz: Buffer, minPartBytes = 64): Promise<Recipe
   const json = Buffer.from(JSON.stringify(head));
   const length = Buffer.alloc(4);
   length.writeUInt32BE(json.byteLength);
-  const payload = await brotli(Buffer.concat([length, json, split.skeleton]));
-  return { parts: split.parts, payload };
+  return { parts: split.parts, encoded: Buffer.concat([length, json, split.skeleton]) };
 }
 
 /**
  * The tarball's bytes from its recipe and its parts' contents (asked for one at a time, in order),
  * as they are compressed; the caller checks the hash of the whole.
  */
-export async function* renderRecipe(payload: Buffer, part: (index: number) => Promise<Buffer>): AsyncGenerator<Buffer> {
-  const decoded = await unbrotli(payload);
+export async function* renderRecipe(decoded: Buffer, part: (index: number) => Promise<Buffer>): AsyncGenerator<Buffer> {
   const jsonLength = decoded.readUInt32BE(0);
   const head = JSON.parse(decoded.subarray(4, 4 + jsonLength).toString('utf8')) as RecipeHead;
   const skeleton = decoded.subarray(4 + jsonLength);
