@@ -8,7 +8,7 @@ import { type PackEntry, PackIndex } from './pack-index.ts';
 import { createFilePackLog, leaseHolder, type PackLease, type PackLog } from './pack-log.ts';
 import { PackedReader, WHOLE_DECODE_BYTES } from './packed-reader.ts';
 import { compactSegments, Repacker, type RepackOptions, type RepackReport } from './repacker.ts';
-import { parseSegmentTable, SEGMENT_MAGIC, TABLE_OFFSET } from './segment.ts';
+import { hasTable, parseSegmentTable, SEGMENT_MAGIC, TABLE_OFFSET } from './segment.ts';
 
 export type PackedBlobStoreOptions = PackedBlobStoreTuning &
   (
@@ -350,7 +350,7 @@ function createPacking(parts: PackingParts): BlobPacking & { idle(): Promise<voi
 /**
  * Adds a segment the index does not know to it, every object in its table live (a lost index is
  * rebuilt so; a segment a killed repack or compaction left is used rather than deleted): how many
- * objects it holds, or undefined when the object is not a readable version 2 segment.
+ * objects it holds, or undefined when the object is not a readable version 2 or 3 segment.
  */
 async function adoptSegment(inner: BlobStore, index: PackIndex, hex: string): Promise<number | undefined> {
   const head = await inner
@@ -358,7 +358,7 @@ async function adoptSegment(inner: BlobStore, index: PackIndex, hex: string): Pr
     .catch(() => undefined);
   if (head === undefined) return undefined;
   const bytes = head.bytes ?? Buffer.concat(await head.stream.toArray());
-  if (bytes.byteLength < TABLE_OFFSET || !bytes.subarray(0, SEGMENT_MAGIC.byteLength).equals(SEGMENT_MAGIC)) return undefined;
+  if (bytes.byteLength < TABLE_OFFSET || !hasTable(bytes)) return undefined;
   const tableLength = bytes.readUInt32BE(SEGMENT_MAGIC.byteLength);
   const entries = await readSegmentTable(inner, hex, tableLength);
   if (entries === undefined) return undefined;
@@ -366,7 +366,7 @@ async function adoptSegment(inner: BlobStore, index: PackIndex, hex: string): Pr
   return entries.length;
 }
 
-/** A version 2 segment's entries, read from its table (pack-index.ts, ReadSegmentTable). */
+/** A version 2 or 3 segment's entries, read from its table (pack-index.ts, ReadSegmentTable). */
 async function readSegmentTable(inner: BlobStore, segment: string, tableLength: number): Promise<Omit<PackEntry, 'segment'>[] | undefined> {
   const range = { start: TABLE_OFFSET, end: TABLE_OFFSET + tableLength - 1 };
   const content = await inner.get(hexToIntegrity(segment), range, { maxInlineBytes: tableLength });

@@ -4,7 +4,7 @@ import type { BlobStore } from '../blob-store.ts';
 import type { PackEntry, PackIndex } from './pack-index.ts';
 import type { PackLease } from './pack-log.ts';
 import type { PackedReader } from './packed-reader.ts';
-import { buildSegment, type EncodedObject, encodeObject, isSegment, type PendingUnit, unitsOf } from './segment.ts';
+import { buildSegment, decodeBlock, type EncodedObject, encodedOf, encodeObject, isSegment, type PendingUnit, unitsOf } from './segment.ts';
 import { looksLikeTarball, makeRecipe, type Recipe } from './tarball-recipe.ts';
 
 /** A delta chain is at most this long: a read applies at most this many deltas. */
@@ -190,6 +190,57 @@ export class Repacker {
   }
 }
 
+/** Bytes stored for these entries: each unit once, a block's members by their shares. */
+function storedBytes(entries: PackEntry[]): number {
+  const units = new Map<number, number>();
+  let shares = 0;
+  for (const entry of entries) {
+    if (entry.slice === undefined) units.set(entry.offset, entry.length);
+    else shares += entry.stored ?? entry.length;
+  }
+  return shares + [...units.values()].reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The units of a compacted segment: a unit whose members are all needed is copied as it is; the
+ * needed members of a block that lost some are compressed again, together, in new blocks.
+ */
+async function keptUnits(content: Buffer, located: PackEntry[], kept: PackEntry[]): Promise<PendingUnit[]> {
+  const byUnit = new Map<number, PackEntry[]>();
+  for (const entry of kept) byUnit.set(entry.offset, [...(byUnit.get(entry.offset) ?? []), entry]);
+  const pendingOf = ({ hex, size, codec, base, depth, packedAt, parts }: PackEntry) => ({
+    hex,
+    size,
+    codec,
+    depth,
+    packedAt,
+    ...(base === undefined ? {} : { base }),
+    ...(parts === undefined ? {} : { parts }),
+  });
+  const units: PendingUnit[] = [];
+  const survivors: EncodedObject[] = [];
+  for (const [offset, members] of [...byUnit.entries()].sort(([a], [b]) => a - b)) {
+    const bytes = content.subarray(offset, offset + (members[0]?.length ?? 0));
+    const whole = located.filter((entry) => entry.offset === offset).length === members.length;
+    let block: Buffer | undefined;
+    if (!whole && members[0]?.slice !== undefined) {
+      try {
+        block = decodeBlock(bytes);
+      } catch {
+        block = undefined;
+      }
+    }
+    if (block === undefined) {
+      // all of it needed, one object, or a damaged block (copied as it is: fsck reports it)
+      units.push({ bytes, entries: members.map((entry) => ({ ...pendingOf(entry), ...(entry.slice ? { slice: entry.slice } : {}) })) });
+    } else {
+      for (const entry of members) survivors.push({ ...pendingOf(entry), encoded: encodedOf(entry, block, true) });
+    }
+  }
+  units.push(...(await unitsOf(survivors)));
+  return units;
+}
+
 /** Rewrites segments whose needed bytes fell under half (docs/decisions/packed-storage.md, "gc inside packs"). */
 export async function compactSegments(
   inner: BlobStore,
@@ -212,32 +263,13 @@ export async function compactSegments(
   for (const [segment, total] of [...index.segments]) {
     const located = [...index.located.values()].filter((entry) => entry.segment === segment);
     const kept = located.filter((entry) => needed.has(entry.hex));
-    // a unit (a solid block, or one object) is kept whole when any of its members is needed
-    const keptUnits = new Map<number, typeof kept>();
-    for (const entry of kept) keptUnits.set(entry.offset, [...(keptUnits.get(entry.offset) ?? []), entry]);
-    const unitBytes = (entries: PackEntry[]) =>
-      [...new Map(entries.map((entry) => [entry.offset, entry.length])).values()].reduce((a, b) => a + b, 0);
-    // a segment whose needed units are at least half its units' bytes is left as it is (its table is not counted)
-    if (located.length > 0 && unitBytes(kept) * 2 >= unitBytes(located)) continue;
+    // a segment whose needed objects are at least half its units' bytes is left as it is (its table is not counted)
+    if (located.length > 0 && storedBytes(kept) * 2 >= storedBytes(located)) continue;
     let newBytes = 0;
     if (kept.length > 0) {
       const content = await inner.getBytes(hexToIntegrity(segment));
       if (content === undefined) continue; // fsck reports it
-      const units: PendingUnit[] = [...keptUnits.entries()]
-        .sort(([a], [b]) => a - b)
-        .map(([offset, members]) => ({
-          bytes: content.subarray(offset, offset + (members[0]?.length ?? 0)),
-          entries: members.map(({ hex, size, codec, base, depth, packedAt, parts, slice }) => ({
-            hex,
-            size,
-            codec,
-            depth,
-            packedAt,
-            ...(base === undefined ? {} : { base }),
-            ...(parts === undefined ? {} : { parts }),
-            ...(slice === undefined ? {} : { slice }),
-          })),
-        }));
+      const units = await keptUnits(content, located, kept);
       const built = buildSegment(units, Date.now());
       const written = await inner.putBytes(built.bytes);
       const ghosts = kept.filter((entry) => !index.live.has(entry.hex)).map((entry) => entry.hex);

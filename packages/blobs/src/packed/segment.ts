@@ -31,6 +31,12 @@ export function isSegment(head: Buffer): boolean {
   return magic.equals(SEGMENT_MAGIC) || magic.equals(SEGMENT_MAGIC_V2) || magic.equals(SEGMENT_MAGIC_V1);
 }
 
+/** True for the first bytes of a segment whose entries are in a table at its start (version 2 or 3). */
+export function hasTable(head: Buffer): boolean {
+  const magic = head.subarray(0, SEGMENT_MAGIC.byteLength);
+  return magic.equals(SEGMENT_MAGIC) || magic.equals(SEGMENT_MAGIC_V2);
+}
+
 /** An object placed in a unit of a segment being written. */
 export interface PendingEntry {
   hex: string;
