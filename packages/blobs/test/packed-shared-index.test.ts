@@ -119,4 +119,31 @@ describe('packed store: a pack index shared by several processes', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('copies an earlier local index into an empty shared one (a store moving its index to the database)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'entropic-shared-'));
+    try {
+      const before = open_(dir);
+      const objects = await putAll(before, 6);
+      await before.packing.repack();
+      await before.close();
+      const opened = () =>
+        createPackedBlobStore(createFsBlobStore({ dir }), {
+          log: createFilePackLog(join(dir, 'shared')),
+          importFrom: createFilePackLog(join(dir, 'packs')),
+          cacheBytes: 0,
+        });
+      const moved = opened();
+      for (const { integrity, content } of objects) assert.deepEqual(await readAll(moved, integrity), content);
+      const imported = (await createFilePackLog(join(dir, 'shared')).read(0)).length;
+      assert.ok(imported > 0);
+      await moved.close();
+      const again = opened(); // the shared log is not empty any more: nothing copied twice
+      for (const { integrity, content } of objects) assert.deepEqual(await readAll(again, integrity), content);
+      assert.equal((await createFilePackLog(join(dir, 'shared')).read(0)).length, imported);
+      await again.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

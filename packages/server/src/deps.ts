@@ -1,4 +1,4 @@
-import { type BlobStore, createCachedBlobStore, createFsBlobStore, createPackedBlobStore } from '@entropic/blobs';
+import { type BlobStore, createCachedBlobStore, createFilePackLog, createFsBlobStore, createPackedBlobStore } from '@entropic/blobs';
 import { type CoreDeps, createEventBus, HostKeyring, loadHostKeyring, systemClock } from '@entropic/core';
 import {
   createDatabase,
@@ -128,7 +128,11 @@ async function createBlobStore(config: Readonly<Config>, db: Kysely<Database>): 
   const packing = config.blobPacking;
   if (!packing) return raw;
   const leaseMs = packing.leaseSeconds * 1000;
-  if (packing.index === 'database') return createPackedBlobStore(raw, { log: createDatabasePackLog(db), leaseMs });
+  if (packing.index === 'database') {
+    // a local index this node kept before (BLOB_PACK_INDEX=file) is copied into an empty database index
+    const importFrom = createFilePackLog(packing.indexDir);
+    return createPackedBlobStore(raw, { log: createDatabasePackLog(db), importFrom, leaseMs });
+  }
   return createPackedBlobStore(raw, { indexDir: packing.indexDir, leaseMs });
 }
 

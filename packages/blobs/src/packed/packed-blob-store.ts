@@ -19,6 +19,11 @@ export type PackedBlobStoreOptions = PackedBlobStoreTuning &
     | {
         /** the pack index in a shared log (the database's, for several instances sharing a bucket) */
         log: PackLog;
+        /**
+         * the index this store had before (a local log): while `log` is empty, its lines are copied
+         * into it first (an S3 store packed by one node with a local index, moving to the database)
+         */
+        importFrom?: PackLog;
       }
   );
 
@@ -77,7 +82,11 @@ export function createPackedBlobStore(inner: BlobStore, options: PackedBlobStore
   let loaded: Promise<void> | undefined;
 
   async function ready(): Promise<void> {
-    loaded ??= index.load().catch((error: unknown) => {
+    loaded ??= (async () => {
+      await index.load();
+      if ('importFrom' in options && options.importFrom !== undefined && index.position === 0)
+        await importIndex(index, options.importFrom, options.leaseMs ?? 60_000);
+    })().catch((error: unknown) => {
       loaded = undefined;
       throw error;
     });
@@ -208,6 +217,23 @@ export function createPackedBlobStore(inner: BlobStore, options: PackedBlobStore
   };
   if (inner.cleanTemp) store.cleanTemp = inner.cleanTemp.bind(inner);
   return store;
+}
+
+/** Copies an earlier index's lines into the empty log, under the pack lease (one process does it). */
+async function importIndex(index: PackIndex, from: PackLog, leaseMs: number): Promise<void> {
+  const log = index.log;
+  const lines = await from.read(0);
+  if (lines.length === 0) return;
+  const lease: PackLease = { name: 'pack', holder: leaseHolder() };
+  if (!(await log.acquire(lease, leaseMs))) return; // another process packs (or imports) now
+  try {
+    await index.load();
+    if (index.position !== 0) return;
+    for (const { line } of lines) await log.append(line, lease);
+    await index.load();
+  } finally {
+    await log.release(lease);
+  }
 }
 
 /**
