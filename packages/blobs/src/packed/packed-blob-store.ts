@@ -82,11 +82,8 @@ export function createPackedBlobStore(inner: BlobStore, options: PackedBlobStore
   let loaded: Promise<void> | undefined;
 
   async function ready(): Promise<void> {
-    loaded ??= (async () => {
-      await index.load();
-      if ('importFrom' in options && options.importFrom !== undefined && index.position === 0)
-        await importIndex(index, options.importFrom, options.leaseMs ?? 60_000);
-    })().catch((error: unknown) => {
+    const from = 'importFrom' in options ? options.importFrom : undefined;
+    loaded ??= loadIndex(index, from, options.leaseMs ?? 60_000).catch((error: unknown) => {
       loaded = undefined;
       throw error;
     });
@@ -220,6 +217,11 @@ export function createPackedBlobStore(inner: BlobStore, options: PackedBlobStore
 }
 
 /** Copies an earlier index's lines into the empty log, under the pack lease (one process does it). */
+async function loadIndex(index: PackIndex, importFrom: PackLog | undefined, leaseMs: number): Promise<void> {
+  await index.load();
+  if (importFrom !== undefined && index.position === 0) await importIndex(index, importFrom, leaseMs);
+}
+
 async function importIndex(index: PackIndex, from: PackLog, leaseMs: number): Promise<void> {
   const log = index.log;
   const lines = await from.read(0);
