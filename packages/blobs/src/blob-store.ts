@@ -20,8 +20,15 @@ export interface GetOptions {
   maxInlineBytes?: number;
 }
 
-/** What `get` with options returns: the content (or range) as a stream, or in memory when small. */
-export type BlobContent = { size: number } & ({ stream: Readable; bytes?: undefined } | { bytes: Buffer; stream?: undefined });
+/**
+ * What `get` with options returns: the content (or range) as a stream, or in memory when small.
+ * A store whose read of a whole object also tells what `stat` would (S3's GET) may return that as
+ * `info`, so a cache in front of it needs no second request.
+ */
+export type BlobContent = { size: number; info?: BlobInfo } & (
+  | { stream: Readable; bytes?: undefined }
+  | { bytes: Buffer; stream?: undefined }
+);
 
 export interface PutResult {
   integrity: Integrity;

@@ -9,13 +9,18 @@ export interface CachedBlobStoreOptions {
   maxBytes?: number;
   /** objects larger than this are never cached (default 1 MiB) */
   maxObjectBytes?: number;
+  /** told of every lookup (the server's metrics) */
+  stats?: { hit(): void; miss(): void };
 }
 
 interface Entry {
   bytes: Buffer;
-  /** learnt at the first stat (a read does not return mtime) */
+  /** from the read when the store returns it (S3), else learnt at the first stat */
   info?: BlobInfo;
 }
+
+/** What a whole read that missed found: an entry to keep, or content too large to keep (a stream), or nothing. */
+type Fetched = { entry: Entry; content?: undefined } | { entry?: undefined; content: BlobContent } | undefined;
 
 /** What a cache in front of a store reports (tests, metrics). */
 export interface BlobCacheStats {
@@ -41,6 +46,8 @@ export function createCachedBlobStore<S extends BlobStore>(inner: S, options: Ca
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   const maxObjectBytes = Math.min(options.maxObjectBytes ?? 1024 * 1024, maxBytes);
   const entries = new Map<Integrity, Entry>(); // insertion order = recency order
+  // whole reads under way, by object: concurrent misses of one object make one request and hold one copy
+  const fetching = new Map<Integrity, Promise<Fetched>>();
   let bytes = 0;
   let hits = 0;
   let misses = 0;
@@ -78,24 +85,47 @@ export function createCachedBlobStore<S extends BlobStore>(inner: S, options: Ca
     return { size: slice.byteLength, stream: Readable.from([slice], { objectMode: false }) };
   }
 
+  /** A whole read from the store: small content comes back in memory and is kept; larger content streams by. */
+  async function fetchWhole(integrity: Integrity, getOptions: GetOptions | undefined): Promise<Fetched> {
+    const inline = Math.max(maxObjectBytes, getOptions?.maxInlineBytes ?? -1);
+    const content = await inner.get(integrity, undefined, { maxInlineBytes: inline });
+    if (content === undefined) return undefined;
+    if (content.bytes === undefined) return { content };
+    const entry: Entry = content.info ? { bytes: content.bytes, info: content.info } : { bytes: content.bytes };
+    remember(integrity, entry);
+    return { entry };
+  }
+
   async function get(integrity: Integrity, range?: ByteRange, getOptions?: GetOptions): Promise<BlobContent | undefined> {
     digestHex(integrity);
     const cached = lookup(integrity);
     if (cached !== undefined) {
       hits += 1;
+      options.stats?.hit();
       return serve(cached, range, getOptions);
     }
     misses += 1;
+    options.stats?.miss();
     if (range !== undefined || maxBytes === 0) {
       return getOptions === undefined ? inner.get(integrity, range) : inner.get(integrity, range, getOptions);
     }
-    // a whole read: small content comes back in memory, so it can be kept; larger content streams by
-    const inline = Math.max(maxObjectBytes, getOptions?.maxInlineBytes ?? -1);
-    const content = await inner.get(integrity, undefined, { maxInlineBytes: inline });
-    if (content?.bytes === undefined) return content;
-    const entry = { bytes: content.bytes };
-    remember(integrity, entry);
-    return serve(entry, undefined, getOptions);
+    const pending = fetching.get(integrity);
+    if (pending !== undefined) {
+      const fetched = await pending;
+      if (fetched === undefined) return undefined;
+      if (fetched.entry !== undefined) return serve(fetched.entry, undefined, getOptions);
+      // too large to keep: the first reader has that stream, this one reads its own
+      return inner.get(integrity, undefined, getOptions ?? {});
+    }
+    const fetch = fetchWhole(integrity, getOptions);
+    fetching.set(integrity, fetch);
+    try {
+      const fetched = await fetch;
+      if (fetched === undefined) return undefined;
+      return fetched.entry !== undefined ? serve(fetched.entry, undefined, getOptions) : fetched.content;
+    } finally {
+      fetching.delete(integrity);
+    }
   }
 
   const store = Object.create(inner) as CachedBlobStore<S> & S;

@@ -97,14 +97,17 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     }
     const size = found.ContentLength ?? 0;
     const body = found.Body as Readable;
+    // a whole object's GET answers what a HEAD would: the cache keeps it and asks no HEAD later
+    const info = range === undefined ? { integrity, size, storedSize: size, mtime: found.LastModified ?? new Date(0) } : undefined;
     if (size <= (getOptions?.maxInlineBytes ?? -1)) {
-      return { size, bytes: Buffer.from(await s3(found.Body!.transformToByteArray())) };
+      const bytes = Buffer.from(await s3(found.Body!.transformToByteArray()));
+      return info ? { size, bytes, info } : { size, bytes };
     }
     // the SDK's body is the HTTP response: destroying it only aborts the request, and leaves it
     // looking alive; through a PassThrough the consumer holds a stream that is destroyed when it stops
     const stream = new PassThrough();
     pipeline(body, stream, () => {});
-    return { size, stream };
+    return info ? { size, stream, info } : { size, stream };
   }
 
   function getObject(key: string, range: ByteRange | undefined) {

@@ -41,4 +41,43 @@ describe('hot-object cache', () => {
     assert.equal(await store.stat(last.integrity), undefined);
     await store.close();
   });
+
+  it('learns the size and date from the GET (no HEAD after it) and makes one GET for concurrent misses', async () => {
+    const bare = createS3BlobStore(options(`cache/${randomUUID()}/`));
+    const calls = { get: 0, stat: 0 };
+    // the real store, its calls counted: what reaches S3
+    const counted = Object.assign(Object.create(bare) as typeof bare, {
+      get: ((...args: Parameters<typeof bare.get>) => {
+        calls.get += 1;
+        return bare.get(...args);
+      }) as typeof bare.get,
+      stat: (integrity: Parameters<typeof bare.stat>[0]) => {
+        calls.stat += 1;
+        return bare.stat(integrity);
+      },
+    });
+    const store = createCachedBlobStore(counted, { maxBytes: 1024 * 1024, maxObjectBytes: 400 * 1024 });
+    const bytes = randomBytes(10 * 1024);
+    const { integrity } = await bare.putBytes(bytes);
+    const reads = await Promise.all(Array.from({ length: 8 }, () => store.get(integrity, undefined, { maxInlineBytes: 64 * 1024 })));
+    for (const read of reads) assert.deepEqual(read?.bytes, bytes);
+    assert.equal(calls.get, 1, 'eight concurrent misses, one GET');
+    const info = await store.stat(integrity);
+    assert.equal(info?.size, bytes.byteLength);
+    assert.deepEqual(info, await bare.stat(integrity), 'what a HEAD answers');
+    assert.equal(calls.stat, 0, 'no HEAD: the GET told the size and date');
+
+    const large = randomBytes(500 * 1024); // over maxObjectBytes: each concurrent reader streams its own
+    const big = await bare.putBytes(large);
+    const streams = await Promise.all([store.get(big.integrity), store.get(big.integrity)]);
+    for (const read of streams) assert.deepEqual(Buffer.concat(await read!.stream.toArray()), large);
+    assert.equal(calls.get, 3);
+    assert.equal(await store.get(hexMissing()), undefined);
+    await store.close();
+  });
 });
+
+/** a well-formed address nothing has */
+function hexMissing() {
+  return `sha512-${randomBytes(64).toString('base64')}` as Parameters<ReturnType<typeof createS3BlobStore>['get']>[0];
+}

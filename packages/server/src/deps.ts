@@ -62,11 +62,11 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
       for (const listener of jobListeners) listener();
     },
   };
-  const blobs = await createBlobStore(config, database.db);
+  const metrics = config.metrics.enabled ? new Metrics() : undefined;
+  const blobs = await createBlobStore(config, database.db, metrics);
   const kv = config.redisUrl
     ? createRedisKeyValueStore({ url: config.redisUrl, keyPrefix: overrides.keyPrefix ?? config.redisKeyPrefix })
     : createMemoryKeyValueStore();
-  const metrics = config.metrics.enabled ? new Metrics() : undefined;
   const repos = createRepositories(database.db, repositoryOptions);
   const uow = createUnitOfWork(database.db, repositoryOptions);
   metrics?.watchJobQueue(() => repos.jobs.countByState());
@@ -123,8 +123,8 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
  * packed storage over either, its index a local file or (BLOB_PACK_INDEX=database, the default on
  * S3) the database every instance shares.
  */
-async function createBlobStore(config: Readonly<Config>, db: Kysely<Database>): Promise<BlobStore> {
-  const raw = await createRawBlobStore(config);
+async function createBlobStore(config: Readonly<Config>, db: Kysely<Database>, metrics: Metrics | undefined): Promise<BlobStore> {
+  const raw = await createRawBlobStore(config, metrics);
   const packing = config.blobPacking;
   if (!packing) return raw;
   const leaseMs = packing.leaseSeconds * 1000;
@@ -136,10 +136,12 @@ async function createBlobStore(config: Readonly<Config>, db: Kysely<Database>): 
   return createPackedBlobStore(raw, { indexDir: packing.indexDir, leaseMs });
 }
 
-async function createRawBlobStore(config: Readonly<Config>): Promise<BlobStore> {
+async function createRawBlobStore(config: Readonly<Config>, metrics: Metrics | undefined): Promise<BlobStore> {
   if (config.s3 === undefined) return createFsBlobStore({ dir: config.cacheDir, compression: config.blobCompression });
   const { createS3BlobStore } = await import('@entropic/blobs/s3'); // loads the AWS SDK only when used
   const { cacheBytes, cacheMaxObjectBytes, endpoint, credentials, ...s3 } = config.s3;
   const store = createS3BlobStore({ ...s3, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}) });
-  return cacheBytes > 0 ? createCachedBlobStore(store, { maxBytes: cacheBytes, maxObjectBytes: cacheMaxObjectBytes }) : store;
+  return cacheBytes > 0
+    ? createCachedBlobStore(store, { maxBytes: cacheBytes, maxObjectBytes: cacheMaxObjectBytes, stats: metrics?.cacheStats('blob') })
+    : store;
 }

@@ -38,7 +38,7 @@ export class Metrics {
   });
   private readonly cacheLookups = new Counter({
     name: 'entropic_cache_lookups_total',
-    help: 'Lookups in the in-process caches (response: pre-serialised read responses; token: bearer tokens), by result',
+    help: 'Lookups in the in-process caches (response: pre-serialised read responses; token: bearer tokens; blob: hot objects in front of S3), by result',
     labelNames: ['cache', 'result'] as const,
     registers: [this.registry],
   });
@@ -96,7 +96,7 @@ export class Metrics {
     child.observe(milliseconds / 1000);
   }
 
-  cacheStats(cache: 'response' | 'token' | 'public-object' | 'grant' | 'private-object'): CacheStats {
+  cacheStats(cache: 'response' | 'token' | 'public-object' | 'grant' | 'private-object' | 'blob'): CacheStats {
     const hit = this.cacheLookups.labels({ cache, result: 'hit' });
     const miss = this.cacheLookups.labels({ cache, result: 'miss' });
     return { hit: () => hit.inc(), miss: () => miss.inc() };
