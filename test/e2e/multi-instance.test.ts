@@ -227,7 +227,7 @@ describe('several instances behind HAProxy', {
         .slice(-40)
         .join('\n');
     // Every publish gets an answer: 201, or 503 with Retry-After. (Before HAProxy closed client
-    // connections after each answer, `option httpclose`, a publish in flight to the killed
+    // connections after each answer, `connection: close`, a publish in flight to the killed
     // instance on a kept-alive connection got its connection closed without a word in 3 of 7 runs:
     // HAProxy's abort_keep_alive, which leaves the retry to the client.)
     const unanswered = publishStatuses.filter((a) => a.status === 0);

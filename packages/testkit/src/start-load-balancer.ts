@@ -90,13 +90,13 @@ defaults
   # a readiness answer may take a while on a loaded machine (unset, it would be bounded by inter)
   timeout check 5s
   retries 3
-  # One request per client connection (and per instance connection). When an instance dies with
-  # a request in flight and nothing answered, HAProxy answers 502 (the error page below: 503 with
-  # Retry-After) only if the request was the first on the client's connection; on a kept-alive
-  # one it closes the client's connection without a word and logs nothing (http_ana.c,
-  # abort_keep_alive: "the client is required to retry"). Node's fetch and npm do not retry a
-  # PUT, so a publish got no answer at all. The cost: a TCP connection per request from clients.
-  option httpclose
+  # One request per client connection: every answer carries Connection: close (frontend). When an
+  # instance dies with a request in flight and nothing answered, HAProxy answers 502 (the error
+  # page below: 503 with Retry-After) only if the request was the first on the client's
+  # connection; on a kept-alive one it closes the client's connection without a word and logs
+  # nothing (http_ana.c, abort_keep_alive: "the client is required to retry"). Node's fetch and
+  # npm do not retry a PUT, so a publish got no answer at all. The cost: a TCP connection per
+  # request from clients. Connections to the instances are kept alive and reused (backend).
   option redispatch 1
   retry-on conn-failure empty-response 503
   errorfile 502 ${options.errorPage}
@@ -105,6 +105,7 @@ defaults
 
 frontend registry
   bind ${options.bind}
+  http-after-response set-header connection close
   default_backend instances
 
 frontend stats
@@ -115,6 +116,9 @@ frontend stats
 
 backend instances
   balance roundrobin
+  # any request may use an idle connection to an instance (each client's request is the first on
+  # its connection, so \`safe\` would never reuse one); instances keep idle connections 72 s
+  http-reuse always
   option httpchk GET /-/ready
   http-check expect status 200
   http-request disable-l7-retry unless METH_GET || METH_HEAD
