@@ -102,7 +102,7 @@ async function enqueueBackfill(deps: ServerDeps, kind: JobKind & `${string}-back
 }
 
 /**
- * Packing on (the default for the filesystem store): one `blob-repack` job is always waiting —
+ * Packing on (the default): one `blob-repack` job is always waiting —
  * enqueued at start-up and by each run, BLOB_REPACK_INTERVAL_SECONDS later, unless another is
  * already queued. false when packing is off.
  */
