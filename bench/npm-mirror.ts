@@ -8,7 +8,7 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -32,6 +32,7 @@ const { values: flags } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     counts: { type: 'boolean', default: false },
+    timings: { type: 'string' },
     only: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -44,7 +45,9 @@ if (flags.help) {
   --no-write   print the report only (default also writes bench/results/mirror-<date>.md)
   --cpu-prof <dir>  run Entropic with --cpu-prof, writing its profile to <dir> when it stops
   --only entropic   install only from the upstream directly and through Entropic (for profiling)
-  --counts     log Entropic's database and blob store operations per install (from its /metrics)`);
+  --counts     log Entropic's database and blob store operations per install (from its /metrics)
+  --timings <dir>  keep per-request timings in <dir>: npm's own log of each fetch (--loglevel=http) per install,
+               and the servers' logs (Entropic's access log has each request's time); summarised by bench/mirror-timings.ts`);
   process.exit(0);
 }
 const COUNT = Math.max(20, Math.min(1000, Number(flags.packages)));
@@ -210,7 +213,7 @@ http {
 }
 
 /** Verdaccio 6.8.0 proxying the upstream for every package (its shipped defaults otherwise). */
-async function startVerdaccioProxy(dir: string, upstreamUrl: string): Promise<ReferenceServer> {
+async function startVerdaccioProxy(dir: string, upstreamUrl: string): Promise<ReferenceServer & { logFile: string }> {
   await mkdir(dir, { recursive: true });
   const port = await freePort();
   const config = [
@@ -248,7 +251,13 @@ function runCommand(command: string, args: string[], cwd: string, env: NodeJS.Pr
 }
 
 /** One cold `npm install` (fresh HOME, cache, project, no lockfile), pinned to the load core; wall time in ms. */
-async function coldInstall(root: string, server: { name: string; url: string }, dependencies: Record<string, string>, expected: number) {
+async function coldInstall(
+  root: string,
+  server: { name: string; url: string },
+  dependencies: Record<string, string>,
+  expected: number,
+  npmLog?: string,
+) {
   const dir = await mkdtemp(join(root, `install-${server.name}-`));
   try {
     const home = join(dir, 'home');
@@ -271,11 +280,12 @@ async function coldInstall(root: string, server: { name: string; url: string }, 
       '--no-audit',
       '--no-fund',
       '--ignore-scripts',
-      '--loglevel=error',
+      npmLog ? '--loglevel=http' : '--loglevel=error',
     ]);
     const t0 = performance.now();
-    await runCommand(command, args, project, env, 300_000);
+    const output = await runCommand(command, args, project, env, 300_000);
     const ms = performance.now() - t0;
+    if (npmLog) await writeFile(npmLog, output);
     const installed = (await readdir(join(project, 'node_modules'))).filter((n) => !n.startsWith('.')).length;
     if (installed !== expected) throw new Error(`${server.name}: npm installed ${installed} packages, expected ${expected}`);
     const lock = readFileSync(join(project, 'package-lock.json'), 'utf8');
@@ -356,7 +366,7 @@ async function main(): Promise<void> {
   );
   const upstream = track(await startUpstream(join(workDir, 'upstream'), upstreamPort, files));
 
-  const servers: { name: string; url: string; pid?: number }[] = [{ name: 'upstream (direct)', url: upstream.url }];
+  const servers: { name: string; url: string; pid?: number; logFile?: string }[] = [{ name: 'upstream (direct)', url: upstream.url }];
   const entropic = track(
     await startRegistry({
       backend: 'embedded',
@@ -368,7 +378,7 @@ async function main(): Promise<void> {
       ...(flags['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`] } : {}),
     }),
   );
-  servers.push({ name: 'Entropic mirror', url: entropic.url, pid: entropic.pid });
+  servers.push({ name: 'Entropic mirror', url: entropic.url, pid: entropic.pid, logFile: entropic.logFile });
   const onlyEntropic = flags.only === 'entropic';
   if (flags.before && !onlyEntropic) {
     const before = track(
@@ -386,13 +396,17 @@ async function main(): Promise<void> {
   }
   if (!onlyEntropic) {
     const verdaccio = track(await startVerdaccioProxy(join(workDir, 'verdaccio'), upstream.url));
-    servers.push({ name: 'Verdaccio 6.8.0 proxy', url: verdaccio.url, pid: verdaccio.pid });
+    servers.push({ name: 'Verdaccio 6.8.0 proxy', url: verdaccio.url, pid: verdaccio.pid, logFile: verdaccio.logFile });
   }
 
   const installRoot = join(workDir, 'installs');
   await mkdir(installRoot, { recursive: true });
+  const timings = flags.timings;
+  if (timings) await mkdir(timings, { recursive: true });
+  const npmLog = (set: string, server: { name: string }) =>
+    timings ? join(timings, `${set}.${server.name.split(' ')[0]?.toLowerCase()}.npm.log`) : undefined;
   for (const server of servers) {
-    const ms = await coldInstall(installRoot, server, roots.warm as Record<string, string>, COUNT);
+    const ms = await coldInstall(installRoot, server, roots.warm as Record<string, string>, COUNT, npmLog('warm', server));
     log(`warm-up (set "warm", discarded): ${server.name} ${ms.toFixed(0)} ms, then busy ${(await settle(server.pid)).toFixed(0)} ms`);
   }
   const runs = servers.map(() => [] as number[]);
@@ -410,7 +424,7 @@ async function main(): Promise<void> {
       const counting = flags.counts && server.url === entropic.url;
       const counts0 = counting ? await operationCounts(server.url) : undefined;
       const cpu0 = cpuMs(pid);
-      const ms = await coldInstall(installRoot, server, roots[set] as Record<string, string>, COUNT);
+      const ms = await coldInstall(installRoot, server, roots[set] as Record<string, string>, COUNT, npmLog(set, server));
       const cpu1 = cpuMs(pid);
       const counts1 = counting ? await operationCounts(server.url) : undefined;
       const after = await settle(server.pid);
@@ -429,6 +443,10 @@ async function main(): Promise<void> {
     }
   }
 
+  if (timings) {
+    for (const s of servers) if (s.logFile) await copyFile(s.logFile, join(timings, `${s.name.split(' ')[0]?.toLowerCase()}.server.log`));
+    log(`timings kept in ${timings} (summary: node --import tsx bench/mirror-timings.ts ${timings})`);
+  }
   const uptimeAtEnd = spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
   const medians = runs.map((r) => percentile(r, 50));
   const direct = medians[0] as number;

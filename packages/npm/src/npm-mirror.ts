@@ -66,8 +66,12 @@ export interface StoredHint {
   stored?: boolean;
 }
 
-/** Tarballs above this size are relayed as they arrive on a first fetch; smaller ones answered once verified. */
-const RELAY_MIN_BYTES = 1024 * 1024;
+/**
+ * Tarballs above this size (or of no announced size) are relayed as they arrive on a first fetch;
+ * smaller ones, which come in one or two socket reads, are answered once their hash is verified
+ * (a mismatch is then a clear error, not an aborted body).
+ */
+const RELAY_MIN_BYTES = 64 * 1024;
 /** first-fetched packuments and tarballs are stored once no npm read came for this long */
 const STORE_QUIET_MS = 1000;
 /** how long a parsed upstream packument is reused in memory (at most the mirror's TTL) */
@@ -123,6 +127,8 @@ export interface NpmMirrorOptions {
 
 /** At most this many upstream 404s are remembered (the oldest are forgotten first). */
 const NEGATIVE_CACHE_MAX = 10_000;
+/** At most this many versions whose upstream tarball breaks a rule for stored files are remembered. */
+const REFUSED_MAX = 1000;
 const REMOVED_HINT = 'The upstream registry removed it (unpublished or taken down).';
 
 /** The part of a pino logger the mirror uses. */
@@ -144,6 +150,11 @@ export class NpmMirror {
   private readonly missing = new Map<string, number>();
   /** first fetches in flight, by `name@version`: verified bytes, then stored (`done`) */
   private readonly fetching = new Map<string, FirstFetch>();
+  /**
+   * `name@version` → why its (verified) upstream tarball cannot be stored (a `..` path, too many
+   * files…): answered at once from then on, without the upstream (until `until`).
+   */
+  private readonly refused = new Map<string, { error: unknown; until: number }>();
   private readonly parsed = new Map<string, { body: Json; until: number }>();
   /** names whose upstream packument is cached in the database (loadCachedNames, then kept up to date here) */
   private readonly cachedNames = new Set<string>();
@@ -474,6 +485,7 @@ export class NpmMirror {
     if (found) return { kind: 'stored', integrity: await this.servable(ref, npmName, version, found) };
     if (!this.isAllowed(npmName)) return undefined;
     const key = `${npmName}@${version}`;
+    this.assertNotRefused(key);
     const from = UpstreamClock.now();
     let fetch = this.fetching.get(key);
     let relay: MirroredTarball | undefined;
@@ -493,7 +505,10 @@ export class NpmMirror {
         }
       });
       const done = stored
-        .catch((error) => this.options.onError?.(error, npmName))
+        .catch((error) => {
+          // a refusal (the files break a rule) was logged as such
+          if (!this.refused.has(key)) this.options.onError?.(error, npmName);
+        })
         .finally(() => {
           this.fetching.delete(key);
           this.reportSlow(clock);
@@ -532,6 +547,45 @@ export class NpmMirror {
     return integrity ? { kind: 'stored', integrity } : undefined;
   }
 
+  /**
+   * What would refuse the version refuses it before anything is written: the tarball's files are
+   * read under every rule for stored files (links and special files skipped, and logged). A
+   * refusal is remembered, so the next request is answered with it without the upstream.
+   */
+  private async inspect(npmName: string, version: string, bytes: Buffer): Promise<void> {
+    const skipped: string[] = [];
+    const read: ReadTarballOptions = { mode: 'mirrored', onSkipped: (entry) => skipped.push(`${entry.path} (${entry.type})`) };
+    try {
+      await inspectTarball(bytes, this.deps.limits, read);
+    } catch (error) {
+      if (isAppError(error) && error.status < 500) {
+        const key = `${npmName}@${version}`;
+        this.refused.delete(key);
+        if (this.refused.size >= REFUSED_MAX) this.refused.delete(this.refused.keys().next().value as string);
+        this.refused.set(key, { error, until: Date.now() + this.options.ttlSeconds * 1000 });
+        this.options.log?.warn(
+          { name: npmName, version, code: error.code, reason: error.message },
+          'legacy mirror: the upstream tarball breaks a rule for stored files; not stored',
+        );
+      }
+      throw error;
+    }
+    if (skipped.length > 0) {
+      this.options.log?.info(
+        { name: npmName, version, skipped: skipped.slice(0, 20), count: skipped.length },
+        'legacy mirror: links and special files skipped',
+      );
+    }
+  }
+
+  /** A version whose upstream tarball was refused a moment ago is refused again, without the upstream. */
+  private assertNotRefused(key: string): void {
+    const refused = this.refused.get(key);
+    if (!refused) return;
+    if (refused.until > Date.now()) throw refused.error;
+    this.refused.delete(key);
+  }
+
   /** Waits for the tarballs being stored (at shutdown). */
   async drain(): Promise<void> {
     this.background.flush();
@@ -567,25 +621,14 @@ export class NpmMirror {
       if (isAppError(error) && error.code !== 'UPSTREAM_UNAVAILABLE') throw error;
       throw appError('UPSTREAM_UNAVAILABLE', `The upstream tarball of "${npmName}@${version}" could not be fetched.`, { cause: error });
     }
-    const skipped: string[] = [];
-    const read: ReadTarballOptions = { mode: 'mirrored', onSkipped: (entry) => skipped.push(`${entry.path} (${entry.type})`) };
-    // what would refuse the version refuses it before the client has the whole tarball
-    // the fetch lasts until the whole body is in (then it is checked, which is our time)
+    // the fetch lasts until the whole body is in; the response ends once its hash is verified (the
+    // files are checked by the store, after the response: a first install waits for no inflating)
     let fetched = false;
     const endFetch = () => {
       if (!fetched) clock.record(url, started, UpstreamClock.now());
       fetched = true;
     };
-    const relay = relayVerified(upstream.body, expect, limit, `"${npmName}@${version}"`, async (bytes) => {
-      endFetch();
-      await inspectTarball(bytes, this.deps.limits, read);
-      if (skipped.length > 0) {
-        this.options.log?.info(
-          { name: npmName, version, skipped: skipped.slice(0, 20), count: skipped.length },
-          'legacy mirror: links and special files skipped',
-        );
-      }
-    });
+    const relay = relayVerified(upstream.body, expect, limit, `"${npmName}@${version}"`, async () => endFetch());
     relay.verified.catch(endFetch);
     const tags = (packument['dist-tags'] ?? {}) as Record<string, string>;
     return { manifest, tag: tags.latest === version ? 'latest' : 'mirrored', expect, size: upstream.size, relay };
@@ -597,6 +640,7 @@ export class NpmMirror {
    * nothing half-visible).
    */
   private async store(ref: PackageRef, npmName: string, version: string, opened: OpenedTarball, verified: VerifiedBytes): Promise<void> {
+    await this.inspect(npmName, version, verified.bytes);
     // made durable with the version's files, by the one sync before the commit
     const stored = await this.deps.blobs.putBytes(verified.bytes, { expected: verified.sha512 as Integrity, deferSync: true });
     const fields = await npmManifestFields(this.deps, opened.manifest, { dropInvalid: true });

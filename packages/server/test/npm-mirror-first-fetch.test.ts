@@ -84,7 +84,7 @@ const small = (name: string, text = 'module.exports = 1;\n') =>
     { name: 'package/package.json', content: JSON.stringify({ name, version: '1.0.0' }) },
     { name: 'package/index.js', content: text },
   ]);
-/** Above the size the mirror answers whole (1 MiB): incompressible, so the gzip stays large. */
+/** Above the size the mirror answers whole (64 KiB): incompressible, so the gzip stays large. */
 const large = (name: string) =>
   makeNpmTarball([
     { name: 'package/package.json', content: JSON.stringify({ name, version: '1.0.0' }) },
