@@ -280,6 +280,23 @@ describe('ds verifies host signatures and the hash chain itself', { timeout: 600
     assert.ok((host.peers[0]?.keys.length ?? 0) >= 1, 'A lists the keys it pinned for B');
   });
 
+  it('installs a version of B that A has not mirrored yet: reading it through A mirrors it', async () => {
+    const source = 'module.exports = "never read through A";\n';
+    await publish(b, bToken, 'solo', '1.0.0', { 'index.js': source });
+    const home = await tempDir('fedv-home-');
+    const project = await writeProject(await tempDir('fedv-project-'), { 'Package.toml': '[dependencies]\n' });
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: home,
+      XDG_CACHE_HOME: join(home, '.cache'),
+      NO_COLOR: '1',
+      ENTROPIC_REGISTRY: a.url,
+    };
+    const result = await runDs(['install', '--json', `alice@${b.host}/solo`], project, env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await readFile(join(project, 'node_modules', '@alice', 'solo', 'index.js'), 'utf8'), source);
+  });
+
   it('refuses a re-signed document, an altered integrity and a flipped byte, with exit 9 and nothing stored', async () => {
     const cases: Array<[Mode, string, string?]> = [
       [{ kind: 'resign', name: 'left-pad' }, 'BAD_HOST_SIGNATURE'],

@@ -70,8 +70,7 @@ export function createPackageSource(
   const mirroring = new Map<string, Promise<PackageDocument>>();
   /** version documents found in the cache (their files most likely are too) */
   const cachedDocuments = new Set<string>();
-  let downloaded = 0;
-  let downloadedBytes = 0;
+  let [downloaded, downloadedBytes] = [0, 0];
 
   function offlineMiss(what: string): Error {
     return cliError(
@@ -154,8 +153,8 @@ export function createPackageSource(
       return pickLegacy({ ctx, limit, npmPackuments, mirroring, packages, getPackage, engines: options.engines }, spec);
     },
 
-    /** The canonical version document named by `integrity`, verified. */
-    getDocument(integrity: string, what: string): Promise<CanonicalDocument> {
+    /** The canonical version document named by `integrity`, verified (`version`: see `mirroredThenAgain`). */
+    getDocument(integrity: string, what: string, version?: { ref: PackageSpec['ref']; version: string }): Promise<CanonicalDocument> {
       let pending = documents.get(integrity);
       if (!pending) {
         pending = (async () => {
@@ -165,7 +164,9 @@ export function createPackageSource(
           if (bytes) cachedDocuments.add(integrity);
           else {
             if (options.offline) throw offlineMiss(`The version document of ${what}`);
-            bytes = await download(integrity, true);
+            bytes = await download(integrity, true).catch((error: unknown) =>
+              mirroredThenAgain(ctx, error, version, objectOrigin.has(integrity), () => download(integrity, true)),
+            );
             await cache.write(integrity, bytes, `the version document of ${what}`, { verified: true });
           }
           return rememberFiles(integrity, parseCanonicalDocument(bytes, integrity));
@@ -253,6 +254,27 @@ function originRouting(ctx: CliContext, trust: HostTrust, fromOrigin: boolean) {
     return document;
   }
   return { clientFor, objectOrigin, rememberOrigin, rememberFiles };
+}
+
+/**
+ * A version document of another host that the registry does not hold yet (its mirror fetches a
+ * remote version when the version is read, or in the background after a publish): read the
+ * version through the registry once, which mirrors it, then fetch the document again.
+ */
+async function mirroredThenAgain(
+  ctx: CliContext,
+  error: unknown,
+  version: { ref: PackageSpec['ref']; version: string } | undefined,
+  fromOrigin: boolean,
+  again: () => Promise<Buffer>,
+): Promise<Buffer> {
+  if (!version || fromOrigin || !(error instanceof ClientError) || error.status !== 404) throw error;
+  if (version.ref.host === (await ctx.registryHost())) throw error;
+  ctx.debug(
+    `${version.ref.namespace}@${version.ref.host}/${version.ref.name}@${version.version} is not mirrored yet; reading it mirrors it`,
+  );
+  await ctx.client().getVersion(version.ref, version.version);
+  return again();
 }
 
 interface LegacyPick {

@@ -106,7 +106,7 @@ export async function resolvePackageGraph(
     let pending = loading.get(id);
     if (!pending) {
       pending = (async () => {
-        const document = await source.getDocument(integrity, id);
+        const document = await source.getDocument(integrity, id, { ref: request.spec.ref, version });
         const node: GraphNode = { id, spec: request.spec, version, integrity, document, edges: new Map(), optional: request.optional };
         if (deprecated !== undefined) node.deprecated = deprecated;
         if (request.optional && platformOf) {
