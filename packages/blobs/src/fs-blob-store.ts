@@ -60,6 +60,7 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
   const tmpGraceMs = options.tmpGraceMs ?? 60 * 60 * 1000;
   const dirs = createStoreDirs(layout);
   const unsynced = createUnsyncedObjects();
+  const buckets = new Set<string>();
   const journal = createSyncJournal(layout.root, { checkpointDelayMs: options.checkpointDelayMs });
   const journalObjectBytes = options.journalObjectBytes ?? 1024 * 1024;
   let closed = false;
@@ -96,7 +97,17 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
           throw appError('INTEGRITY_MISMATCH', undefined, { details: { expected: putOptions.expected, actual: integrity } });
         }
         const { hex, encoding, size } = temp;
-        const created = await placeObject({ layout, unsynced, tempPath: temp.path, hex, encoding, size, deferred, content: temp.content });
+        const created = await placeObject({
+          layout,
+          unsynced,
+          tempPath: temp.path,
+          hex,
+          encoding,
+          size,
+          deferred,
+          content: temp.content,
+          buckets,
+        });
         return { integrity, size, created };
       } finally {
         await unlink(temp.path).catch(() => {}); // one syscall (rm would lstat first)

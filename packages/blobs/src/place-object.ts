@@ -20,14 +20,22 @@ export interface PlaceObject {
   deferred: boolean;
   /** the content, when kept for the sync journal (deferred puts of small objects) */
   content?: Buffer;
+  /**
+   * Bucket directories this store made or found before: no mkdir for them (a bucket a delete
+   * removed meanwhile is made again when the link finds it missing).
+   */
+  buckets?: Set<string>;
 }
+
+/** At most this many buckets are remembered (the two-level fan-out has 65,536). */
+const MAX_KNOWN_BUCKETS = 70_000;
 
 /**
  * Makes the temp file the object unless one is there (in either encoding); true when it was
  * created. The temp file is linked (or renamed where there are no hard links), never copied.
  */
 export async function placeObject(input: PlaceObject): Promise<boolean> {
-  const { layout, unsynced, tempPath, hex, encoding, size, deferred, content } = input;
+  const { layout, unsynced, tempPath, hex, encoding, size, deferred, content, buckets } = input;
   const target = objectPath(layout, hex, encoding);
   const leaf = dirname(target);
   let newDirs: string[] = [];
@@ -43,11 +51,14 @@ export async function placeObject(input: PlaceObject): Promise<boolean> {
         if (!isMissing(error) || attempt >= 4) throw storeError(error);
       }
     }
-    if (createdDir === undefined) return;
-    newDirs = parentsOf(layout, leaf);
-    if (!deferred) for (const dir of newDirs) await fsyncDir(dir);
+    if (createdDir !== undefined) {
+      newDirs = parentsOf(layout, leaf);
+      if (!deferred) for (const dir of newDirs) await fsyncDir(dir);
+    }
+    if (buckets && buckets.size >= MAX_KNOWN_BUCKETS) buckets.clear();
+    buckets?.add(leaf);
   };
-  await makeBucket();
+  if (!buckets?.has(leaf)) await makeBucket();
   const existing = async (path: string, pathEncoding: StoredEncoding): Promise<boolean> => {
     if (!(await touchFile(path))) return false;
     if (!deferred) return true;
@@ -76,12 +87,13 @@ export async function placeObject(input: PlaceObject): Promise<boolean> {
       if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS') {
         // no hard links on this filesystem: rename (replacing identical content is harmless)
         const existed = await touchFile(target);
+        if (!existed && !(await bucketExists(leaf))) await makeBucket(); // removed since it was made
         await io(rename(tempPath, target));
         await placed();
         return !existed;
       }
       if (code === 'ENOENT' && !(await bucketExists(leaf))) {
-        // the bucket was removed after our mkdir (a delete emptied it): make it again and retry
+        // the bucket was removed after it was made or seen (a delete emptied it): make it again and retry
         await makeBucket();
         continue;
       }

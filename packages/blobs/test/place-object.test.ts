@@ -32,6 +32,22 @@ describe('placing a temp file as an object', () => {
     assert.equal(unsynced.size, 0, 'synced puts leave nothing to sync');
   });
 
+  it('makes a bucket once, and again when a delete removed it after it was remembered', async () => {
+    const layout = objectLayout(dir);
+    const unsynced = createUnsyncedObjects();
+    const buckets = new Set<string>();
+    const first = '0301'.padEnd(128, '1');
+    const second = '0301'.padEnd(128, '2');
+    const input = { layout, unsynced, encoding: 'raw', size: 5, deferred: false, buckets } as const;
+    assert.equal(await placeObject({ ...input, hex: first, tempPath: await temp('c', 'first') }), true);
+    const leaf = dirname(objectPath(layout, first, 'raw'));
+    assert.deepEqual([...buckets], [leaf], 'remembered');
+    // emptied and removed by a delete (removeEmptyBuckets): the next put into it makes it again
+    await rm(dirname(leaf), { recursive: true });
+    assert.equal(await placeObject({ ...input, hex: second, tempPath: await temp('d', 'other') }), true);
+    assert.equal(await readFile(objectPath(layout, second, 'raw'), 'utf8'), 'other');
+  });
+
   it('creates nothing when the object is stored in the other encoding', async () => {
     const layout = objectLayout(dir);
     const hex = '02'.repeat(64);
