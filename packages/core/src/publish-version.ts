@@ -179,10 +179,13 @@ async function recordVersion(
     // its npm tarball (unless npm uploaded one, or the legacy mirror records the upstream's), its
     // README and the package's search document. A mirrored version's README is rendered when its
     // page is first shown (a cold install mirrors hundreds of versions whose pages nobody opens).
+    // The README job re-indexes the package once it rendered (README text is searchable): with
+    // one, the publish enqueues no search-index job of its own (one indexing, not two).
     const jobs: NewJob[] = [];
     if (!input.npmTarball && !mirrored) jobs.push({ kind: 'npm-tarball', payload: { versionId } });
     if (received.readme && !mirrored) jobs.push({ kind: 'render-readme', payload: { versionId, path: received.readme.path } });
-    jobs.push(searchIndexJob(ref), ...remoteMirrorJobs(deps.host, manifest.dependencyMaps));
+    else jobs.push(searchIndexJob(ref));
+    jobs.push(...remoteMirrorJobs(deps.host, manifest.dependencyMaps));
     await repos.jobs.enqueueAll(jobs);
     await repos.tags.set(packageId, manifest.tag, version, now);
     await recordAudit(repos, now, principal, 'publish', packageSubject(ref, { version, tag: manifest.tag, via: viaOf(input.npmTarball) }));

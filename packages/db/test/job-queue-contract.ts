@@ -202,7 +202,7 @@ export function jobQueueContract(name: string, get: () => JobQueueUnderTest): vo
       assert.equal(await live.runDue(), 1);
       assert.equal(ran, 1);
       assert.equal(await q.repos.jobs.find(id), undefined);
-      assert.equal(await q.repos.jobs.complete(id, 'killed'), false, 'the killed worker no longer holds it');
+      assert.deepEqual(await q.repos.jobs.complete([id], 'killed'), [], 'the killed worker no longer holds it');
     });
 
     it('a job whose lease expires on its last try is dead, with the reason', async () => {
@@ -288,6 +288,115 @@ export function jobQueueContract(name: string, get: () => JobQueueUnderTest): vo
       assert.equal(back?.state, 'queued');
       assert.equal(back?.attempts, 0, 'the handed-back try is not counted');
       assert.equal(aborted, true);
+    });
+
+    it('a batch: one claim leases many, jobs of one kind and payload run once, one statement completes them', async () => {
+      const q = get();
+      const ids: number[] = [];
+      for (let i = 0; i < 6; i += 1) ids.push(await q.repos.jobs.enqueue({ kind: 'npm-tarball', payload: { versionId: i % 2 } }));
+      ids.push(await q.repos.jobs.enqueue({ kind: 'render-readme', payload: README }));
+      const runs: number[] = [];
+      let claims = 0;
+      let completes = 0;
+      const counted: JobRepository = {
+        ...q.repos.jobs,
+        claim: (input) => {
+          claims += 1;
+          return q.repos.jobs.claim(input);
+        },
+        complete: (completed, workerId) => {
+          completes += 1;
+          return q.repos.jobs.complete(completed, workerId);
+        },
+      };
+      const tried: string[] = [];
+      const w = new JobWorker({
+        jobs: counted,
+        clock: q.clock,
+        handlers: {
+          'npm-tarball': async ({ versionId }) => void runs.push(versionId),
+          'render-readme': async () => void runs.push(-1),
+        },
+        onTried: (job, outcome) => tried.push(`${job.id}:${outcome}`),
+      });
+      assert.equal(await w.runDue(), 7, 'all seven held');
+      assert.deepEqual(
+        runs.sort((a, b) => a - b),
+        [-1, 0, 1],
+        'the same job three times runs once',
+      );
+      assert.equal(claims, 1);
+      assert.equal(completes, 1);
+      assert.deepEqual(tried.sort(), ids.map((id) => `${id}:done`).sort());
+      assert.deepEqual(await q.repos.jobs.list({ limit: 100 }), []);
+      // a job held by nobody is not completed by the batch
+      const other = await q.repos.jobs.enqueue({ kind: 'npm-tarball', payload: { versionId: 9 } });
+      assert.deepEqual(await q.repos.jobs.complete([other], w.workerId), [], 'a queued job is not removed');
+      assert.equal((await q.repos.jobs.find(other))?.state, 'queued');
+    });
+
+    it('a failed run fails every job of its group, each on its own backoff', async () => {
+      const q = get();
+      const a = await q.repos.jobs.enqueue({ kind: 'render-readme', payload: README });
+      const b = await q.repos.jobs.enqueue({ kind: 'render-readme', payload: README });
+      let runs = 0;
+      const w = worker(q, {
+        'render-readme': async () => {
+          runs += 1;
+          throw new Error('broken');
+        },
+      });
+      assert.equal(await w.runDue(), 2);
+      assert.equal(runs, 1);
+      for (const id of [a, b]) {
+        const job = await q.repos.jobs.find(id);
+        assert.equal(job?.state, 'queued');
+        assert.equal(job?.attempts, 1);
+        assert.match(job?.lastError ?? '', /broken/);
+      }
+    });
+
+    it('yields to requests: claims only after quietMs without one, or after maxDelayMs at the latest', async () => {
+      const q = get();
+      await q.repos.jobs.enqueue({ kind: 'npm-tarball', payload: { versionId: 1 } });
+      let idleFor = 0;
+      let ran = 0;
+      const w = worker(
+        q,
+        {
+          'npm-tarball': async () => {
+            ran += 1;
+          },
+        },
+        {
+          quiet: { idleForMs: () => idleFor, quietMs: 50, maxDelayMs: 60_000 },
+        },
+      );
+      w.start();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(ran, 0, 'not while requests keep coming');
+      idleFor = 50;
+      const deadline = Date.now() + 30_000;
+      while (ran === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      await w.stop();
+      assert.equal(ran, 1, 'run once it is quiet');
+      await q.repos.jobs.enqueue({ kind: 'npm-tarball', payload: { versionId: 2 } });
+      const busy = worker(
+        q,
+        {
+          'npm-tarball': async () => {
+            ran += 1;
+          },
+        },
+        {
+          quiet: { idleForMs: () => 0, quietMs: 50, maxDelayMs: 100 },
+        },
+      );
+      busy.start();
+      const until = Date.now() + 30_000;
+      while (ran === 1 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+      await busy.stop();
+      assert.equal(ran, 2, 'a busy process still runs its jobs after maxDelayMs');
     });
 
     it('a running job keeps its lease by heartbeating, so a second worker does not take it', async () => {

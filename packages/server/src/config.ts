@@ -114,6 +114,14 @@ export interface Config {
     concurrency: number;
     /** how often an idle worker looks for due jobs (ms); jobs enqueued in the same process wake it at once */
     pollMs: number;
+    /** jobs one claim leases (one statement), completed together in one more */
+    batchSize: number;
+    /**
+     * the in-server worker yields to requests: it claims once the process answered none for this
+     * long (ms; 0: at once), and after `quietMaxMs` at the latest however busy it is
+     */
+    quietMs: number;
+    quietMaxMs: number;
     /** a job whose worker stops heartbeating for this long runs again elsewhere (seconds) */
     leaseSeconds: number;
     /** on SIGTERM, running jobs get this long to finish before they are handed back to the queue (seconds) */
@@ -435,6 +443,9 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
       inServer: bool(env, 'JOBS_IN_SERVER', true),
       concurrency: integer(env, 'JOBS_CONCURRENCY', 2, 1, 64),
       pollMs: integer(env, 'JOBS_POLL_MS', 1000, 10, 60_000),
+      batchSize: integer(env, 'JOBS_BATCH_SIZE', 32, 1, 1000),
+      quietMs: integer(env, 'JOBS_QUIET_MS', 50, 0, 60_000),
+      quietMaxMs: integer(env, 'JOBS_QUIET_MAX_MS', 5000, 0, 600_000),
       leaseSeconds: integer(env, 'JOBS_LEASE_SECONDS', 30, 1, 3600),
       stopGraceSeconds: integer(env, 'JOBS_STOP_GRACE_SECONDS', 5, 0, 600),
       maxBackoffSeconds: env.JOBS_MAX_BACKOFF_SECONDS ? integer(env, 'JOBS_MAX_BACKOFF_SECONDS', 600, 1, 86_400) : undefined,

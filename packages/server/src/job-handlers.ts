@@ -68,15 +68,21 @@ function cappedBackoff(capMs: number): JobWorkerOptions['backoff'] {
   return backoff;
 }
 
-/** A worker on the deps' queue with the configured concurrency and lease, woken by this process's own enqueues. */
-export function createJobWorker(deps: ServerDeps, tarballs: NpmTarballBuilder, log: JobLog): JobWorker {
+/**
+ * A worker on the deps' queue with the configured concurrency, batch and lease, woken by this
+ * process's own enqueues. With `activity` (the in-server worker: the process's requests), it
+ * yields to requests (JOBS_QUIET_MS, at most JOBS_QUIET_MAX_MS).
+ */
+export function createJobWorker(deps: ServerDeps, tarballs: NpmTarballBuilder, log: JobLog, activity?: { idleForMs(): number }): JobWorker {
   const { jobs } = deps.config;
   return new JobWorker({
     jobs: deps.repos.jobs,
     clock: deps.clock,
     handlers: createJobHandlers(deps, tarballs, log),
     concurrency: jobs.concurrency,
+    batchSize: jobs.batchSize,
     pollMs: jobs.pollMs,
+    ...(activity ? { quiet: { idleForMs: () => activity.idleForMs(), quietMs: jobs.quietMs, maxDelayMs: jobs.quietMaxMs } } : {}),
     leaseMs: jobs.leaseSeconds * 1000,
     ...(jobs.maxBackoffSeconds === undefined ? {} : { backoff: cappedBackoff(jobs.maxBackoffSeconds * 1000) }),
     onError: (error, job, outcome) => {

@@ -5,6 +5,7 @@ import { createDeps } from './deps.ts';
 import { createJobWorker } from './job-handlers.ts';
 import { acquireLock } from './lock-file.ts';
 import { createAppLogger } from './plugins/access-log.ts';
+import { trackRequestActivity } from './request-activity.ts';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env);
@@ -12,8 +13,9 @@ async function main(): Promise<void> {
   const deps = await createDeps(config);
   const log = createAppLogger(config.logLevel);
   const app = await buildApp(deps, { loggerInstance: log.logger });
-  // The job queue's worker runs here unless separate `npm run worker` processes do the work (JOBS_IN_SERVER=0).
-  const worker = config.jobs.inServer ? createJobWorker(deps, app.npmTarballs, app.log) : undefined;
+  // The job queue's worker runs here unless separate `npm run worker` processes do the work
+  // (JOBS_IN_SERVER=0); it yields to this process's requests.
+  const worker = config.jobs.inServer ? createJobWorker(deps, app.npmTarballs, app.log, trackRequestActivity(app.server)) : undefined;
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;

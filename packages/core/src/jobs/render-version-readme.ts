@@ -19,14 +19,17 @@ export async function renderVersionReadme(deps: CoreDeps, payload: JobPayloads['
   const source = await deps.repos.versions.findDerivationSource(payload.versionId);
   const integrity = source?.files[payload.path];
   if (!source || !integrity) return;
+  const ref = { namespace: source.ns, host: source.host ?? deps.host, name: source.name } as PackageRef;
   const bytes = await deps.blobs.getBytes(integrity as Integrity);
   if (!bytes) throw new Error(`the README ${payload.path} (${integrity}) of version ${payload.versionId} is missing from the blob store`);
-  if (bytes.length > MAX_README_BYTES) return;
+  // not rendered: the package is still indexed (the publish left its search-index job to this one)
+  if (bytes.length > MAX_README_BYTES) return void (await enqueueSearchIndex(deps.repos, ref));
   const html = renderReadme(bytes.toString('utf8'));
   const stored = await deps.blobs.putBytes(html);
+  // recorded by an earlier try, whose transaction enqueued the search-index job with it
   if (source.derived_files[README_HTML] === stored.integrity) return;
-  const ref = { namespace: source.ns, host: source.host ?? deps.host, name: source.name } as PackageRef;
-  // README text is searchable: the package is re-indexed once the rendering is recorded.
+  // README text is searchable: the package is re-indexed once the rendering is recorded (the
+  // publish's own search-index job is this one).
   await deps.uow.transaction(async (repos) => {
     await repos.versions.setDerivedFile(source.id, README_HTML, stored.integrity);
     await enqueueSearchIndex(repos, ref);

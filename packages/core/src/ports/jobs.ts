@@ -51,13 +51,13 @@ export interface JobRepository {
   /**
    * Leases up to `limit` jobs of `kinds` that are due (queued with `runAt` ≤ now, or running with
    * an expired lease: their worker died) and have tries left, counting a try for each. Running
-   * jobs whose lease expired on their last try are marked dead first.
+   * jobs whose lease expired on their last try are marked dead in the same statement.
    */
   claim(input: ClaimJobsInput): Promise<JobRecord[]>;
   /** Extends the lease; false when the worker no longer holds it (the lease expired and another worker took the job). */
   heartbeat(id: number, workerId: string, lockedUntil: Date): Promise<boolean>;
-  /** The job succeeded: removed. False when the worker no longer held it. */
-  complete(id: number, workerId: string): Promise<boolean>;
+  /** The jobs succeeded: removed, in one statement. Answers the ids the worker still held (those removed). */
+  complete(ids: readonly number[], workerId: string): Promise<number[]>;
   /**
    * The try failed: queued again for `retryAt` when tries are left, otherwise dead with `error`.
    * Answers what happened (`lost`: the worker no longer held it).

@@ -82,14 +82,16 @@ export function jobRepository(db: Executor, clock: Clock, enqueued: () => void):
       return Number(result.numUpdatedRows) > 0;
     },
 
-    async complete(id, workerId) {
-      const result = await db
+    async complete(ids, workerId) {
+      if (ids.length === 0) return [];
+      const rows = await db
         .deleteFrom('jobs')
-        .where('id', '=', id)
+        .where('id', 'in', ids)
         .where('state', '=', 'running')
         .where('locked_by', '=', workerId)
-        .executeTakeFirst();
-      return Number(result.numDeletedRows) > 0;
+        .returning('id')
+        .execute();
+      return rows.map((row) => Number(row.id));
     },
 
     async fail(id, workerId, { error, retryAt }) {
@@ -174,40 +176,30 @@ export function jobRepository(db: Executor, clock: Clock, enqueued: () => void):
   };
 }
 
-/** Buries jobs whose lease expired on their last try, then leases due ones (see `JobRepository.claim`). */
+/**
+ * Buries jobs whose lease expired on their last try and leases due ones, in one statement (see
+ * `JobRepository.claim`). The two sets are disjoint (tries left or not), so the data-modifying CTE
+ * and the update never touch one row.
+ */
 async function claimJobs(db: Executor, { kinds, workerId, now, lockedUntil, limit }: ClaimJobsInput): Promise<JobRecord[]> {
-  // A job whose lease expired on its last try has no try left: it is dead, not run again.
-  await db
-    .updateTable('jobs')
-    .set({
-      state: 'dead',
-      locked_by: null,
-      locked_until: null,
-      updated_at: now,
-      last_error: sql<string>`coalesce(last_error || E'\n', '') || 'lease expired: the worker stopped heartbeating (killed?)'`,
-    })
-    .where('state', '=', 'running')
-    .where('locked_until', '<', now)
-    .whereRef('attempts', '>=', 'max_attempts')
-    .where('kind', 'in', kinds)
-    .execute();
-  const due = db
-    .selectFrom('jobs')
-    .select('id')
-    .where('kind', 'in', kinds)
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('state', '=', 'queued'), eb('run_at', '<=', now)]),
-        eb.and([eb('state', '=', 'running'), eb('locked_until', '<', now)]),
-      ]),
-    )
-    .whereRef('attempts', '<', 'max_attempts')
-    .orderBy('run_at')
-    .orderBy('id')
-    .limit(limit)
-    .forUpdate()
-    .skipLocked();
   const rows = await db
+    // A job whose lease expired on its last try has no try left: it is dead, not run again.
+    .with('buried', (qb) =>
+      qb
+        .updateTable('jobs')
+        .set({
+          state: 'dead',
+          locked_by: null,
+          locked_until: null,
+          updated_at: now,
+          last_error: sql<string>`coalesce(last_error || E'\n', '') || 'lease expired: the worker stopped heartbeating (killed?)'`,
+        })
+        .where('state', '=', 'running')
+        .where('locked_until', '<', now)
+        .whereRef('attempts', '>=', 'max_attempts')
+        .where('kind', 'in', kinds)
+        .returning('id'),
+    )
     .updateTable('jobs')
     .set((eb) => ({
       state: 'running',
@@ -216,7 +208,24 @@ async function claimJobs(db: Executor, { kinds, workerId, now, lockedUntil, limi
       locked_until: lockedUntil,
       updated_at: now,
     }))
-    .where('id', 'in', due)
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('jobs')
+        .select('id')
+        .where('kind', 'in', kinds)
+        .where((w) =>
+          w.or([
+            w.and([w('state', '=', 'queued'), w('run_at', '<=', now)]),
+            w.and([w('state', '=', 'running'), w('locked_until', '<', now)]),
+          ]),
+        )
+        .whereRef('attempts', '<', 'max_attempts')
+        .orderBy('run_at')
+        .orderBy('id')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
     .returningAll()
     .execute();
   return rows.map(toRecord).sort((a, b) => a.runAt.getTime() - b.runAt.getTime() || a.id - b.id);
