@@ -98,6 +98,19 @@ describe('publishVersion (on real repositories and a temp-dir blob store)', () =
     assert.deepEqual((await getPackageDocument(deps, { ref })).tags, { next: '2.0.0-rc.1' });
   });
 
+  it('a README too large to render still gets its package indexed (the publish left that to the README job)', async () => {
+    const ref = packageRef(deps, 'alice', 'bigreadme');
+    await publish(deps, alice, ref, '1.0.0', { files: { 'README.md': `# big\n${'x'.repeat(1024 * 1024)}` } });
+    const pkg = await deps.repos.packages.find('alice', null, 'bigreadme');
+    const versionId = (await deps.repos.versions.findState(pkg?.id ?? -1, '1.0.0'))?.id as number;
+    const indexJobs = async () =>
+      (await deps.repos.jobs.list({ kind: 'search-index', limit: 100 })).filter((j) => JSON.stringify(j.payload).includes('"bigreadme"'));
+    assert.equal((await indexJobs()).length, 0, 'no search-index job of the publish');
+    await renderVersionReadme(deps, { versionId, path: './package/README.md' });
+    assert.equal((await getVersionDocument(deps, { ref, version: v('1.0.0') })).derivedFiles['./readme.html'], undefined, 'not rendered');
+    assert.equal((await indexJobs()).length, 1, 'but indexed');
+  });
+
   it('a version published before is VERSION_EXISTS, before the body is read', async () => {
     const ref = packageRef(deps, 'alice', 'again');
     await publish(deps, alice, ref, '1.0.0');
