@@ -86,6 +86,22 @@ interface Series {
   cpuNs: number;
   /** … to when the server went idle after it: its background work for these publishes (jobs) included */
   settledCpuNs: number;
+  /** Entropic's repository calls (its /metrics) over the same span as settledCpuNs; NaN for Verdaccio */
+  calls: number;
+}
+
+/** The repository calls the server made so far (the sum of its database operation counts in /metrics); NaN without /metrics. */
+async function repositoryCalls(t: Target): Promise<number> {
+  try {
+    const res = await fetch(`${t.url}/metrics`);
+    if (!res.ok) return Number.NaN;
+    let calls = 0;
+    for (const line of (await res.text()).split('\n'))
+      if (line.startsWith('entropic_database_operation_duration_seconds_count')) calls += Number(line.slice(line.lastIndexOf(' ') + 1));
+    return calls;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /**
@@ -146,8 +162,12 @@ async function runSeries(t: Target, bodies: Body[], series: Series, skip: number
   const deadline = Date.now() + SERIES_DEADLINE_MS;
   try {
     let cpuBefore = Number.NaN;
+    let callsBefore = Number.NaN;
     for (let i = 0; i < bodies.length && Date.now() < deadline; i++) {
-      if (i === skip) cpuBefore = processCpuNs(t.pid);
+      if (i === skip) {
+        callsBefore = await repositoryCalls(t);
+        cpuBefore = processCpuNs(t.pid);
+      }
       const b = bodies[i] as Body;
       try {
         const answer = await send(agent, b.url, { method: 'PUT', headers: b.headers, body: b.body, timeoutMs: 60_000 });
@@ -162,13 +182,14 @@ async function runSeries(t: Target, bodies: Body[], series: Series, skip: number
     if (!Number.isNaN(cpuBefore)) {
       series.cpuNs += processCpuNs(t.pid) - cpuBefore;
       series.settledCpuNs += (await settledCpuNs(t.pid)) - cpuBefore;
+      series.calls += (await repositoryCalls(t)) - callsBefore;
     } else await settledCpuNs(t.pid);
   } finally {
     agent.destroy();
   }
 }
 
-const newSeries = (): Series => ({ samples: [], errors: 0, cpuNs: 0, settledCpuNs: 0 });
+const newSeries = (): Series => ({ samples: [], errors: 0, cpuNs: 0, settledCpuNs: 0, calls: 0 });
 
 interface BackendResult {
   backend: Backend;
@@ -235,7 +256,8 @@ function row(name: string, s: Series): string {
   const p50 = percentile(s.samples, 50);
   const cpu = s.samples.length ? s.cpuNs / 1e6 / s.samples.length : Number.NaN;
   const settled = s.samples.length ? s.settledCpuNs / 1e6 / s.samples.length : Number.NaN;
-  return `| ${name} | ${s.samples.length} | ${fmt(p50)} | ${fmt(percentile(s.samples, 99))} | ${fmt(Math.max(...s.samples))} | ${fmt(cpu)} | ${fmt(settled)} | ${s.errors} |`;
+  const calls = s.samples.length ? s.calls / s.samples.length : Number.NaN;
+  return `| ${name} | ${s.samples.length} | ${fmt(p50)} | ${fmt(percentile(s.samples, 99))} | ${fmt(Math.max(...s.samples))} | ${fmt(cpu)} | ${fmt(settled)} | ${fmt(calls)} | ${s.errors} |`;
 }
 
 function report(results: BackendResult[], context: { date: string; uptime: string; uptimeEnd: string; pinned: boolean }): string {
@@ -255,7 +277,8 @@ function report(results: BackendResult[], context: { date: string; uptime: strin
       '(the npm tarball adds a package.json, gzip level 9). Round trip from the first byte sent to the last byte of the answer. ' +
       'Server CPU: all threads of the server process per measured publish, from the first measured publish to the last answer, ' +
       `and to when the server went idle after it (under ${SETTLE_IDLE_NS / 1e6} ms of CPU in ${SETTLE_WINDOW_MS} ms: its jobs ` +
-      'for these publishes done; each series settles before the next starts). PostgreSQL and Redis run in their own processes, not counted.' +
+      'for these publishes done; each series settles before the next starts). PostgreSQL and Redis run in their own processes, not counted. ' +
+      'Repository calls: the database operations Entropic counted in its /metrics over the same span (its periodic name-index sync and the scrape included).' +
       (Object.keys(ENTROPIC_ENV).length ? ` Entropic's extra environment: \`${(flags.env as string[]).join(' ')}\`.` : ''),
     '',
     '## Targets (issue 12.3)',
@@ -276,8 +299,8 @@ function report(results: BackendResult[], context: { date: string; uptime: strin
       '',
       `## ${r.backend === 'embedded' ? 'Embedded default (PGlite, in-process key-value, filesystem blobs)' : 'PostgreSQL + Redis (filesystem blobs)'}`,
       '',
-      '| series | publishes | p50 ms | p99 ms | max ms | server CPU ms / publish | with its background work | errors |',
-      '|---|---|---|---|---|---|---|---|',
+      '| series | publishes | p50 ms | p99 ms | max ms | server CPU ms / publish | with its background work | repository calls / publish (with background) | errors |',
+      '|---|---|---|---|---|---|---|---|---|',
       row('Entropic API (multipart PUT)', r.api),
       row('Entropic `npm publish` (PUT /<name>)', r.npm),
       row('Verdaccio 6.8.0 `npm publish`', r.verdaccio),
