@@ -439,17 +439,7 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
     downloadFlushSeconds: integer(env, 'DOWNLOAD_FLUSH_SECONDS', 10, 1, 3600),
     security: loadSecurityConfig(env, externalUrl),
     federation: loadFederationConfig(env, hostFromUrl(externalUrl)),
-    jobs: {
-      inServer: bool(env, 'JOBS_IN_SERVER', true),
-      concurrency: integer(env, 'JOBS_CONCURRENCY', 2, 1, 64),
-      pollMs: integer(env, 'JOBS_POLL_MS', 1000, 10, 60_000),
-      batchSize: integer(env, 'JOBS_BATCH_SIZE', 32, 1, 1000),
-      quietMs: integer(env, 'JOBS_QUIET_MS', 50, 0, 60_000),
-      quietMaxMs: integer(env, 'JOBS_QUIET_MAX_MS', 5000, 0, 600_000),
-      leaseSeconds: integer(env, 'JOBS_LEASE_SECONDS', 30, 1, 3600),
-      stopGraceSeconds: integer(env, 'JOBS_STOP_GRACE_SECONDS', 5, 0, 600),
-      maxBackoffSeconds: env.JOBS_MAX_BACKOFF_SECONDS ? integer(env, 'JOBS_MAX_BACKOFF_SECONDS', 600, 1, 86_400) : undefined,
-    },
+    jobs: loadJobsConfig(env),
   };
   return Object.freeze(config);
 }
@@ -528,6 +518,21 @@ export function loadHostSigningKeys(file: string): { file: string; keys: Configu
     throw fail(`${what} has neither "privateKey" nor "publicKey"`);
   });
   return { file, keys };
+}
+
+/** The job queue's worker settings (JOBS_*). */
+function loadJobsConfig(env: Env): Config['jobs'] {
+  return {
+    inServer: bool(env, 'JOBS_IN_SERVER', true),
+    concurrency: integer(env, 'JOBS_CONCURRENCY', 2, 1, 64),
+    pollMs: integer(env, 'JOBS_POLL_MS', 1000, 10, 60_000),
+    batchSize: integer(env, 'JOBS_BATCH_SIZE', 32, 1, 1000),
+    quietMs: integer(env, 'JOBS_QUIET_MS', 50, 0, 60_000),
+    quietMaxMs: integer(env, 'JOBS_QUIET_MAX_MS', 5000, 0, 600_000),
+    leaseSeconds: integer(env, 'JOBS_LEASE_SECONDS', 30, 1, 3600),
+    stopGraceSeconds: integer(env, 'JOBS_STOP_GRACE_SECONDS', 5, 0, 600),
+    maxBackoffSeconds: env.JOBS_MAX_BACKOFF_SECONDS ? integer(env, 'JOBS_MAX_BACKOFF_SECONDS', 600, 1, 86_400) : undefined,
+  };
 }
 
 const PEER_HOST_RE = /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\d{1,5})?$/;
