@@ -4,17 +4,16 @@
 // with its code, logged with the peer, and nothing of it is stored; C is never contacted; with B
 // stopped, A still serves what it mirrored.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type Server as TcpServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { encodePublishBody, freePort, REPO_ROOT, type RegistryProcess, startRegistryProcess, TSX_LOADER } from '@entropic/testkit';
+import { encodePublishBody, freePort, type RegistryProcess, startRegistryProcess } from '@entropic/testkit';
 import { hostKeyId, type PublicHostKey, packageStatement, verifyStatement } from '@entropic/types';
 import { runDs, tempDir, writeProject } from '../../packages/cli/test/support/ds-harness.ts';
+import { publishAsAlice, redisPrefix, removeDataDirs, startWithAlice } from './support/federated-registries.ts';
 
 type PackageDocument = Parameters<typeof packageStatement>[0] & { hostSignatures?: Array<{ keyid: string; sig: string }> };
 
@@ -142,65 +141,7 @@ async function countingForwarder(targetPort: number): Promise<{ port: number; co
   return { port, connections: () => count, server };
 }
 
-const redisPrefix = (name: string): Record<string, string> =>
-  process.env.REDIS_URL ? { REDIS_KEY_PREFIX: `fed-${name}-${process.pid}-${Date.now()}:` } : {};
-
-/**
- * A registry process with a user `alice`: on the embedded database the admin command cannot run
- * beside the server, so the user is made in its data directory first.
- */
-async function startWithAlice(
-  options: Parameters<typeof startRegistryProcess>[0] = {},
-): Promise<{ registry: RegistryProcess; token: string }> {
-  if (process.env.POSTGRES_URL) {
-    const registry = await startRegistryProcess(options);
-    return { registry, token: (await registry.createUser('alice')).token };
-  }
-  const dataDir = await mkdtemp(join(tmpdir(), 'entropic-fed-'));
-  const out = await new Promise<string>((resolve, reject) => {
-    const env = { ...process.env, NODE_ENV: 'testing', DATA_DIR: dataDir, LOG_LEVEL: 'warn', POSTGRES_URL: '', REDIS_URL: '' };
-    const proc = spawn(
-      process.execPath,
-      ['--import', TSX_LOADER, join(REPO_ROOT, 'packages/server/src/admin.ts'), 'user', 'create', 'alice'],
-      {
-        cwd: dataDir,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let text = '';
-    proc.stdout.on('data', (d) => {
-      text += d;
-    });
-    proc.stderr.on('data', (d) => {
-      text += d;
-    });
-    proc.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`admin user create: ${text}`))));
-  });
-  const registry = await startRegistryProcess({ ...options, dataDir });
-  dataDirs.push(dataDir);
-  return { registry, token: out.trim().split('\n').at(-1) as string };
-}
-const dataDirs: string[] = [];
-
-async function publish(
-  registry: RegistryProcess,
-  token: string,
-  name: string,
-  version: string,
-  files: Record<string, string>,
-  fields = {},
-) {
-  const { payload, contentType } = await encodePublishBody({ files, fields });
-  const response = await fetch(`${registry.url}/packages/package/alice/${name}/versions/${version}`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
-    body: new Uint8Array(payload),
-  });
-  const text = await response.text();
-  assert.equal(response.status, 201, `publish ${name}@${version}: ${text}`);
-  return JSON.parse(text) as { integrity: string; files: Record<string, string> };
-}
+const publish = publishAsAlice;
 
 /** waits (at most 10 s) for the registry's log to show `pattern`: the logger writes asynchronously */
 async function assertLogged(registry: RegistryProcess, pattern: RegExp): Promise<void> {
@@ -281,7 +222,7 @@ describe('federation between three registry processes', { timeout: 600_000 }, ()
   after(async () => {
     await Promise.allSettled([a?.stop(), b?.stop(), c?.stop(), proxy?.stop()]);
     cPublic?.server.close();
-    await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+    await removeDataDirs();
   });
 
   let leftPad: { integrity: string; files: Record<string, string> };

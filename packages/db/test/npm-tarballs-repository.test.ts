@@ -69,6 +69,9 @@ describe('npm tarball repository', () => {
       version: '2.0.0',
       files: source.files,
       dependencies: source.dependencies,
+      dev_dependencies: source.dev_dependencies,
+      peer_dependencies: source.peer_dependencies,
+      optional_dependencies: source.optional_dependencies,
       tarball_integrity: null,
     });
     assert.equal((await repos.npmTarballs.findBuildSource(pkg, '1.0.0'))?.tarball_integrity, integrityOf(20));

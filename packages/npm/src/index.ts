@@ -4,6 +4,7 @@ export * from './npm-owners.ts';
 export * from './npm-packument.ts';
 export * from './npm-provenance.ts';
 export * from './npm-publish.ts';
+export * from './npm-remote.ts';
 export * from './npm-tarball.ts';
 export * from './npm-tarball-builder.ts';
 export * from './npm-upstream.ts';

@@ -8,7 +8,17 @@ import {
   publishVersion,
   yankVersion,
 } from '@entropic/core';
-import { appError, type Integrity, isAppError, LEGACY, parsePackageName, parseVersion, truncate, type Version } from '@entropic/types';
+import {
+  appError,
+  type Integrity,
+  isAppError,
+  isFederatedNpmName,
+  LEGACY,
+  parsePackageName,
+  parseVersion,
+  truncate,
+  type Version,
+} from '@entropic/types';
 import { IdleQueue } from './idle-queue.ts';
 import { normalizeLegacyManifest } from './normalize-legacy-manifest.ts';
 import {
@@ -189,7 +199,9 @@ export class NpmMirror {
     if (this.upstream) this.background.touch();
   }
 
+  /** Whether the name may be asked of the upstream: never a name under the federated scope (no dependency confusion). */
   isAllowed(npmName: string): boolean {
+    if (isFederatedNpmName(npmName)) return false;
     return this.upstream !== undefined && (this.options.allowlist === undefined || this.options.allowlist.has(npmName));
   }
 

@@ -1,7 +1,7 @@
 import { type CoreDeps, findPackage, getPackage, type PackageRef, type TrustedIdentity } from '@entropic/core';
-import { appError, type DependencyMap, type Host, type HostSignature } from '@entropic/types';
+import { appError, type DependencyMap, federatedNpmName, type Host, type HostSignature, LEGACY, npmNameOf } from '@entropic/types';
 import semver from 'semver';
-import { npmNameOfCanonical, npmTarballFile } from './npm-names.ts';
+import { npmTarballFile, refOfCanonical } from './npm-names.ts';
 import { listNpmOwners, type NpmOwner } from './npm-owners.ts';
 
 /** package.json fields npm, pnpm and yarn read from a packument (dependencies come from the version). */
@@ -167,9 +167,26 @@ export async function findNpmTarball(
   return row?.integrity ?? undefined;
 }
 
+/**
+ * Canonical dependency names → npm's. A remote package (`ns@otherhost/name`) is an npm alias:
+ * `"@ns/name": "npm:@entropic.remote/ns.otherhost__name@<range>"`, so npm, pnpm and yarn fetch it
+ * by its federated name (never an upstream one) and install it where `ds` does and where its
+ * origin's npm users have it (`node_modules/@ns/name`): its code's `require`s work on every host.
+ * When that key is taken (a local `@ns/name` in the same map), the federated name is the key.
+ */
 export function translateDependencies(map: DependencyMap, localHost: Host): DependencyMap {
   const out: DependencyMap = {};
-  for (const [name, range] of Object.entries(map)) out[npmNameOfCanonical(name, localHost)] = range;
+  const remote: Array<[ReturnType<typeof refOfCanonical>, string]> = [];
+  for (const [name, range] of Object.entries(map)) {
+    const ref = refOfCanonical(name);
+    if (ref.host === localHost || ref.namespace === LEGACY) out[npmNameOf(ref, localHost)] = range;
+    else remote.push([ref, range]);
+  }
+  for (const [ref, range] of remote) {
+    const key = `@${ref.namespace}/${ref.name}`;
+    if (key in out) out[federatedNpmName(ref)] = range;
+    else out[key] = `npm:${federatedNpmName(ref)}@${range}`;
+  }
   return out;
 }
 

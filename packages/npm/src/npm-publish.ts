@@ -12,7 +12,17 @@ import {
   publishVersion,
   yankVersion,
 } from '@entropic/core';
-import { appError, formatPackageName, type Integrity, LEGACY, npmNameOf, parseVersion, truncate, type Version } from '@entropic/types';
+import {
+  appError,
+  formatPackageName,
+  type Integrity,
+  isFederatedNpmName,
+  LEGACY,
+  npmNameOf,
+  parseVersion,
+  truncate,
+  type Version,
+} from '@entropic/types';
 import semver from 'semver';
 import { resolveNpmName } from './npm-names.ts';
 import { npmDeprecation, pickManifest } from './npm-packument.ts';
@@ -45,15 +55,26 @@ export async function canonicalDependencies(
 ): Promise<Json> {
   if (map === undefined || map === null) return {};
   const out: Json = {};
-  for (const [name, range] of Object.entries(object(map, `"${field}"`))) {
+  for (const [key, value] of Object.entries(object(map, `"${field}"`))) {
+    // `"@ns/name": "npm:@entropic.remote/…@<range>"`, as packuments write remote dependencies, is that remote package
+    const [name, range] = federatedAlias(value) ?? [key, value];
     try {
       out[formatPackageName(await resolveNpmName(deps.repos, deps.host, name))] = range;
     } catch (error) {
       if (!options.dropInvalid)
-        throw appError('INVALID_DEPENDENCY', `Invalid dependency "${truncate(name)}" in "${field}".`, { cause: error });
+        throw appError('INVALID_DEPENDENCY', `Invalid dependency "${truncate(key)}" in "${field}".`, { cause: error });
     }
   }
   return out;
+}
+
+/** An npm alias of a federated name (`npm:@entropic.remote/…@<range>`) → [that name, the range]; undefined for anything else. */
+function federatedAlias(value: unknown): [string, string] | undefined {
+  if (typeof value !== 'string' || !value.startsWith('npm:')) return undefined;
+  const spec = value.slice('npm:'.length);
+  if (!isFederatedNpmName(spec)) return undefined;
+  const at = spec.indexOf('@', 1);
+  return at === -1 ? [spec, '*'] : [spec.slice(0, at), spec.slice(at + 1)];
 }
 
 export async function npmManifestFields(deps: CoreDeps, manifest: Json, options: { dropInvalid?: boolean } = {}): Promise<PublishPart[]> {

@@ -1,5 +1,5 @@
-import type { CoreDeps, PackageRef } from '@entropic/core';
-import { type DependencyMap, type Integrity, LEGACY, npmNameOf } from '@entropic/types';
+import type { CoreDeps, NpmBuildSourceRow, PackageRef } from '@entropic/core';
+import { type DependencyMap, type Host, type Integrity, LEGACY, npmNameOf } from '@entropic/types';
 import { type Json, pickManifest, translateDependencies } from './npm-packument.ts';
 import { buildTarball } from './npm-tarball.ts';
 
@@ -9,10 +9,46 @@ export interface NpmTarballBuildSource {
   version: string;
   files: Record<string, string>;
   dependencies: DependencyMap;
+  devDependencies: DependencyMap;
+  peerDependencies: DependencyMap;
+  optionalDependencies: DependencyMap;
   npmName: string;
 }
 
 const BACKFILL_PAGE = 100;
+const DEPENDENCY_FIELDS = [
+  ['dependencies', 'dependencies'],
+  ['devDependencies', 'devDependencies'],
+  ['peerDependencies', 'peerDependencies'],
+  ['optionalDependencies', 'optionalDependencies'],
+] as const;
+
+/**
+ * The package.json to put in the tarball in place of the stored one, or undefined when the stored
+ * one already names the package and its dependencies as the packument does. A remote package's
+ * package.json names them as its origin does (`@bob/util` there is `@entropic.remote/bob.…__util`
+ * here), and one published with `ds` may name a dependency `ns@host/name`, which npm cannot read:
+ * npm reads the installed package.json again on later installs, so it must agree with the packument.
+ */
+function rewrittenPackageJson(packageJson: Json, source: NpmTarballBuildSource, localHost: Host): Json | undefined {
+  const out: Json = { ...packageJson };
+  let changed = packageJson.name !== source.npmName;
+  out.name = source.npmName;
+  for (const [field, key] of DEPENDENCY_FIELDS) {
+    const wanted = translateDependencies(source[key], localHost);
+    const stored = packageJson[field];
+    const same =
+      stored !== null &&
+      typeof stored === 'object' &&
+      JSON.stringify(Object.keys(stored).sort()) === JSON.stringify(Object.keys(wanted).sort()) &&
+      Object.entries(wanted).every(([name, range]) => (stored as Json)[name] === range);
+    if (same || (stored === undefined && Object.keys(wanted).length === 0)) continue;
+    changed = true;
+    if (Object.keys(wanted).length === 0) delete out[field];
+    else out[field] = wanted;
+  }
+  return changed ? out : undefined;
+}
 
 /**
  * Builds a version's npm tarball from its stored files (deterministically, see buildTarball),
@@ -21,23 +57,30 @@ const BACKFILL_PAGE = 100;
 export async function buildNpmTarball(deps: CoreDeps, source: NpmTarballBuildSource): Promise<void> {
   const packageJsonIntegrity = source.files['./package/package.json'];
   let manifest: Json = {};
-  let extra: { path: string; content: Buffer } | undefined;
+  let packageJson: Json | undefined;
   if (packageJsonIntegrity) {
     const bytes = await deps.blobs.getBytes(packageJsonIntegrity as Integrity);
     try {
-      manifest = pickManifest(JSON.parse(bytes?.toString('utf8') ?? ''), './package/binding.gyp' in source.files);
+      const parsed = JSON.parse(bytes?.toString('utf8') ?? '') as unknown;
+      manifest = pickManifest(parsed, './package/binding.gyp' in source.files);
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        packageJson = rewrittenPackageJson(parsed as Json, source, deps.host);
+      }
     } catch {
       manifest = {};
     }
   } else {
     // A version published without a package.json (ds publish) still installs with npm.
-    const packageJson = {
+    const generated = {
       name: source.npmName,
       version: source.version,
       dependencies: translateDependencies(source.dependencies, deps.host),
     };
-    extra = { path: './package/package.json', content: Buffer.from(`${JSON.stringify(packageJson, null, 2)}\n`) };
+    packageJson = rewrittenPackageJson(generated, source, deps.host) ?? generated;
   }
+  const extra = packageJson
+    ? { path: './package/package.json', content: Buffer.from(`${JSON.stringify(packageJson, null, 2)}\n`) }
+    : undefined;
   const built = await buildTarball(deps.blobs, { files: source.files, ...(extra ? { extra } : {}) });
   await deps.repos.npmTarballs.insert({
     versionId: source.versionId,
@@ -76,13 +119,7 @@ export class NpmTarballBuilder {
     const row = await this.deps.repos.npmTarballs.findBuildSourceById(versionId);
     if (!row || row.tarball_integrity !== null || (row.ns === LEGACY && row.host === null)) return false;
     const ref = { namespace: row.ns, host: row.host ?? this.deps.host, name: row.name } as PackageRef;
-    await this.build({
-      versionId: row.id,
-      version: row.version,
-      files: row.files,
-      dependencies: row.dependencies,
-      npmName: npmNameOf(ref, this.deps.host),
-    });
+    await this.build(buildSource(row, npmNameOf(ref, this.deps.host)));
     await this.deps.events.emit({ type: 'package-changed', ref });
     return true;
   }
@@ -98,7 +135,7 @@ export class NpmTarballBuilder {
         if (row.ns === LEGACY && row.host === null) continue;
         const npmName = npmNameOf({ namespace: row.ns, host: row.host ?? this.deps.host, name: row.name }, this.deps.host);
         try {
-          await this.build({ versionId: row.id, version: row.version, files: row.files, dependencies: row.dependencies, npmName });
+          await this.build(buildSource(row, npmName));
           built += 1;
         } catch (error) {
           this.onError(error, `${npmName}@${row.version}`);
@@ -116,4 +153,17 @@ export class NpmTarballBuilder {
     }
     return pending;
   }
+}
+
+function buildSource(row: NpmBuildSourceRow, npmName: string): NpmTarballBuildSource {
+  return {
+    versionId: row.id,
+    version: row.version,
+    files: row.files,
+    dependencies: row.dependencies,
+    devDependencies: row.dev_dependencies,
+    peerDependencies: row.peer_dependencies,
+    optionalDependencies: row.optional_dependencies,
+    npmName,
+  };
 }

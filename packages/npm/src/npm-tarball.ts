@@ -19,7 +19,7 @@ export interface BuiltTarball {
 export interface TarballSource {
   /** stored path (`./package/…`) → integrity */
   files: Record<string, string>;
-  /** a file to add when the version has none at that path (a generated package.json) */
+  /** a file to add, or to put in place of the stored one at that path (a generated or rewritten package.json) */
   extra?: { path: string; content: Buffer };
 }
 
@@ -29,11 +29,11 @@ export interface TarballSource {
  * timestamp and a fixed OS byte. Streams blob → tar → gzip → blob store.
  */
 export async function buildTarball(blobs: BlobStore, source: TarballSource): Promise<BuiltTarball> {
-  const entries: Array<{ path: string; integrity?: string; content?: Buffer }> = Object.entries(source.files).map(([path, integrity]) => ({
-    path,
-    integrity,
-  }));
-  if (source.extra && !(source.extra.path in source.files)) entries.push({ path: source.extra.path, content: source.extra.content });
+  const { extra } = source;
+  const entries: Array<{ path: string; integrity?: string; content?: Buffer }> = Object.entries(source.files)
+    .filter(([path]) => path !== extra?.path)
+    .map(([path, integrity]) => ({ path, integrity }));
+  if (extra) entries.push({ path: extra.path, content: extra.content });
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
   const pack = tar.pack();

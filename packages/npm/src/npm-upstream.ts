@@ -1,4 +1,4 @@
-import { appError } from '@entropic/types';
+import { appError, isFederatedNpmName } from '@entropic/types';
 import type { UpstreamPackumentResult, UpstreamRegistry, UpstreamTarball } from './npm-mirror.ts';
 
 const PACKUMENT_TIMEOUT_MS = 10_000;
@@ -13,6 +13,8 @@ export function createHttpUpstreamRegistry(baseUrl: string): UpstreamRegistry {
   return {
     url: base,
     async fetchPackument(name: string, etag: string | undefined): Promise<UpstreamPackumentResult> {
+      // a federated name is never an upstream one, whatever asks (the mirror checks first too)
+      if (isFederatedNpmName(name)) return { status: 'not-found' };
       const escaped = name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name);
       const response = await fetch(`${base}/${escaped}`, {
         headers: { accept: 'application/json', ...(etag ? { 'if-none-match': etag } : {}) },

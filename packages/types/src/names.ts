@@ -159,14 +159,17 @@ export function formatPackageName(spec: PackageSpec): string {
 }
 
 /**
- * Canonicalises a dependency name: `ns@host/name`, `ns/name` (this host), or a bare or
- * `@scope/name` npm name (meaning `legacy@<this host>/<name>`).
+ * Canonicalises a dependency name: `ns@host/name`, `ns/name` (this host), a name under the
+ * federated npm scope (the remote package it maps), or a bare or `@scope/name` npm name (meaning
+ * `legacy@<this host>/<name>`).
  */
 export function parseDependencyName(raw: string, localHost: Host): PackageSpec {
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > 512) {
     throw appError('INVALID_DEPENDENCY', `Invalid dependency name "${truncate(String(raw))}".`);
   }
   try {
+    const federated = parseFederatedNpmName(raw);
+    if (federated) return federated;
     if (raw.startsWith('@') || !raw.includes('/')) {
       return { namespace: LEGACY, host: localHost, name: parsePackageName(raw, LEGACY) };
     }
@@ -191,8 +194,53 @@ export function truncate(value: string, max = 80): string {
   return value.length > max ? `${value.slice(0, max)}…` : value;
 }
 
-/** Entropic package → npm name: `@ns/name` here, the bare name for `legacy`, `ns@host/name` elsewhere (npm's resolveNpmName inverts it). */
+/**
+ * The npm scope of every remote package (docs/decisions/federation.md): `ns@host/name` of another
+ * host is `@entropic.remote/<ns>.<host, its ":" as "_">__<name>` on every Entropic registry. No
+ * namespace can be named so (a dot), and the legacy mirror never asks its upstream for a name
+ * under it, so no upstream npm package can take a federated name.
+ */
+export const FEDERATED_SCOPE = 'entropic.remote';
+const FEDERATED_PREFIX = `@${FEDERATED_SCOPE}/`;
+const FEDERATED_RE = /^([a-z0-9]+(?:-[a-z0-9]+)*)\.([a-z0-9.-]+(?:_\d{1,5})?)__(.+)$/;
+
+/** True for any name under the federated scope (in any case): such a name is never a legacy (upstream) name. */
+export function isFederatedNpmName(npmName: string): boolean {
+  return npmName.slice(0, FEDERATED_PREFIX.length).toLowerCase() === FEDERATED_PREFIX;
+}
+
+/** `ns@host/name` of another host → its npm name under the federated scope. */
+export function federatedNpmName(ref: { namespace: string; host: string; name: string }): string {
+  return `${FEDERATED_PREFIX}${ref.namespace}.${ref.host.replace(':', '_')}__${ref.name}`;
+}
+
+/**
+ * An npm name under the federated scope → the package it names (the inverse of
+ * `federatedNpmName`); undefined for names outside the scope; INVALID_PACKAGE_NAME for a name
+ * under the scope that names no package (it is never looked up anywhere else).
+ */
+export function parseFederatedNpmName(npmName: string): PackageSpec | undefined {
+  if (!isFederatedNpmName(npmName)) return undefined;
+  const match = FEDERATED_RE.exec(npmName.slice(FEDERATED_PREFIX.length));
+  const invalid = (why: string) =>
+    appError('INVALID_PACKAGE_NAME', `"${truncate(npmName)}" is not a federated npm name: ${why}.`, {
+      hint: `Remote packages are named ${FEDERATED_PREFIX}<namespace>.<host, ":" written "_">__<name>.`,
+    });
+  if (!npmName.startsWith(FEDERATED_PREFIX) || !match) throw invalid('it does not read as <namespace>.<host>__<name>');
+  const [, namespace, host, name] = match as unknown as [string, string, string, string];
+  if (namespace === LEGACY) throw invalid('legacy packages keep their npm names');
+  const port = /_(\d{1,5})$/.exec(host);
+  if (port && (String(Number(port[1])) !== port[1] || Number(port[1]) > 65535)) throw invalid('its port is not a port');
+  if (packageNameProblem(name, namespace)) throw invalid(packageNameProblem(name, namespace) as string);
+  return { namespace: namespace as NamespaceName, host: host.replace('_', ':') as Host, name: name as PackageName };
+}
+
+/**
+ * Entropic package → npm name: `@ns/name` here, the bare name for `legacy` (the upstream's name,
+ * whichever host mirrored it), the federated scope for other hosts' packages (npm's
+ * resolveNpmName inverts it).
+ */
 export function npmNameOf(ref: { namespace: string; host: string; name: string }, localHost: Host): string {
-  if (ref.host !== localHost) return `${ref.namespace}@${ref.host}/${ref.name}`;
-  return ref.namespace === LEGACY ? ref.name : `@${ref.namespace}/${ref.name}`;
+  if (ref.namespace === LEGACY) return ref.name;
+  return ref.host === localHost ? `@${ref.namespace}/${ref.name}` : federatedNpmName(ref);
 }

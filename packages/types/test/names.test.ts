@@ -2,11 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   AppError,
+  federatedNpmName,
   formatPackageName,
   type Host,
   hostFromUrl,
+  isFederatedNpmName,
   isValidNamespaceName,
+  npmNameOf,
   parseDependencyName,
+  parseFederatedNpmName,
   parseNamespaceName,
   parseNamespaceSegment,
   parseNewNamespaceName,
@@ -197,5 +201,54 @@ describe('dependency names', () => {
       'a b',
     ];
     for (const raw of bad) assertCode(() => parseDependencyName(raw, HOST), 'INVALID_DEPENDENCY');
+  });
+});
+
+describe('npm names of remote packages (the federated scope)', () => {
+  const remote = [
+    { namespace: 'alice', host: 'b.example.org', name: 'left-pad' },
+    { namespace: 'bob-2', host: '127.0.0.1:3001', name: 'x.y_z~1' },
+    { namespace: 'ab', host: 'xn--bcher-kva.example', name: '3001__x' },
+    { namespace: 'ab', host: 'b.org:3001', name: 'x' },
+  ];
+
+  it('maps ns@host/name of another host under @entropic.remote and back, one name each', () => {
+    const names = remote.map((ref) => npmNameOf(ref, HOST));
+    assert.deepEqual(names, [
+      '@entropic.remote/alice.b.example.org__left-pad',
+      '@entropic.remote/bob-2.127.0.0.1_3001__x.y_z~1',
+      '@entropic.remote/ab.xn--bcher-kva.example__3001__x',
+      '@entropic.remote/ab.b.org_3001__x',
+    ]);
+    assert.equal(new Set(names).size, names.length);
+    for (const [i, name] of names.entries()) assert.deepEqual(parseFederatedNpmName(name), remote[i]);
+    // a dependency named so is that remote package, never a legacy (upstream) one
+    assert.equal(formatPackageName(parseDependencyName(names[0] as string, HOST)), 'alice@b.example.org/left-pad');
+  });
+
+  it('keeps local and legacy names: @ns/name here, the bare npm name for legacy of any host', () => {
+    assert.equal(npmNameOf({ namespace: 'alice', host: HOST, name: 'x' }, HOST), '@alice/x');
+    assert.equal(npmNameOf({ namespace: 'legacy', host: HOST, name: '@types/node' }, HOST), '@types/node');
+    assert.equal(npmNameOf({ namespace: 'legacy', host: 'b.example.org', name: 'lodash' }, HOST), 'lodash');
+    assert.equal(federatedNpmName({ namespace: 'alice', host: HOST, name: 'x' }), '@entropic.remote/alice.registry.test_3000__x');
+    assert.equal(parseFederatedNpmName('@alice/x'), undefined);
+    assert.equal(parseFederatedNpmName('lodash'), undefined);
+  });
+
+  it('refuses a name under the scope that maps no package (it is never looked up elsewhere)', () => {
+    for (const bad of [
+      '@entropic.remote/left-pad',
+      '@entropic.remote/alice.b.example.org',
+      '@entropic.remote/alice.b.example.org__',
+      '@entropic.remote/alice.b.example.org__UPPER',
+      '@entropic.remote/alice.b.example.org___x',
+      '@entropic.remote/legacy.b.example.org__lodash',
+      '@entropic.remote/alice.b_99999__x',
+      '@entropic.remote/alice.b_0080__x',
+      '@Entropic.Remote/alice.b.example.org__x',
+    ]) {
+      assert.ok(isFederatedNpmName(bad), bad);
+      assertCode(() => parseFederatedNpmName(bad), 'INVALID_PACKAGE_NAME');
+    }
   });
 });

@@ -43,6 +43,9 @@ export interface NpmBuildSourceRow {
   version: string;
   files: Record<string, string>;
   dependencies: Record<string, string>;
+  dev_dependencies: Record<string, string>;
+  peer_dependencies: Record<string, string>;
+  optional_dependencies: Record<string, string>;
 }
 
 /** A version that has no npm tarball recorded yet, with the package it belongs to. */

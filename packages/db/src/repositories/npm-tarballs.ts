@@ -2,6 +2,17 @@ import type { NpmTarballRepository } from '@entropic/core';
 import type { Executor } from './executor.ts';
 import { addVersionObjectReference } from './objects.ts';
 
+/** the columns building a version's npm tarball reads */
+const BUILD_SOURCE = [
+  'v.id',
+  'v.version',
+  'v.files',
+  'v.dependencies',
+  'v.dev_dependencies',
+  'v.peer_dependencies',
+  'v.optional_dependencies',
+] as const;
+
 export function npmTarballRepository(db: Executor): NpmTarballRepository {
   return {
     async listVersions(packageId) {
@@ -61,7 +72,7 @@ export function npmTarballRepository(db: Executor): NpmTarballRepository {
       return db
         .selectFrom('versions as v')
         .leftJoin('npm_tarballs as t', 't.version_id', 'v.id')
-        .select(['v.id', 'v.version', 'v.files', 'v.dependencies', 't.integrity as tarball_integrity'])
+        .select([...BUILD_SOURCE, 't.integrity as tarball_integrity'])
         .where('v.package_id', '=', packageId)
         .where('v.version', '=', version)
         .executeTakeFirst();
@@ -73,7 +84,7 @@ export function npmTarballRepository(db: Executor): NpmTarballRepository {
         .innerJoin('packages as p', 'p.id', 'v.package_id')
         .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
         .leftJoin('npm_tarballs as t', 't.version_id', 'v.id')
-        .select(['v.id', 'v.version', 'v.files', 'v.dependencies', 'p.name', 'n.name as ns', 'n.host', 't.integrity as tarball_integrity'])
+        .select([...BUILD_SOURCE, 'p.name', 'n.name as ns', 'n.host', 't.integrity as tarball_integrity'])
         .where('v.id', '=', versionId)
         .executeTakeFirst();
     },
@@ -100,7 +111,7 @@ export function npmTarballRepository(db: Executor): NpmTarballRepository {
         .innerJoin('packages as p', 'p.id', 'v.package_id')
         .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
         .leftJoin('npm_tarballs as t', 't.version_id', 'v.id')
-        .select(['v.id', 'v.version', 'v.files', 'v.dependencies', 'p.name', 'n.name as ns', 'n.host'])
+        .select([...BUILD_SOURCE, 'p.name', 'n.name as ns', 'n.host'])
         .where('v.id', '>', afterId)
         .where('t.version_id', 'is', null)
         .orderBy('v.id')

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { PackageRef } from '@entropic/core';
 import { type BuildNpmTarball, createHttpUpstreamRegistry, NpmMirror, resolveNpmName, type SignNpmVersion } from '@entropic/npm';
-import { type AppError, appError, LEGACY, type NamespaceName, parsePackageName, truncate } from '@entropic/types';
+import { type AppError, appError, LEGACY, type NamespaceName, parseFederatedNpmName, parsePackageName, truncate } from '@entropic/types';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServerDeps } from '../deps.ts';
 import { sendErrorMessage } from '../plugins/errors.ts';
@@ -76,6 +76,9 @@ export function createNpmContext(app: FastifyInstance): NpmContext {
    * first (a namespace created a moment ago in another process must still win over the upstream).
    */
   async function resolve(npmName: string): Promise<PackageRef> {
+    // the federated scope names remote packages only: never a namespace here, never the upstream
+    const federated = parseFederatedNpmName(npmName);
+    if (federated) return federated;
     const scoped = SCOPED_RE.exec(npmName);
     if (scoped && scoped[1] !== LEGACY && names.hasNamespace(scoped[1] as string)) {
       const namespace = scoped[1] as NamespaceName;
@@ -96,7 +99,9 @@ export function createNpmContext(app: FastifyInstance): NpmContext {
   }
 
   const notHere = (npmName: string, ref: PackageRef) => appError('PACKAGE_NOT_FOUND', notHereMessage(npmName, ref));
-  const mayExist = (npmName: string, ref: PackageRef) => names.hasPackage(ref) || (ref.namespace === LEGACY && mirror.isAllowed(npmName));
+  /** a remote package may exist whenever its name maps one: the federation answers (PEER_NOT_CONFIGURED for a host not listed) */
+  const mayExist = (npmName: string, ref: PackageRef) =>
+    ref.host !== deps.host || names.hasPackage(ref) || (ref.namespace === LEGACY && mirror.isAllowed(npmName));
 
   function assertMayExist(npmName: string, ref: PackageRef): void {
     if (!mayExist(npmName, ref)) throw notHere(npmName, ref);

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import type { PackageRef } from '@entropic/core';
-import { getLocalPackuments, type Packuments, quarantineYoungVersions, type UpstreamTiming } from '@entropic/npm';
+import { getLocalPackuments, getRemotePackuments, type Packuments, quarantineYoungVersions, type UpstreamTiming } from '@entropic/npm';
 import { isAppError, LEGACY } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CachedResponse } from '../response-cache.ts';
@@ -25,6 +25,11 @@ export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext
    */
   async function computePackuments(npmName: string, ref: PackageRef, timing: UpstreamTiming): Promise<Packuments> {
     const { minReleaseAgeHours } = ctx.deps.config;
+    if (ref.host !== ctx.deps.host) {
+      const input = { ref, npmName, tarballBase: ctx.base, build: ctx.buildTarball, sign: ctx.sign };
+      const remote = await getRemotePackuments(ctx.deps, app.federation, input);
+      return quarantineYoungVersions(remote, { minAgeHours: minReleaseAgeHours.local, now: ctx.deps.clock.now() });
+    }
     if (ref.namespace !== LEGACY) {
       const [local, own] = await Promise.all([
         getLocalPackuments(ctx.deps, { ref, npmName, tarballBase: ctx.base, build: ctx.buildTarball, sign: ctx.sign }),
@@ -70,7 +75,8 @@ export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext
     try {
       return storePackuments(group, await computePackuments(npmName, ref, timing), abbreviated, ref.namespace !== LEGACY);
     } catch (error) {
-      if (ref.namespace === LEGACY || !isAppError(error) || error.code !== 'PACKAGE_NOT_FOUND') throw error;
+      // a remote package's absence is not cached: its origin may publish it any time
+      if (ref.namespace === LEGACY || ref.host !== ctx.deps.host || !isAppError(error) || error.code !== 'PACKAGE_NOT_FOUND') throw error;
       return responseCache.set(group, 'npm:missing', errorResponse(error, true, 'npm'));
     }
   }
@@ -83,6 +89,9 @@ export function registerNpmPackumentRoutes(app: FastifyInstance, ctx: NpmContext
     if (!ctx.mayExist(npmName, ref)) return ctx.replyNotHere(reply, npmName, ref);
     // a private package someone may not read is answered as a name that is not here
     if (!(await app.packageReads.mayRead(request, ref))) return ctx.replyNotHere(reply, npmName, ref);
+    // a remote package's statement is refreshed from its origin (within FEDERATION_REFRESH_SECONDS):
+    // a change drops the cached packuments (package-changed)
+    if (ref.host !== ctx.deps.host) await app.federation.preparePackage(ref);
     const group = packageGroup(ref);
     const key = `${abbreviated ? 'npm:abbreviated' : 'npm:full'}${gzip ? ':gzip' : ''}`;
     let entry = responseCache.get(group, key);

@@ -33,6 +33,8 @@ export function registerNpmTarballRoutes(app: FastifyInstance, ctx: NpmContext):
       if (mirrored && mirrored.kind !== 'stored') return mirrored;
       integrity = mirrored?.integrity;
     } else {
+      // a remote version is mirrored first (its document and files checked by hash), then built
+      if (ref.host !== deps.host) await app.federation.prepareVersion(ref, version);
       integrity = await findNpmTarball(deps, { ref, version, build: ctx.buildTarball });
     }
     if (!integrity) throw appError('VERSION_NOT_FOUND', `The version "${npmName}@${version}" does not exist.`);
