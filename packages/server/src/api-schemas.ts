@@ -568,4 +568,20 @@ export const API_SCHEMAS: Record<string, Schema> = {
       416: error('Range not satisfiable'),
     },
   },
+  'POST /objects/batch': {
+    tags: ['objects'],
+    summary: 'Many blobs by integrity in one streamed answer (docs/objects-batch.md)',
+    body: object({
+      objects: { type: 'array', minItems: 1, maxItems: 1000, items: str('sha512-… integrity'), description: '1 to 1000 integrities' },
+    }),
+    response: {
+      200: {
+        description:
+          'Per integrity asked, in order: `<integrity> <size>\\n` then exactly <size> bytes, or `<integrity> -\\n` when the object is missing (or only private packages the caller may not read reference it). The client verifies each against its integrity.',
+        content: { 'application/vnd.entropic.objects': { schema: { type: 'string', format: 'binary' } } },
+      },
+      400: error('Not 1 to 1000 integrities (INVALID_FIELD), an unsupported algorithm or a malformed digest'),
+      413: error('The request body is over 128 KiB'),
+    },
+  },
 };

@@ -56,3 +56,8 @@ export interface ErrorBody {
   /** on the npm protocol's routes only: the message again, where the npm CLI prints it */
   error?: string;
 }
+
+/** `POST /objects/batch` (docs/objects-batch.md): at most this many integrities per request. */
+export const MAX_BATCH_OBJECTS = 1000;
+/** Its answer's media type: per object asked, `<integrity> <size>\n<size bytes>`, or `<integrity> -\n` when missing. */
+export const OBJECTS_BATCH_TYPE = 'application/vnd.entropic.objects';

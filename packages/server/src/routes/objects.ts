@@ -1,4 +1,7 @@
-import { appError, type Integrity, isIntegrity } from '@entropic/types';
+import { Readable } from 'node:stream';
+import type { BlobContent, BlobStore } from '@entropic/blobs';
+import type { Principal } from '@entropic/core';
+import { appError, type Integrity, isIntegrity, MAX_BATCH_OBJECTS, OBJECTS_BATCH_TYPE } from '@entropic/types';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
 import { etagMatches } from './etag-matches.ts';
@@ -55,6 +58,85 @@ export function registerObjectRoutes(app: FastifyInstance): void {
   };
   // HEAD explicitly: Fastify's automatic HEAD route would answer an empty send with Content-Length: 0.
   app.route({ method: ['GET', 'HEAD'], url: '/objects/object/:algo/*', handler });
+  registerBatchRoute(app);
+}
+
+/** The JSON body names at most MAX_BATCH_OBJECTS integrities of ≤ 100 characters each. */
+const BATCH_BODY_LIMIT = 128 * 1024;
+/** Objects looked up (access verdict, then opened or read) ahead of the one being sent. */
+const BATCH_LOOKAHEAD = 8;
+
+/** The integrities a batch asks for: a JSON body `{"objects": ["sha512-…", …]}`, 1 to MAX_BATCH_OBJECTS of them. */
+function parseBatch(body: unknown): Integrity[] {
+  const objects = (body as { objects?: unknown } | null)?.objects;
+  if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_BATCH_OBJECTS) {
+    throw appError('INVALID_FIELD', `"objects" must be an array of 1 to ${MAX_BATCH_OBJECTS} integrities.`);
+  }
+  return objects.map((integrity) => {
+    if (typeof integrity !== 'string' || !integrity.startsWith('sha512-')) {
+      throw appError('INVALID_ALGORITHM', `"${String(integrity).slice(0, 20)}" is not a sha512 integrity.`);
+    }
+    if (!isIntegrity(integrity)) throw appError('INVALID_DIGEST', 'The digest must be the 88-character base64 sha512 digest.');
+    return integrity as Integrity;
+  });
+}
+
+/**
+ * The records of a batch, in the order asked: each object the caller may read, or a "missing"
+ * record (an object only private packages reference reads as missing to outsiders, as on the
+ * GET). Looks up a few objects ahead of the one being sent; a stopped answer closes what it opened.
+ */
+async function* batchRecords(
+  app: FastifyInstance,
+  blobs: BlobStore,
+  principal: Principal | undefined,
+  integrities: Integrity[],
+): AsyncGenerator<Buffer> {
+  const lookup = async (integrity: Integrity): Promise<BlobContent | undefined> => {
+    if ((await app.publicObjects.access(principal, integrity)) === 'denied') return undefined;
+    return blobs.get(integrity, undefined, { maxInlineBytes: MAX_INLINE_BYTES });
+  };
+  const pending: Array<Promise<BlobContent | undefined>> = [];
+  let next = 0;
+  const fill = () => {
+    while (next < integrities.length && pending.length < BATCH_LOOKAHEAD) {
+      const found = lookup(integrities[next++] as Integrity);
+      found.catch(() => {});
+      pending.push(found);
+    }
+  };
+  try {
+    for (const integrity of integrities) {
+      fill();
+      const found = await (pending.shift() as Promise<BlobContent | undefined>);
+      if (!found) {
+        yield Buffer.from(`${integrity} -\n`);
+        continue;
+      }
+      yield Buffer.from(`${integrity} ${found.size}\n`);
+      if (found.bytes) yield found.bytes;
+      else for await (const chunk of found.stream) yield chunk as Buffer;
+    }
+  } finally {
+    for (const left of pending)
+      left.then(
+        (found) => found?.stream?.destroy(),
+        () => {},
+      );
+  }
+}
+
+/**
+ * `POST /objects/batch`: many objects in one answer (an install asks for hundreds of small
+ * files). Streamed in constant memory; the client verifies every record against its integrity.
+ */
+function registerBatchRoute(app: FastifyInstance): void {
+  const { blobs } = app.deps;
+  app.post('/objects/batch', { bodyLimit: BATCH_BODY_LIMIT }, async (request, reply) => {
+    const integrities = parseBatch(request.body);
+    reply.header('cache-control', 'no-store').type(OBJECTS_BATCH_TYPE);
+    return reply.send(Readable.from(batchRecords(app, blobs, request.principal, integrities), { objectMode: false }));
+  });
 }
 
 function parseObjectAddress(algo: string, rawDigest: string): Integrity {
