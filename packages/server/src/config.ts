@@ -70,6 +70,8 @@ export interface Config {
   devLatencyErrorMs: number;
   logLevel: string;
   cacheTtlSeconds: number;
+  /** Cache-Control max-age of package documents and the other cached JSON reads: how long clients may reuse them unasked */
+  documentMaxAgeSeconds: number;
   gcGraceSeconds: number;
   legacyUpstream: string | undefined;
   allowlistFile: string | undefined;
@@ -420,6 +422,7 @@ export function loadConfig(rawEnv: Env, options: { cwd?: string } = {}): Readonl
       nodeEnv === 'testing' ? 'warn' : 'info',
     ),
     cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 60, 0, 86_400),
+    documentMaxAgeSeconds: integer(env, 'DOCUMENT_MAX_AGE_SECONDS', 10, 0, 3600),
     gcGraceSeconds: integer(env, 'GC_GRACE_SECONDS', 3600, 0),
     legacyUpstream: url(env, 'LEGACY_UPSTREAM'),
     allowlistFile: env.ALLOWLIST ? resolve(cwd, env.ALLOWLIST) : undefined,

@@ -4,7 +4,6 @@ import { type ErrorShape, errorBody } from '../plugins/errors.ts';
 import type { CachedResponse } from '../response-cache.ts';
 import { etagMatches } from './etag-matches.ts';
 
-const CACHE_CONTROL = 'public, max-age=10';
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** A response ready to cache: the value serialised once. */
@@ -39,7 +38,8 @@ export function sendCachedResponse(
   options: SendCachedOptions = {},
 ): FastifyReply {
   if (entry.status === 200) {
-    reply.header('etag', entry.etag).header('cache-control', CACHE_CONTROL);
+    // how long a client may reuse the answer without asking (DOCUMENT_MAX_AGE_SECONDS); then it revalidates with the ETag
+    reply.header('etag', entry.etag).header('cache-control', `public, max-age=${request.server.deps.config.documentMaxAgeSeconds}`);
     if (options.vary) reply.header('vary', options.vary);
     if (etagMatches(request.headers['if-none-match'], entry.etag)) return reply.code(304).send();
     if (options.encoding) reply.header('content-encoding', options.encoding);
