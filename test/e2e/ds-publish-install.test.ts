@@ -20,7 +20,19 @@ async function listFiles(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
-/** A proxy in front of the registry that flips one byte of every object it serves. */
+/** Flips the first byte of every object in a `POST /objects/batch` answer (`<integrity> <size>\n<bytes>` records), framing intact. */
+function flipFirstBytes(body: Buffer): void {
+  for (let offset = 0; offset < body.length; ) {
+    const newline = body.indexOf(10, offset);
+    const size = body.subarray(offset, newline).toString('latin1').split(' ')[1] as string;
+    offset = newline + 1;
+    if (size === '-') continue;
+    if (Number(size) > 0) body[offset] = (body[offset] as number) ^ 0xff;
+    offset += Number(size);
+  }
+}
+
+/** A proxy in front of the registry that flips one byte of every object it serves (single or batched). */
 async function startTamperingProxy(target: string): Promise<{ url: string; server: Server }> {
   const upstream = new URL(target);
   const server = createServer((req, res) => {
@@ -31,7 +43,8 @@ async function startTamperingProxy(target: string): Promise<{ url: string; serve
         answer.on('data', (c: Buffer) => chunks.push(c));
         answer.on('end', () => {
           const body = Buffer.concat(chunks);
-          if (req.url?.startsWith('/objects/') && body.length > 0) body[0] = (body[0] as number) ^ 0xff;
+          if (req.url === '/objects/batch') flipFirstBytes(body);
+          else if (req.url?.startsWith('/objects/') && body.length > 0) body[0] = (body[0] as number) ^ 0xff;
           const headers = { ...answer.headers };
           delete headers.etag;
           res.writeHead(answer.statusCode ?? 502, headers);

@@ -12,12 +12,15 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
   return join(base, 'entropic');
 }
 
-export interface CachedPackage {
+/** A package document (or, under `npm:<name>`, an npm view) with what revalidating it needs. */
+export interface CachedPackage<T = PackageDocument> {
   registry: string;
   name: string;
   etag: string | undefined;
   fetchedAt: string;
-  document: PackageDocument;
+  /** until when (ms since the epoch) the document is fresh: used without asking the registry (its Cache-Control max-age) */
+  freshUntil?: number;
+  document: T;
 }
 
 export type ContentCache = ReturnType<typeof createContentCache>;
@@ -118,7 +121,7 @@ export function createContentCache(root: string) {
       }
     },
 
-    async writePackage(entry: CachedPackage): Promise<void> {
+    async writePackage(entry: CachedPackage<unknown>): Promise<void> {
       await atomicWrite(metadataPath(entry.registry, entry.name), JSON.stringify(entry));
     },
   };

@@ -141,7 +141,8 @@ async function addSpecs(ctx: CliContext, source: PackageSource, manifest: Projec
   const next = { ...manifest[field] };
   for (const raw of specs) {
     const spec = parsePackageSpec(raw, host);
-    const { version } = await source.pick(spec);
+    // named on the command line: the registry's newest answer, not a fresh cached copy
+    const { version } = await source.pick(spec, true);
     const range = spec.explicitRange && !isTag(spec.range) ? spec.range : semver.prerelease(version) ? version : `^${version}`;
     const key = manifestKey(spec, host);
     // Drop an existing entry under another spelling of the same package.

@@ -4,6 +4,8 @@ import type { CliContext } from './cli-context.ts';
 import { cliError } from './cli-error.ts';
 import { createLimiter } from './create-limiter.ts';
 import { createHostTrust, type HostTrust } from './host-trust.ts';
+import { createObjectBatcher } from './object-batcher.ts';
+import { createPackageDocuments } from './package-documents.ts';
 import type { PackageSpec } from './parse-package-spec.ts';
 import { type EngineCheck, pickVersion } from './pick-version.ts';
 
@@ -42,8 +44,11 @@ export type PackageSource = ReturnType<typeof createPackageSource>;
 
 /**
  * Where install and download get metadata and bytes: the local content-addressed cache first,
- * then the registry (package documents are revalidated with their ETag unless offline). Every
- * byte that reaches the cache has been verified against the integrity that names it.
+ * then the registry. A cached package document is used as it is while fresh (the Cache-Control
+ * max-age it came with, as an HTTP cache does), else revalidated with its ETag; one that does not
+ * satisfy a spec while fresh is revalidated before that counts. Objects come in batches
+ * (`POST /objects/batch`, object-batcher.ts). Every byte that reaches the cache has been
+ * verified against the integrity that names it.
  */
 export function createPackageSource(
   ctx: CliContext,
@@ -63,13 +68,22 @@ export function createPackageSource(
   // As many requests in flight as the client keeps connections (16): the limiter, not the
   // connection pool, queues the rest, so metadata can go before waiting file downloads.
   const limit = createLimiter(options.concurrency ?? 16);
-  const packages = new Map<string, Promise<PackageDocument>>();
+  const docs = createPackageDocuments(ctx, cache, limit, {
+    ...options,
+    // checked before anything of it is kept: the host's signature, and no version replaced
+    checkPackage: (host, fresh, cached) => trust.checkPackage(host, fresh, cached),
+  });
   const documents = new Map<string, Promise<CanonicalDocument>>();
   const objects = new Map<string, Promise<string>>();
-  const npmPackuments = new Map<string, Promise<NpmPackument | undefined>>();
   const mirroring = new Map<string, Promise<PackageDocument>>();
   /** version documents found in the cache (their files most likely are too) */
   const cachedDocuments = new Set<string>();
+  const batcher = createObjectBatcher({
+    fetchBatch: (integrities, onObject) => ctx.client().getObjects(integrities, onObject),
+    fetchOne: (integrity) => ctx.client().getObject(integrity),
+    limit,
+    fallback: (error) => ctx.debug(`the registry has no POST /objects/batch (${error.code}); one GET per object`),
+  });
   let [downloaded, downloadedBytes] = [0, 0];
 
   function offlineMiss(what: string): Error {
@@ -81,8 +95,12 @@ export function createPackageSource(
   }
 
   async function download(integrity: string, urgent = false): Promise<Buffer> {
-    const client = await clientFor(objectOrigin.get(integrity));
-    const bytes = await limit(() => client.getObject(integrity), { urgent });
+    const origin = objectOrigin.get(integrity);
+    // objects of the registry in batches; those of another origin (--origin) one GET each from it
+    const bytes =
+      origin === undefined
+        ? await batcher.get(integrity, urgent)
+        : await limit(async () => (await clientFor(origin)).getObject(integrity), { urgent });
     downloaded++;
     downloadedBytes += bytes.byteLength;
     return bytes;
@@ -93,47 +111,30 @@ export function createPackageSource(
       return { downloaded, downloadedBytes };
     },
 
-    getPackage(spec: PackageSpec): Promise<PackageDocument> {
-      let pending = packages.get(spec.canonical);
-      if (!pending) {
-        pending = (async () => {
-          const client = await clientFor(spec.ref.host);
-          const remember = (doc: PackageDocument) => rememberOrigin(spec.ref.host, client, doc);
-          const cached = await cache.readPackage(client.registry, spec.canonical);
-          if (options.offline) {
-            if (!cached) throw offlineMiss(`The package ${spec.canonical}`);
-            return remember(cached.document);
-          }
-          if (options.preferOffline && cached) return remember(cached.document);
-          const fresh = await limit(() => client.getPackage(spec.ref, cached?.etag), { urgent: true });
-          if (!fresh) return remember((cached as NonNullable<typeof cached>).document);
-          // checked before anything of it is kept: the host's signature, and no version replaced
-          await trust.checkPackage(spec.ref.host, fresh.document, cached?.document);
-          remember(fresh.document);
-          await cache.writePackage({
-            registry: client.registry,
-            name: spec.canonical,
-            etag: fresh.etag,
-            fetchedAt: new Date().toISOString(),
-            document: fresh.document,
-          });
-          return fresh.document;
-        })();
-        packages.set(spec.canonical, pending);
-      }
-      return pending;
+    /** The package document; `revalidate` asks the registry even when the cached one is fresh. */
+    async getPackage(spec: PackageSpec, revalidate = false): Promise<PackageDocument> {
+      const client = await clientFor(spec.ref.host);
+      return rememberOrigin(spec.ref.host, client, await docs.getPackage(spec, client, revalidate));
     },
 
     /**
      * The version an edge resolves to and the package document that names its integrity. A
      * `legacy` package of this registry is picked from its npm view (the upstream's versions
      * plus the mirrored ones, as npm would see them); a version not mirrored yet is mirrored
-     * first (one HEAD on its tarball), then the package document is read again.
+     * first (one HEAD on its tarball), then the package document is read again. `revalidate`
+     * (packages named on the command line) asks the registry even when the cached document is fresh.
      */
-    async pick(spec: PackageSpec): Promise<{ document: PackageDocument; version: string }> {
+    async pick(spec: PackageSpec, revalidate = false): Promise<{ document: PackageDocument; version: string }> {
       if (spec.ref.namespace !== LEGACY || options.offline) {
-        const document = await this.getPackage(spec);
-        return { document, version: pickVersion(document, spec) };
+        const document = await this.getPackage(spec, revalidate);
+        try {
+          return { document, version: pickVersion(document, spec) };
+        } catch (error) {
+          // a fresh copy may predate the version or tag asked for: ask the registry before refusing
+          if (!docs.packageWasFresh(spec.canonical)) throw error;
+          const revalidated = await this.getPackage(spec, true);
+          return { document: revalidated, version: pickVersion(revalidated, spec) };
+        }
       }
       if (options.preferOffline) {
         const cached = await cache.readPackage(ctx.registry, spec.canonical);
@@ -146,11 +147,11 @@ export function createPackageSource(
         }
       }
       if (spec.ref.host !== (await ctx.registryHost())) {
-        const document = await this.getPackage(spec);
+        const document = await this.getPackage(spec, revalidate);
         return { document, version: pickVersion(document, spec) };
       }
-      const getPackage = (legacy: PackageSpec) => this.getPackage(legacy);
-      return pickLegacy({ ctx, limit, npmPackuments, mirroring, packages, getPackage, engines: options.engines }, spec);
+      const getPackage = (legacy: PackageSpec, revalidate?: boolean) => this.getPackage(legacy, revalidate);
+      return pickLegacy({ ctx, limit, mirroring, docs, getPackage, engines: options.engines }, spec);
     },
 
     /** The canonical version document named by `integrity`, verified (`version`: see `mirroredThenAgain`). */
@@ -277,16 +278,15 @@ async function mirroredThenAgain(
   return again();
 }
 
+type PackageDocuments = ReturnType<typeof createPackageDocuments>;
+
 interface LegacyPick {
   ctx: CliContext;
   limit: ReturnType<typeof createLimiter>;
-  /** npm views fetched so far, by npm name */
-  npmPackuments: Map<string, Promise<NpmPackument | undefined>>;
   /** mirror requests under way, by `canonical@version` */
   mirroring: Map<string, Promise<PackageDocument>>;
-  /** the package documents read so far (a mirrored version makes one stale) */
-  packages: Map<string, Promise<PackageDocument>>;
-  getPackage(spec: PackageSpec): Promise<PackageDocument>;
+  docs: PackageDocuments;
+  getPackage(spec: PackageSpec, revalidate?: boolean): Promise<PackageDocument>;
   engines: Omit<EngineCheck, 'enginesNode'> | undefined;
 }
 
@@ -325,17 +325,23 @@ function pickFromNpmView(npm: NpmPackument, spec: PackageSpec, engines: Omit<Eng
  * mirrored yet is mirrored first, then its package document read again.
  */
 async function pickLegacy(
-  { ctx, limit, npmPackuments, mirroring, packages, getPackage, engines }: LegacyPick,
+  { ctx, limit, mirroring, docs, getPackage, engines }: LegacyPick,
   spec: PackageSpec,
 ): Promise<{ document: PackageDocument; version: string }> {
   const npmName = spec.ref.name;
-  let packument = npmPackuments.get(npmName);
-  if (!packument) {
-    packument = limit(() => ctx.client().getNpmPackument(npmName), { urgent: true });
-    npmPackuments.set(npmName, packument);
+  let npm = await docs.getNpmView(npmName);
+  let version: string | undefined;
+  try {
+    version = npm && pickFromNpmView(npm, spec, engines);
+  } catch (error) {
+    // a fresh copy may predate the version or tag asked for: ask the registry before refusing
+    if (!docs.npmViewWasFresh(npmName)) throw error;
   }
-  const npm = await packument;
-  if (!npm) {
+  if (version === undefined && docs.npmViewWasFresh(npmName)) {
+    npm = await docs.getNpmView(npmName, true);
+    version = npm && pickFromNpmView(npm, spec, engines);
+  }
+  if (!npm || version === undefined) {
     throw new ClientError(
       'PACKAGE_NOT_FOUND',
       `The npm package "${npmName}" is not on ${ctx.registry} (its legacy mirror does not have it).`,
@@ -345,11 +351,14 @@ async function pickLegacy(
       },
     );
   }
-  const version = pickFromNpmView(npm, spec, engines);
-  let document = await getPackage(spec).catch((error: unknown) => {
-    if (error instanceof ClientError && error.status === 404) return undefined;
-    throw error;
-  });
+  const read = (revalidate: boolean) =>
+    getPackage(spec, revalidate).catch((error: unknown) => {
+      if (error instanceof ClientError && error.status === 404) return undefined;
+      throw error;
+    });
+  let document = await read(false);
+  // a fresh copy may predate a version mirrored since: ask the registry before mirroring it again
+  if (document && !document.versions[version] && docs.packageWasFresh(spec.canonical)) document = await read(true);
   if (!document?.versions[version]) {
     const key = `${spec.canonical}@${version}`;
     let mirrored = mirroring.get(key);
@@ -357,8 +366,7 @@ async function pickLegacy(
       mirrored = (async () => {
         ctx.debug(`mirroring ${npmName}@${version} on the registry`);
         await limit(() => ctx.client().mirrorNpmVersion(npmName, version), { urgent: true });
-        packages.delete(spec.canonical);
-        return getPackage(spec);
+        return getPackage(spec, true);
       })();
       mirroring.set(key, mirrored);
     }

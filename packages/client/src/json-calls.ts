@@ -53,3 +53,13 @@ export function createJsonCalls(transport: RegistryTransport): JsonCalls {
 export function ns(namespace: string, host: string): string {
   return `${namespace}@${host}`;
 }
+
+/** Freshness lifetime left of a response (RFC 9111 §4.2): max-age less the Age a cache in between added. */
+export function freshSeconds(headers: Headers): number {
+  const control = (headers.get('cache-control') ?? '').toLowerCase();
+  if (/(?:^|,)\s*(?:no-cache|no-store)\b/.test(control)) return 0;
+  const maxAge = /(?:^|,)\s*max-age\s*=\s*"?(\d{1,9})"?/.exec(control);
+  if (!maxAge) return 0;
+  const age = Number(/^\d{1,9}$/.exec(headers.get('age')?.trim() ?? '')?.[0] ?? 0);
+  return Math.max(0, Number(maxAge[1]) - age);
+}

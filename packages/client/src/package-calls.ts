@@ -2,13 +2,21 @@ import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { PackageDocument, VersionDocument } from '@entropic/types';
 import { ClientError } from './client-error.ts';
-import { type JsonCalls, ns, parseJson } from './json-calls.ts';
+import { freshSeconds, type JsonCalls, ns, parseJson } from './json-calls.ts';
 import type { MultipartBody } from './multipart-body.ts';
 import { type PackageRef, packagePath } from './package-ref.ts';
 
 export interface CachedPackageDocument {
   document: PackageDocument;
   etag: string | undefined;
+  /** seconds the answer stays fresh (Cache-Control max-age less Age; 0 with no-cache or no-store) */
+  maxAge: number;
+}
+
+/** The answer to a revalidation whose ETag still matched: the cached document stays, fresh for `maxAge` more. */
+export interface NotModified {
+  notModified: true;
+  maxAge: number;
 }
 
 export interface PublishOptions {
@@ -86,19 +94,19 @@ export function packageCalls({ transport, json, empty, allPages }: JsonCalls) {
       return allPages<unknown>(`/packages/maintained-by/${ns(namespace, host)}`);
     },
 
-    /** The package document; `undefined` when `etag` still matches (304). */
-    async getPackage(ref: PackageRef, etag?: string): Promise<CachedPackageDocument | undefined> {
+    /** The package document, or NotModified when `etag` still matches (304); both say how long they stay fresh. */
+    async getPackage(ref: PackageRef, etag?: string): Promise<CachedPackageDocument | NotModified> {
       // reads send the token when there is one: a private package is read with read access (docs/private-packages.md)
       const raw = await transport.send(packagePath(ref), { accept: [304], headers: etag ? { 'if-none-match': etag } : {} });
       if (raw.status === 304) {
         await raw.body.dump();
-        return undefined;
+        return { notModified: true, maxAge: freshSeconds(raw.headers) };
       }
       const document = (await parseJson(raw)) as PackageDocument;
       if (typeof document !== 'object' || document === null || typeof document.versions !== 'object' || typeof document.tags !== 'object') {
         throw new ClientError('INVALID_RESPONSE', `The registry sent a malformed package document for ${ref.namespace}/${ref.name}.`);
       }
-      return { document, etag: raw.headers.get('etag') ?? undefined };
+      return { document, etag: raw.headers.get('etag') ?? undefined, maxAge: freshSeconds(raw.headers) };
     },
 
     getVersion(ref: PackageRef, version: string): Promise<VersionDocument> {

@@ -7,8 +7,8 @@ import { packageCalls } from './package-calls.ts';
 import { createRegistryTransport, type TransportOptions } from './registry-transport.ts';
 
 export type { CreatedToken, CreateTokenInput, LoginPoll, LoginSession, TokenInfo } from './auth-calls.ts';
-export type { NpmPackument } from './download-calls.ts';
-export type { CachedPackageDocument, PublishOptions, TrustedPublisher } from './package-calls.ts';
+export type { CachedNpmPackument, NpmPackument } from './download-calls.ts';
+export type { CachedPackageDocument, NotModified, PublishOptions, TrustedPublisher } from './package-calls.ts';
 
 export type RegistryClientOptions = TransportOptions;
 

@@ -40,21 +40,26 @@ export interface RegistryTransport {
   readonly registry: string;
   /** Sends a request to a path under the registry (or an absolute URL); error statuses reject with a ClientError. */
   send(path: string, init?: SendOptions): Promise<RawResponse>;
+  /**
+   * POSTs a small JSON body on the keep-alive pool and hands back the response body as a stream
+   * (for answers too large to buffer: `POST /objects/batch`); error statuses reject as `send`'s do.
+   */
+  postForStream(path: string, json: unknown, headers?: Record<string, string>): Promise<IncomingMessage>;
   /** Closes the keep-alive connections. */
   close(): void;
 }
 
-interface FastGet {
-  method?: 'GET' | 'HEAD';
+interface HttpInit {
+  method?: Method;
   headers: Record<string, string>;
   accept?: readonly number[];
+  body?: Buffer;
 }
 
 /**
- * HTTP to one registry. Bodiless GETs and HEADs (the bulk of an install: one per file) go through
- * node:http with a keep-alive pool: about half the CPU of fetch per request (the install's
- * bottleneck), and no lazy load of fetch (~30 ms) on the install path. Bodies (publish, JSON
- * writes) use fetch.
+ * HTTP to one registry. Bodiless requests and small JSON bodies (all of an install) go through
+ * node:http with a keep-alive pool: about half the CPU of fetch per request, and no lazy load of
+ * fetch (~30 ms) on the install path. Streamed bodies (publish) use fetch.
  */
 export function createRegistryTransport(options: TransportOptions): RegistryTransport {
   const base = new URL(options.registry.endsWith('/') ? options.registry : `${options.registry}/`);
@@ -76,8 +81,14 @@ export function createRegistryTransport(options: TransportOptions): RegistryTran
       headers.authorization = `Bearer ${options.token}`;
       if (options.otp) headers['npm-otp'] = options.otp;
     }
-    if ((method === 'GET' || method === 'HEAD') && init.body === undefined && init.json === undefined) {
-      return getFast(path, { method, headers, ...(init.accept ? { accept: init.accept } : {}) });
+    if (init.body === undefined) {
+      // bodiless requests and small JSON bodies: node:http on the keep-alive pool (no fetch to load)
+      const json = init.json === undefined ? undefined : Buffer.from(JSON.stringify(init.json));
+      if (json) {
+        headers['content-type'] = 'application/json';
+        headers['content-length'] = String(json.byteLength);
+      }
+      return viaHttp(path, { method, headers, ...(init.accept ? { accept: init.accept } : {}), ...(json ? { body: json } : {}) });
     }
     let body: string | Readable | undefined = init.body;
     if (init.json !== undefined) {
@@ -114,7 +125,7 @@ export function createRegistryTransport(options: TransportOptions): RegistryTran
     throw await responseError(raw, registry);
   }
 
-  function getFast(path: string, init: FastGet): Promise<RawResponse> {
+  function viaHttp(path: string, init: HttpInit): Promise<RawResponse> {
     const method = init.method ?? 'GET';
     const target = new URL(path.startsWith('http://') || path.startsWith('https://') ? path : url(path));
     const headers: Record<string, string> = { 'user-agent': userAgent, ...init.headers };
@@ -135,13 +146,45 @@ export function createRegistryTransport(options: TransportOptions): RegistryTran
         });
       });
       request.on('error', (error) => reject(networkError(error, registry)));
-      request.end();
+      request.end(init.body);
+    });
+  }
+
+  function postForStream(path: string, json: unknown, extra: Record<string, string> = {}): Promise<IncomingMessage> {
+    const target = new URL(url(path));
+    const body = Buffer.from(JSON.stringify(json));
+    const headers: Record<string, string> = {
+      'user-agent': userAgent,
+      'content-type': 'application/json',
+      'content-length': String(body.byteLength),
+      ...extra,
+    };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const started = performance.now();
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const issue = target.protocol === 'https:' ? httpsRequest : httpRequest;
+      const request = issue(target, { method: 'POST', headers, agent }, (response: IncomingMessage) => {
+        const status = response.statusCode ?? 0;
+        options.onRequest?.(`POST ${target.href} → ${status} (${Math.round(performance.now() - started)} ms to the headers)`);
+        if (status < 400) {
+          response.on('error', () => {}); // the reader sees errors through its own iteration
+          resolve(response);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', (error) => reject(networkError(error, registry)));
+        response.on('end', () => responseError(bufferedResponse(status, response, Buffer.concat(chunks)), registry).then(reject, reject));
+      });
+      request.on('error', (error) => reject(networkError(error, registry)));
+      request.end(body);
     });
   }
 
   return {
     registry,
     send,
+    postForStream,
     close() {
       // fetch's global pool closes idle connections by itself; ours is closed here
       agent.destroy();

@@ -42,7 +42,7 @@ describe('registry transport', () => {
     assert.ok(seen.every((request) => request.authorization === 'Bearer secret'));
   });
 
-  it('sends no token when a call opts out, and JSON bodies through fetch', async () => {
+  it('sends no token when a call opts out, and small JSON bodies', async () => {
     handler = (_request, response) => response.end('{}');
     seen.length = 0;
     const transport = createRegistryTransport({ registry, token: 'secret' });

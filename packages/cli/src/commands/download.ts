@@ -13,7 +13,7 @@ export const download = defineCommand({
   async run(ctx) {
     const spec = await specArg(ctx, 0, 'download');
     const source = createPackageSource(ctx, { offline: ctx.options.offline === true });
-    const { document: pkg, version } = await source.pick(spec);
+    const { document: pkg, version } = await source.pick(spec, true);
     const integrity = pkg.versions[version] as string;
     const what = `${spec.canonical}@${version}`;
     const document = await source.getDocument(integrity, what);
