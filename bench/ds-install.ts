@@ -13,7 +13,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { createMultipartBody, createRegistryClient, type MultipartPart } from '@entropic/client';
-import { DS_BIN, startDsWorld } from '../packages/cli/test/support/ds-harness.ts';
+import { startDsWorld } from '../packages/cli/test/support/ds-harness.ts';
+import { freePort } from './lib/net.ts';
+import { realGraph, startUpstream, type UpstreamFiles } from './lib/npm-upstream.ts';
 
 const exec = promisify(execFile);
 const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -23,8 +25,13 @@ const { values: flags } = parseArgs({
     packages: { type: 'string', default: '100' },
     out: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    only: { type: 'string' },
+    graphs: { type: 'string', default: 'generated,real' },
   },
 });
+const GRAPHS = (flags.graphs as string).split(',');
+/** The real graph's roots: their trees as this checkout's node_modules holds them. */
+const REAL_ROOTS = ['express', 'fastify'];
 const PROF = flags['cpu-prof'];
 const RUNS = Number(flags.runs);
 const COUNT = Number(flags.packages);
@@ -115,10 +122,22 @@ interface Timing {
   wallMs: number;
   /** user + system CPU of the installer and its children (GNU time) */
   cpuMs: number;
+  /** HTTP requests the registry answered during the install (its /metrics) */
+  requests: number;
+}
+
+/** Requests the registry has answered so far: the sum of its request histogram's counts. */
+async function requestCount(registry: string): Promise<number> {
+  const text = await (await fetch(`${registry}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('entropic_http_request_duration_seconds_count')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
 }
 
 /** Runs under GNU time so the installer's own CPU time (children included) is known besides the wall time. */
-async function time(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<Timing> {
+async function time(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<Omit<Timing, 'requests'>> {
   const started = performance.now();
   const { stderr } = await exec('/usr/bin/time', ['-f', 'CPU %U %S', command, ...args], {
     cwd,
@@ -134,7 +153,9 @@ async function time(command: string, args: string[], cwd: string, env: Record<st
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 type Tool = 'ds' | 'bun' | 'pnpm' | 'npm';
-const TOOLS: Tool[] = ['ds', 'bun', 'pnpm', 'npm'];
+const ALL_TOOLS: Tool[] = ['ds', 'bun', 'pnpm', 'npm'];
+/** `--only ds,bun`: a subset (for profiling; the report's ratios need ds and the other) */
+const TOOLS: Tool[] = flags.only ? ALL_TOOLS.filter((t) => (flags.only as string).split(',').includes(t)) : ALL_TOOLS;
 
 interface Project {
   dir: string;
@@ -142,32 +163,42 @@ interface Project {
   warm: () => Promise<Timing>;
 }
 
+/** What a project depends on, for ds (Package.toml keys) and for the npm-protocol installers. */
+interface Graph {
+  name: 'generated' | 'real';
+  ds: Record<string, string>;
+  npm: Record<string, string>;
+  /** a module every install must make loadable, and what `typeof require(it)` or its export must print */
+  check: { module: string; expression: string; expect: string };
+}
+
+const DS_BUNDLE = join(REPO, 'packages/cli/dist/ds.mjs');
+
 /** One installer's project: cold = empty caches, no lockfile, no node_modules; warm = caches full, no lockfile, no node_modules. */
-async function projectFor(
-  tool: Tool,
-  dir: string,
-  registry: string,
-  roots: string[],
-  bins: { bun: string; pnpm: string },
-): Promise<Project> {
+async function projectFor(tool: Tool, dir: string, registry: string, graph: Graph, bins: { bun: string; pnpm: string }): Promise<Project> {
   const home = join(dir, '.home');
   const cache = join(dir, '.cache');
   await mkdir(home, { recursive: true });
-  const npmDeps = Object.fromEntries(roots.map((r) => [`@bench/${r}`, '^1.0.0']));
   if (tool === 'ds')
-    await writeFile(join(dir, 'Package.toml'), `[dependencies]\n${roots.map((r) => `"bench/${r}" = "^1.0.0"`).join('\n')}\n`);
+    await writeFile(
+      join(dir, 'Package.toml'),
+      `[dependencies]\n${Object.entries(graph.ds)
+        .map(([name, range]) => `"${name}" = "${range}"`)
+        .join('\n')}\n`,
+    );
   else
     await writeFile(
       join(dir, 'package.json'),
-      JSON.stringify({ name: 'bench-app', version: '1.0.0', private: true, dependencies: npmDeps }),
+      JSON.stringify({ name: 'bench-app', version: '1.0.0', private: true, dependencies: graph.npm }),
     );
   await writeFile(join(dir, '.npmrc'), `registry=${registry}/\n`);
   const lockfile = { ds: 'Package.lock', bun: 'bun.lock', pnpm: 'pnpm-lock.yaml', npm: 'package-lock.json' }[tool];
   const env: Record<string, string> = { HOME: home, XDG_CACHE_HOME: cache, CI: '' };
-  const run = (): Promise<Timing> => {
+  const runTool = (): Promise<Omit<Timing, 'requests'>> => {
     switch (tool) {
       case 'ds':
-        return time(process.execPath, [...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : []), DS_BIN, 'install'], dir, {
+        // the esbuild bundle itself (built above), as an installed `ds` runs it
+        return time(process.execPath, [...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : []), DS_BUNDLE, 'install'], dir, {
           ...env,
           ENTROPIC_REGISTRY: registry,
           ENTROPIC_CACHE: cache,
@@ -196,6 +227,12 @@ async function projectFor(
         return time('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', `--cache=${cache}`], dir, env);
     }
   };
+  const run = async (): Promise<Timing> => {
+    const before = await requestCount(registry);
+    const timing = await runTool();
+    // the second /metrics request counts too
+    return { ...timing, requests: (await requestCount(registry)) - before - 1 };
+  };
   const clean = async () => {
     await rm(join(dir, 'node_modules'), { recursive: true, force: true });
     await rm(join(dir, lockfile), { force: true });
@@ -214,59 +251,119 @@ async function projectFor(
   };
 }
 
+/** The generated graph, published to Entropic as `bench/pNNN`. */
+async function generatedGraph(registry: string, token: string): Promise<Graph> {
+  const graph = generateGraph(COUNT);
+  console.error(`publishing ${graph.packages.length} packages …`);
+  await inBatches(graph.packages, 8, (p) => publishToEntropic(registry, token, p));
+  const root = graph.roots[0] as string;
+  return {
+    name: 'generated',
+    ds: Object.fromEntries(graph.roots.map((r) => [`bench/${r}`, '^1.0.0'])),
+    npm: Object.fromEntries(graph.roots.map((r) => [`@bench/${r}`, '^1.0.0'])),
+    check: { module: `@bench/${root}`, expression: `require('@bench/${root}')`, expect: root },
+  };
+}
+
+/** The real graph (express and fastify as installed in this checkout), from the local upstream through `legacy`. */
+function realGraphOf(roots: Record<string, string>): Graph {
+  return {
+    name: 'real',
+    ds: roots,
+    npm: roots,
+    check: { module: 'express', expression: "typeof require('express') + typeof require('fastify')", expect: 'functionfunction' },
+  };
+}
+
+type Results = Record<string, Timing[]>;
+
+/** One interleaved round on one graph: every installer cold then warm, in the round's order. */
+async function round(graph: Graph, run: number, work: string, registry: string, bins: { bun: string; pnpm: string }, results: Results) {
+  const order = TOOLS.map((_, i) => TOOLS[(i + run) % TOOLS.length] as Tool);
+  const line: string[] = [];
+  for (const tool of order) {
+    const dir = join(work, `${graph.name}-${tool}-${run}`);
+    await mkdir(dir, { recursive: true });
+    const project = await projectFor(tool, dir, registry, graph, bins);
+    for (const kind of ['Cold', 'Warm'] as const) {
+      const timing = await (kind === 'Cold' ? project.cold() : project.warm());
+      const key = `${graph.name} ${tool}${kind}`;
+      results[key] = [...(results[key] ?? []), timing];
+      line.push(`${tool}${kind} ${Math.round(timing.wallMs)} ms wall, ${Math.round(timing.cpuMs)} ms CPU, ${timing.requests} req`);
+    }
+    const check = await exec(process.execPath, ['-e', `console.log(${graph.check.expression})`], { cwd: dir });
+    if (check.stdout.trim() !== graph.check.expect)
+      throw new Error(`${tool} install of the ${graph.name} graph did not produce a loadable tree`);
+  }
+  console.error(`${graph.name} run ${run + 1}/${RUNS} (${order.join(' → ')}):\n  ${line.join('\n  ')}`);
+}
+
+/** Medians and ratios, by graph. */
+function summarise(results: Results, graphs: Graph[]) {
+  const of = (key: string, pick: (t: Timing) => number) => (results[key] ? Math.round(median(results[key].map(pick))) : Number.NaN);
+  const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
+  return Object.fromEntries(
+    graphs.map((graph) => {
+      const keys = TOOLS.flatMap((t) => [`${t}Cold`, `${t}Warm`]);
+      const metric = (pick: (t: Timing) => number) => Object.fromEntries(keys.map((k) => [k, of(`${graph.name} ${k}`, pick)]));
+      const wall = metric((t) => t.wallMs);
+      const cpu = metric((t) => t.cpuMs);
+      const others = TOOLS.filter((t) => t !== 'ds');
+      const ratios = (m: Record<string, number>) =>
+        Object.fromEntries(
+          others.flatMap((t) => [
+            [`cold ds/${t}`, ratio(m.dsCold as number, m[`${t}Cold`] as number)],
+            [`warm ds/${t}`, ratio(m.dsWarm as number, m[`${t}Warm`] as number)],
+          ]),
+        );
+      return [
+        graph.name,
+        {
+          medianWallMs: wall,
+          medianCpuMs: cpu,
+          medianRequests: metric((t) => t.requests),
+          wallRatios: ratios(wall),
+          cpuRatios: ratios(cpu),
+        },
+      ];
+    }),
+  );
+}
+
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'entropic-bench-ds-'));
   console.error('building the ds bundle …');
   await exec('npm', ['run', 'build', '-w', '@entropic/cli'], { cwd: REPO });
   const bins = await installTools();
-  const graph = generateGraph(COUNT);
-  const world = await startDsWorld(['bench']);
+  const upstreamFiles: UpstreamFiles = { packuments: new Map(), tarballs: new Map() };
+  const upstreamPort = await freePort();
+  const realRoots = GRAPHS.includes('real')
+    ? await realGraph(REPO, REAL_ROOTS, `http://127.0.0.1:${upstreamPort}`, upstreamFiles)
+    : undefined;
+  const upstream = realRoots ? await startUpstream(join(work, 'upstream'), upstreamPort, upstreamFiles) : undefined;
+  const world = await startDsWorld(['bench'], upstream ? { env: { LEGACY_UPSTREAM: upstream.url } } : {});
   try {
-    console.error(`publishing ${graph.packages.length} packages …`);
-    const entropicToken = world.tokens.bench as string;
-    await inBatches(graph.packages, 8, (p) => publishToEntropic(world.registry.url, entropicToken, p));
-    const results = Object.fromEntries(TOOLS.flatMap((t) => [`${t}Cold`, `${t}Warm`].map((k) => [k, [] as Timing[]]))) as Record<
-      string,
-      Timing[]
-    >;
-    for (let run = 0; run < RUNS; run++) {
-      // Interleaved: every installer once per round, the order rotating round to round.
-      const order = TOOLS.map((_, i) => TOOLS[(i + run) % TOOLS.length] as Tool);
-      for (const tool of order) {
-        const dir = join(work, `${tool}-${run}`);
-        await mkdir(dir, { recursive: true });
-        const project = await projectFor(tool, dir, world.registry.url, graph.roots, bins);
-        (results[`${tool}Cold`] as Timing[]).push(await project.cold());
-        (results[`${tool}Warm`] as Timing[]).push(await project.warm());
-        const check = await exec(process.execPath, ['-e', `console.log(require('@bench/${graph.roots[0]}'))`], { cwd: dir });
-        if (check.stdout.trim() !== graph.roots[0]) throw new Error(`${tool} install did not produce a loadable tree`);
-      }
-      console.error(
-        `run ${run + 1}/${RUNS} (${order.join(' → ')}): ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round((v.at(-1) as Timing).wallMs)])))}`,
-      );
+    const registry = world.registry.url;
+    const graphs: Graph[] = [];
+    if (GRAPHS.includes('generated')) graphs.push(await generatedGraph(registry, world.tokens.bench as string));
+    if (realRoots) {
+      graphs.push(realGraphOf(realRoots));
+      console.error(`real graph: ${upstreamFiles.packuments.size} packages from the upstream; mirroring them through legacy …`);
+      // Every installer then finds them mirrored: the first one does not pay for the mirror.
+      const warmUp = join(work, 'mirror-warm-up');
+      await mkdir(warmUp, { recursive: true });
+      await (await projectFor('ds', warmUp, registry, realGraphOf(realRoots), bins)).cold();
+      await (await projectFor('npm', join(warmUp, 'npm'), registry, realGraphOf(realRoots), bins)).cold();
     }
-    const wall = (k: string) => median((results[k] as Timing[]).map((t) => t.wallMs));
-    const cpu = (k: string) => median((results[k] as Timing[]).map((t) => t.cpuMs));
-    const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
+    const results: Results = {};
+    for (let run = 0; run < RUNS; run++) {
+      for (const graph of graphs) await round(graph, run, work, registry, bins, results);
+    }
     const report = {
-      packages: graph.packages.length,
-      files: graph.packages.reduce((n, p) => n + Object.keys(p.files).length + 1, 0),
+      packages: { generated: COUNT, real: upstreamFiles.packuments.size },
       runs: RUNS,
       tools: { ...TOOL_VERSIONS, npm: (await exec('npm', ['--version'])).stdout.trim() },
-      medianWallMs: Object.fromEntries(Object.keys(results).map((k) => [k, Math.round(wall(k))])),
-      medianCpuMs: Object.fromEntries(Object.keys(results).map((k) => [k, Math.round(cpu(k))])),
-      wallRatios: Object.fromEntries(
-        (['bun', 'pnpm', 'npm'] as const).flatMap((t) => [
-          [`cold ds/${t}`, ratio(wall('dsCold'), wall(`${t}Cold`))],
-          [`warm ds/${t}`, ratio(wall('dsWarm'), wall(`${t}Warm`))],
-        ]),
-      ),
-      cpuRatios: Object.fromEntries(
-        (['bun', 'pnpm', 'npm'] as const).flatMap((t) => [
-          [`cold ds/${t}`, ratio(cpu('dsCold'), cpu(`${t}Cold`))],
-          [`warm ds/${t}`, ratio(cpu('dsWarm'), cpu(`${t}Warm`))],
-        ]),
-      ),
+      graphs: summarise(results, graphs),
       targets: { 'cold ds/bun': 1.0, 'warm ds/bun': 1.0 },
       load: (await exec('uptime')).stdout.trim(),
       node: process.version,
@@ -276,6 +373,7 @@ async function main(): Promise<void> {
     if (flags.out) await writeFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
   } finally {
     await world.stop();
+    await upstream?.stop();
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -19,6 +19,7 @@ import { canPin, LOAD_CPU, pinnedCommand, pinProcess, SERVER_CPU } from './lib/c
 import { percentile } from './lib/load.ts';
 import { freePort, waitForHttp } from './lib/net.ts';
 import { makeTarball } from './lib/npm-document.ts';
+import { startUpstream, type UpstreamFiles } from './lib/npm-upstream.ts';
 import { startPinnedVerdaccio, stopper } from './lib/pinned-verdaccio.ts';
 import { REPO_ROOT, startRegistry } from './lib/registry.ts';
 import { processCpuNs } from './lib/rss.ts';
@@ -60,13 +61,6 @@ const { cleanups, track, runCleanups, disarm } = createRunGuard(25 * 60_000, log
 
 // ---------------------------------------------------------------------------------------------
 // The upstream's packages
-
-interface UpstreamFiles {
-  /** packument file name → body */
-  packuments: Map<string, Buffer>;
-  /** `<name>/-/<file>.tgz` → bytes */
-  tarballs: Map<string, Buffer>;
-}
 
 /**
  * One set of `count` packages named `<set>-pkg-NNN`: the first 10 are the project's direct
@@ -162,55 +156,6 @@ async function generateSet(set: string, count: number, baseUrl: string, out: Ups
 
 // ---------------------------------------------------------------------------------------------
 // Servers
-
-/** nginx (one worker, sendfile, ETags) as the upstream: `/<name>` is the packument, `/<name>/-/<file>` a tarball. */
-async function startUpstream(dir: string, port: number, files: UpstreamFiles): Promise<ReferenceServer> {
-  const root = join(dir, 'www');
-  await mkdir(join(root, 'packuments'), { recursive: true });
-  for (const [name, body] of files.packuments) await writeFile(join(root, 'packuments', `${name}.json`), body);
-  for (const [path, bytes] of files.tarballs) {
-    await mkdir(join(root, path, '..'), { recursive: true });
-    await writeFile(join(root, path), bytes);
-  }
-  for (const temp of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir, temp), { recursive: true });
-  const config = `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  keepalive_timeout 65;
-  types { application/octet-stream tgz; application/json json; }
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    root ${root};
-    location ~ ^/([^/]+)$ { try_files /packuments/$1.json =404; }
-  }
-}
-`;
-  await writeFile(join(dir, 'nginx.conf'), config);
-  const { command, args } = pinnedCommand(SERVER_CPU, 'nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')]);
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${port}`;
-  const first = files.packuments.keys().next().value as string;
-  await waitForHttp(`${url}/${first}`, 15_000, () => (child.exitCode !== null ? `nginx exited ${child.exitCode}` : undefined)).catch(
-    (error) => {
-      child.kill('SIGKILL');
-      throw error;
-    },
-  );
-  return { url, pid: child.pid as number, stop: stopper(child) };
-}
 
 /** Verdaccio 6.8.0 proxying the upstream for every package (its shipped defaults otherwise). */
 async function startVerdaccioProxy(dir: string, upstreamUrl: string): Promise<ReferenceServer & { logFile: string }> {
