@@ -6,12 +6,36 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
+import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { type DsUser, type DsWorld, startDsWorld, tempDir, writeProject } from '../../packages/cli/test/support/ds-harness.ts';
 
 const exec = promisify(execFile);
+
+/** A registry from before `POST /objects/batch`: a proxy that answers that route as an unknown one. */
+async function startOldRegistry(target: string): Promise<{ url: string; server: Server }> {
+  const upstream = new URL(target);
+  const server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/objects/batch') {
+      req.resume();
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: 'No route for POST /objects/batch.', code: 'NOT_FOUND' }));
+      return;
+    }
+    const forward = request(
+      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
+}
 
 interface InstallJson {
   packages: Array<{ path: string; name: string; version: string }>;
@@ -96,5 +120,22 @@ describe('ds install: batched objects and fresh package documents', { timeout: 1
     const named = await user.ds(['install', 'alice/leaf', '--json'], { cwd: project });
     assert.equal(named.code, 0, named.stderr);
     assert.deepEqual(table(named.json<InstallJson>()), { 'node_modules/@alice/leaf': '1.2.0' });
+  });
+
+  it('installs from a registry without the batch route, one GET per object', async () => {
+    const old = await startOldRegistry(world.registry.url);
+    try {
+      const user = await world.user({ registry: old.url });
+      const project = await writeProject(await tempDir(), { 'Package.toml': '[dependencies]\n"alice/app" = "^1.0.0"\n' });
+      const install = await user.ds(['install', '--json', '--verbose'], { cwd: project });
+      assert.equal(install.code, 0, install.stderr);
+      const asked = requests(install.stderr);
+      const batches = asked.filter((r) => r === 'POST /objects/batch').length;
+      assert.ok(batches >= 1 && batches <= 2, `asked ${batches} times: once, and no more after the 404`);
+      assert.ok(asked.filter((r) => r.startsWith('GET /objects/object/')).length >= 3 * 8, asked.join('\n'));
+      assert.equal((await exec(process.execPath, ['-p', "require('@alice/app')"], { cwd: project })).stdout.trim(), 'app@1.0.0');
+    } finally {
+      old.server.close();
+    }
   });
 });
