@@ -54,10 +54,12 @@ export function ns(namespace: string, host: string): string {
   return `${namespace}@${host}`;
 }
 
-/** Freshness lifetime left of a response (RFC 9111 §4.2): max-age less the Age a cache in between added. */
+/** Freshness lifetime left of a response (RFC 9111 §4.2): max-age less the Age a cache in between added; 0 for private answers. */
 export function freshSeconds(headers: Headers): number {
   const control = (headers.get('cache-control') ?? '').toLowerCase();
-  if (/(?:^|,)\s*(?:no-cache|no-store)\b/.test(control)) return 0;
+  // `private`: an answer for this credential only; the cache may be shared by several (one HOME,
+  // several tokens), so it is asked for again every time (a revoked reader is refused at once)
+  if (/(?:^|,)\s*(?:no-cache|no-store|private)\b/.test(control)) return 0;
   const maxAge = /(?:^|,)\s*max-age\s*=\s*"?(\d{1,9})"?/.exec(control);
   if (!maxAge) return 0;
   const age = Number(/^\d{1,9}$/.exec(headers.get('age')?.trim() ?? '')?.[0] ?? 0);
