@@ -1,6 +1,6 @@
 import type { Page } from '@entropic/types';
 import { ClientError } from './client-error.ts';
-import type { RawResponse, RegistryTransport, SendOptions } from './registry-transport.ts';
+import type { RawResponse, RegistryTransport, ResponseHeaders, SendOptions } from './registry-transport.ts';
 
 /** Requests by their answer: a JSON document, nothing, or every page of a paginated list. */
 export interface JsonCalls {
@@ -55,7 +55,7 @@ export function ns(namespace: string, host: string): string {
 }
 
 /** Freshness lifetime left of a response (RFC 9111 §4.2): max-age less the Age a cache in between added; 0 for private answers. */
-export function freshSeconds(headers: Headers): number {
+export function freshSeconds(headers: ResponseHeaders): number {
   const control = (headers.get('cache-control') ?? '').toLowerCase();
   // `private`: an answer for this credential only; the cache may be shared by several (one HOME,
   // several tokens), so it is asked for again every time (a revoked reader is refused at once)

@@ -28,10 +28,19 @@ export interface SendOptions {
   auth?: boolean;
 }
 
+/**
+ * What callers read of a response's headers. fetch's Headers has it; an answer over node:http
+ * gets a plain reader instead, because the first use of the global Headers loads fetch's undici
+ * (tens of ms of a `ds install`'s start-up).
+ */
+export interface ResponseHeaders {
+  get(name: string): string | null;
+}
+
 /** A response whose status is below 400 or one the caller accepts. */
 export interface RawResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   body: { text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer>; buffer?(): Promise<Buffer>; dump(): Promise<void> };
 }
 
@@ -193,10 +202,12 @@ export function createRegistryTransport(options: TransportOptions): RegistryTran
 }
 
 function bufferedResponse(status: number, response: IncomingMessage, body: Buffer): RawResponse {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(response.headers)) {
-    if (typeof value === 'string') headers.set(name, value);
-  }
+  const headers: ResponseHeaders = {
+    get(name) {
+      const value = response.headers[name.toLowerCase()];
+      return typeof value === 'string' ? value : null;
+    },
+  };
   return {
     status,
     headers,
