@@ -32,7 +32,7 @@ async function time(args: string[], cwd: string, env: Record<string, string>): P
   const { stderr } = await exec('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, DS_BIN, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
-    timeout: 300_000,
+    timeout: 600_000,
     maxBuffer: 64 * 1024 * 1024,
   });
   const wallMs = performance.now() - started;
