@@ -19,6 +19,8 @@ const FALLBACK_DEPTH = MAX_DEPTH / 2;
 const DELTA_MAX_BYTES = 1024 * 1024;
 /** Objects larger than this stay raw (one disk block of overhead is nothing to them). */
 export const PACK_MAX_OBJECT_BYTES = 4 * 1024 * 1024;
+/** A segment smaller than this (or an eighth of the segment size) is merged into the next one a repack writes: fewer files, disk blocks and tables. */
+const MERGE_BELOW = 1024 * 1024;
 /** A tarball is kept as a recipe only when its tar is at most this large (a read rebuilds it). */
 const RECIPE_MAX_TAR_BYTES = 32 * 1024 * 1024;
 
@@ -167,7 +169,12 @@ export class Repacker {
     return undefined;
   }
 
-  /** Segment durable, then its index line durable, then the raw copies deleted. */
+  /**
+   * Segment durable, then its index line durable, then the raw copies deleted. Small segments
+   * (earlier runs' few objects) are merged into it: their objects compressed again with the new
+   * ones, then each dropped and deleted (a kill in between leaves a segment nothing locates, which
+   * compaction drops).
+   */
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const pending = this.pending;
@@ -177,16 +184,64 @@ export class Repacker {
     this.ghosts = new Set();
     this.pendingContent = new Map();
     this.pendingBytes = 0;
-    const units = await unitsOf(pending);
-    const { bytes, entries, tableLength } = buildSegment(units, Date.now());
+    const merged = await this.smallSegments();
+    const units = await unitsOf([...merged.flatMap((segment) => segment.objects), ...pending]);
+    const { bytes, tableLength } = buildSegment(units, Date.now());
     this.report.storedBytes += units.reduce((sum, unit) => sum + unit.bytes.byteLength, 0);
     const segment = await this.inner.putBytes(bytes);
+    ghosts.push(
+      ...merged.flatMap((segment) => segment.objects.filter((object) => !this.index.live.has(object.hex)).map((object) => object.hex)),
+    );
     await this.index.append(
       { add: integrityToHex(segment.integrity), t: tableLength, ...(ghosts.length > 0 ? { ghosts } : {}) },
       this.fence,
     );
     this.report.segments += 1;
-    for (const entry of entries) await this.inner.delete(hexToIntegrity(entry.hex));
+    for (const { hex } of merged) {
+      await this.index.append({ drop: hex }, this.fence);
+      await this.inner.delete(hexToIntegrity(hex));
+    }
+    for (const entry of pending) await this.inner.delete(hexToIntegrity(entry.hex));
+  }
+
+  /** Segments under MERGE_BELOW bytes (up to a segment's worth in all), their objects decoded to their encoded bytes. */
+  private async smallSegments(): Promise<Array<{ hex: string; objects: EncodedObject[] }>> {
+    const below = Math.min(MERGE_BELOW, this.segmentBytes / 8);
+    const small: Array<{ hex: string; objects: EncodedObject[] }> = [];
+    let total = 0;
+    for (const [hex, bytes] of this.index.segments) {
+      if (bytes >= below || total + bytes > this.segmentBytes) continue;
+      const located = [...this.index.located.values()].filter((entry) => entry.segment === hex);
+      const content = await this.inner.getBytes(hexToIntegrity(hex)).catch(() => undefined);
+      if (content === undefined || located.length === 0) continue; // gone, or nothing in it: for gc and fsck
+      try {
+        const blocks = new Map<number, Buffer>();
+        const objects = located.map((entry): EncodedObject => {
+          const unit = content.subarray(entry.offset, entry.offset + entry.length);
+          let block = blocks.get(entry.offset);
+          if (entry.slice !== undefined && block === undefined) {
+            block = decodeBlock(unit);
+            blocks.set(entry.offset, block);
+          }
+          const { hex: objectHex, size, codec, base, depth, packedAt, parts } = entry;
+          return {
+            hex: objectHex,
+            size,
+            codec,
+            depth,
+            packedAt,
+            ...(base === undefined ? {} : { base }),
+            ...(parts === undefined ? {} : { parts }),
+            encoded: block === undefined ? encodedOf(entry, unit) : encodedOf(entry, block, true),
+          };
+        });
+        small.push({ hex, objects });
+        total += bytes;
+      } catch {
+        // a damaged segment stays as it is, for fsck
+      }
+    }
+    return small;
   }
 }
 
