@@ -4,7 +4,19 @@ import type { BlobStore } from '../blob-store.ts';
 import type { PackEntry, PackIndex } from './pack-index.ts';
 import type { PackLease } from './pack-log.ts';
 import type { PackedReader } from './packed-reader.ts';
-import { buildSegment, decodeBlock, type EncodedObject, encodedOf, encodeObject, isSegment, type PendingUnit, unitsOf } from './segment.ts';
+import {
+  buildSegment,
+  decodeBlock,
+  type EncodedObject,
+  encodedOf,
+  encodeObject,
+  hasTable,
+  isSegment,
+  type PendingUnit,
+  parseSegmentTable,
+  TABLE_OFFSET,
+  unitsOf,
+} from './segment.ts';
 import { looksLikeTarball, makeRecipe, type Recipe } from './tarball-recipe.ts';
 
 /** A delta chain is at most this long: a read applies at most this many deltas. */
@@ -94,7 +106,10 @@ export class Repacker {
     if (info === undefined || info.mtime.getTime() > this.cutoff || info.size > PACK_MAX_OBJECT_BYTES) return false;
     const content = await this.inner.getBytes(integrity);
     if (content === undefined || createHash('sha512').update(content).digest('hex') !== hex) return false; // corrupt: for fsck
-    if (isSegment(content)) return false; // an orphan segment: for gc
+    if (isSegment(content)) {
+      await this.removeLeftover(integrity, content);
+      return false;
+    }
     const recipe = looksLikeTarball(content) ? await this.recipeOf(content) : undefined;
     const base =
       recipe !== undefined || baseIntegrity === undefined
@@ -116,6 +131,27 @@ export class Repacker {
     if (entry.codec === 'dbr') this.report.deltas += 1;
     if (this.pendingBytes >= this.segmentBytes || this.pendingContent.size > 4096) await this.flush();
     return true;
+  }
+
+  /**
+   * A segment the index does not hold: deleted when every object in it is located in another
+   * segment (one a merge or compaction dropped and was killed before deleting); otherwise left for
+   * gc, which adopts it.
+   */
+  private async removeLeftover(integrity: Integrity, content: Buffer): Promise<void> {
+    if (!hasTable(content)) return;
+    let entries: Array<{ hex: string }>;
+    try {
+      entries = parseSegmentTable(content.subarray(TABLE_OFFSET, TABLE_OFFSET + content.readUInt32BE(TABLE_OFFSET - 4)));
+    } catch {
+      return;
+    }
+    const hex = integrityToHex(integrity);
+    const elsewhere = (object: { hex: string }) => {
+      const at = this.index.located.get(object.hex);
+      return at !== undefined && at.segment !== hex;
+    };
+    if (entries.length > 0 && entries.every(elsewhere) && (await this.inner.delete(integrity))) this.report.rawRemoved += 1;
   }
 
   /** A tarball's recipe when one reproduces it and every file in it can be a packed object. */
