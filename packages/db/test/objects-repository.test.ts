@@ -69,4 +69,23 @@ describe('object reference repository', () => {
     );
     assert.deepEqual(await repos.objects.listVersionBlobs(next[0]?.id as number, 10), []);
   });
+
+  it('listReferencingPackagesOfMany answers, in one query, what listReferencingPackages answers for each', async () => {
+    const other = (await repos.packages.ensure(await insertNamespace(t.db, 'bob'), 'shared')).id;
+    await t.db.updateTable('packages').set({ private: true }).where('id', '=', other).execute();
+    await repos.versions.insert(newVersion(other, '1.0.0', { integrity: integrityOf(20), files: { './package/a.js': integrityOf(2) } }));
+    const asked = [integrityOf(2), integrityOf(20), integrityOf(99), integrityOf(2)];
+    const many = await repos.objects.listReferencingPackagesOfMany(asked);
+    assert.deepEqual([...many.keys()].sort(), [integrityOf(2), integrityOf(20), integrityOf(99)].sort());
+    const byId = (list: Array<{ id: number; private: boolean }>) => [...list].sort((a, b) => a.id - b.id);
+    for (const integrity of asked) {
+      assert.deepEqual(byId(many.get(integrity) ?? []), byId(await repos.objects.listReferencingPackages(integrity)), integrity);
+    }
+    assert.deepEqual(
+      byId(many.get(integrityOf(2)) ?? []).map((p) => p.private),
+      [false, true],
+    );
+    assert.deepEqual(many.get(integrityOf(99)), []);
+    assert.deepEqual(await repos.objects.listReferencingPackagesOfMany([]), new Map());
+  });
 });

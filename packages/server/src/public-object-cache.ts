@@ -67,6 +67,43 @@ export class PublicObjectCache {
     return access;
   }
 
+  /**
+   * `access` for many objects (a batch read): the verdicts in the order asked, with one database
+   * query for all the objects no cached verdict covers, instead of one per object.
+   */
+  async accessMany(principal: Principal | undefined, integrities: readonly string[]): Promise<ObjectAccess[]> {
+    const { repos, grants } = this.deps;
+    const verdicts: Array<Promise<ObjectAccess> | ObjectAccess> = [];
+    const unknown: number[] = [];
+    for (const [i, integrity] of integrities.entries()) {
+      if (this.cache.get(integrity)) {
+        this.stats.hit();
+        verdicts.push('public');
+        continue;
+      }
+      this.stats.miss();
+      const remembered = this.privateReferences.get(integrity);
+      if (remembered) this.privateStats.hit();
+      else this.privateStats.miss();
+      verdicts.push(remembered ? objectAccess(repos, principal, remembered, grants) : 'unreferenced');
+      if (!remembered) unknown.push(i);
+    }
+    if (unknown.length > 0) {
+      const generation = this.generation;
+      const referencing = await repos.objects.listReferencingPackagesOfMany(unknown.map((i) => integrities[i] as string));
+      for (const i of unknown) {
+        const integrity = integrities[i] as string;
+        const packages = referencing.get(integrity) ?? [];
+        const access = await objectAccess(repos, principal, packages, grants);
+        verdicts[i] = access;
+        if (generation !== this.generation) continue;
+        if (access === 'public') this.cache.set(integrity, true);
+        else if (packages.length > 0) this.privateReferences.set(integrity, packages);
+      }
+    }
+    return Promise.all(verdicts);
+  }
+
   private forgetAll(): void {
     this.generation++;
     this.cache.clear();

@@ -269,4 +269,21 @@ describe('a publish through the API: database round trips (issue 12.3)', () => {
     });
     assert.deepEqual(await t.deps.repos.jobs.list({ kind: 'search-index', limit: 10 }), []);
   });
+
+  it("a batch read of a version's files asks who may read them in one query, and nothing once their verdicts are cached", async () => {
+    const doc = await t.app.inject({ url: '/packages/package/pat/burst/versions/1.0.3' });
+    assert.equal(doc.statusCode, 200, doc.body);
+    const objects = Object.values(doc.json().files as Record<string, string>);
+    assert.equal(objects.length, 20);
+    const batch = async () => {
+      const res = await t.app.inject({ method: 'POST', url: '/objects/batch', payload: { objects } });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.body.split('\n').filter((line) => line.endsWith(' -')).length, 0, 'every object sent');
+    };
+    const first = await callsDuring(t, batch);
+    assert.equal(first.get('objects.listReferencingPackagesOfMany'), 1, `one query for the batch: ${JSON.stringify([...first])}`);
+    assert.equal(first.get('objects.listReferencingPackages') ?? 0, 0, 'not one per object');
+    const again = await callsDuring(t, batch);
+    assert.equal(again.get('objects.listReferencingPackagesOfMany') ?? 0, 0, 'public verdicts are remembered');
+  });
 });

@@ -21,4 +21,6 @@ export interface ObjectReferenceRepository {
   listVersionBlobs(afterId: number, limit: number): Promise<VersionBlobsRow[]>;
   /** The packages that reference the object (object_references), each with its effective private flag. */
   listReferencingPackages(integrity: string): Promise<Array<{ id: number; private: boolean }>>;
+  /** The same for many objects in one query: every integrity asked is a key (an empty list when nothing references it). */
+  listReferencingPackagesOfMany(integrities: readonly string[]): Promise<Map<string, Array<{ id: number; private: boolean }>>>;
 }

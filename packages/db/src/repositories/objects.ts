@@ -36,6 +36,20 @@ export function objectReferenceRepository(db: Executor): ObjectReferenceReposito
       return rows.map((row) => ({ id: Number(row.id), private: row.private }));
     },
 
+    async listReferencingPackagesOfMany(integrities) {
+      const found = new Map<string, Array<{ id: number; private: boolean }>>(integrities.map((integrity) => [integrity, []]));
+      if (integrities.length === 0) return found;
+      const rows = await db
+        .selectFrom('object_references as r')
+        .innerJoin('packages as p', 'p.id', 'r.package_id')
+        .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
+        .select(['r.integrity', 'p.id', sql<boolean>`p.private OR n.private`.as('private')])
+        .where('r.integrity', 'in', [...new Set(integrities)])
+        .execute();
+      for (const row of rows) found.get(row.integrity)?.push({ id: Number(row.id), private: row.private });
+      return found;
+    },
+
     async listVersionBlobs(afterId, limit) {
       return db
         .selectFrom('versions as v')

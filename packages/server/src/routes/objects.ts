@@ -92,15 +92,19 @@ async function* batchRecords(
   principal: Principal | undefined,
   integrities: Integrity[],
 ): AsyncGenerator<Buffer> {
-  const lookup = async (integrity: Integrity): Promise<BlobContent | undefined> => {
-    if ((await app.publicObjects.access(principal, integrity)) === 'denied') return undefined;
+  // one access query for the whole batch (the verdicts are taken when the batch starts, as a GET takes its own)
+  const verdicts = app.publicObjects.accessMany(principal, integrities);
+  verdicts.catch(() => {});
+  const lookup = async (integrity: Integrity, at: number): Promise<BlobContent | undefined> => {
+    if ((await verdicts)[at] === 'denied') return undefined;
     return blobs.get(integrity, undefined, { maxInlineBytes: MAX_INLINE_BYTES });
   };
   const pending: Array<Promise<BlobContent | undefined>> = [];
   let next = 0;
   const fill = () => {
     while (next < integrities.length && pending.length < BATCH_LOOKAHEAD) {
-      const found = lookup(integrities[next++] as Integrity);
+      const found = lookup(integrities[next] as Integrity, next);
+      next++;
       found.catch(() => {});
       pending.push(found);
     }
