@@ -260,16 +260,19 @@ async function peerKeys(deps: FederationDeps, host: PackageRef['host']): Promise
     await deps.repos.federation.pinPeerKeys(host, accepted, deps.clock.now());
     pinned = await deps.repos.federation.listPeerKeys(host);
   }
-  return pinned
-    .filter((key) => configured.length === 0 || configured.includes(key.keyId))
-    .map((key) => ({
-      keyid: key.keyId,
-      keytype: 'ecdsa-sha2-nistp256',
-      scheme: 'ecdsa-sha2-nistp256',
-      key: key.publicKey,
-      notBefore: (key.notBefore ?? new Date(0)).toISOString(),
-      expires: key.expires ? key.expires.toISOString() : null,
-    }));
+  return pinned.filter((key) => configured.length === 0 || configured.includes(key.keyId)).map(peerKeyDocument);
+}
+
+/** A pinned key of a peer in the shape `GET /-/v1/host` lists keys (statements are checked against it). */
+export function peerKeyDocument(key: PeerKey): PublicHostKey {
+  return {
+    keyid: key.keyId,
+    keytype: 'ecdsa-sha2-nistp256',
+    scheme: 'ecdsa-sha2-nistp256',
+    key: key.publicKey,
+    notBefore: (key.notBefore ?? new Date(0)).toISOString(),
+    expires: key.expires ? key.expires.toISOString() : null,
+  };
 }
 
 function parseHostKeys(raw: unknown, host: string, fail: (reason: string) => Error): PeerKey[] {

@@ -1,3 +1,4 @@
+import { peerKeyDocument } from '@entropic/core';
 import type { FastifyInstance } from 'fastify';
 import { SERVER_VERSION } from './meta.ts';
 
@@ -21,14 +22,7 @@ export function registerHostRoutes(app: FastifyInstance): void {
         url: peer.url,
         keys: (await deps.repos.federation.listPeerKeys(peer.host))
           .filter((key) => peer.keyIds.length === 0 || peer.keyIds.includes(key.keyId))
-          .map((key) => ({
-            keyid: key.keyId,
-            keytype: 'ecdsa-sha2-nistp256',
-            scheme: 'ecdsa-sha2-nistp256',
-            key: key.publicKey,
-            notBefore: (key.notBefore ?? new Date(0)).toISOString(),
-            expires: key.expires ? key.expires.toISOString() : null,
-          })),
+          .map(peerKeyDocument),
       })),
     );
     return {
