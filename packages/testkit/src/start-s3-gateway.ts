@@ -48,6 +48,19 @@ function run(command: string, env: Record<string, string>, timeoutMs: number): P
  * The daemons also stop when this process exits without calling stop() (the script watches it).
  */
 export async function startS3Gateway(options: S3GatewayOptions = {}): Promise<S3Gateway> {
+  // A port freePort() found free is an ephemeral port: an outgoing connection (the daemons' own)
+  // may take it before radosgw binds it. Then the start fails with "Address already in use" and
+  // is tried again on other ports; any other failure is the answer.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startS3GatewayOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !String((error as Error).message).includes('Address already in use')) throw error;
+    }
+  }
+}
+
+async function startS3GatewayOnce(options: S3GatewayOptions): Promise<S3Gateway> {
   const dir = await mkdtemp(join(tmpdir(), 'entropic-s3-'));
   const bucket = options.bucket ?? 'entropic';
   const accessKeyId = 'test-access-key';
