@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import tar from 'tar-stream';
 import { measureBulk } from './lib/bulk.ts';
-import type { ReferenceServer } from './lib/children.ts';
+import { type ReferenceServer, startStaticNginx } from './lib/children.ts';
 import { generateCorpus } from './lib/corpus.ts';
 import { canPin, LOAD_CPU, pinnedCommand, pinProcess, SERVER_CPU } from './lib/cpu.ts';
 import { keepAliveAgent, type LoadResult, measure, percentile, send } from './lib/load.ts';
@@ -158,46 +158,14 @@ async function publishCorpus(t: Target, packages: readonly { name: string; versi
 // ---------------------------------------------------------------------------------------------
 // Verdaccio and nginx
 
-/** Debian's nginx (one worker, no master, sendfile, no gzip) serving `root` as static files. */
-async function startStaticNginx(dir: string, root: string, port: number): Promise<ReferenceServer> {
-  for (const temp of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir, temp), { recursive: true });
-  const config = `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  keepalive_timeout 65;
-  types { application/octet-stream tgz; }
-  default_type application/json;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    root ${root};
-  }
-}
-`;
-  const configFile = join(dir, 'nginx.conf');
-  await writeFile(configFile, config);
-  const { command, args } = pinnedCommand(SERVER_CPU, 'nginx', ['-p', dir, '-c', configFile, '-e', join(dir, 'error.log')]);
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/${SCOPE}%2fpkg-00`, 15_000, () =>
-    child.exitCode !== null ? `nginx exited ${child.exitCode}` : undefined,
-  ).catch((error) => {
-    child.kill('SIGKILL');
-    throw error;
+/** Debian's nginx serving `root` (packuments as JSON files, tarballs) as static files. */
+function startPackumentNginx(dir: string, root: string, port: number): Promise<ReferenceServer> {
+  return startStaticNginx(dir, {
+    port,
+    root,
+    types: 'types { application/octet-stream tgz; }\n  default_type application/json;',
+    probe: `/${SCOPE}%2fpkg-00`,
   });
-  return { url, pid: child.pid as number, stop: stopper(child) };
 }
 
 /**
@@ -668,7 +636,7 @@ async function main(): Promise<void> {
       nginxUrl,
     );
     log(`static copy for nginx: ${files} files`);
-    const nginx = track(await startStaticNginx(join(workDir, 'nginx'), root, nginxPort));
+    const nginx = track(await startPackumentNginx(join(workDir, 'nginx'), root, nginxPort));
     try {
       const servers: InstallServer[] = [
         { name: 'entropic', url: registry.url },

@@ -63,8 +63,33 @@ export async function startNginx(dir: string, files: Record<string, Buffer>): Pr
   const root = join(dir, 'www');
   await mkdir(root, { recursive: true });
   for (const [name, content] of Object.entries(files)) await writeFile(join(root, name), content);
+  return startStaticNginx(dir, {
+    port: await freePort(),
+    root,
+    types: 'default_type application/octet-stream;',
+    locations: 'location / { add_header Cache-Control "public, max-age=31536000, immutable"; }',
+    probe: `/${Object.keys(files)[0] ?? ''}`,
+  });
+}
+
+export interface StaticNginxOptions {
+  port: number;
+  /** the directory served */
+  root: string;
+  /** the http block's types / default_type lines */
+  types: string;
+  /** location blocks of the server (none: plain files) */
+  locations?: string;
+  /** a path that answers once nginx is up */
+  probe: string;
+}
+
+/**
+ * Debian's nginx as a static file server for benches: one worker, no master, sendfile, no gzip,
+ * keep-alive, pinned to the server core; resolves once `probe` answers.
+ */
+export async function startStaticNginx(dir: string, options: StaticNginxOptions): Promise<ReferenceServer> {
   for (const temp of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir, temp), { recursive: true });
-  const port = await freePort();
   const config = `daemon off;
 master_process off;
 worker_processes 1;
@@ -77,16 +102,16 @@ http {
   tcp_nopush on;
   keepalive_requests 1000000;
   keepalive_timeout 65;
-  default_type application/octet-stream;
+  ${options.types}
   client_body_temp_path ${dir}/client_body;
   proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   server {
-    listen 127.0.0.1:${port};
-    root ${root};
-    location / { add_header Cache-Control "public, max-age=31536000, immutable"; }
+    listen 127.0.0.1:${options.port};
+    root ${options.root};
+    ${options.locations ?? ''}
   }
 }
 `;
@@ -94,10 +119,9 @@ http {
   await writeFile(configFile, config);
   const { command, args } = pinnedCommand(SERVER_CPU, 'nginx', ['-p', dir, '-c', configFile, '-e', join(dir, 'error.log')]);
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${port}`;
-  const first = Object.keys(files)[0] ?? '';
-  await waitForHttp(`${url}/${first}`, 15_000, () => (child.exitCode !== null ? `nginx exited ${child.exitCode}` : undefined)).catch(
-    async (error) => {
+  const url = `http://127.0.0.1:${options.port}`;
+  await waitForHttp(`${url}${options.probe}`, 15_000, () => (child.exitCode !== null ? `nginx exited ${child.exitCode}` : undefined)).catch(
+    (error) => {
       child.kill('SIGKILL');
       throw error;
     },

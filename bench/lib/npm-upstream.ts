@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ReferenceServer } from './children.ts';
+import { type ReferenceServer, startStaticNginx } from './children.ts';
 import { pinnedCommand, SERVER_CPU } from './cpu.ts';
 import { waitForHttp } from './net.ts';
 import { makeTarball } from './npm-document.ts';
@@ -31,45 +31,14 @@ export async function startUpstream(dir: string, port: number, files: UpstreamFi
     await mkdir(join(root, path, '..'), { recursive: true });
     await writeFile(join(root, path), bytes);
   }
-  for (const temp of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir, temp), { recursive: true });
-  const config = `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  keepalive_timeout 65;
-  types { application/octet-stream tgz; application/json json; }
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    root ${root};
-    location ~ ^/([^/@]+)$ { try_files /packuments/$1.json =404; }
-    location ~ ^/(@[^/]+)/([^/]+)$ { try_files /packuments/$1/$2.json =404; }
-  }
-}
-`;
-  await writeFile(join(dir, 'nginx.conf'), config);
-  const { command, args } = pinnedCommand(SERVER_CPU, 'nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')]);
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${port}`;
-  const first = files.packuments.keys().next().value as string;
-  await waitForHttp(`${url}/${first}`, 15_000, () => (child.exitCode !== null ? `nginx exited ${child.exitCode}` : undefined)).catch(
-    (error) => {
-      child.kill('SIGKILL');
-      throw error;
-    },
-  );
-  return { url, pid: child.pid as number, stop: stopper(child) };
+  return startStaticNginx(dir, {
+    port,
+    root,
+    types: 'types { application/octet-stream tgz; application/json json; }',
+    locations: `location ~ ^/([^/@]+)$ { try_files /packuments/$1.json =404; }
+    location ~ ^/(@[^/]+)/([^/]+)$ { try_files /packuments/$1/$2.json =404; }`,
+    probe: `/${files.packuments.keys().next().value as string}`,
+  });
 }
 
 /** The files of an installed package as `npm pack` would take them: everything but nested node_modules. */
